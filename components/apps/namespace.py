@@ -1,0 +1,27 @@
+"""Application namespaces labelled for sidecar injection."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+
+def injection_labels(revision: str | None) -> dict[str, str]:
+    """`istio.io/rev` selects a revisioned istiod; the plain label selects the default one."""
+    return {"istio.io/rev": revision} if revision else {"istio-injection": "enabled"}
+
+
+def injected_namespace(
+    resource_name: str,
+    namespace: str,
+    revision: str | None,
+    opts: pulumi.ResourceOptions,
+    extra_labels: dict[str, str] | None = None,
+) -> k8s.core.v1.Namespace:
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=namespace, labels={**injection_labels(revision), **(extra_labels or {})}
+        ),
+        opts=opts,
+    )

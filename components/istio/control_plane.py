@@ -1,0 +1,149 @@
+"""The Istio control plane from Istio's Helm charts: base → [cni] → istiod → gateways.
+
+The order is the one Istio documents for Helm: `base` carries the CRDs, istiod must be ready
+before anything injected (the gateways run injected proxies, `image: auto`) and before any
+Istio object (its validating webhook answers for them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.istio import values as istio_values
+from components.istio.charts import helm_release
+from components.istio.objects import SECURITY, istio_object
+
+ISTIO_NAMESPACE = "istio-system"
+INGRESS_GATEWAY = "istio-ingressgateway"  # selector label istio: ingressgateway
+EGRESS_GATEWAY = "istio-egressgateway"
+
+MtlsMode = Literal["STRICT", "PERMISSIVE", "DISABLE"]
+
+
+@dataclass(frozen=True)
+class ControlPlaneArgs:
+    provider: k8s.Provider
+    release: istio_values.IstioRelease
+    mesh: istio_values.MeshSettings = field(default_factory=istio_values.MeshSettings)
+    mtls: MtlsMode | None = "STRICT"
+    ingress_service_type: istio_values.ServiceType | None = "LoadBalancer"
+    egress_gateway: bool = False
+
+
+class IstioControlPlane(pulumi.ComponentResource):
+    """Istio in one cluster. `ready` is what injected workloads and Istio objects wait for."""
+
+    namespace: k8s.core.v1.Namespace
+    base: k8s.helm.v3.Release
+    istiod: k8s.helm.v3.Release
+    ready: pulumi.Resource
+    ingress_gateway: k8s.helm.v3.Release | None
+    ingress_service: k8s.core.v1.Service | None
+
+    def __init__(
+        self, name: str, args: ControlPlaneArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("meshstack:istio:ControlPlane", name, None, opts)
+        release = args.release
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+
+        labels = {"topology.istio.io/network": args.mesh.network} if args.mesh.network else {}
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ISTIO_NAMESPACE, labels=labels),
+            opts=child,
+        )
+        namespace = self.namespace.metadata.name
+
+        def chart(role: str, release_name: str, chart_name: str, values: dict, after: list):
+            return helm_release(
+                f"{name}-{role}",
+                release_name=release_name,
+                chart=chart_name,
+                version=release.version,
+                repository=release.chart_repository,
+                namespace=namespace,
+                values=values,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=after)),
+            )
+
+        self.base = chart("base", "istio-base", "base", istio_values.base_values(release), [])
+        istiod_after: list[pulumi.Resource] = [self.base]
+        if args.mesh.cni:
+            istiod_after.append(
+                chart("cni", "istio-cni", "cni", istio_values.cni_values(release), [self.base])
+            )
+        istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
+        self.istiod = chart(
+            "istiod",
+            istiod_name,
+            "istiod",
+            istio_values.istiod_values(release, args.mesh),
+            istiod_after,
+        )
+        # A Release completes only once istiod's Deployment is available.
+        self.ready = self.istiod
+
+        self.ingress_gateway = None
+        self.ingress_service = None
+        if args.ingress_service_type:
+            self.ingress_gateway = chart(
+                "ingress",
+                INGRESS_GATEWAY,
+                "gateway",
+                istio_values.gateway_values(release, args.ingress_service_type),
+                [self.istiod],
+            )
+            # Read back the Service the chart made, for its load-balancer address.
+            self.ingress_service = k8s.core.v1.Service.get(
+                f"{name}-ingress-service",
+                pulumi.Output.concat(ISTIO_NAMESPACE, "/", INGRESS_GATEWAY),
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=args.provider, depends_on=[self.ingress_gateway]
+                ),
+            )
+        if args.egress_gateway:
+            chart(
+                "egress",
+                EGRESS_GATEWAY,
+                "gateway",
+                istio_values.gateway_values(release, "ClusterIP"),
+                [self.istiod],
+            )
+
+        if args.mtls:
+            # Mesh-wide: PeerAuthentication `default` in the root namespace.
+            istio_object(
+                f"{name}-peer-authentication",
+                "PeerAuthentication",
+                "default",
+                namespace,
+                {"mtls": {"mode": args.mtls}},
+                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.istiod])),
+                api_version=SECURITY,
+            )
+
+        self.register_outputs(
+            {
+                "namespace": namespace,
+                "istiod": self.istiod.name,
+                "ingressGateway": self.ingress_gateway.name if self.ingress_gateway else None,
+            }
+        )
+
+    def ingress_address(self) -> pulumi.Output[str] | None:
+        """The ingress gateway's load-balancer IP or host name, once the cloud assigned one."""
+        if self.ingress_service is None:
+            return None
+        return self.ingress_service.status.apply(_lb_address)
+
+
+def _lb_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
+    ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
+    if not ingress:
+        return ""
+    return ingress[0].ip or ingress[0].hostname or ""

@@ -1,0 +1,32 @@
+"""Istio API objects (VirtualService, DestinationRule, PeerAuthentication, …) as resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+NETWORKING = "networking.istio.io/v1"
+SECURITY = "security.istio.io/v1"
+
+
+def istio_object(
+    resource_name: str,
+    kind: str,
+    object_name: str,
+    namespace: pulumi.Input[str],
+    spec: dict[str, Any],
+    opts: pulumi.ResourceOptions,
+    api_version: str = NETWORKING,
+) -> k8s.apiextensions.CustomResource:
+    """One Istio object. `opts` must carry the cluster's provider and a dependency on istiod
+    (the CRDs and the validating webhook that admits the object)."""
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=api_version,
+        kind=kind,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace),
+        spec=spec,
+        opts=opts,
+    )

@@ -1,0 +1,103 @@
+"""Pure builders of Helm values for Istio's charts (base, cni, istiod, gateway).
+
+Keys are those of Istio's own charts (see the `values.yaml` of each chart); the gateway chart
+has a strict values schema, so only keys it declares may appear in `gateway_values`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ServiceType = Literal["LoadBalancer", "NodePort", "ClusterIP"]
+
+
+@dataclass(frozen=True)
+class IstioRelease:
+    """Which Istio, from where, with which images."""
+
+    version: str
+    chart_repository: str
+    hub: str
+    tag: str
+    image_pull_policy: str = "IfNotPresent"
+    revision: str | None = None
+
+
+@dataclass(frozen=True)
+class MeshSettings:
+    """Mesh-wide behaviour that lands in istiod's values."""
+
+    profile: str = "demo"
+    mesh_id: str | None = None
+    cluster_name: str | None = None
+    network: str | None = None
+    cni: bool = False
+    outbound_traffic_policy: str = "ALLOW_ANY"
+    # meshConfig.serviceSettings entries, e.g. cluster-local hosts.
+    service_settings: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+
+def _global(release: IstioRelease) -> dict[str, Any]:
+    return {
+        "hub": release.hub,
+        "tag": release.tag,
+        "imagePullPolicy": release.image_pull_policy,
+    }
+
+
+def base_values(release: IstioRelease) -> dict[str, Any]:
+    values: dict[str, Any] = {"global": _global(release)}
+    if release.revision:
+        values["defaultRevision"] = release.revision
+    return values
+
+
+def cni_values(release: IstioRelease) -> dict[str, Any]:
+    return {"global": _global(release)}
+
+
+def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
+    global_values = _global(release)
+    if mesh.mesh_id:
+        global_values["meshID"] = mesh.mesh_id
+    if mesh.cluster_name:
+        global_values["multiCluster"] = {"clusterName": mesh.cluster_name}
+    if mesh.network is not None:
+        global_values["network"] = mesh.network
+    mesh_config: dict[str, Any] = {
+        "outboundTrafficPolicy": {"mode": mesh.outbound_traffic_policy},
+    }
+    if mesh.service_settings:
+        mesh_config["serviceSettings"] = list(mesh.service_settings)
+    values: dict[str, Any] = {
+        "profile": mesh.profile,
+        "global": global_values,
+        "meshConfig": mesh_config,
+        "pilot": {"cni": {"enabled": mesh.cni}},
+    }
+    if release.revision:
+        values["revision"] = release.revision
+    return values
+
+
+def gateway_values(
+    release: IstioRelease,
+    service_type: ServiceType,
+    labels: dict[str, str] | None = None,
+    network: str | None = None,
+) -> dict[str, Any]:
+    """Values for the `gateway` chart. Its selector label `istio` comes from the release name."""
+    values: dict[str, Any] = {
+        "service": {"type": service_type},
+        # The chart injects the proxy (`image: auto`); pin it to the mesh's images anyway.
+        "global": {"hub": release.hub, "tag": release.tag},
+        "imagePullPolicy": release.image_pull_policy,
+    }
+    if release.revision:
+        values["revision"] = release.revision
+    if labels:
+        values["labels"] = dict(labels)
+    if network:
+        values["networkGateway"] = network
+    return values

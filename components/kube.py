@@ -1,0 +1,27 @@
+"""Explicit Kubernetes providers: every cluster gets its own, never the ambient kubeconfig."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+
+def kube_provider(
+    name: str,
+    kubeconfig: pulumi.Input[str],
+    context: str | None = None,
+    opts: pulumi.ResourceOptions | None = None,
+) -> k8s.Provider:
+    """A provider for one cluster. `kubeconfig` is a file path or the file's contents.
+
+    Contents are wrapped as a secret: they carry credentials and must never reach state or
+    logs in plain text.
+    """
+    return k8s.Provider(
+        name,
+        kubeconfig=pulumi.Output.secret(kubeconfig),
+        context=context,
+        # Server-side apply: fields owned by other managers (istiod, HPA) stay theirs.
+        enable_server_side_apply=True,
+        opts=opts,
+    )

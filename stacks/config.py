@@ -1,0 +1,458 @@
+"""The typed stack configuration: parsed and validated before any resource exists.
+
+Every `meshstack:<key>` value of a stack file lands here. `load()` either returns a frozen
+`StackConfig` or raises one `ConfigError` whose message names each offending key, the value
+given and what is allowed. Nothing in this module touches Pulumi resources.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+PROJECT = "meshstack"
+
+
+class ConfigError(ValueError):
+    """A user mistake in the stack configuration. The message is meant to be shown as is."""
+
+
+# --- value types --------------------------------------------------------------------------
+
+# Each pattern with the words an error message uses for it.
+PATTERN_HELP: dict[str, str] = {}
+
+
+def _pattern(regex: str, help_text: str) -> StringConstraints:
+    PATTERN_HELP[regex] = help_text
+    return StringConstraints(pattern=regex)
+
+
+SemVer = Annotated[
+    str,
+    _pattern(
+        r"^\d+\.\d+\.\d+$", "an exact release such as 1.31.0 (no range, no 'latest')"
+    ),
+]
+DnsLabel = Annotated[
+    str,
+    _pattern(
+        r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+        "a DNS label: lower-case letters, digits and '-', at most 63, starting and ending alphanumeric",
+    ),
+]
+ImageRegistry = Annotated[
+    str,
+    _pattern(
+        r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$",
+        "an image registry such as docker.io/istio",
+    ),
+]
+ImageTag = Annotated[
+    str, _pattern(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", "an image tag such as 1.31.0")
+]
+ChartRepository = Annotated[
+    str, _pattern(r"^(https|oci)://\S+$", "an https:// or oci:// chart repository URL")
+]
+Region = Annotated[str, _pattern(r"^[a-z]{2}(-[a-z0-9]+)+$", "a region id such as us-west-1")]
+Zone = Annotated[
+    str, _pattern(r"^[a-z]{2}(-[a-z0-9]+)+$", "a zone id such as us-west-1a or cn-hangzhou-h")
+]
+AckVersion = Annotated[
+    str,
+    _pattern(
+        r"^1\.\d+\.\d+-aliyun\.\d+$",
+        "an ACK Kubernetes version such as 1.34.1-aliyun.1",
+    ),
+]
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as err:
+        raise ValueError(f"not a network CIDR ({err})") from None
+    if network.version != 4:
+        raise ValueError("only IPv4 ranges are supported")
+    return str(network)
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+PullPolicy = Literal["IfNotPresent", "Always", "Never"]
+
+
+class Model(BaseModel):
+    """Strict base: unknown keys are errors, keys are camelCase as in the stack files."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, validate_by_name=False, frozen=True
+    )
+
+
+# --- mesh -----------------------------------------------------------------------------------
+
+
+class IstioConfig(Model):
+    """Istio control plane from Istio's Helm charts (seeds 000/004)."""
+
+    version: SemVer = "1.31.0"
+    chart_repository: ChartRepository = "https://blob.istio.io/istio-release/charts"
+    # Published charts default to a registry that is being retired: always set the hub.
+    hub: ImageRegistry = "docker.io/istio"
+    tag: ImageTag | None = None
+    image_pull_policy: PullPolicy = "IfNotPresent"
+    profile: Literal["demo", "default", "minimal"] = "demo"
+    revision: DnsLabel | None = None
+    mtls: Literal["STRICT", "PERMISSIVE", "DISABLE"] = "STRICT"
+    outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
+    cni: bool = False
+    ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = (
+        "LoadBalancer"
+    )
+    egress_gateway: bool = True
+
+    @property
+    def image_tag(self) -> str:
+        return self.tag or self.version
+
+
+ReviewsVersion = Literal["v1", "v2", "v3"]
+RoutingScenario = Literal[
+    "none",
+    "all-v1",
+    "jason-v2",
+    "reviews-80-20",
+    "reviews-50-v3",
+    "reviews-v3",
+    "ratings-delay",
+    "ratings-abort",
+]
+# Which reviews versions each routing scenario sends traffic to (it must be deployed).
+ROUTING_NEEDS: Mapping[str, frozenset[str]] = {
+    "none": frozenset(),
+    "all-v1": frozenset({"v1"}),
+    "jason-v2": frozenset({"v1", "v2"}),
+    "reviews-80-20": frozenset({"v1", "v2"}),
+    "reviews-50-v3": frozenset({"v1", "v3"}),
+    "reviews-v3": frozenset({"v3"}),
+    "ratings-delay": frozenset({"v1", "v2"}),
+    "ratings-abort": frozenset({"v1", "v2"}),
+}
+
+
+class BookinfoConfig(Model):
+    """The Bookinfo sample as typed resources (seed 000 / 003)."""
+
+    enabled: bool = True
+    namespace: DnsLabel = "bookinfo"
+    image_hub: ImageRegistry = "docker.io/istio"
+    image_tag: ImageTag = "1.20.3"
+    reviews_versions: list[ReviewsVersion] = Field(
+        default=["v1", "v2", "v3"], min_length=1
+    )
+    routing: RoutingScenario = "jason-v2"
+
+    @model_validator(mode="after")
+    def _routing_targets_deployed(self) -> BookinfoConfig:
+        if len(set(self.reviews_versions)) != len(self.reviews_versions):
+            raise ValueError(
+                f"reviewsVersions lists a version twice: {self.reviews_versions}"
+            )
+        missing = ROUTING_NEEDS[self.routing] - set(self.reviews_versions)
+        if missing:
+            raise ValueError(
+                f"routing {self.routing!r} sends traffic to reviews {sorted(missing)}, "
+                f"which reviewsVersions {self.reviews_versions} does not deploy"
+            )
+        return self
+
+
+# --- clusters -------------------------------------------------------------------------------
+
+
+class KubeContextConfig(Model):
+    """An existing cluster reached through a kubeconfig file (the `local` scenario)."""
+
+    kubeconfig: str = Field(default="~/.kube/config", min_length=1)
+    context: str | None = Field(default=None, min_length=1)
+    # Clusters without a LoadBalancer implementation (kind, minikube) still reach the
+    # gateway through `kubectl port-forward`; the outputs say how.
+    serverless: bool = False
+
+
+class VSwitchConfig(Model):
+    zone: Zone
+    cidr: Cidr
+
+
+class AlicloudNetworkConfig(Model):
+    region: Region = "us-west-1"
+    vpc_cidr: Cidr = "192.168.0.0/16"
+    # One vSwitch per zone; serverless pods spread over them.
+    vswitches: list[VSwitchConfig] = Field(
+        default_factory=lambda: [
+            VSwitchConfig(zone="us-west-1a", cidr="192.168.0.0/19")
+        ],
+        min_length=1,
+    )
+
+
+class AskClusterConfig(Model):
+    """The ASK cluster of seed 000 (values from the console walkthrough)."""
+
+    name: DnsLabel = "hello-istio"
+    # Seed: 1.20.11-aliyun.1, long retired.
+    kubernetes_version: AckVersion = "1.34.1-aliyun.1"
+    cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
+    service_cidr: Cidr = "172.21.0.0/20"
+    api_server_public: bool = True
+    timezone: str = "Asia/Shanghai"
+    deletion_protection: bool = True
+
+
+# --- scenarios ------------------------------------------------------------------------------
+
+
+class MeshStack(Model):
+    """What every scenario that runs Istio and Bookinfo shares."""
+
+    istio: IstioConfig = IstioConfig()
+    bookinfo: BookinfoConfig = BookinfoConfig()
+
+
+class LocalStack(MeshStack):
+    scenario: Literal["local"]
+    kubernetes: KubeContextConfig = KubeContextConfig()
+
+    @model_validator(mode="after")
+    def _cni_needs_daemonsets(self) -> LocalStack:
+        _refuse_cni_on_serverless(self.istio, self.kubernetes.serverless)
+        return self
+
+
+class SingleClusterStack(MeshStack):
+    scenario: Literal["single-cluster"]
+    network: AlicloudNetworkConfig = AlicloudNetworkConfig()
+    cluster: AskClusterConfig = AskClusterConfig()
+
+    @model_validator(mode="after")
+    def _checks(self) -> SingleClusterStack:
+        _refuse_cni_on_serverless(self.istio, serverless=True)
+        vpc = ipaddress.IPv4Network(self.network.vpc_cidr)
+        named = [
+            (f"network.vswitches[{i}].cidr", v.cidr)
+            for i, v in enumerate(self.network.vswitches)
+        ]
+        for key, cidr in named:
+            if not ipaddress.IPv4Network(cidr).subnet_of(vpc):
+                raise ValueError(
+                    f"{PROJECT}:{key} {cidr} is not inside {PROJECT}:network.vpcCidr {vpc}"
+                )
+        named.append(("cluster.serviceCidr", self.cluster.service_cidr))
+        assert_disjoint(named)
+        for vswitch in self.network.vswitches:
+            if not vswitch.zone.startswith(self.network.region):
+                raise ValueError(
+                    f"{PROJECT}:network.vswitches zone {vswitch.zone!r} is not in "
+                    f"{PROJECT}:network.region {self.network.region!r}"
+                )
+        return self
+
+
+class PlannedStack(Model):
+    """Scenarios whose issue has not landed yet: refused with a pointer, not half-built."""
+
+    scenario: Literal["two-cluster-retention", "vm"]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_yet(cls, data: Any) -> Any:
+        scenario = data.get("scenario") if isinstance(data, dict) else None
+        raise ValueError(
+            f"{PROJECT}:scenario = {scenario!r} is planned but not implemented in this version; "
+            f"available now: {', '.join(IMPLEMENTED)}"
+        )
+
+
+StackConfig = Annotated[
+    LocalStack | SingleClusterStack | PlannedStack, Field(discriminator="scenario")
+]
+_STACK_ADAPTER: TypeAdapter[LocalStack | SingleClusterStack | PlannedStack] = (
+    TypeAdapter(StackConfig)
+)
+SCENARIOS = ("local", "single-cluster", "two-cluster-retention", "vm")
+# Scenarios whose resources this version declares; the others are validated, then refused.
+IMPLEMENTED = ("local",)
+
+
+# --- cross-field helpers ----------------------------------------------------------------------
+
+
+def _refuse_cni_on_serverless(istio: IstioConfig, serverless: bool) -> None:
+    if istio.cni and serverless:
+        raise ValueError(
+            f"{PROJECT}:istio.cni is true, but this cluster is serverless (virtual nodes run no DaemonSet, "
+            "and Istio CNI is a DaemonSet); set istio.cni to false: sidecars then use an init "
+            "container with NET_ADMIN and NET_RAW"
+        )
+
+
+def assert_disjoint(named_cidrs: list[tuple[str, str]]) -> None:
+    """Refuse the first pair of overlapping ranges, naming both keys and both ranges."""
+    networks = [(key, ipaddress.ip_network(cidr)) for key, cidr in named_cidrs]
+    for i, (key_a, net_a) in enumerate(networks):
+        for key_b, net_b in networks[i + 1 :]:
+            if net_a.overlaps(net_b):
+                raise ValueError(
+                    f"{PROJECT}:{key_a} {net_a} overlaps {PROJECT}:{key_b} {net_b}"
+                )
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def parse_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn Pulumi's `meshstack:<key>` strings into Python values.
+
+    Pulumi hands object values over as JSON text and scalars as plain strings; other
+    namespaces (provider settings such as `kubernetes:context`) are not ours and are skipped.
+    """
+    prefix = f"{PROJECT}:"
+    values: dict[str, Any] = {}
+    for full_key, value in raw.items():
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix) :]
+        if isinstance(value, str) and value[:1] in ("{", "["):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as err:
+                raise ConfigError(
+                    f"{full_key}: value is not valid JSON ({err.msg})"
+                ) from None
+        values[key] = value
+    return values
+
+
+def load(raw: Mapping[str, Any]) -> LocalStack | SingleClusterStack:
+    """Validate a stack's configuration; raise one ConfigError listing every mistake."""
+    values = parse_raw(raw)
+    try:
+        stack = _STACK_ADAPTER.validate_python(values)
+    except ValidationError as err:
+        raise ConfigError(_describe(err, values)) from None
+    assert not isinstance(stack, PlannedStack)  # its validator always refuses
+    if stack.scenario not in IMPLEMENTED:
+        raise ConfigError(
+            f"{PROJECT}:scenario = {stack.scenario!r} is valid but not implemented in this "
+            f"version; available now: {', '.join(IMPLEMENTED)}"
+        )
+    return stack
+
+
+def _describe(err: ValidationError, values: Mapping[str, Any]) -> str:
+    lines = [_describe_one(e, values) for e in err.errors(include_url=False)]
+    header = "Invalid stack configuration" + (
+        " (1 problem):" if len(lines) == 1 else f" ({len(lines)} problems):"
+    )
+    return "\n".join([header, *(f"  - {line}" for line in lines)])
+
+
+def _describe_one(error: Any, values: Mapping[str, Any]) -> str:
+    loc = [
+        part
+        for part in error["loc"]
+        if not isinstance(part, str) or not part.startswith("function-")
+    ]
+    # The discriminated union puts the scenario tag first; it is not a key the user wrote.
+    if loc and loc[0] in SCENARIOS:
+        loc = loc[1:]
+    key = _key_name(loc)
+    kind = error["type"]
+    given = error.get("input")
+    if kind == "union_tag_not_found" and not loc:
+        return f"{PROJECT}:scenario is required; allowed: {', '.join(SCENARIOS)}"
+    if kind == "union_tag_invalid":
+        return (
+            f"{PROJECT}:scenario = {values.get('scenario')!r} is not a scenario; "
+            f"allowed: {', '.join(SCENARIOS)}"
+        )
+    if kind == "missing":
+        return f"{key} is required"
+    if kind == "extra_forbidden":
+        return (
+            f"{key} is not a known setting here; allowed: {_allowed_keys(loc, values)}"
+        )
+    if kind == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if not loc:
+            return message
+        if isinstance(given, (str, int, float, bool)):
+            return f"{key} = {given!r}: {message}"
+        return f"{key}: {message}"
+    expected = _expected(error)
+    return f"{key} = {given!r}: {expected}"
+
+
+def _key_name(loc: list[Any]) -> str:
+    text = PROJECT + ":"
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if i else "") + str(part)
+    return text
+
+
+def _expected(error: Any) -> str:
+    ctx = error.get("ctx") or {}
+    if error["type"] == "literal_error":
+        return f"expected one of {ctx.get('expected')}"
+    if error["type"] == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern"))
+        return f"expected {PATTERN_HELP.get(pattern, 'a value matching ' + pattern)}"
+    if error["type"] in ("dict_type", "model_type", "model_attributes_type"):
+        return "expected an object (a YAML mapping)"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _allowed_keys(loc: list[Any], values: Mapping[str, Any]) -> str:
+    """The camelCase keys the model accepts at `loc` (the parent of the unknown key)."""
+    model: Any = {
+        "local": LocalStack,
+        "single-cluster": SingleClusterStack,
+    }.get(str(values.get("scenario")), PlannedStack)
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = next((f for f in model.model_fields.values() if f.alias == part), None)
+        if field is None:
+            return "(unknown)"
+        model = _model_of(field.annotation)
+        if model is None:
+            return "(unknown)"
+    return ", ".join(sorted(f.alias for f in model.model_fields.values() if f.alias))
+
+
+def _model_of(annotation: Any) -> type[Model] | None:
+    if isinstance(annotation, type) and issubclass(annotation, Model):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None

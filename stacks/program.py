@@ -1,0 +1,33 @@
+"""The Pulumi program: read the stack's config, validate it, run the scenario it names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+from pulumi.runtime.config import CONFIG, get_config_env
+
+from stacks import config as stack_config
+from stacks.scenarios import local
+
+
+def raw_config() -> dict[str, Any]:
+    """All config of this stack: what `pulumi up` passes in the environment, plus what a test
+    set with `set_all_config` (which wins, as it does for `pulumi.Config`)."""
+    return {**get_config_env(), **CONFIG.get()}
+
+
+SCENARIOS: dict[str, Callable[[Any], dict[str, pulumi.Input[str]]]] = {
+    "local": local.deploy,
+}
+
+
+def run() -> None:
+    try:
+        config = stack_config.load(raw_config())
+    except stack_config.ConfigError as err:
+        # RunError ends the program with this message and no traceback; nothing was registered.
+        raise pulumi.RunError(str(err)) from None
+    for key, value in SCENARIOS[config.scenario](config).items():
+        pulumi.export(key, value)

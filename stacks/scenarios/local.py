@@ -1,0 +1,21 @@
+"""`local`: the mesh and Bookinfo on an existing Kubernetes context (kind, minikube, …)."""
+
+from __future__ import annotations
+
+import os
+
+import pulumi
+
+from components.kube import kube_provider
+from stacks.config import LocalStack
+from stacks.scenarios.mesh import mesh_outputs, mesh_with_bookinfo
+
+
+def deploy(config: LocalStack) -> dict[str, pulumi.Input[str]]:
+    provider = kube_provider(
+        "local",
+        kubeconfig=os.path.expanduser(config.kubernetes.kubeconfig),
+        context=config.kubernetes.context,
+    )
+    mesh = mesh_with_bookinfo(provider, config.istio, config.bookinfo)
+    return mesh_outputs(mesh)

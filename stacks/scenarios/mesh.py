@@ -1,0 +1,101 @@
+"""The mesh every single-cluster scenario puts on its cluster: Istio, Bookinfo, routing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.apps.bookinfo import Bookinfo, BookinfoArgs
+from components.apps.bookinfo_routing import BookinfoRouting, BookinfoRoutingArgs
+from components.apps.namespace import injected_namespace
+from components.istio.control_plane import ControlPlaneArgs, IstioControlPlane
+from components.istio.values import IstioRelease, MeshSettings
+from stacks.config import BookinfoConfig, IstioConfig
+
+# The Helm gateway chart's release `istio-ingressgateway` carries this label.
+INGRESS_SELECTOR = {"istio": "ingressgateway"}
+
+
+def istio_release(istio: IstioConfig) -> IstioRelease:
+    return IstioRelease(
+        version=istio.version,
+        chart_repository=istio.chart_repository,
+        hub=istio.hub,
+        tag=istio.image_tag,
+        image_pull_policy=istio.image_pull_policy,
+        revision=istio.revision,
+    )
+
+
+@dataclass(frozen=True)
+class Mesh:
+    control_plane: IstioControlPlane
+    bookinfo: Bookinfo | None
+
+
+def mesh_with_bookinfo(
+    provider: k8s.Provider, istio: IstioConfig, bookinfo: BookinfoConfig
+) -> Mesh:
+    control_plane = IstioControlPlane(
+        "istio",
+        ControlPlaneArgs(
+            provider=provider,
+            release=istio_release(istio),
+            mesh=MeshSettings(
+                profile=istio.profile,
+                cni=istio.cni,
+                outbound_traffic_policy=istio.outbound_traffic_policy,
+            ),
+            mtls=istio.mtls,
+            ingress_service_type=istio.ingress_service_type,
+            egress_gateway=istio.egress_gateway,
+        ),
+    )
+    if not bookinfo.enabled:
+        return Mesh(control_plane, None)
+    namespace = injected_namespace(
+        "bookinfo-namespace",
+        bookinfo.namespace,
+        istio.revision,
+        pulumi.ResourceOptions(provider=provider),
+    )
+    app = Bookinfo(
+        "bookinfo",
+        BookinfoArgs(
+            provider=provider,
+            namespace=namespace.metadata.name,
+            mesh_ready=control_plane.ready,
+            image_hub=bookinfo.image_hub,
+            image_tag=bookinfo.image_tag,
+            reviews_versions=tuple(bookinfo.reviews_versions),
+        ),
+    )
+    BookinfoRouting(
+        "bookinfo-routing",
+        BookinfoRoutingArgs(
+            provider=provider,
+            namespace=namespace.metadata.name,
+            mesh_ready=control_plane.ready,
+            gateway_selector=INGRESS_SELECTOR,
+            scenario=bookinfo.routing,
+        ),
+    )
+    return Mesh(control_plane, app)
+
+
+def mesh_outputs(mesh: Mesh) -> dict[str, pulumi.Input[str]]:
+    """Where to look: the gateway address, the product page, and how to reach it without one."""
+    outputs: dict[str, pulumi.Input[str]] = {}
+    address = mesh.control_plane.ingress_address()
+    if address is not None:
+        outputs["ingressGatewayAddress"] = address
+        if mesh.bookinfo is not None:
+            outputs["productpageUrl"] = address.apply(
+                lambda a: f"http://{a}/productpage"
+                if a
+                else "no load-balancer address yet: kubectl -n istio-system port-forward "
+                "svc/istio-ingressgateway 8080:80, then open http://localhost:8080/productpage"
+            )
+    return outputs

@@ -1,0 +1,241 @@
+"""Run a whole stack program offline and record every resource it registers.
+
+`run_stack("local")` reads `stacks/Pulumi.local.yaml`, installs fresh mocks (a recording
+monitor and plausible fake cloud outputs), runs `stacks.program.run()` and returns a
+`Declared` with each resource's type, name, inputs, parent, provider and dependencies, and
+the stack outputs with their secrecy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import get_root_resource
+
+from stacks.config import PROJECT
+from tests.offline.fakes import FakeCloud
+
+ROOT = Path(__file__).resolve().parents[2]
+STACKS_DIR = ROOT / "stacks"
+SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
+
+
+def stack_names() -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in STACKS_DIR.glob("Pulumi.*.yaml"))
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The `config:` block of a stack file, as Python values."""
+    document = yaml.safe_load((STACKS_DIR / f"Pulumi.{stack}.yaml").read_text())
+    return dict(document.get("config") or {})
+
+
+def to_pulumi_strings(config: Mapping[str, Any]) -> dict[str, str]:
+    """What the CLI hands a program: scalars as strings, objects as JSON."""
+    out: dict[str, str] = {}
+    for key, value in config.items():
+        if isinstance(value, dict | list):
+            out[key] = json.dumps(value)
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = str(value)
+    return out
+
+
+@dataclass
+class Resource:
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+    parent: str
+    provider: str
+    dependencies: list[str]
+    custom: bool
+    read: bool = False
+    # Dotted input paths whose values were secret.
+    secret_inputs: list[str] = field(default_factory=list)
+
+    @property
+    def provider_urn(self) -> str:
+        # Provider references are "<urn>::<id>".
+        return self.provider.rsplit("::", 1)[0] if self.provider else ""
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The Kubernetes object this resource applies (apiVersion/kind/metadata/spec/…)."""
+        return {k: v for k, v in self.inputs.items() if not k.startswith("__")}
+
+
+@dataclass
+class Declared:
+    resources: list[Resource]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self.resources)
+
+    def of_type(self, type_: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Resource:
+        matches = [r for r in self.resources if r.name == name]
+        assert len(matches) == 1, f"{len(matches)} resources named {name!r}"
+        return matches[0]
+
+    def by_urn(self, urn: str) -> Resource:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def children_of(self, parent: Resource) -> list[Resource]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+    def kube_objects(self) -> list[Resource]:
+        """Resources that are Kubernetes objects (not providers, Helm releases or components)."""
+        return [
+            r
+            for r in self.resources
+            if r.type.startswith("kubernetes:")
+            and r.custom
+            and not r.read
+            and r.type != "pulumi:providers:kubernetes"
+            and not r.type.startswith("kubernetes:helm.sh/")
+        ]
+
+    def istio_objects(self) -> list[Resource]:
+        return [r for r in self.kube_objects() if ".istio.io/" in r.type]
+
+    def depends_on(self, resource: Resource, target: Resource) -> bool:
+        """True when `resource` waits for `target`, directly or through other resources."""
+        seen: set[str] = set()
+        todo = list(resource.dependencies)
+        while todo:
+            urn = todo.pop()
+            if urn == target.urn:
+                return True
+            if urn in seen:
+                continue
+            seen.add(urn)
+            todo.extend(self.by_urn(urn).dependencies)
+        return False
+
+
+def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
+    if isinstance(value, dict):
+        if all(value.get(k) == v for k, v in SECRET_SIG.items()):
+            yield path
+            return
+        for key, item in value.items():
+            yield from _secret_paths(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _secret_paths(item, f"{path}[{i}]")
+
+
+def _integral(value: Any) -> Any:
+    """Protobuf carries every number as a float; give whole numbers back their int type."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
+
+
+class RecordingMonitor(MockMonitor):
+    """MockMonitor that also keeps what MockResourceArgs leaves out: parent, provider,
+    dependencies, and which inputs are secret."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[Resource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            raw = json_format.MessageToDict(request.object)
+            self.recorded.append(
+                Resource(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    inputs=_integral(rpc.deserialize_properties_unwrap_secrets(request.object)[0]),
+                    parent=request.parent,
+                    provider=request.provider,
+                    dependencies=list(request.dependencies),
+                    custom=request.custom,
+                    secret_inputs=list(_secret_paths(raw)),
+                )
+            )
+        return response
+
+    def ReadResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().ReadResource(request)
+        self.recorded.append(
+            Resource(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                inputs={"id": request.id},
+                parent=request.parent,
+                provider=request.provider,
+                dependencies=list(request.dependencies),
+                custom=True,
+                read=True,
+            )
+        )
+        return response
+
+
+def run_stack(
+    stack: str,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    config: Mapping[str, Any] | None = None,
+    preview: bool = False,
+) -> Declared:
+    """Evaluate `stacks/Pulumi.<stack>.yaml` (or `config`), `overrides` merged on top.
+
+    Keys of `overrides` may be bare (`"istio"`) or namespaced (`"meshstack:istio"`).
+    """
+    from stacks.program import run  # imported late: the program reads config at run time
+
+    values = dict(stack_config(stack) if config is None else config)
+    for key, value in (overrides or {}).items():
+        values[key if ":" in key else f"{PROJECT}:{key}"] = value
+    monitor = RecordingMonitor(FakeCloud())
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor
+    )
+    pulumi.runtime.set_all_config(to_pulumi_strings(values))
+
+    outputs: dict[str, Any] = {}
+    secret_outputs: set[str] = set()
+
+    async def capture(key: str, value: pulumi.Output[Any]) -> None:
+        outputs[key] = await value.future()
+        if await value.is_secret():
+            secret_outputs.add(key)
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        run()
+        # Mocks finish the root stack before the program runs: read its exports directly.
+        exports = get_root_resource().outputs  # type: ignore[union-attr]
+        return pulumi.Output.all(
+            *(pulumi.Output.from_input(capture(k, pulumi.Output.from_input(v))) for k, v in exports.items())
+        )
+
+    program()
+    return Declared(monitor.recorded, outputs, secret_outputs)

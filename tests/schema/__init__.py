@@ -1,0 +1,1 @@
+"""Schema checks of declared objects: Kubernetes OpenAPI (strict) and Istio's API."""
