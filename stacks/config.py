@@ -44,15 +44,14 @@ def _pattern(regex: str, help_text: str) -> StringConstraints:
 
 SemVer = Annotated[
     str,
-    _pattern(
-        r"^\d+\.\d+\.\d+$", "an exact release such as 1.31.0 (no range, no 'latest')"
-    ),
+    _pattern(r"^\d+\.\d+\.\d+$", "an exact release such as 1.31.0 (no range, no 'latest')"),
 ]
 DnsLabel = Annotated[
     str,
     _pattern(
         r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
-        "a DNS label: lower-case letters, digits and '-', at most 63, starting and ending alphanumeric",
+        "a DNS label: at most 63 lower-case letters, digits and '-', "
+        "starting and ending with a letter or digit",
     ),
 ]
 ImageRegistry = Annotated[
@@ -120,9 +119,7 @@ class IstioConfig(Model):
     mtls: Literal["STRICT", "PERMISSIVE", "DISABLE"] = "STRICT"
     outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
     cni: bool = False
-    ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = (
-        "LoadBalancer"
-    )
+    ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
     egress_gateway: bool = True
 
     @property
@@ -161,17 +158,13 @@ class BookinfoConfig(Model):
     namespace: DnsLabel = "bookinfo"
     image_hub: ImageRegistry = "docker.io/istio"
     image_tag: ImageTag = "1.20.3"
-    reviews_versions: list[ReviewsVersion] = Field(
-        default=["v1", "v2", "v3"], min_length=1
-    )
+    reviews_versions: list[ReviewsVersion] = Field(default=["v1", "v2", "v3"], min_length=1)
     routing: RoutingScenario = "jason-v2"
 
     @model_validator(mode="after")
     def _routing_targets_deployed(self) -> BookinfoConfig:
         if len(set(self.reviews_versions)) != len(self.reviews_versions):
-            raise ValueError(
-                f"reviewsVersions lists a version twice: {self.reviews_versions}"
-            )
+            raise ValueError(f"reviewsVersions lists a version twice: {self.reviews_versions}")
         missing = ROUTING_NEEDS[self.routing] - set(self.reviews_versions)
         if missing:
             raise ValueError(
@@ -204,9 +197,7 @@ class AlicloudNetworkConfig(Model):
     vpc_cidr: Cidr = "192.168.0.0/16"
     # One vSwitch per zone; serverless pods spread over them.
     vswitches: list[VSwitchConfig] = Field(
-        default_factory=lambda: [
-            VSwitchConfig(zone="us-west-1a", cidr="192.168.0.0/19")
-        ],
+        default_factory=lambda: [VSwitchConfig(zone="us-west-1a", cidr="192.168.0.0/19")],
         min_length=1,
     )
 
@@ -254,8 +245,7 @@ class SingleClusterStack(MeshStack):
         _refuse_cni_on_serverless(self.istio, serverless=True)
         vpc = ipaddress.IPv4Network(self.network.vpc_cidr)
         named = [
-            (f"network.vswitches[{i}].cidr", v.cidr)
-            for i, v in enumerate(self.network.vswitches)
+            (f"network.vswitches[{i}].cidr", v.cidr) for i, v in enumerate(self.network.vswitches)
         ]
         for key, cidr in named:
             if not ipaddress.IPv4Network(cidr).subnet_of(vpc):
@@ -291,8 +281,8 @@ class PlannedStack(Model):
 StackConfig = Annotated[
     LocalStack | SingleClusterStack | PlannedStack, Field(discriminator="scenario")
 ]
-_STACK_ADAPTER: TypeAdapter[LocalStack | SingleClusterStack | PlannedStack] = (
-    TypeAdapter(StackConfig)
+_STACK_ADAPTER: TypeAdapter[LocalStack | SingleClusterStack | PlannedStack] = TypeAdapter(
+    StackConfig
 )
 SCENARIOS = ("local", "single-cluster", "two-cluster-retention", "vm")
 # Scenarios whose resources this version declares; the others are validated, then refused.
@@ -305,8 +295,9 @@ IMPLEMENTED = ("local",)
 def _refuse_cni_on_serverless(istio: IstioConfig, serverless: bool) -> None:
     if istio.cni and serverless:
         raise ValueError(
-            f"{PROJECT}:istio.cni is true, but this cluster is serverless (virtual nodes run no DaemonSet, "
-            "and Istio CNI is a DaemonSet); set istio.cni to false: sidecars then use an init "
+            f"{PROJECT}:istio.cni is true, but this cluster is serverless (virtual nodes run "
+            "no DaemonSet, and Istio CNI is a DaemonSet); set istio.cni to false: sidecars then "
+            "use an init "
             "container with NET_ADMIN and NET_RAW"
         )
 
@@ -317,9 +308,7 @@ def assert_disjoint(named_cidrs: list[tuple[str, str]]) -> None:
     for i, (key_a, net_a) in enumerate(networks):
         for key_b, net_b in networks[i + 1 :]:
             if net_a.overlaps(net_b):
-                raise ValueError(
-                    f"{PROJECT}:{key_a} {net_a} overlaps {PROJECT}:{key_b} {net_b}"
-                )
+                raise ValueError(f"{PROJECT}:{key_a} {net_a} overlaps {PROJECT}:{key_b} {net_b}")
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -339,12 +328,11 @@ def parse_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
         key = full_key[len(prefix) :]
         if isinstance(value, str) and value[:1] in ("{", "["):
             try:
-                value = json.loads(value)
+                values[key] = json.loads(value)
             except json.JSONDecodeError as err:
-                raise ConfigError(
-                    f"{full_key}: value is not valid JSON ({err.msg})"
-                ) from None
-        values[key] = value
+                raise ConfigError(f"{full_key}: value is not valid JSON ({err.msg})") from None
+        else:
+            values[key] = value
     return values
 
 
@@ -394,9 +382,7 @@ def _describe_one(error: Any, values: Mapping[str, Any]) -> str:
     if kind == "missing":
         return f"{key} is required"
     if kind == "extra_forbidden":
-        return (
-            f"{key} is not a known setting here; allowed: {_allowed_keys(loc, values)}"
-        )
+        return f"{key} is not a known setting here; allowed: {_allowed_keys(loc, values)}"
     if kind == "value_error":
         message = str(error["msg"]).removeprefix("Value error, ")
         if not loc:

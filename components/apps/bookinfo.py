@@ -126,7 +126,9 @@ def _deployment(
 ) -> k8s.apps.v1.Deployment:
     selector = {"app": workload.service, "version": workload.version}
     labels = {**selector, **args.extra_labels}
-    image = f"{args.image_hub}/examples-bookinfo-{workload.service}-{workload.version}:{args.image_tag}"
+    image = (
+        f"{args.image_hub}/examples-bookinfo-{workload.service}-{workload.version}:{args.image_tag}"
+    )
     container = k8s.core.v1.ContainerArgs(
         name=workload.service,
         image=image,

@@ -39,9 +39,7 @@ Spec = dict[str, Any]
 def gateway_spec(selector: dict[str, str], port: int = 80) -> Spec:
     return {
         "selector": dict(selector),
-        "servers": [
-            {"port": {"number": port, "name": "http", "protocol": "HTTP"}, "hosts": ["*"]}
-        ],
+        "servers": [{"port": {"number": port, "name": "http", "protocol": "HTTP"}, "hosts": ["*"]}],
     }
 
 
@@ -89,7 +87,9 @@ def weighted(host: str, weights: dict[str, int]) -> Spec:
     return {"hosts": [host], "http": [{"route": route}]}
 
 
-def jason_to(host: str, jason_subset: str, others: str, fault: dict[str, Any] | None = None) -> Spec:
+def jason_to(
+    host: str, jason_subset: str, others: str, fault: dict[str, Any] | None = None
+) -> Spec:
     rule: dict[str, Any] = {"match": [JASON]}
     if fault:
         rule["fault"] = fault
@@ -129,7 +129,10 @@ def routing_scenario(scenario: str) -> dict[str, Spec]:
         "ratings-abort": {
             "reviews": jason_v2,
             "ratings": jason_to(
-                "ratings", "v1", "v1", {"abort": {"percentage": {"value": 100.0}, "httpStatus": 500}}
+                "ratings",
+                "v1",
+                "v1",
+                {"abort": {"percentage": {"value": 100.0}, "httpStatus": 500}},
             ),
         },
     }
@@ -160,7 +163,9 @@ class BookinfoRouting(pulumi.ComponentResource):
             parent=self, provider=args.provider, depends_on=[args.mesh_ready]
         )
         self._namespace = args.namespace
-        self._object(f"{name}-gateway", "Gateway", GATEWAY_NAME, gateway_spec(args.gateway_selector))
+        self._object(
+            f"{name}-gateway", "Gateway", GATEWAY_NAME, gateway_spec(args.gateway_selector)
+        )
         self._object(f"{name}-virtual-service", "VirtualService", "bookinfo", productpage_vs_spec())
         for svc in SERVICES:
             self._object(
@@ -175,5 +180,4 @@ class BookinfoRouting(pulumi.ComponentResource):
         self.register_outputs({"scenario": args.scenario, "routedHosts": sorted(routes)})
 
     def _object(self, resource_name: str, kind: str, object_name: str, spec: Spec) -> None:
-        istio_object(resource_name, kind, object_name, self._namespace, spec, self._child)
-
+        istio_object(resource_name, kind, object_name, self._namespace, spec, opts=self._child)

@@ -123,7 +123,9 @@ class IstioControlPlane(pulumi.ComponentResource):
                 "default",
                 namespace,
                 {"mtls": {"mode": args.mtls}},
-                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.istiod])),
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=[self.istiod])
+                ),
                 api_version=SECURITY,
             )
 

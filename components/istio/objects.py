@@ -17,6 +17,7 @@ def istio_object(
     object_name: str,
     namespace: pulumi.Input[str],
     spec: dict[str, Any],
+    *,
     opts: pulumi.ResourceOptions,
     api_version: str = NETWORKING,
 ) -> k8s.apiextensions.CustomResource:

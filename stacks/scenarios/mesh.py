@@ -93,9 +93,11 @@ def mesh_outputs(mesh: Mesh) -> dict[str, pulumi.Input[str]]:
         outputs["ingressGatewayAddress"] = address
         if mesh.bookinfo is not None:
             outputs["productpageUrl"] = address.apply(
-                lambda a: f"http://{a}/productpage"
-                if a
-                else "no load-balancer address yet: kubectl -n istio-system port-forward "
-                "svc/istio-ingressgateway 8080:80, then open http://localhost:8080/productpage"
+                lambda a: (
+                    f"http://{a}/productpage"
+                    if a
+                    else "no load-balancer address yet: kubectl -n istio-system port-forward "
+                    "svc/istio-ingressgateway 8080:80, then open http://localhost:8080/productpage"
+                )
             )
     return outputs

@@ -19,13 +19,14 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import ROOT as ROOT_STACK
 from pulumi.runtime.settings import get_root_resource
 
 from stacks.config import PROJECT
 from tests.offline.fakes import FakeCloud
 
-ROOT = Path(__file__).resolve().parents[2]
-STACKS_DIR = ROOT / "stacks"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STACKS_DIR = REPO_ROOT / "stacks"
 SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
 
 
@@ -161,7 +162,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.recorded: list[Resource] = []
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             raw = json_format.MessageToDict(request.object)
@@ -180,7 +181,7 @@ class RecordingMonitor(MockMonitor):
             )
         return response
 
-    def ReadResource(self, request):  # noqa: N802 - gRPC method name
+    def ReadResource(self, request):
         response = super().ReadResource(request)
         self.recorded.append(
             Resource(
@@ -198,44 +199,57 @@ class RecordingMonitor(MockMonitor):
         return response
 
 
-def run_stack(
-    stack: str,
-    overrides: Mapping[str, Any] | None = None,
-    *,
-    config: Mapping[str, Any] | None = None,
-    preview: bool = False,
-) -> Declared:
-    """Evaluate `stacks/Pulumi.<stack>.yaml` (or `config`), `overrides` merged on top.
+class OfflineEngine:
+    """Fresh Pulumi mocks (installed on construction) that run one stack program."""
 
-    Keys of `overrides` may be bare (`"istio"`) or namespaced (`"meshstack:istio"`).
-    """
-    from stacks.program import run  # imported late: the program reads config at run time
-
-    values = dict(stack_config(stack) if config is None else config)
-    for key, value in (overrides or {}).items():
-        values[key if ":" in key else f"{PROJECT}:{key}"] = value
-    monitor = RecordingMonitor(FakeCloud())
-    pulumi.runtime.set_mocks(
-        monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor
-    )
-    pulumi.runtime.set_all_config(to_pulumi_strings(values))
-
-    outputs: dict[str, Any] = {}
-    secret_outputs: set[str] = set()
-
-    async def capture(key: str, value: pulumi.Output[Any]) -> None:
-        outputs[key] = await value.future()
-        if await value.is_secret():
-            secret_outputs.add(key)
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output[Any]:
-        run()
-        # Mocks finish the root stack before the program runs: read its exports directly.
-        exports = get_root_resource().outputs  # type: ignore[union-attr]
-        return pulumi.Output.all(
-            *(pulumi.Output.from_input(capture(k, pulumi.Output.from_input(v))) for k, v in exports.items())
+    def __init__(self, stack: str = "test", *, preview: bool = False) -> None:
+        self.monitor = RecordingMonitor(FakeCloud())
+        ROOT_STACK.set(None)  # a new root stack, so no export of an earlier run leaks in
+        pulumi.runtime.set_mocks(
+            self.monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=self.monitor
         )
 
-    program()
-    return Declared(monitor.recorded, outputs, secret_outputs)
+    def run(
+        self,
+        stack: str,
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        config: Mapping[str, Any] | None = None,
+    ) -> Declared:
+        """Evaluate `stacks/Pulumi.<stack>.yaml` (or `config`), `overrides` merged on top.
+
+        Keys of `overrides` may be bare (`"istio"`) or namespaced (`"meshstack:istio"`).
+        """
+        from stacks.program import run  # the program reads config when it runs
+
+        values = dict(stack_config(stack) if config is None else config)
+        for key, value in (overrides or {}).items():
+            values[key if ":" in key else f"{PROJECT}:{key}"] = value
+        pulumi.runtime.set_all_config(to_pulumi_strings(values))
+        outputs: dict[str, Any] = {}
+        secret_outputs: set[str] = set()
+
+        async def capture(key: str, value: pulumi.Output[Any]) -> None:
+            outputs[key] = await value.future()
+            if await value.is_secret():
+                secret_outputs.add(key)
+
+        @pulumi.runtime.test
+        def program() -> pulumi.Output[Any]:
+            run()
+            # Mocks finish the root stack before the program runs: read its exports directly.
+            exports = get_root_resource().outputs  # type: ignore[union-attr]
+            return pulumi.Output.all(
+                *(
+                    pulumi.Output.from_input(capture(k, pulumi.Output.from_input(v)))
+                    for k, v in exports.items()
+                )
+            )
+
+        program()
+        return Declared(self.monitor.recorded, outputs, secret_outputs)
+
+
+def run_stack(stack: str, overrides: Mapping[str, Any] | None = None) -> Declared:
+    """One stack, evaluated with its own fresh mocks."""
+    return OfflineEngine(stack).run(stack, overrides)

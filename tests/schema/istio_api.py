@@ -7,7 +7,6 @@ and pinned in package-lock.json; the first run installs them with `npm ci`.
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any

@@ -13,6 +13,7 @@ from typing import Any
 
 import jsonschema
 import referencing
+import referencing.jsonschema
 
 # Kubernetes minor the stacks target (Istio 1.31 supports 1.32-1.36).
 KUBERNETES_VERSION = "1.34.0"
@@ -32,11 +33,13 @@ def _registry() -> referencing.Registry:
 
 
 @functools.cache
-def _validator(kind: str, api_version: str) -> jsonschema.protocols.Validator:
+def _validator(kind: str, api_version: str) -> jsonschema.Draft202012Validator:
     group_version = api_version.split("/")
     group = group_version[0].split(".")[0] if len(group_version) == 2 else ""
     version = group_version[-1]
-    file_name = f"{kind.lower()}-{group}-{version}.json" if group else f"{kind.lower()}-{version}.json"
+    file_name = (
+        f"{kind.lower()}-{group}-{version}.json" if group else f"{kind.lower()}-{version}.json"
+    )
     schema = _load(file_name)
     return jsonschema.Draft202012Validator(schema, registry=_registry())
 

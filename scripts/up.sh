@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Deploy a stack with one command:  scripts/up.sh [STACK] [pulumi up flags...]
+# STACK defaults to `local`: the mesh and Bookinfo on your current Kubernetes context, with
+# the state in a local file backend (.pulumi-state/), no cloud account.
+# Sets up what is missing: .venv with the pinned dependencies, the Pulumi CLI (pinned, with
+# Pulumi's official installer, into .tools/pulumi), the backend and the stack.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PULUMI_VERSION=3.272.0   # the CLI release that matches the pinned pulumi SDK
+stack=${1:-local}
+[ $# -gt 0 ] && shift
+
+fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+if [ ! -f "stacks/Pulumi.$stack.yaml" ]; then
+  known=""
+  for file in stacks/Pulumi.*.yaml; do known="$known ${file#stacks/Pulumi.}"; done
+  fail "no stack file stacks/Pulumi.$stack.yaml; stacks:${known//.yaml/}"
+fi
+
+python=${PYTHON:-python3}
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null ||
+  fail "Python 3.11 or newer is needed as '$python' (set PYTHON=/path/to/python3.11)."
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt ||
+  fail "installing requirements.txt failed: check your network or proxy (pip needs PyPI)."
+
+if command -v pulumi >/dev/null 2>&1; then
+  pulumi=$(command -v pulumi)
+elif [ -x .tools/pulumi/bin/pulumi ]; then
+  pulumi=.tools/pulumi/bin/pulumi
+else
+  echo "Installing the Pulumi CLI $PULUMI_VERSION into .tools/pulumi ..."
+  command -v curl >/dev/null || fail "curl is needed to install the Pulumi CLI (or install it yourself: https://www.pulumi.com/docs/install/)."
+  curl -fsSL https://get.pulumi.com | sh -s -- --version "$PULUMI_VERSION" --install-root "$PWD/.tools/pulumi" --no-edit-path ||
+    fail "could not download the Pulumi CLI from get.pulumi.com: check your network, or install it yourself (https://www.pulumi.com/docs/install/) and run this again."
+  pulumi=.tools/pulumi/bin/pulumi
+fi
+
+scenario=$(.venv/bin/python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["config"]["meshstack:scenario"])' "stacks/Pulumi.$stack.yaml")
+if [ "$scenario" = local ]; then
+  # Which kubeconfig and context the stack will use, and whether they exist.
+  .venv/bin/python - "stacks/Pulumi.$stack.yaml" <<'PY' || exit 1
+import os, sys, yaml
+config = yaml.safe_load(open(sys.argv[1]))["config"].get("meshstack:kubernetes") or {}
+path = os.path.expanduser(config.get("kubeconfig", "~/.kube/config"))
+if not os.path.isfile(path):
+    sys.exit(f"error: no kubeconfig at {path}. Create a cluster first, e.g. `kind create cluster` "
+             "or `minikube start`, or set meshstack:kubernetes.kubeconfig in " + sys.argv[1])
+kubeconfig = yaml.safe_load(open(path)) or {}
+context = config.get("context") or kubeconfig.get("current-context")
+names = [c.get("name") for c in kubeconfig.get("contexts") or []]
+if not context or context not in names:
+    sys.exit(f"error: kubeconfig {path} has no context {context!r} (contexts: {names}). "
+             "Run `kubectl config use-context NAME` or set meshstack:kubernetes.context.")
+print(f"Deploying onto Kubernetes context {context!r} from {path}.")
+PY
+  # Local state, no account. The local stack holds no secret, so an empty passphrase is the
+  # default; export PULUMI_CONFIG_PASSPHRASE to choose one.
+  export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}
+  export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-}
+  mkdir -p .pulumi-state
+elif [ -z "${PULUMI_BACKEND_URL:-}" ] && ! "$pulumi" whoami >/dev/null 2>&1; then
+  fail "stack '$stack' builds cloud resources: log in to a state backend first (\`pulumi login\`, or set PULUMI_BACKEND_URL, e.g. gs://bucket or s3://bucket?endpoint=oss-us-west-1.aliyuncs.com) and set the cloud credentials listed in README.md."
+fi
+
+"$pulumi" stack select --create "$stack"
+exec "$pulumi" up --stack "$stack" "$@"

@@ -1,0 +1,252 @@
+"""The typed config model: each user mistake gives one clear message and registers nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stacks import config as stack_config
+from stacks.config import ConfigError, LocalStack, load
+
+
+def raw(scenario: str | None = "local", **keys: Any) -> dict[str, str]:
+    values: dict[str, str] = {} if scenario is None else {"meshstack:scenario": scenario}
+    for key, value in keys.items():
+        values[f"meshstack:{key}"] = json.dumps(value) if isinstance(value, dict | list) else value
+    return values
+
+
+SC = "single-cluster"
+# (config, fragments the message must contain: the key, the value given, what is allowed)
+BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
+    ("missing scenario", raw(None), ["meshstack:scenario is required", "local, single-cluster"]),
+    ("unknown scenario", raw("locl"), ["meshstack:scenario = 'locl'", "allowed: local"]),
+    ("unknown top-level key", raw(foo="1"), ["meshstack:foo is not a known setting", "istio"]),
+    (
+        "typo in a nested key",
+        raw(istio={"versoin": "1.31.0"}),
+        ["meshstack:istio.versoin", "allowed: chartRepository", "version"],
+    ),
+    (
+        "version range",
+        raw(istio={"version": "1.31"}),
+        ["meshstack:istio.version = '1.31'", "1.31.0"],
+    ),
+    ("version latest", raw(istio={"version": "latest"}), ["'latest'", "exact release"]),
+    (
+        "mtls enum typo",
+        raw(istio={"mtls": "STRCT"}),
+        ["meshstack:istio.mtls = 'STRCT'", "'STRICT'"],
+    ),
+    (
+        "profile enum",
+        raw(istio={"profile": "prod"}),
+        ["meshstack:istio.profile = 'prod'", "'demo'"],
+    ),
+    ("wrong type", raw(istio={"cni": "maybe"}), ["meshstack:istio.cni = 'maybe'", "boolean"]),
+    ("object expected", raw(istio=[1]), ["meshstack:istio = [1]", "expected an object"]),
+    (
+        "bad JSON",
+        {"meshstack:scenario": "local", "meshstack:istio": "{"},
+        ["meshstack:istio", "JSON"],
+    ),
+    (
+        "plain http chart repo",
+        raw(istio={"chartRepository": "http://x"}),
+        ["chartRepository", "https://"],
+    ),
+    (
+        "bad namespace",
+        raw(bookinfo={"namespace": "Book_Info"}),
+        ["bookinfo.namespace = 'Book_Info'", "DNS label"],
+    ),
+    ("bad revision", raw(istio={"revision": "-1"}), ["istio.revision = '-1'", "DNS label"]),
+    (
+        "routing to an undeployed version",
+        raw(bookinfo={"reviewsVersions": ["v1"], "routing": "reviews-v3"}),
+        ["meshstack:bookinfo", "'reviews-v3'", "['v3']"],
+    ),
+    (
+        "unknown reviews version",
+        raw(bookinfo={"reviewsVersions": ["v4"]}),
+        ["reviewsVersions[0] = 'v4'", "'v1'"],
+    ),
+    (
+        "duplicate reviews version",
+        raw(bookinfo={"reviewsVersions": ["v1", "v1"], "routing": "all-v1"}),
+        ["twice"],
+    ),
+    ("no reviews at all", raw(bookinfo={"reviewsVersions": []}), ["reviewsVersions", "at least 1"]),
+    (
+        "unknown routing",
+        raw(bookinfo={"routing": "canary"}),
+        ["bookinfo.routing = 'canary'", "'jason-v2'"],
+    ),
+    (
+        "CNI on ASK",
+        raw(SC, istio={"cni": True}),
+        ["meshstack:istio.cni", "serverless", "DaemonSet"],
+    ),
+    (
+        "CNI on a serverless context",
+        raw(kubernetes={"serverless": True}, istio={"cni": True}),
+        ["DaemonSet"],
+    ),
+    (
+        "host bits in a CIDR",
+        raw(SC, network={"vpcCidr": "10.0.0.1/8"}),
+        ["network.vpcCidr = '10.0.0.1/8'", "host bits"],
+    ),
+    ("IPv6 CIDR", raw(SC, network={"vpcCidr": "fd00::/8"}), ["vpcCidr", "IPv4"]),
+    (
+        "vSwitch outside the VPC",
+        raw(SC, network={"vswitches": [{"zone": "us-west-1a", "cidr": "10.1.0.0/24"}]}),
+        ["meshstack:network.vswitches[0].cidr 10.1.0.0/24", "not inside", "192.168.0.0/16"],
+    ),
+    (
+        "service CIDR overlaps a vSwitch",
+        raw(SC, cluster={"serviceCidr": "192.168.16.0/20"}),
+        [
+            "meshstack:network.vswitches[0].cidr 192.168.0.0/19",
+            "overlaps",
+            "meshstack:cluster.serviceCidr 192.168.16.0/20",
+        ],
+    ),
+    (
+        "zone outside the region",
+        raw(SC, network={"vswitches": [{"zone": "cn-hangzhou-h", "cidr": "192.168.0.0/24"}]}),
+        ["zone 'cn-hangzhou-h'", "region 'us-west-1'"],
+    ),
+    (
+        "ACK version shape",
+        raw(SC, cluster={"kubernetesVersion": "1.34"}),
+        ["kubernetesVersion = '1.34'", "1.34.1-aliyun.1"],
+    ),
+    (
+        "key of another scenario",
+        raw(cluster={"name": "x"}),
+        ["meshstack:cluster is not a known setting"],
+    ),
+    (
+        "planned scenario",
+        raw("vm"),
+        ["meshstack:scenario = 'vm' is planned", "available now: local"],
+    ),
+    ("valid but not yet built", raw(SC), ["'single-cluster' is valid but not implemented"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("config", "fragments"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
+)
+def test_bad_config_is_refused_with_a_clear_message(config, fragments):
+    with pytest.raises(ConfigError) as caught:
+        load(config)
+    message = str(caught.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} missing from:\n{message}"
+    assert "Traceback" not in message and "pydantic" not in message
+
+
+@pytest.mark.parametrize(("config", "fragments"), [c[1:] for c in BAD_CONFIGS[:6]])
+def test_bad_config_registers_no_resource(engine, config, fragments):
+    with pytest.raises(Exception) as caught:
+        engine.run("local", config=config)
+    assert fragments[0] in str(caught.value)
+    assert engine.monitor.recorded == []
+
+
+def test_defaults_are_the_seed_values():
+    stack = load(raw())
+    assert stack.istio.version == "1.31.0"
+    assert stack.istio.profile == "demo"
+    assert stack.istio.hub == "docker.io/istio"
+    assert stack.istio.image_tag == "1.31.0"
+    assert stack.istio.chart_repository == "https://blob.istio.io/istio-release/charts"
+    assert stack.bookinfo.reviews_versions == ["v1", "v2", "v3"]
+
+
+def test_values_are_read_from_pulumi_strings():
+    stack = load(
+        raw(istio={"cni": True, "egressGateway": False}, kubernetes={"context": "kind-kind"})
+    )
+    assert isinstance(stack, LocalStack)
+    assert stack.istio.cni is True and stack.istio.egress_gateway is False
+    assert stack.kubernetes.context == "kind-kind"
+
+
+def test_other_namespaces_are_left_to_their_providers():
+    assert (
+        load({**raw(), "kubernetes:context": "x", "alicloud:region": "us-west-1"}).scenario
+        == "local"
+    )
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+known_keys = st.sampled_from(
+    ["scenario", "istio", "bookinfo", "kubernetes", "network", "cluster", "x"]
+)
+sections = st.fixed_dictionaries(
+    {},
+    optional={
+        "istio": st.fixed_dictionaries(
+            {}, optional={k: json_values for k in ("version", "mtls", "cni", "revision", "hub")}
+        ),
+        "bookinfo": st.fixed_dictionaries(
+            {},
+            optional={
+                "reviewsVersions": st.lists(st.sampled_from(["v1", "v2", "v3", "v9"])),
+                "routing": st.sampled_from(sorted(stack_config.ROUTING_NEEDS)) | json_values,
+            },
+        ),
+        "network": st.fixed_dictionaries(
+            {},
+            optional={
+                "vpcCidr": st.sampled_from(["10.0.0.0/8", "192.168.0.0/16", "10.0.0.1/8", "x"]),
+                "vswitches": st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "zone": st.sampled_from(["us-west-1a", "cn-hangzhou-h"]),
+                            "cidr": st.sampled_from(
+                                ["192.168.0.0/19", "10.0.0.0/16", "172.21.0.0/20"]
+                            ),
+                        }
+                    ),
+                    max_size=3,
+                ),
+            },
+        ),
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scenario=st.sampled_from([*stack_config.SCENARIOS, "x"]) | json_values,
+    extra=st.dictionaries(known_keys, json_values, max_size=3),
+    body=sections,
+)
+def test_any_input_loads_or_fails_with_config_error(scenario, extra, body):
+    values = {"scenario": scenario, **body, **extra}
+    config = {
+        f"meshstack:{k}": json.dumps(v)
+        if isinstance(v, dict | list)
+        else ("" if v is None else str(v))
+        for k, v in values.items()
+    }
+    try:
+        stack = load(config)
+    except ConfigError as err:
+        assert str(err).strip()
+    else:
+        assert stack.scenario in stack_config.IMPLEMENTED

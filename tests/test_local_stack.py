@@ -1,0 +1,194 @@
+"""The `local` stack's graph: what it declares, on which provider, in which order."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from components.apps.bookinfo_routing import routing_scenario
+from tests.offline.engine import Declared, Resource, stack_config, stack_names
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+@pytest.fixture
+def local(engine) -> Declared:
+    return engine.run("local")
+
+
+def release(declared: Declared, release_name: str) -> Resource:
+    (found,) = [r for r in declared.of_type(RELEASE) if r.inputs["name"] == release_name]
+    return found
+
+
+def test_every_kubernetes_resource_uses_the_stack_provider(local):
+    (provider,) = local.of_type("pulumi:providers:kubernetes")
+    kube = [r for r in local if r.type.startswith("kubernetes:")]
+    assert kube and all(r.provider_urn == provider.urn for r in kube)
+    assert "kubeconfig" in provider.secret_inputs
+
+
+def test_istio_charts_are_pinned_and_from_the_current_repository(local):
+    charts = {r.inputs["name"]: r.inputs for r in local.of_type(RELEASE)}
+    assert set(charts) == {"istio-base", "istiod", "istio-ingressgateway", "istio-egressgateway"}
+    for inputs in charts.values():
+        assert inputs["version"] == "1.31.0"
+        assert inputs["repositoryOpts"]["repo"] == "https://blob.istio.io/istio-release/charts"
+        assert inputs["namespace"] == "istio-system"
+        assert inputs["atomic"] is True
+    istiod = charts["istiod"]["values"]
+    assert istiod["profile"] == "demo"
+    assert istiod["global"]["hub"] == "docker.io/istio" and istiod["global"]["tag"] == "1.31.0"
+    assert istiod["pilot"]["cni"]["enabled"] is False
+    assert charts["istio-ingressgateway"]["values"]["service"]["type"] == "LoadBalancer"
+    assert charts["istio-egressgateway"]["values"]["service"]["type"] == "ClusterIP"
+
+
+def test_install_order_follows_istio_helm_docs(local):
+    base, istiod = release(local, "istio-base"), release(local, "istiod")
+    assert local.depends_on(istiod, base)
+    for gateway in ("istio-ingressgateway", "istio-egressgateway"):
+        assert local.depends_on(release(local, gateway), istiod)
+
+
+def test_injected_workloads_and_istio_objects_wait_for_istiod(local):
+    istiod = release(local, "istiod")
+    waiting = local.of_type("kubernetes:apps/v1:Deployment") + local.istio_objects()
+    # 6 Deployments; gateway, VS bookinfo, 4 DestinationRules, 4 routes, PeerAuthentication.
+    assert len(waiting) == 6 + 11
+    assert all(local.depends_on(r, istiod) for r in waiting)
+
+
+def test_no_needless_wait_for_istiod(local):
+    istiod = release(local, "istiod")
+    for kind in ("Service", "ServiceAccount", "Namespace"):
+        for resource in local.of_type(f"kubernetes:core/v1:{kind}"):
+            if not resource.read:
+                assert not local.depends_on(resource, istiod), resource.name
+    assert not local.depends_on(release(local, "istio-base"), istiod)
+
+
+def test_bookinfo_namespace_is_injected(local):
+    namespace = local.named("bookinfo-namespace").manifest
+    assert namespace["metadata"] == {"name": "bookinfo", "labels": {"istio-injection": "enabled"}}
+
+
+def test_revision_switches_injection_label_and_istiod_name(engine):
+    declared = engine.run("local", {"istio": {"revision": "canary"}})
+    labels = declared.named("bookinfo-namespace").manifest["metadata"]["labels"]
+    assert labels == {"istio.io/rev": "canary"}
+    assert release(declared, "istiod-canary").inputs["values"]["revision"] == "canary"
+
+
+def test_bookinfo_workloads_match_upstream_shape(local):
+    deployments = {
+        r.manifest["metadata"]["name"]: r.manifest
+        for r in local.of_type("kubernetes:apps/v1:Deployment")
+    }
+    assert set(deployments) == {
+        "details-v1",
+        "ratings-v1",
+        "reviews-v1",
+        "reviews-v2",
+        "reviews-v3",
+        "productpage-v1",
+    }
+    reviews = deployments["reviews-v2"]["spec"]["template"]["spec"]
+    assert reviews["serviceAccountName"] == "bookinfo-reviews"
+    (container,) = reviews["containers"]
+    assert container["image"] == "docker.io/istio/examples-bookinfo-reviews-v2:1.20.3"
+    assert container["env"] == [{"name": "LOG_DIR", "value": "/tmp/logs"}]
+    assert {v["mountPath"] for v in container["volumeMounts"]} == {"/tmp", "/opt/ibm/wlp/output"}
+    services = [
+        r.manifest["spec"]["ports"]
+        for r in local.of_type("kubernetes:core/v1:Service")
+        if not r.read
+    ]
+    assert services and all(ports == [{"port": 9080, "name": "http"}] for ports in services)
+
+
+def test_reviews_versions_and_extra_labels_are_parameters(engine):
+    declared = engine.run("local", {"bookinfo": {"reviewsVersions": ["v1"], "routing": "all-v1"}})
+    names = {
+        r.manifest["metadata"]["name"] for r in declared.of_type("kubernetes:apps/v1:Deployment")
+    }
+    assert names == {"details-v1", "ratings-v1", "reviews-v1", "productpage-v1"}
+
+
+def test_mesh_wide_mtls_is_strict_by_default(local):
+    (peer,) = [r for r in local.istio_objects() if r.manifest["kind"] == "PeerAuthentication"]
+    assert peer.manifest["metadata"] == {"name": "default", "namespace": "istio-system"}
+    assert peer.manifest["spec"] == {"mtls": {"mode": "STRICT"}}
+
+
+def test_outputs_point_at_the_gateway(local):
+    assert local.outputs["ingressGatewayAddress"] == "203.0.113.10"
+    assert local.outputs["productpageUrl"] == "http://203.0.113.10/productpage"
+
+
+def test_bookinfo_gateway_uses_the_helm_gateway_port_and_selector(local):
+    (gateway,) = [r for r in local.istio_objects() if r.manifest["kind"] == "Gateway"]
+    assert gateway.manifest["spec"]["selector"] == {"istio": "ingressgateway"}
+    assert gateway.manifest["spec"]["servers"][0]["port"]["number"] == 80
+
+
+@pytest.mark.parametrize(
+    "stack",
+    [
+        s
+        for s in stack_names()
+        if stack_config(s)["meshstack:scenario"] in ("vm", "two-cluster-retention")
+    ],
+)
+def test_planned_stacks_refuse_clearly_and_register_nothing(engine, stack):
+    with pytest.raises(Exception, match="planned but not implemented"):
+        engine.run(stack)
+    assert engine.monitor.recorded == []
+
+
+UPSTREAM = {
+    "all-v1": ["virtual-service-all-v1.yaml"],
+    "jason-v2": ["virtual-service-all-v1.yaml", "virtual-service-reviews-test-v2.yaml"],
+    "reviews-80-20": ["virtual-service-all-v1.yaml", "virtual-service-reviews-80-20.yaml"],
+    "reviews-50-v3": ["virtual-service-all-v1.yaml", "virtual-service-reviews-50-v3.yaml"],
+    "reviews-v3": ["virtual-service-all-v1.yaml", "virtual-service-reviews-v3.yaml"],
+    "ratings-delay": [
+        "virtual-service-all-v1.yaml",
+        "virtual-service-reviews-test-v2.yaml",
+        "virtual-service-ratings-test-delay.yaml",
+    ],
+    "ratings-abort": [
+        "virtual-service-all-v1.yaml",
+        "virtual-service-reviews-test-v2.yaml",
+        "virtual-service-ratings-test-abort.yaml",
+    ],
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(UPSTREAM))
+def test_routing_scenarios_equal_upstream_samples(scenario, istio_reference):
+    expected = {}
+    for file_name in UPSTREAM[scenario]:  # later files replace earlier ones, as kubectl apply does
+        text = (istio_reference / "bookinfo" / "networking" / file_name).read_text()
+        for document in yaml.safe_load_all(text):
+            if document and document["kind"] == "VirtualService":
+                expected[document["metadata"]["name"]] = document["spec"]
+    assert routing_scenario(scenario) == expected
+
+
+def test_gateway_virtual_service_and_rules_equal_upstream(local, istio_reference):
+    networking = istio_reference / "bookinfo" / "networking"
+    upstream = {
+        (d["kind"], d["metadata"]["name"]): d["spec"]
+        for f in ("bookinfo-gateway.yaml", "destination-rule-all.yaml")
+        for d in yaml.safe_load_all((networking / f).read_text())
+        if d
+    }
+    # The Helm gateway chart listens on 80, istioctl's gateway on 8080 (the sample's port).
+    upstream[("Gateway", "bookinfo-gateway")]["servers"][0]["port"]["number"] = 80
+    declared = {
+        (r.manifest["kind"], r.manifest["metadata"]["name"]): r.manifest["spec"]
+        for r in local.istio_objects()
+    }
+    for key, spec in upstream.items():
+        assert declared[key] == spec, key
