@@ -152,7 +152,9 @@ def test_bad_config_is_refused_with_a_clear_message(config, fragments):
     assert "Traceback" not in message and "pydantic" not in message
 
 
-@pytest.mark.parametrize(("config", "fragments"), [c[1:] for c in BAD_CONFIGS[:6]])
+@pytest.mark.parametrize(
+    ("config", "fragments"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
+)
 def test_bad_config_registers_no_resource(engine, config, fragments):
     with pytest.raises(Exception) as caught:
         engine.run("local", config=config)

@@ -101,7 +101,7 @@ class IstioControlPlane(pulumi.ComponentResource):
             # Read back the Service the chart made, for its load-balancer address.
             self.ingress_service = k8s.core.v1.Service.get(
                 f"{name}-ingress-service",
-                pulumi.Output.concat(ISTIO_NAMESPACE, "/", INGRESS_GATEWAY),
+                f"{ISTIO_NAMESPACE}/{INGRESS_GATEWAY}",
                 opts=pulumi.ResourceOptions(
                     parent=self, provider=args.provider, depends_on=[self.ingress_gateway]
                 ),
