@@ -140,9 +140,12 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
 ]
 
 
-@pytest.mark.parametrize(
+each_bad_config = pytest.mark.parametrize(
     ("config", "fragments"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
 )
+
+
+@each_bad_config
 def test_bad_config_is_refused_with_a_clear_message(config, fragments):
     with pytest.raises(ConfigError) as caught:
         load(config)
@@ -152,9 +155,7 @@ def test_bad_config_is_refused_with_a_clear_message(config, fragments):
     assert "Traceback" not in message and "pydantic" not in message
 
 
-@pytest.mark.parametrize(
-    ("config", "fragments"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
-)
+@each_bad_config
 def test_bad_config_registers_no_resource(engine, config, fragments):
     with pytest.raises(Exception) as caught:
         engine.run("local", config=config)

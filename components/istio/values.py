@@ -47,10 +47,8 @@ def _global(release: IstioRelease) -> dict[str, Any]:
 
 
 def base_values(release: IstioRelease) -> dict[str, Any]:
-    values: dict[str, Any] = {"global": _global(release)}
-    if release.revision:
-        values["defaultRevision"] = release.revision
-    return values
+    """`base` runs no image (CRDs, reader RBAC, the default validating webhook)."""
+    return {"defaultRevision": release.revision} if release.revision else {}
 
 
 def cni_values(release: IstioRelease) -> dict[str, Any]:

@@ -9,7 +9,7 @@ the stack outputs with their secrecy.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -226,6 +226,10 @@ class OfflineEngine:
         for key, value in (overrides or {}).items():
             values[key if ":" in key else f"{PROJECT}:{key}"] = value
         pulumi.runtime.set_all_config(to_pulumi_strings(values))
+        return self.run_program(run)
+
+    def run_program(self, program: Callable[[], None]) -> Declared:
+        """Run `program` (a stack program, or a test's own component set-up) to completion."""
         outputs: dict[str, Any] = {}
         secret_outputs: set[str] = set()
 
@@ -235,8 +239,8 @@ class OfflineEngine:
                 secret_outputs.add(key)
 
         @pulumi.runtime.test
-        def program() -> pulumi.Output[Any]:
-            run()
+        def evaluate() -> pulumi.Output[Any]:
+            program()
             # Mocks finish the root stack before the program runs: read its exports directly.
             exports = get_root_resource().outputs  # type: ignore[union-attr]
             return pulumi.Output.all(
@@ -246,7 +250,7 @@ class OfflineEngine:
                 )
             )
 
-        program()
+        evaluate()
         return Declared(self.monitor.recorded, outputs, secret_outputs)
 
 
