@@ -74,8 +74,9 @@ Zone = Annotated[
 AckVersion = Annotated[
     str,
     _pattern(
-        r"^1\.\d+\.\d+-aliyun\.\d+$",
-        "an ACK Kubernetes version such as 1.34.1-aliyun.1",
+        r"^1\.\d+(\.\d+-aliyun\.\d+)?$",
+        "a Kubernetes minor version such as 1.36 (ACK's newest patch of it is used) "
+        "or an exact ACK version such as 1.36.1-aliyun.1",
     ),
 ]
 
@@ -174,6 +175,59 @@ class BookinfoConfig(Model):
         return self
 
 
+# --- addons ---------------------------------------------------------------------------------
+
+
+class KialiConfig(Model):
+    enabled: bool = True
+    chart_version: SemVer = "2.31.0"
+    repository: ChartRepository = "https://kiali.org/helm-charts"
+
+
+class PrometheusConfig(Model):
+    enabled: bool = True
+    chart_version: SemVer = "29.48.0"
+    repository: ChartRepository = "https://prometheus-community.github.io/helm-charts"
+
+
+class GrafanaConfig(Model):
+    enabled: bool = True
+    chart_version: SemVer = "11.1.0"
+    # The grafana chart moved from grafana/helm-charts to the community organisation.
+    repository: ChartRepository = "https://grafana-community.github.io/helm-charts"
+
+
+class JaegerConfig(Model):
+    """Jaeger v2 all-in-one (in-memory), declared as typed objects like Istio's own addon."""
+
+    enabled: bool = True
+    image: ImageRegistry = "docker.io/jaegertracing/jaeger"
+    tag: ImageTag = "2.17.0"
+    sampling_percentage: float = Field(default=100.0, ge=0.0, le=100.0)
+
+
+class AddonsConfig(Model):
+    """Seed 004's observability addons, each switchable, wired so Kiali finds the others."""
+
+    kiali: KialiConfig = KialiConfig()
+    prometheus: PrometheusConfig = PrometheusConfig()
+    grafana: GrafanaConfig = GrafanaConfig()
+    jaeger: JaegerConfig = JaegerConfig()
+
+    @model_validator(mode="after")
+    def _prometheus_feeds_the_dashboards(self) -> AddonsConfig:
+        if not self.prometheus.enabled:
+            needing = [n for n in ("kiali", "grafana") if getattr(self, n).enabled]
+            if needing:
+                keys = " and ".join(f"{PROJECT}:addons.{n}.enabled" for n in needing)
+                raise ValueError(
+                    f"{PROJECT}:addons.prometheus.enabled is false, but {keys} is true: "
+                    "their graphs and dashboards read Prometheus; enable Prometheus or "
+                    "disable them too"
+                )
+        return self
+
+
 # --- clusters -------------------------------------------------------------------------------
 
 
@@ -195,6 +249,8 @@ class VSwitchConfig(Model):
 class AlicloudNetworkConfig(Model):
     region: Region = "us-west-1"
     vpc_cidr: Cidr = "192.168.0.0/16"
+    # Peak bandwidth of the NAT gateway's EIP (pay-by-traffic: you pay for bytes, not this).
+    eip_bandwidth_mbps: int = Field(default=100, ge=1, le=500)
     # One vSwitch per zone; serverless pods spread over them.
     vswitches: list[VSwitchConfig] = Field(
         default_factory=lambda: [VSwitchConfig(zone="us-west-1a", cidr="192.168.0.0/19")],
@@ -206,12 +262,16 @@ class AskClusterConfig(Model):
     """The ASK cluster of seed 000 (values from the console walkthrough)."""
 
     name: DnsLabel = "hello-istio"
-    # Seed: 1.20.11-aliyun.1, long retired.
-    kubernetes_version: AckVersion = "1.34.1-aliyun.1"
+    # Seed: 1.20.11-aliyun.1, long retired. Istio 1.31 supports Kubernetes 1.32-1.36.
+    kubernetes_version: AckVersion = "1.36"
     cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
     service_cidr: Cidr = "172.21.0.0/20"
     api_server_public: bool = True
     timezone: str = "Asia/Shanghai"
+    # Seed: "use Log Service: create a new project" (ACK names it k8s-log-<cluster id>).
+    log_project: bool = True
+    # ACK keeps the log project when the cluster is deleted unless told otherwise.
+    delete_logs_on_destroy: bool = False
     deletion_protection: bool = True
 
 
@@ -223,6 +283,7 @@ class MeshStack(Model):
 
     istio: IstioConfig = IstioConfig()
     bookinfo: BookinfoConfig = BookinfoConfig()
+    addons: AddonsConfig = AddonsConfig()
 
 
 class LocalStack(MeshStack):
@@ -285,8 +346,8 @@ _STACK_ADAPTER: TypeAdapter[LocalStack | SingleClusterStack | PlannedStack] = Ty
     StackConfig
 )
 SCENARIOS = ("local", "single-cluster", "two-cluster-retention", "vm")
-# Scenarios whose resources this version declares; the others are validated, then refused.
-IMPLEMENTED = ("local",)
+# Scenarios whose resources this version declares; the others are refused (PlannedStack).
+IMPLEMENTED = ("local", "single-cluster")
 
 
 # --- cross-field helpers ----------------------------------------------------------------------
@@ -344,11 +405,6 @@ def load(raw: Mapping[str, Any]) -> LocalStack | SingleClusterStack:
     except ValidationError as err:
         raise ConfigError(_describe(err, values)) from None
     assert not isinstance(stack, PlannedStack)  # its validator always refuses
-    if stack.scenario not in IMPLEMENTED:
-        raise ConfigError(
-            f"{PROJECT}:scenario = {stack.scenario!r} is valid but not implemented in this "
-            f"version; available now: {', '.join(IMPLEMENTED)}"
-        )
     return stack
 
 

@@ -9,7 +9,7 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 
 from stacks import config as stack_config
-from stacks.scenarios import local
+from stacks.scenarios import local, single_cluster
 
 
 def raw_config() -> dict[str, Any]:
@@ -20,6 +20,7 @@ def raw_config() -> dict[str, Any]:
 
 SCENARIOS: dict[str, Callable[[Any], dict[str, pulumi.Input[str]]]] = {
     "local": local.deploy,
+    "single-cluster": single_cluster.deploy,
 }
 
 

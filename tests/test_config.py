@@ -123,8 +123,23 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
     ),
     (
         "ACK version shape",
-        raw(SC, cluster={"kubernetesVersion": "1.34"}),
-        ["kubernetesVersion = '1.34'", "1.34.1-aliyun.1"],
+        raw(SC, cluster={"kubernetesVersion": "1.36.1"}),
+        ["kubernetesVersion = '1.36.1'", "such as 1.36", "1.36.1-aliyun.1"],
+    ),
+    (
+        "Kiali without Prometheus",
+        raw(addons={"prometheus": {"enabled": False}, "grafana": {"enabled": False}}),
+        ["addons.prometheus.enabled is false", "addons.kiali.enabled is true"],
+    ),
+    (
+        "sampling above 100 percent",
+        raw(addons={"jaeger": {"samplingPercentage": 150}}),
+        ["addons.jaeger.samplingPercentage = 150", "less than or equal to 100"],
+    ),
+    (
+        "unpinned addon chart",
+        raw(addons={"grafana": {"chartVersion": "latest"}}),
+        ["addons.grafana.chartVersion = 'latest'", "an exact release"],
     ),
     (
         "key of another scenario",
@@ -136,7 +151,6 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         raw("vm"),
         ["meshstack:scenario = 'vm' is planned", "available now: local"],
     ),
-    ("valid but not yet built", raw(SC), ["'single-cluster' is valid but not implemented"]),
 ]
 
 

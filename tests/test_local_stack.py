@@ -29,12 +29,18 @@ def test_every_kubernetes_resource_uses_the_stack_provider(local):
     assert "kubeconfig" in provider.secret_inputs
 
 
+ISTIO_CHARTS = "https://blob.istio.io/istio-release/charts"
+
+
 def test_istio_charts_are_pinned_and_from_the_current_repository(local):
-    charts = {r.inputs["name"]: r.inputs for r in local.of_type(RELEASE)}
+    charts = {
+        r.inputs["name"]: r.inputs
+        for r in local.of_type(RELEASE)
+        if r.inputs["repositoryOpts"]["repo"] == ISTIO_CHARTS
+    }
     assert set(charts) == {"istio-base", "istiod", "istio-ingressgateway", "istio-egressgateway"}
     for inputs in charts.values():
         assert inputs["version"] == "1.31.0"
-        assert inputs["repositoryOpts"]["repo"] == "https://blob.istio.io/istio-release/charts"
         assert inputs["namespace"] == "istio-system"
         assert inputs["atomic"] is True
     istiod = charts["istiod"]["values"]
@@ -54,9 +60,15 @@ def test_install_order_follows_istio_helm_docs(local):
 
 def test_injected_workloads_and_istio_objects_wait_for_istiod(local):
     istiod = release(local, "istiod")
-    waiting = local.of_type("kubernetes:apps/v1:Deployment") + local.istio_objects()
-    # 6 Deployments; gateway, VS bookinfo, 4 DestinationRules, 4 routes, PeerAuthentication.
-    assert len(waiting) == 6 + 11
+    injected = [
+        r
+        for r in local.of_type("kubernetes:apps/v1:Deployment")
+        if r.manifest["metadata"]["namespace"] == "bookinfo"
+    ]
+    waiting = injected + local.istio_objects()
+    # 6 Deployments; gateway, VS bookinfo, 4 DestinationRules, 4 routes, PeerAuthentication,
+    # the tracing Telemetry.
+    assert len(waiting) == 6 + 12
     assert all(local.depends_on(r, istiod) for r in waiting)
 
 
@@ -85,6 +97,7 @@ def test_bookinfo_workloads_match_upstream_shape(local):
     deployments = {
         r.manifest["metadata"]["name"]: r.manifest
         for r in local.of_type("kubernetes:apps/v1:Deployment")
+        if r.manifest["metadata"]["namespace"] == "bookinfo"
     }
     assert set(deployments) == {
         "details-v1",
@@ -103,7 +116,7 @@ def test_bookinfo_workloads_match_upstream_shape(local):
     services = [
         r.manifest["spec"]["ports"]
         for r in local.of_type("kubernetes:core/v1:Service")
-        if not r.read
+        if not r.read and r.manifest["metadata"]["namespace"] == "bookinfo"
     ]
     assert services and all(ports == [{"port": 9080, "name": "http"}] for ports in services)
 
@@ -111,7 +124,9 @@ def test_bookinfo_workloads_match_upstream_shape(local):
 def test_reviews_versions_are_a_parameter(engine):
     declared = engine.run("local", {"bookinfo": {"reviewsVersions": ["v1"], "routing": "all-v1"}})
     names = {
-        r.manifest["metadata"]["name"] for r in declared.of_type("kubernetes:apps/v1:Deployment")
+        r.manifest["metadata"]["name"]
+        for r in declared.of_type("kubernetes:apps/v1:Deployment")
+        if r.manifest["metadata"]["namespace"] == "bookinfo"
     }
     assert names == {"details-v1", "ratings-v1", "reviews-v1", "productpage-v1"}
 

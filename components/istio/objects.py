@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 NETWORKING = "networking.istio.io/v1"
 SECURITY = "security.istio.io/v1"
+TELEMETRY = "telemetry.istio.io/v1"
 
 
 def istio_object(

@@ -36,6 +36,8 @@ class MeshSettings:
     outbound_traffic_policy: str = "ALLOW_ANY"
     # meshConfig.serviceSettings entries, e.g. cluster-local hosts.
     service_settings: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    # meshConfig.extensionProviders entries, e.g. where traces go.
+    extension_providers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
 
 def _global(release: IstioRelease) -> dict[str, Any]:
@@ -68,6 +70,8 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
     }
     if mesh.service_settings:
         mesh_config["serviceSettings"] = list(mesh.service_settings)
+    if mesh.extension_providers:
+        mesh_config["extensionProviders"] = list(mesh.extension_providers)
     values: dict[str, Any] = {
         "profile": mesh.profile,
         "global": global_values,

@@ -17,5 +17,5 @@ def deploy(config: LocalStack) -> dict[str, pulumi.Input[str]]:
         kubeconfig=os.path.expanduser(config.kubernetes.kubeconfig),
         context=config.kubernetes.context,
     )
-    mesh = mesh_with_bookinfo(provider, config.istio, config.bookinfo)
+    mesh = mesh_with_bookinfo(provider, config)
     return mesh_outputs(mesh)

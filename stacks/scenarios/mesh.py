@@ -10,9 +10,16 @@ import pulumi_kubernetes as k8s
 from components.apps.bookinfo import Bookinfo, BookinfoArgs
 from components.apps.bookinfo_routing import BookinfoRouting, BookinfoRoutingArgs
 from components.apps.namespace import injected_namespace
-from components.istio.control_plane import ControlPlaneArgs, IstioControlPlane
+from components.istio.control_plane import ISTIO_NAMESPACE, ControlPlaneArgs, IstioControlPlane
 from components.istio.values import IstioRelease, MeshSettings
-from stacks.config import BookinfoConfig, IstioConfig
+from components.observability import values as addon_values
+from components.observability.addons import (
+    ChartRef,
+    JaegerSettings,
+    Observability,
+    ObservabilityArgs,
+)
+from stacks.config import AddonsConfig, IstioConfig, MeshStack
 
 # The Helm gateway chart's release `istio-ingressgateway` carries this label.
 INGRESS_SELECTOR = {"istio": "ingressgateway"}
@@ -33,11 +40,18 @@ def istio_release(istio: IstioConfig) -> IstioRelease:
 class Mesh:
     control_plane: IstioControlPlane
     bookinfo: Bookinfo | None
+    observability: Observability
 
 
-def mesh_with_bookinfo(
-    provider: k8s.Provider, istio: IstioConfig, bookinfo: BookinfoConfig
-) -> Mesh:
+def mesh_with_bookinfo(provider: k8s.Provider, config: MeshStack) -> Mesh:
+    """Istio, its addons, and Bookinfo with its routing, on one cluster."""
+    istio, bookinfo = config.istio, config.bookinfo
+    endpoints = addon_values.Endpoints(ISTIO_NAMESPACE)
+    tracing = (
+        (addon_values.tracing_extension_provider(endpoints),)
+        if config.addons.jaeger.enabled
+        else ()
+    )
     control_plane = IstioControlPlane(
         "istio",
         ControlPlaneArgs(
@@ -47,14 +61,18 @@ def mesh_with_bookinfo(
                 profile=istio.profile,
                 cni=istio.cni,
                 outbound_traffic_policy=istio.outbound_traffic_policy,
+                extension_providers=tracing,
             ),
             mtls=istio.mtls,
             ingress_service_type=istio.ingress_service_type,
             egress_gateway=istio.egress_gateway,
         ),
     )
+    observability = Observability(
+        "addons", _observability_args(provider, control_plane, config.addons)
+    )
     if not bookinfo.enabled:
-        return Mesh(control_plane, None)
+        return Mesh(control_plane, None, observability)
     namespace = injected_namespace(
         "bookinfo-namespace",
         bookinfo.namespace,
@@ -82,7 +100,28 @@ def mesh_with_bookinfo(
             scenario=bookinfo.routing,
         ),
     )
-    return Mesh(control_plane, app)
+    return Mesh(control_plane, app, observability)
+
+
+def _observability_args(
+    provider: k8s.Provider, control_plane: IstioControlPlane, addons: AddonsConfig
+) -> ObservabilityArgs:
+    def chart(addon) -> ChartRef | None:
+        return ChartRef(addon.chart_version, addon.repository) if addon.enabled else None
+
+    jaeger = addons.jaeger
+    return ObservabilityArgs(
+        provider=provider,
+        namespace=control_plane.namespace.metadata.name,
+        namespace_name=ISTIO_NAMESPACE,
+        mesh_ready=control_plane.ready,
+        prometheus=chart(addons.prometheus),
+        grafana=chart(addons.grafana),
+        kiali=chart(addons.kiali),
+        jaeger=JaegerSettings(f"{jaeger.image}:{jaeger.tag}", jaeger.sampling_percentage)
+        if jaeger.enabled
+        else None,
+    )
 
 
 def mesh_outputs(mesh: Mesh) -> dict[str, pulumi.Input[str]]:
@@ -100,4 +139,6 @@ def mesh_outputs(mesh: Mesh) -> dict[str, pulumi.Input[str]]:
                     "svc/istio-ingressgateway 8080:80, then open http://localhost:8080/productpage"
                 )
             )
+    for addon, command in mesh.observability.open_commands.items():
+        outputs[f"{addon}Command"] = command
     return outputs

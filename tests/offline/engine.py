@@ -79,10 +79,24 @@ class Resource:
 
 
 @dataclass
+class Invoke:
+    """A data-source call (`get_…`), with the provider it went through."""
+
+    token: str
+    args: dict[str, Any]
+    provider: str
+
+    @property
+    def provider_urn(self) -> str:
+        return self.provider.rsplit("::", 1)[0] if self.provider else ""
+
+
+@dataclass
 class Declared:
     resources: list[Resource]
     outputs: dict[str, Any]
     secret_outputs: set[str]
+    invokes: list[Invoke] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Resource]:
         return iter(self.resources)
@@ -161,6 +175,7 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.recorded: list[Resource] = []
+        self.invokes: list[Invoke] = []
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -180,6 +195,16 @@ class RecordingMonitor(MockMonitor):
                 )
             )
         return response
+
+    def Invoke(self, request):
+        self.invokes.append(
+            Invoke(
+                token=request.tok,
+                args=_integral(rpc.deserialize_properties_unwrap_secrets(request.args)[0]),
+                provider=request.provider,
+            )
+        )
+        return super().Invoke(request)
 
     def ReadResource(self, request):
         response = super().ReadResource(request)
@@ -251,7 +276,7 @@ class OfflineEngine:
             )
 
         evaluate()
-        return Declared(self.monitor.recorded, outputs, secret_outputs)
+        return Declared(self.monitor.recorded, outputs, secret_outputs, self.monitor.invokes)
 
 
 def run_stack(stack: str, overrides: Mapping[str, Any] | None = None) -> Declared:

@@ -6,13 +6,33 @@ from typing import Any
 
 import pulumi
 
-# RFC 5737 documentation address: never a real endpoint.
+# RFC 5737 documentation addresses: never real endpoints.
 FAKE_LB_IP = "203.0.113.10"
+FAKE_EIP = "198.51.100.7"
+# What ACK would answer for "the newest Serverless 1.36": a plausible, not a real, version.
+FAKE_ACK_VERSIONS = ("1.36.1-aliyun.1", "1.36.3-aliyun.1")
+FAKE_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster: {server: "https://198.51.100.8:6443", certificate-authority-data: ZmFrZQ==}
+users:
+- name: fake
+  user: {client-certificate-data: ZmFrZQ==, client-key-data: c2VjcmV0}
+contexts:
+- name: fake
+  context: {cluster: fake, user: fake}
+current-context: fake
+"""
+
+GET_KUBERNETES_VERSION = "alicloud:cs/getKubernetesVersion:getKubernetesVersion"
+GET_CLUSTER_CREDENTIAL = "alicloud:cs/getClusterCredential:getClusterCredential"
 
 
 class FakeCloud(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
+        resource_id = f"{args.name}-id"
         if args.typ == "kubernetes:core/v1:Service" and args.resource_id:
             # A Service read back after its chart installed: a cloud load balancer answered.
             namespace, _, name = args.resource_id.partition("/")
@@ -20,7 +40,26 @@ class FakeCloud(pulumi.runtime.Mocks):
                 metadata={"name": name, "namespace": namespace},
                 status={"loadBalancer": {"ingress": [{"ip": FAKE_LB_IP}]}},
             )
-        return f"{args.name}-id", outputs
+        elif args.typ == "alicloud:vpc/natGateway:NatGateway":
+            outputs.update(snatTableIds=f"stb-{args.name}", forwardTableIds=f"ftb-{args.name}")
+        elif args.typ == "alicloud:ecs/eipAddress:EipAddress":
+            outputs.update(ipAddress=FAKE_EIP)
+            resource_id = f"eip-{args.name}"
+        return resource_id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list]:
+        if args.token == GET_KUBERNETES_VERSION:
+            minor = str(args.args.get("kubernetesVersion", ""))
+            versions = [v for v in FAKE_ACK_VERSIONS if v.startswith(f"{minor}.")]
+            return {
+                "clusterType": args.args.get("clusterType"),
+                "metadatas": [{"version": v, "runtimes": []} for v in versions],
+                "id": "versions",
+            }, []
+        if args.token == GET_CLUSTER_CREDENTIAL:
+            return {
+                "clusterId": args.args["clusterId"],
+                "kubeConfig": FAKE_KUBECONFIG,
+                "id": args.args["clusterId"],
+            }, []
         return {}, []

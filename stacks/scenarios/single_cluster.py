@@ -1,0 +1,61 @@
+"""`single-cluster` (seeds 000/003/004): network, ASK cluster, then the mesh on it."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_alicloud as alicloud
+
+from components.alicloud.ask import AskCluster, AskClusterArgs
+from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
+from stacks.config import SingleClusterStack
+from stacks.scenarios.mesh import mesh_outputs, mesh_with_bookinfo
+
+
+def deploy(config: SingleClusterStack) -> dict[str, pulumi.Input[str]]:
+    network_config, cluster_config = config.network, config.cluster
+    # Credentials come from the environment (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET); the region
+    # is the stack's, so one machine can deploy stacks in several regions.
+    cloud = alicloud.Provider("alicloud", region=network_config.region)
+    tags = {
+        "managed-by": "pulumi",
+        "pulumi-project": pulumi.get_project(),
+        "pulumi-stack": pulumi.get_stack(),
+    }
+    network = AlicloudNetwork(
+        cluster_config.name,
+        NetworkArgs(
+            provider=cloud,
+            vpc_cidr=network_config.vpc_cidr,
+            vswitches=tuple(VSwitchSpec(v.zone, v.cidr) for v in network_config.vswitches),
+            eip_bandwidth_mbps=network_config.eip_bandwidth_mbps,
+            tags=tags,
+        ),
+    )
+    cluster = AskCluster(
+        cluster_config.name,
+        AskClusterArgs(
+            provider=cloud,
+            cluster_name=cluster_config.name,
+            kubernetes_version=cluster_config.kubernetes_version,
+            vswitch_ids=network.vswitch_ids,
+            service_cidr=cluster_config.service_cidr,
+            cluster_spec=cluster_config.cluster_spec,
+            api_server_public=cluster_config.api_server_public,
+            timezone=cluster_config.timezone,
+            log_project=cluster_config.log_project,
+            delete_logs_on_destroy=cluster_config.delete_logs_on_destroy,
+            deletion_protection=cluster_config.deletion_protection,
+            tags=tags,
+            internet=list(network.snat_entries),
+        ),
+    )
+    mesh = mesh_with_bookinfo(cluster.provider, config)
+    return {
+        "clusterId": cluster.cluster.id,
+        "kubernetesVersion": cluster.kubernetes_version,
+        "egressIp": network.eip.ip_address,
+        "kubeconfig": cluster.kubeconfig,
+        "kubectlSetup": f"pulumi stack output kubeconfig --show-secrets > {cluster_config.name}"
+        f".kubeconfig && export KUBECONFIG=$PWD/{cluster_config.name}.kubeconfig",
+        **mesh_outputs(mesh),
+    }
