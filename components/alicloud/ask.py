@@ -8,6 +8,7 @@ source (the cluster's own `kube_config` attribute is deprecated) and stays a sec
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -25,7 +26,7 @@ class AskClusterArgs:
     cluster_name: str
     # "1.36" (ACK's newest patch of that minor) or an exact "1.36.1-aliyun.1".
     kubernetes_version: str
-    vswitch_ids: list[pulumi.Input[str]]
+    vswitch_ids: Sequence[pulumi.Input[str]]
     service_cidr: str
     cluster_spec: str = "ack.pro.small"
     api_server_public: bool = True
@@ -38,27 +39,29 @@ class AskClusterArgs:
     internet: list[pulumi.Resource] = field(default_factory=list)
 
 
-def ask_addons(log_project: bool) -> list[dict[str, str]]:
+def ask_addons(log_project: bool) -> list[alicloud.cs.ManagedKubernetesAddonArgs]:
     """Cluster addons of seed 000: CoreDNS service discovery, and a new Log Service project.
 
     Without a DNS addon, ASK pods resolve through the VPC's DNS and no Service name resolves:
     Istio (istiod.istio-system.svc) would not work. Managed CoreDNS is ACK's recommended one.
     `alibaba-log-controller` with no project named creates `k8s-log-<cluster id>`.
     """
-    addons = [{"name": "managed-coredns"}]
-    if log_project:
-        addons.append({"name": "alibaba-log-controller"})
-    return addons
+    names = ["managed-coredns", *(["alibaba-log-controller"] if log_project else [])]
+    return [alicloud.cs.ManagedKubernetesAddonArgs(name=n) for n in names]
 
 
-def delete_options(delete_logs: bool) -> list[dict[str, str]]:
+def delete_options(delete_logs: bool) -> list[alicloud.cs.ManagedKubernetesDeleteOptionArgs]:
     """What happens to resources ACK created for the cluster when it is deleted."""
     logs = "delete" if delete_logs else "retain"
-    return [
+    modes = {
         # Load balancers of LoadBalancer Services (the ingress gateway): never orphaned.
-        {"resource_type": "SLB", "delete_mode": "delete"},
-        {"resource_type": "SLS_Data", "delete_mode": logs},
-        {"resource_type": "SLS_ControlPlane", "delete_mode": logs},
+        "SLB": "delete",
+        "SLS_Data": logs,
+        "SLS_ControlPlane": logs,
+    }
+    return [
+        alicloud.cs.ManagedKubernetesDeleteOptionArgs(resource_type=kind, delete_mode=mode)
+        for kind, mode in modes.items()
     ]
 
 

@@ -13,8 +13,8 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.istio import values as istio_values
 from components.helm import helm_release
+from components.istio import values as istio_values
 from components.istio.objects import SECURITY, istio_object
 
 ISTIO_NAMESPACE = "istio-system"

@@ -125,7 +125,9 @@ class Observability(pulumi.ComponentResource):
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={**labels, **addon_values.NO_SIDECAR}),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        labels={**labels, **addon_values.NO_SIDECAR}
+                    ),
                     spec=k8s.core.v1.PodSpecArgs(
                         containers=[
                             k8s.core.v1.ContainerArgs(

@@ -1,0 +1,195 @@
+"""The `single-cluster` stack (seeds 000/003/004): Alibaba network, ASK cluster, mesh on it."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import warnings
+
+import pulumi_alicloud
+import pytest
+import yaml
+
+from tests.offline.engine import Declared, Resource
+from tests.offline.fakes import (
+    FAKE_EIP,
+    FAKE_KUBECONFIG,
+    FAKE_LB_IP,
+    GET_CLUSTER_CREDENTIAL,
+    GET_KUBERNETES_VERSION,
+)
+
+CLUSTER = "alicloud:cs/managedKubernetes:ManagedKubernetes"
+SNAT = "alicloud:vpc/snatEntry:SnatEntry"
+
+
+@pytest.fixture
+def single(engine) -> Declared:
+    return engine.run("single-cluster")
+
+
+def one(declared: Declared, type_: str) -> Resource:
+    (found,) = declared.of_type(type_)
+    return found
+
+
+def test_ask_cluster_has_the_seed_values(single):
+    inputs = one(single, CLUSTER).inputs
+    assert inputs["name"] == "hello-istio"
+    assert inputs["profile"] == "Serverless"  # ASK, not the deprecated ServerlessKubernetes
+    assert inputs["clusterSpec"] == "ack.pro.small"
+    assert inputs["serviceCidr"] == "172.21.0.0/20"
+    assert inputs["slbInternetEnabled"] is True  # API server exposed through an EIP
+    assert inputs["timezone"] == "Asia/Shanghai"
+    assert inputs["newNatGateway"] is False  # the stack's own NAT gateway serves the VPC
+    assert inputs["deletionProtection"] is True
+    assert [a["name"] for a in inputs["addons"]] == ["managed-coredns", "alibaba-log-controller"]
+    modes = {o["resourceType"]: o["deleteMode"] for o in inputs["deleteOptions"]}
+    assert modes == {"SLB": "delete", "SLS_Data": "retain", "SLS_ControlPlane": "retain"}
+
+
+def test_kubernetes_minor_resolves_to_the_newest_ack_patch(single):
+    (lookup,) = [i for i in single.invokes if i.token == GET_KUBERNETES_VERSION]
+    assert lookup.args == {
+        "clusterType": "ManagedKubernetes",
+        "kubernetesVersion": "1.36",
+        "profile": "Serverless",
+    }
+    assert one(single, CLUSTER).inputs["version"] == "1.36.3-aliyun.1"
+    assert single.outputs["kubernetesVersion"] == "1.36.3-aliyun.1"
+
+
+def test_exact_kubernetes_version_is_used_as_given(engine):
+    declared = engine.run("single-cluster", {"cluster": {"kubernetesVersion": "1.35.2-aliyun.1"}})
+    assert one(declared, CLUSTER).inputs["version"] == "1.35.2-aliyun.1"
+    assert not [i for i in declared.invokes if i.token == GET_KUBERNETES_VERSION]
+
+
+def test_minor_that_ack_does_not_offer_fails_with_the_key_to_change(engine):
+    with pytest.raises(
+        Exception, match=r"no Serverless Kubernetes 1\.33.*cluster\.kubernetesVersion"
+    ):
+        engine.run("single-cluster", {"cluster": {"kubernetesVersion": "1.33"}})
+
+
+def test_network_has_one_vswitch_per_zone_and_a_nat_with_eip(single):
+    vpc = one(single, "alicloud:vpc/network:Network")
+    assert vpc.inputs["cidrBlock"] == "192.168.0.0/16"
+    vswitches = single.of_type("alicloud:vpc/switch:Switch")
+    assert {(v.inputs["zoneId"], v.inputs["cidrBlock"]) for v in vswitches} == {
+        ("us-west-1a", "192.168.0.0/19"),
+        ("us-west-1b", "192.168.32.0/19"),
+    }
+    nat = one(single, "alicloud:vpc/natGateway:NatGateway").inputs
+    assert (nat["natType"], nat["paymentType"], nat["networkType"]) == (
+        "Enhanced",
+        "PayAsYouGo",
+        "internet",
+    )
+    eip = one(single, "alicloud:ecs/eipAddress:EipAddress").inputs
+    assert (eip["paymentType"], eip["internetChargeType"]) == ("PayAsYouGo", "PayByTraffic")
+    association = one(single, "alicloud:ecs/eipAssociation:EipAssociation")
+    assert association.inputs["instanceType"] == "Nat"
+    entries = single.of_type(SNAT)
+    assert len(entries) == len(vswitches)
+    assert {e.inputs["sourceVswitchId"] for e in entries} == {f"{v.name}-id" for v in vswitches}
+    for entry in entries:
+        assert entry.inputs["snatIp"] == FAKE_EIP
+        assert entry.inputs["snatTableId"] == "stb-hello-istio-nat"
+        assert single.depends_on(entry, association)  # the EIP is bound before it is used
+
+
+def test_cluster_uses_the_stack_vswitches_and_waits_for_internet_access(single):
+    cluster = one(single, CLUSTER)
+    vswitches = single.of_type("alicloud:vpc/switch:Switch")
+    assert cluster.inputs["vswitchIds"] == [f"{v.name}-id" for v in vswitches]
+    assert all(single.depends_on(cluster, snat) for snat in single.of_type(SNAT))
+
+
+def test_every_alibaba_call_goes_through_the_stack_provider_in_its_region(single):
+    (provider,) = single.of_type("pulumi:providers:alicloud")
+    assert provider.inputs["region"] == "us-west-1"
+    cloud = [r for r in single if r.type.startswith("alicloud:")]
+    assert len(cloud) == 9 and all(r.provider_urn == provider.urn for r in cloud)
+    alibaba_invokes = [i for i in single.invokes if i.token.startswith("alicloud:")]
+    assert len(alibaba_invokes) == 2
+    assert all(i.provider_urn == provider.urn for i in alibaba_invokes)
+
+
+def test_kubernetes_provider_uses_the_cluster_credential_as_a_secret(single):
+    (credential,) = [i for i in single.invokes if i.token == GET_CLUSTER_CREDENTIAL]
+    assert credential.args == {"clusterId": f"{one(single, CLUSTER).name}-id"}
+    (provider,) = single.of_type("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == FAKE_KUBECONFIG
+    assert "kubeconfig" in provider.secret_inputs
+    assert single.depends_on(provider, one(single, CLUSTER))
+    kube = [r for r in single if r.type.startswith("kubernetes:")]
+    assert kube and all(r.provider_urn == provider.urn for r in kube)
+
+
+def test_kubeconfig_output_is_secret_and_others_are_not(single):
+    assert single.outputs["kubeconfig"] == FAKE_KUBECONFIG
+    assert yaml.safe_load(single.outputs["kubeconfig"])["kind"] == "Config"
+    assert single.secret_outputs == {"kubeconfig"}
+
+
+def test_outputs_say_where_to_look(single):
+    outputs = single.outputs
+    assert outputs["clusterId"] == "hello-istio-cluster-id"
+    assert outputs["egressIp"] == FAKE_EIP
+    assert outputs["productpageUrl"] == f"http://{FAKE_LB_IP}/productpage"
+    assert "pulumi stack output kubeconfig --show-secrets" in outputs["kubectlSetup"]
+    assert outputs["kialiCommand"] == (
+        "kubectl -n istio-system port-forward svc/kiali 20001:20001, "
+        "then open http://localhost:20001/kiali"
+    )
+    assert "svc/grafana 3000:3000" in outputs["grafanaCommand"]
+    assert "svc/tracing 16686:80" in outputs["jaegerCommand"]
+
+
+def test_mesh_is_the_same_as_local_but_on_the_cluster(single, engine):
+    def shape(declared: Declared) -> set[tuple[str, str]]:
+        return {(r.type, r.name) for r in declared if r.type.startswith("kubernetes:")}
+
+    local = engine.run("local")
+    assert shape(single) == shape(local)
+
+
+def test_resource_names_are_unique_per_type(single):
+    keys = [(r.type, r.name) for r in single]
+    assert len(keys) == len(set(keys))
+
+
+def sdk_args_class(type_token: str) -> type:
+    """The SDK class that holds a resource type's arguments (`ManagedKubernetesArgs`, …)."""
+    package, module, kind = type_token.split(":")
+    if package == "pulumi":  # the provider resource itself
+        return pulumi_alicloud.ProviderArgs
+    return getattr(
+        importlib.import_module(f"pulumi_alicloud.{module.split('/')[0]}"), f"{kind}Args"
+    )
+
+
+def test_every_alibaba_argument_exists_and_is_not_deprecated(single):
+    """Each recorded input goes back through the SDK's own Args class: an unknown name fails
+    with TypeError, a deprecated one raises its DeprecationWarning (an error here)."""
+    cloud = [r for r in single if r.type.startswith(("alicloud:", "pulumi:providers:alicloud"))]
+    assert len(cloud) == 10
+    for resource in cloud:
+        kwargs = {
+            re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value
+            for key, value in resource.inputs.items()
+            # The provider resource also records its plugin version, not an argument.
+            if not (resource.type.startswith("pulumi:") and key == "version")
+        }
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            sdk_args_class(resource.type)(**kwargs)
+
+
+def test_tags_name_the_stack_on_every_taggable_resource(single):
+    taggable = [r for r in single if r.type.startswith("alicloud:") and "tags" in r.inputs]
+    assert len(taggable) == 6  # VPC, 2 vSwitches, NAT gateway, EIP, cluster
+    for resource in taggable:
+        assert resource.inputs["tags"]["pulumi-stack"] == "test"
+        assert resource.inputs["tags"]["managed-by"] == "pulumi"
