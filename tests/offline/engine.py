@@ -144,6 +144,33 @@ class Declared:
             todo.extend(self.by_urn(urn).dependencies)
         return False
 
+    def waits_for(self, resource: Resource) -> set[str]:
+        """URNs a resource's create waits for: its dependencies and its provider; a component
+        stands for everything under it."""
+        direct = {*resource.dependencies, *([resource.provider_urn] if resource.provider else [])}
+        waits: set[str] = set()
+        for urn in direct:
+            target = self.by_urn(urn)
+            waits |= {urn} if target.custom else {d.urn for d in self.descendants(target)}
+        return waits
+
+    def descendants(self, component: Resource) -> list[Resource]:
+        children = self.children_of(component)
+        return [d for c in children for d in (c, *self.descendants(c))]
+
+    def longest_chain(self) -> list[Resource]:
+        """The longest sequence of resources that must be created one after another: a lower
+        bound of `pulumi up` time, whatever the parallelism."""
+        memo: dict[str, list[Resource]] = {}
+
+        def chain(resource: Resource) -> list[Resource]:
+            if resource.urn not in memo:
+                before = [chain(self.by_urn(u)) for u in self.waits_for(resource)]
+                memo[resource.urn] = [*max(before, key=len, default=[]), resource]
+            return memo[resource.urn]
+
+        return max((chain(r) for r in self.resources if r.custom), key=len, default=[])
+
 
 def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
     if isinstance(value, dict):
