@@ -220,8 +220,9 @@ class AddonsConfig(Model):
             needing = [n for n in ("kiali", "grafana") if getattr(self, n).enabled]
             if needing:
                 keys = " and ".join(f"{PROJECT}:addons.{n}.enabled" for n in needing)
+                verb = "are" if len(needing) > 1 else "is"
                 raise ValueError(
-                    f"{PROJECT}:addons.prometheus.enabled is false, but {keys} is true: "
+                    f"{PROJECT}:addons.prometheus.enabled is false, but {keys} {verb} true: "
                     "their graphs and dashboards read Prometheus; enable Prometheus or "
                     "disable them too"
                 )
@@ -441,7 +442,7 @@ def _describe_one(error: Any, values: Mapping[str, Any]) -> str:
         return f"{key} is not a known setting here; allowed: {_allowed_keys(loc, values)}"
     if kind == "value_error":
         message = str(error["msg"]).removeprefix("Value error, ")
-        if not loc:
+        if not loc or message.startswith(f"{PROJECT}:"):  # it names its keys itself
             return message
         if isinstance(given, (str, int, float, bool)):
             return f"{key} = {given!r}: {message}"

@@ -132,6 +132,16 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         ["addons.prometheus.enabled is false", "addons.kiali.enabled is true"],
     ),
     (
+        "Kiali and Grafana without Prometheus",
+        raw(addons={"prometheus": {"enabled": False}}),
+        ["- meshstack:addons.prometheus.enabled is false", "grafana.enabled are true"],
+    ),
+    (
+        "typo in an addon key",
+        raw(addons={"kiali": {"enabld": False}}),
+        ["meshstack:addons.kiali.enabld", "allowed: chartVersion, enabled, repository"],
+    ),
+    (
         "sampling above 100 percent",
         raw(addons={"jaeger": {"samplingPercentage": 150}}),
         ["addons.jaeger.samplingPercentage = 150", "less than or equal to 100"],

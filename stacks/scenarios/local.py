@@ -8,7 +8,7 @@ import pulumi
 
 from components.kube import kube_provider
 from stacks.config import LocalStack
-from stacks.scenarios.mesh import mesh_outputs, mesh_with_bookinfo
+from stacks.scenarios.mesh import mesh_on_cluster, mesh_outputs
 
 
 def deploy(config: LocalStack) -> dict[str, pulumi.Input[str]]:
@@ -17,5 +17,5 @@ def deploy(config: LocalStack) -> dict[str, pulumi.Input[str]]:
         kubeconfig=os.path.expanduser(config.kubernetes.kubeconfig),
         context=config.kubernetes.context,
     )
-    mesh = mesh_with_bookinfo(provider, config)
+    mesh = mesh_on_cluster(provider, config)
     return mesh_outputs(mesh)

@@ -43,7 +43,7 @@ class Mesh:
     observability: Observability
 
 
-def mesh_with_bookinfo(provider: k8s.Provider, config: MeshStack) -> Mesh:
+def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
     """Istio, its addons, and Bookinfo with its routing, on one cluster."""
     istio, bookinfo = config.istio, config.bookinfo
     endpoints = addon_values.Endpoints(ISTIO_NAMESPACE)

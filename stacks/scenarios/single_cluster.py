@@ -8,7 +8,7 @@ import pulumi_alicloud as alicloud
 from components.alicloud.ask import AskCluster, AskClusterArgs
 from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
 from stacks.config import SingleClusterStack
-from stacks.scenarios.mesh import mesh_outputs, mesh_with_bookinfo
+from stacks.scenarios.mesh import mesh_on_cluster, mesh_outputs
 
 
 def deploy(config: SingleClusterStack) -> dict[str, pulumi.Input[str]]:
@@ -49,7 +49,7 @@ def deploy(config: SingleClusterStack) -> dict[str, pulumi.Input[str]]:
             internet=list(network.snat_entries),
         ),
     )
-    mesh = mesh_with_bookinfo(cluster.provider, config)
+    mesh = mesh_on_cluster(cluster.provider, config)
     return {
         "clusterId": cluster.cluster.id,
         "kubernetesVersion": cluster.kubernetes_version,
