@@ -305,6 +305,7 @@ class SingleClusterStack(MeshStack):
     @model_validator(mode="after")
     def _checks(self) -> SingleClusterStack:
         _refuse_cni_on_serverless(self.istio, serverless=True)
+        _refuse_unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version)
         vpc = ipaddress.IPv4Network(self.network.vpc_cidr)
         named = [
             (f"network.vswitches[{i}].cidr", v.cidr) for i, v in enumerate(self.network.vswitches)
@@ -361,6 +362,23 @@ def _refuse_cni_on_serverless(istio: IstioConfig, serverless: bool) -> None:
             "no DaemonSet, and Istio CNI is a DaemonSet); set istio.cni to false: sidecars then "
             "use an init "
             "container with NET_ADMIN and NET_RAW"
+        )
+
+
+# Kubernetes minors each Istio minor supports (istio.io/latest/docs/releases/supported-releases).
+ISTIO_SUPPORTS_KUBERNETES: Mapping[str, tuple[int, int]] = {"1.31": (32, 36)}
+
+
+def _refuse_unsupported_kubernetes(istio_version: str, kubernetes_version: str) -> None:
+    istio_minor = ".".join(istio_version.split(".")[:2])
+    supported = ISTIO_SUPPORTS_KUBERNETES.get(istio_minor)
+    kubernetes_minor = int(kubernetes_version.split(".")[1])
+    if supported and not supported[0] <= kubernetes_minor <= supported[1]:
+        low, high = supported
+        raise ValueError(
+            f"{PROJECT}:cluster.kubernetesVersion {kubernetes_version!r} is outside what Istio "
+            f"{istio_minor} supports (Kubernetes 1.{low} to 1.{high}); choose one of those or "
+            f"another {PROJECT}:istio.version"
         )
 
 

@@ -127,6 +127,16 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         ["kubernetesVersion = '1.36.1'", "such as 1.36", "1.36.1-aliyun.1"],
     ),
     (
+        "Kubernetes too new for the Istio release",
+        raw(SC, cluster={"kubernetesVersion": "1.38"}),
+        ["cluster.kubernetesVersion '1.38'", "Istio 1.31", "1.32 to 1.36"],
+    ),
+    (
+        "Kubernetes too old, exact form",
+        raw(SC, cluster={"kubernetesVersion": "1.30.7-aliyun.1"}),
+        ["'1.30.7-aliyun.1' is outside", "1.32 to 1.36"],
+    ),
+    (
         "Kiali without Prometheus",
         raw(addons={"prometheus": {"enabled": False}, "grafana": {"enabled": False}}),
         ["addons.prometheus.enabled is false", "addons.kiali.enabled is true"],
