@@ -151,7 +151,9 @@ class Declared:
         waits: set[str] = set()
         for urn in direct:
             target = self.by_urn(urn)
-            waits |= {urn} if target.custom else {d.urn for d in self.descendants(target)}
+            waits |= (
+                {urn} if target.custom else {d.urn for d in self.descendants(target) if d.custom}
+            )
         return waits
 
     def descendants(self, component: Resource) -> list[Resource]:
