@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.alicloud.asm import MINIMUM_RELEASE, asm_release
+
 PROJECT = "meshstack"
 
 
@@ -92,6 +94,17 @@ def _cidr(value: str) -> str:
 
 
 Cidr = Annotated[str, AfterValidator(_cidr)]
+InstanceType = Annotated[
+    str, _pattern(r"^ecs\.[a-z0-9-]+\.[a-z0-9]+$", "an ECS instance type such as ecs.g7.xlarge")
+]
+AsmVersion = Annotated[
+    str,
+    _pattern(
+        r"^(1\.\d+|v1\.\d+\.\d+\.\d+-[0-9A-Za-z.-]+)$",
+        "an ASM minor version such as 1.26 (ASM's newest release of it is used) "
+        "or an exact ASM version such as v1.26.3.110-g1a2b3c4d-aliyun",
+    ),
+]
 PullPolicy = Literal["IfNotPresent", "Always", "Never"]
 
 
@@ -247,11 +260,14 @@ class VSwitchConfig(Model):
     cidr: Cidr
 
 
-class AlicloudNetworkConfig(Model):
+class AlicloudVpcConfig(Model):
     region: Region = "us-west-1"
     vpc_cidr: Cidr = "192.168.0.0/16"
     # Peak bandwidth of the NAT gateway's EIP (pay-by-traffic: you pay for bytes, not this).
     eip_bandwidth_mbps: int = Field(default=100, ge=1, le=500)
+
+
+class AlicloudNetworkConfig(AlicloudVpcConfig):
     # One vSwitch per zone; serverless pods spread over them.
     vswitches: list[VSwitchConfig] = Field(
         default_factory=lambda: [VSwitchConfig(zone="us-west-1a", cidr="192.168.0.0/19")],
@@ -274,6 +290,89 @@ class AskClusterConfig(Model):
     # ACK keeps the log project when the cluster is deleted unless told otherwise.
     delete_logs_on_destroy: bool = False
     deletion_protection: bool = True
+
+
+class NodePoolConfig(Model):
+    """The worker nodes of one ACK cluster (pay-as-you-go ECS instances)."""
+
+    # Tried in order until one is in stock; 4 vCPU / 16 GiB fits Istio and Bookinfo twice over.
+    instance_types: list[InstanceType] = Field(
+        default_factory=lambda: ["ecs.g7.xlarge", "ecs.g6.xlarge"], min_length=1
+    )
+    size: int = Field(default=2, ge=1, le=100)
+    image_type: Literal["AliyunLinux3", "AliyunLinux3ContainerOptimized", "Ubuntu"] = "AliyunLinux3"
+    system_disk_category: Literal["cloud_essd", "cloud_auto", "cloud_efficiency"] = "cloud_essd"
+    system_disk_size_gb: int = Field(default=120, ge=40, le=2048)
+    # An existing ECS key pair for SSH; without one the nodes have no login (ACK manages them).
+    key_pair: str | None = Field(default=None, min_length=1)
+
+
+class MemberClusterConfig(Model):
+    """One ACK Pro cluster of a multi-cluster mesh (seed 002: m1c1, m1c2)."""
+
+    name: DnsLabel
+    zone: Zone
+    # The cluster's vSwitch (its nodes); must lie in the VPC.
+    vswitch_cidr: Cidr
+    # Flannel pod range and Service range: outside the VPC and disjoint across clusters.
+    pod_cidr: Cidr
+    service_cidr: Cidr
+    kubernetes_version: AckVersion = "1.36"
+    cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
+    api_server_public: bool = True
+    deletion_protection: bool = True
+    node_pool: NodePoolConfig = NodePoolConfig()
+    # Seed 002: m1c1 runs reviews v1 only, m1c2 reviews v2 only.
+    reviews_versions: list[ReviewsVersion] = Field(default=["v1"], min_length=1)
+    # Seed 002: the ingress gateway runs in m1c1 only.
+    ingress_gateway: bool = False
+
+
+class AsmConfig(Model):
+    """The managed control plane: an Alibaba Cloud Service Mesh (ASM) instance."""
+
+    # Cluster-local retention needs ASM 1.15.3.101 or later.
+    version: AsmVersion = "1.26"
+    edition: Literal["Default", "Pro"] = "Pro"
+    cluster_spec: Literal["standard", "enterprise", "ultimate"] = "enterprise"
+    # The ASM API server (where Istio objects are applied) on a public EIP, so that
+    # `pulumi up` from outside the VPC reaches it.
+    api_server_public: bool = True
+
+
+class SharedBookinfoConfig(Model):
+    """Bookinfo deployed in every cluster (which reviews versions is per cluster)."""
+
+    namespace: DnsLabel = "bookinfo"
+    image_hub: ImageRegistry = "docker.io/istio"
+    image_tag: ImageTag = "1.20.3"
+
+
+# Bookinfo services called from inside the mesh. productpage is only reached from the
+# ingress gateway, which runs in one cluster: retaining it would cut /productpage2 off.
+RETAINABLE_SERVICES = ("details", "reviews", "ratings")
+
+
+class RetentionConfig(Model):
+    """Cluster-local traffic retention (seed 002): calls to these services stay in the
+    caller's cluster. "*" means every service called inside the mesh."""
+
+    services: list[Literal["*", "details", "reviews", "ratings"]] = Field(default=["reviews"])
+
+    @model_validator(mode="after")
+    def _star_alone(self) -> RetentionConfig:
+        if "*" in self.services and len(self.services) > 1:
+            raise ValueError(f"services {self.services}: '*' already means every service")
+        if len(set(self.services)) != len(self.services):
+            raise ValueError(f"services lists a service twice: {self.services}")
+        return self
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The Bookinfo services retained, "*" expanded."""
+        if "*" in self.services:
+            return RETAINABLE_SERVICES
+        return tuple(s for s in RETAINABLE_SERVICES if s in self.services)
 
 
 # --- scenarios ------------------------------------------------------------------------------
@@ -326,10 +425,108 @@ class SingleClusterStack(MeshStack):
         return self
 
 
+# Seed 002's clusters; the seed lets the console pick the ranges, these are disjoint ones.
+SEED_002_CLUSTERS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "m1c1",
+        "zone": "us-west-1a",
+        "vswitchCidr": "192.168.0.0/20",
+        "podCidr": "10.10.0.0/16",
+        "serviceCidr": "172.16.0.0/20",
+        "reviewsVersions": ["v1"],
+        "ingressGateway": True,
+    },
+    {
+        "name": "m1c2",
+        "zone": "us-west-1a",
+        "vswitchCidr": "192.168.16.0/20",
+        "podCidr": "10.11.0.0/16",
+        "serviceCidr": "172.16.16.0/20",
+        "reviewsVersions": ["v2"],
+    },
+)
+
+
+class TwoClusterStack(Model):
+    """Seed 002: ACK clusters in one VPC, one mesh, Bookinfo split, cluster-local traffic."""
+
+    scenario: Literal["two-cluster-retention"]
+    # asm: the managed ASM control plane (seed 002); istio: istiod in every cluster,
+    # multi-primary on one network with a shared root of trust.
+    control_plane: Literal["asm", "istio"] = "asm"
+    # Names the ASM instance (seed: mesh1), or Istio's meshID when controlPlane is istio.
+    mesh_id: DnsLabel = "mesh1"
+    network: AlicloudVpcConfig = AlicloudVpcConfig()
+    clusters: list[MemberClusterConfig] = Field(
+        default_factory=lambda: [
+            MemberClusterConfig.model_validate(cluster) for cluster in SEED_002_CLUSTERS
+        ],
+        min_length=2,
+    )
+    asm: AsmConfig = AsmConfig()
+    # Used when controlPlane is istio.
+    istio: IstioConfig = IstioConfig()
+    bookinfo: SharedBookinfoConfig = SharedBookinfoConfig()
+    retention: RetentionConfig = RetentionConfig()
+
+    @model_validator(mode="after")
+    def _checks(self) -> TwoClusterStack:
+        names = [c.name for c in self.clusters]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(
+                f"{PROJECT}:clusters repeats the name(s) {duplicates}; cluster names must be "
+                "unique (they name the clusters, their security groups and their subsets)"
+            )
+        gateways = [c.name for c in self.clusters if c.ingress_gateway]
+        if len(gateways) != 1:
+            raise ValueError(
+                f"{PROJECT}:clusters: exactly one cluster sets ingressGateway: true "
+                f"(it receives the ingress gateway); found {gateways or 'none'}"
+            )
+        if self.control_plane == "istio":
+            for i, cluster in enumerate(self.clusters):
+                _refuse_unsupported_kubernetes(
+                    self.istio.version,
+                    cluster.kubernetes_version,
+                    f"clusters[{i}].kubernetesVersion",
+                )
+        elif self.asm.version.startswith("v"):
+            _refuse_asm_without_retention(self.asm.version)
+        vpc = ipaddress.IPv4Network(self.network.vpc_cidr)
+        named: list[tuple[str, str]] = [("network.vpcCidr", self.network.vpc_cidr)]
+        for i, cluster in enumerate(self.clusters):
+            key = f"clusters[{i}]"
+            if not ipaddress.IPv4Network(cluster.vswitch_cidr).subnet_of(vpc):
+                raise ValueError(
+                    f"{PROJECT}:{key}.vswitchCidr {cluster.vswitch_cidr} is not inside "
+                    f"{PROJECT}:network.vpcCidr {vpc}"
+                )
+            if not cluster.zone.startswith(self.network.region):
+                raise ValueError(
+                    f"{PROJECT}:{key}.zone {cluster.zone!r} is not in "
+                    f"{PROJECT}:network.region {self.network.region!r}"
+                )
+            named += [
+                (f"{key}.podCidr", cluster.pod_cidr),
+                (f"{key}.serviceCidr", cluster.service_cidr),
+            ]
+        # vSwitches lie inside the VPC by design: compare them with each other only.
+        assert_disjoint(named)
+        assert_disjoint(
+            [(f"clusters[{i}].vswitchCidr", c.vswitch_cidr) for i, c in enumerate(self.clusters)]
+        )
+        return self
+
+    @property
+    def gateway_cluster(self) -> MemberClusterConfig:
+        return next(c for c in self.clusters if c.ingress_gateway)
+
+
 class PlannedStack(Model):
     """Scenarios whose issue has not landed yet: refused with a pointer, not half-built."""
 
-    scenario: Literal["two-cluster-retention", "vm"]
+    scenario: Literal["vm"]
 
     @model_validator(mode="before")
     @classmethod
@@ -341,15 +538,12 @@ class PlannedStack(Model):
         )
 
 
-StackConfig = Annotated[
-    LocalStack | SingleClusterStack | PlannedStack, Field(discriminator="scenario")
-]
-_STACK_ADAPTER: TypeAdapter[LocalStack | SingleClusterStack | PlannedStack] = TypeAdapter(
-    StackConfig
-)
+AnyStack = LocalStack | SingleClusterStack | TwoClusterStack | PlannedStack
+StackConfig = Annotated[AnyStack, Field(discriminator="scenario")]
+_STACK_ADAPTER: TypeAdapter[AnyStack] = TypeAdapter(StackConfig)
 SCENARIOS = ("local", "single-cluster", "two-cluster-retention", "vm")
 # Scenarios whose resources this version declares; the others are refused (PlannedStack).
-IMPLEMENTED = ("local", "single-cluster")
+IMPLEMENTED = ("local", "single-cluster", "two-cluster-retention")
 
 
 # --- cross-field helpers ----------------------------------------------------------------------
@@ -369,16 +563,27 @@ def _refuse_cni_on_serverless(istio: IstioConfig, serverless: bool) -> None:
 ISTIO_SUPPORTS_KUBERNETES: Mapping[str, tuple[int, int]] = {"1.31": (32, 36)}
 
 
-def _refuse_unsupported_kubernetes(istio_version: str, kubernetes_version: str) -> None:
+def _refuse_unsupported_kubernetes(
+    istio_version: str, kubernetes_version: str, key: str = "cluster.kubernetesVersion"
+) -> None:
     istio_minor = ".".join(istio_version.split(".")[:2])
     supported = ISTIO_SUPPORTS_KUBERNETES.get(istio_minor)
     kubernetes_minor = int(kubernetes_version.split(".")[1])
     if supported and not supported[0] <= kubernetes_minor <= supported[1]:
         low, high = supported
         raise ValueError(
-            f"{PROJECT}:cluster.kubernetesVersion {kubernetes_version!r} is outside what Istio "
+            f"{PROJECT}:{key} {kubernetes_version!r} is outside what Istio "
             f"{istio_minor} supports (Kubernetes 1.{low} to 1.{high}); choose one of those or "
             f"another {PROJECT}:istio.version"
+        )
+
+
+def _refuse_asm_without_retention(version: str) -> None:
+    if asm_release(version) < MINIMUM_RELEASE:
+        minimum = ".".join(map(str, MINIMUM_RELEASE))
+        raise ValueError(
+            f"{PROJECT}:asm.version {version!r} predates cluster-local retention "
+            f"(ASM {minimum}); choose a later release"
         )
 
 
@@ -416,7 +621,7 @@ def parse_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def load(raw: Mapping[str, Any]) -> LocalStack | SingleClusterStack:
+def load(raw: Mapping[str, Any]) -> LocalStack | SingleClusterStack | TwoClusterStack:
     """Validate a stack's configuration; raise one ConfigError listing every mistake."""
     values = parse_raw(raw)
     try:
@@ -496,6 +701,7 @@ def _allowed_keys(loc: list[Any], values: Mapping[str, Any]) -> str:
     model: Any = {
         "local": LocalStack,
         "single-cluster": SingleClusterStack,
+        "two-cluster-retention": TwoClusterStack,
     }.get(str(values.get("scenario")), PlannedStack)
     for part in loc[:-1]:
         if isinstance(part, int):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 
 from stacks import config as stack_config
-from stacks.scenarios import local, single_cluster
+from stacks.scenarios import local, single_cluster, two_cluster
 
 
 def raw_config() -> dict[str, Any]:
@@ -18,9 +18,10 @@ def raw_config() -> dict[str, Any]:
     return {**get_config_env(), **CONFIG.get()}
 
 
-SCENARIOS: dict[str, Callable[[Any], dict[str, pulumi.Input[str]]]] = {
+SCENARIOS: dict[str, Callable[[Any], Mapping[str, pulumi.Input[Any]]]] = {
     "local": local.deploy,
     "single-cluster": single_cluster.deploy,
+    "two-cluster-retention": two_cluster.deploy,
 }
 
 

@@ -199,6 +199,7 @@ def test_bad_config_registers_no_resource(engine, config, fragments):
 
 def test_defaults_are_the_seed_values():
     stack = load(raw())
+    assert isinstance(stack, LocalStack)
     assert stack.istio.version == "1.31.0"
     assert stack.istio.profile == "demo"
     assert stack.istio.hub == "docker.io/istio"

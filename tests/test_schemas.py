@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 import jsonschema
 import pytest
 
 from stacks.config import IMPLEMENTED
 from tests.offline.engine import stack_config, stack_names
+from tests.schema.asm import asm_errors
 from tests.schema.istio_api import istio_errors
 from tests.schema.kube import kubernetes_errors
 
 BUILDABLE = [s for s in stack_names() if stack_config(s)["meshstack:scenario"] in IMPLEMENTED]
+# Every stack file as it is, plus the variants that declare different kinds of objects.
+VARIANTS: list[tuple[str, dict[str, Any]]] = [
+    *((stack, {}) for stack in BUILDABLE),
+    ("two-cluster-retention", {"controlPlane": "istio"}),
+]
+VARIANT_IDS = [f"{s}-{'-'.join(map(str, o.values()))}" if o else s for s, o in VARIANTS]
+ASM_API = "istio.alibabacloud.com/"
 
 
 def test_every_implemented_scenario_has_a_stack_file():
@@ -26,29 +35,50 @@ def test_every_implemented_scenario_has_a_stack_file():
     assert scenarios == set(IMPLEMENTED)
 
 
-@pytest.mark.parametrize("stack", BUILDABLE)
-def test_kubernetes_objects_are_schema_valid(engine, stack):
-    declared = engine.run(stack)
-    plain = [r for r in declared.kube_objects() if ".istio.io/" not in r.type]
+@pytest.mark.parametrize(("stack", "overrides"), VARIANTS, ids=VARIANT_IDS)
+def test_kubernetes_objects_are_schema_valid(engine, stack, overrides):
+    declared = engine.run(stack, overrides)
+    plain = [
+        r for r in declared.kube_objects() if ".istio.io/" not in r.type and ASM_API not in r.type
+    ]
     assert plain, "the stack declares no Kubernetes object"
     problems = {r.name: kubernetes_errors(r.manifest) for r in plain}
     assert {name: errs for name, errs in problems.items() if errs} == {}
 
 
-@pytest.mark.parametrize("stack", BUILDABLE)
-def test_istio_objects_are_schema_valid(engine, stack):
-    objects = engine.run(stack).istio_objects()
+@pytest.mark.parametrize(("stack", "overrides"), VARIANTS, ids=VARIANT_IDS)
+def test_istio_objects_are_schema_valid(engine, stack, overrides):
+    objects = engine.run(stack, overrides).istio_objects()
     assert objects, "the stack declares no Istio object"
     errors = istio_errors([r.manifest for r in objects])
     assert {objects[i].name: errs for i, errs in errors.items()} == {}
 
 
-@pytest.mark.parametrize("stack", BUILDABLE)
-def test_gateway_chart_values_satisfy_the_chart_schema(engine, stack, istio_reference):
+def test_asm_objects_are_schema_valid(engine):
+    objects = [r for r in engine.run("two-cluster-retention").kube_objects() if ASM_API in r.type]
+    assert [r.manifest["kind"] for r in objects] == ["IstioGateway"]
+    assert {r.name: asm_errors(r.manifest) for r in objects} == {objects[0].name: []}
+
+
+def installs_istio_charts(stack: str, overrides: dict[str, Any]) -> bool:
+    """False for the managed ASM control plane: ASM runs its own gateways."""
+    settings = {**stack_config(stack), **{f"meshstack:{k}": v for k, v in overrides.items()}}
+    return settings.get("meshstack:controlPlane") != "asm"
+
+
+CHART_VARIANTS = [v for v in VARIANTS if installs_istio_charts(*v)]
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides"),
+    CHART_VARIANTS,
+    ids=[VARIANT_IDS[VARIANTS.index(v)] for v in CHART_VARIANTS],
+)
+def test_gateway_chart_values_satisfy_the_chart_schema(engine, stack, overrides, istio_reference):
     schema = json.loads((istio_reference / "charts" / "gateway.values.schema.json").read_text())
     releases = [
         r
-        for r in engine.run(stack).of_type("kubernetes:helm.sh/v3:Release")
+        for r in engine.run(stack, overrides).of_type("kubernetes:helm.sh/v3:Release")
         if r.inputs["chart"].endswith("gateway")
     ]
     assert releases
@@ -108,3 +138,22 @@ def test_istio_check_reports_typos_enums_types_and_unknown_kinds():
     assert any("STRCT" in e for e in errors[2])
     assert any("weight" in e for e in errors[3])
     assert any("DestinationRules" in e for e in errors[4])
+
+
+def test_asm_check_reports_unknown_fields_and_bad_values():
+    gateway = {
+        "apiVersion": "istio.alibabacloud.com/v1beta1",
+        "kind": "IstioGateway",
+        "metadata": {"name": "ingressgateway", "namespace": "default"},
+        "spec": {
+            "gatewayType": "ingres",
+            "clusterIds": ["c1"],
+            "ports": [{"name": "http2", "port": "80"}],
+            "serviceAnnotation": {},
+        },
+    }
+    errors = "\n".join(asm_errors(gateway))
+    assert "'istio-system' was expected" in errors
+    assert "'ingres' is not one of" in errors
+    assert "'80' is not of type 'integer'" in errors
+    assert "'serviceAnnotation' was unexpected" in errors

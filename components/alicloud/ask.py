@@ -1,13 +1,11 @@
 """An ACK Serverless (ASK) cluster and an explicit Kubernetes provider for it.
 
 ASK is `cs.ManagedKubernetes(profile="Serverless")` in pulumi-alicloud 4.x (the older
-`cs.ServerlessKubernetes` is deprecated). Its kubeconfig comes from the cluster-credential data
-source (the cluster's own `kube_config` attribute is deprecated) and stays a secret throughout.
+`cs.ServerlessKubernetes` is deprecated).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -15,9 +13,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from components.kube import kube_provider
-
-EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+-aliyun\.\d+$")
+from components.alicloud.cluster_common import ClusterAccess, delete_options, resolve_version
 
 
 @dataclass(frozen=True)
@@ -50,21 +46,6 @@ def ask_addons(log_project: bool) -> list[alicloud.cs.ManagedKubernetesAddonArgs
     return [alicloud.cs.ManagedKubernetesAddonArgs(name=n) for n in names]
 
 
-def delete_options(delete_logs: bool) -> list[alicloud.cs.ManagedKubernetesDeleteOptionArgs]:
-    """What happens to resources ACK created for the cluster when it is deleted."""
-    logs = "delete" if delete_logs else "retain"
-    modes = {
-        # Load balancers of LoadBalancer Services (the ingress gateway): never orphaned.
-        "SLB": "delete",
-        "SLS_Data": logs,
-        "SLS_ControlPlane": logs,
-    }
-    return [
-        alicloud.cs.ManagedKubernetesDeleteOptionArgs(resource_type=kind, delete_mode=mode)
-        for kind, mode in modes.items()
-    ]
-
-
 class AskCluster(pulumi.ComponentResource):
     cluster: alicloud.cs.ManagedKubernetes
     kubernetes_version: pulumi.Output[str]
@@ -76,7 +57,9 @@ class AskCluster(pulumi.ComponentResource):
     ) -> None:
         super().__init__("meshstack:alicloud:AskCluster", name, None, opts)
         invoke = pulumi.InvokeOutputOptions(parent=self, provider=args.provider)
-        self.kubernetes_version = resolve_version(args.kubernetes_version, invoke)
+        self.kubernetes_version = resolve_version(
+            args.kubernetes_version, "Serverless", invoke, "cluster.kubernetesVersion"
+        )
 
         self.cluster = alicloud.cs.ManagedKubernetes(
             f"{name}-cluster",
@@ -99,13 +82,9 @@ class AskCluster(pulumi.ComponentResource):
                 parent=self, provider=args.provider, depends_on=args.internet
             ),
         )
-        credential = alicloud.cs.get_cluster_credential_output(
-            cluster_id=self.cluster.id, opts=invoke
-        )
-        self.kubeconfig = pulumi.Output.secret(credential.kube_config)
-        self.provider = kube_provider(
-            f"{name}-kubernetes", self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
-        )
+        access = ClusterAccess(name, self.cluster, invoke, parent=self)
+        self.kubeconfig = access.kubeconfig
+        self.provider = access.provider
         self.register_outputs(
             {
                 "clusterId": self.cluster.id,
@@ -113,35 +92,3 @@ class AskCluster(pulumi.ComponentResource):
                 "kubeconfig": self.kubeconfig,
             }
         )
-
-
-def resolve_version(version: str, opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
-    """An exact version as given; a minor resolved to ACK's newest Serverless patch of it.
-
-    A newer patch later shows up in `pulumi preview` as an in-place upgrade of `version`;
-    pin an exact version to hold it.
-    """
-    if EXACT_VERSION.match(version):
-        return pulumi.Output.from_input(version)
-    found = alicloud.cs.get_kubernetes_version_output(
-        cluster_type="ManagedKubernetes",
-        kubernetes_version=version,
-        profile="Serverless",
-        opts=opts,
-    )
-
-    def newest(metadata) -> str:
-        if not metadata:
-            raise ValueError(
-                f"ACK offers no Serverless Kubernetes {version} in this region; set "
-                "meshstack:cluster.kubernetesVersion to a minor it offers "
-                "(aliyun cs GET /api/v1/metadata/versions?ClusterType=ManagedKubernetes"
-                "&Profile=Serverless lists them)"
-            )
-        return max((m.version for m in metadata), key=_version_key)
-
-    return found.metadatas.apply(newest)
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version))

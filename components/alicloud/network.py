@@ -16,6 +16,12 @@ import pulumi_alicloud as alicloud
 class VSwitchSpec:
     zone: str
     cidr: str
+    # What the vSwitch is for, in its name; the zone when there is one vSwitch per zone.
+    role: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.role or self.zone
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,8 @@ class AlicloudNetwork(pulumi.ComponentResource):
         )
         self.vswitches = [
             alicloud.vpc.Switch(
-                f"{name}-vswitch-{spec.zone}",
-                vswitch_name=f"{name}-{spec.zone}",
+                f"{name}-vswitch-{spec.name}",
+                vswitch_name=f"{name}-{spec.name}",
                 vpc_id=self.vpc.id,
                 cidr_block=spec.cidr,
                 zone_id=spec.zone,
@@ -89,11 +95,11 @@ class AlicloudNetwork(pulumi.ComponentResource):
         # inputs (the EIP's address) do not carry that ordering, so it is stated.
         self.snat_entries = [
             alicloud.vpc.SnatEntry(
-                f"{name}-snat-{spec.zone}",
+                f"{name}-snat-{spec.name}",
                 snat_table_id=self.nat_gateway.snat_table_ids,
                 source_vswitch_id=vswitch.id,
                 snat_ip=self.eip.ip_address,
-                snat_entry_name=f"{name}-{spec.zone}",
+                snat_entry_name=f"{name}-{spec.name}",
                 opts=pulumi.ResourceOptions.merge(
                     child, pulumi.ResourceOptions(depends_on=[association])
                 ),

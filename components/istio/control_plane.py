@@ -32,6 +32,9 @@ class ControlPlaneArgs:
     mtls: MtlsMode | None = "STRICT"
     ingress_service_type: istio_values.ServiceType | None = "LoadBalancer"
     egress_gateway: bool = False
+    # Files of the `cacerts` Secret (a plug-in CA, e.g. an intermediate of a shared root);
+    # None: istiod generates its own self-signed root.
+    ca_certificates: pulumi.Input[dict[str, str]] | None = None
 
 
 class IstioControlPlane(pulumi.ComponentResource):
@@ -73,6 +76,16 @@ class IstioControlPlane(pulumi.ComponentResource):
 
         self.base = chart("base", "istio-base", "base", istio_values.base_values(release), [])
         istiod_after: list[pulumi.Resource] = [self.base]
+        if args.ca_certificates is not None:
+            # istiod reads its CA at start: the Secret must exist before it.
+            istiod_after.append(
+                k8s.core.v1.Secret(
+                    f"{name}-cacerts",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name="cacerts", namespace=namespace),
+                    string_data=pulumi.Output.secret(args.ca_certificates),
+                    opts=child,
+                )
+            )
         if args.mesh.cni:
             istiod_after.append(
                 chart("cni", "istio-cni", "cni", istio_values.cni_values(release), [self.base])

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_alicloud as alicloud
 
 from components.alicloud.ask import AskCluster, AskClusterArgs
 from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
 from stacks.config import SingleClusterStack
+from stacks.scenarios.alibaba import alibaba_provider, stack_tags
 from stacks.scenarios.mesh import mesh_on_cluster, mesh_outputs
 
 
 def deploy(config: SingleClusterStack) -> dict[str, pulumi.Input[str]]:
     network_config, cluster_config = config.network, config.cluster
-    # Credentials come from the environment (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET); the region
-    # is the stack's, so one machine can deploy stacks in several regions.
-    cloud = alicloud.Provider("alicloud", region=network_config.region)
-    tags = {
-        "managed-by": "pulumi",
-        "pulumi-project": pulumi.get_project(),
-        "pulumi-stack": pulumi.get_stack(),
-    }
+    cloud = alibaba_provider(network_config.region)
+    tags = stack_tags()
     network = AlicloudNetwork(
         cluster_config.name,
         NetworkArgs(

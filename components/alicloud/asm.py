@@ -1,0 +1,203 @@
+"""Alibaba Cloud Service Mesh (ASM): a managed Istio control plane for several clusters.
+
+`AsmMesh` is the instance with its member clusters and a Kubernetes provider for its API
+server, where Istio objects are applied. `AsmIngressGateway` is ASM's way to run an ingress
+gateway in a member cluster: an `IstioGateway` object (istio.alibabacloud.com/v1beta1) that
+ASM turns into a Deployment and a LoadBalancer Service there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_alicloud as alicloud
+import pulumi_kubernetes as k8s
+
+from components.alicloud.cluster_common import version_key
+from components.kube import kube_provider
+
+ASM_GATEWAY_API = "istio.alibabacloud.com/v1beta1"
+# ASM gateways must live here (they read their configuration from it).
+GATEWAY_NAMESPACE = "istio-system"
+# Cluster-local retention arrived in this release (seed 002).
+MINIMUM_RELEASE = (1, 15, 3, 101)
+
+
+@dataclass(frozen=True)
+class AsmMeshArgs:
+    provider: alicloud.Provider
+    mesh_name: str
+    # "1.26" (ASM's newest release of that minor) or an exact "v1.26.3.110-g…-aliyun".
+    version: str
+    edition: str
+    cluster_spec: str
+    vpc_id: pulumi.Input[str]
+    vswitch_id: pulumi.Input[str]
+    cluster_ids: Sequence[pulumi.Input[str]]
+    api_server_public: bool = True
+    tags: dict[str, str] = field(default_factory=dict)
+    # ASM installs its agents into member clusters: they need nodes first.
+    members_ready: Sequence[pulumi.Resource] = ()
+
+
+class AsmMesh(pulumi.ComponentResource):
+    mesh: alicloud.servicemesh.ServiceMesh
+    version: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    provider: k8s.Provider
+
+    def __init__(
+        self, name: str, args: AsmMeshArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("meshstack:alicloud:ServiceMesh", name, None, opts)
+        invoke = pulumi.InvokeOutputOptions(parent=self, provider=args.provider)
+        self.version = resolve_asm_version(args.version, args.edition, invoke)
+        self.mesh = alicloud.servicemesh.ServiceMesh(
+            f"{name}-mesh",
+            service_mesh_name=args.mesh_name,
+            edition=args.edition,
+            cluster_spec=args.cluster_spec,
+            version=self.version,
+            network=alicloud.servicemesh.ServiceMeshNetworkArgs(
+                vpc_id=args.vpc_id, vswitche_list=args.vswitch_id
+            ),
+            load_balancer=alicloud.servicemesh.ServiceMeshLoadBalancerArgs(
+                api_server_public_eip=args.api_server_public
+            ),
+            cluster_ids=list(args.cluster_ids),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                depends_on=list(args.members_ready),
+                # The provider does not mark the mesh's kubeconfig secret; state must.
+                additional_secret_outputs=["kubeconfig"],
+            ),
+        )
+        self.kubeconfig = pulumi.Output.secret(self.mesh.kubeconfig)
+        self.provider = kube_provider(
+            f"{name}-kubernetes", self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.register_outputs(
+            {"meshId": self.mesh.id, "version": self.version, "kubeconfig": self.kubeconfig}
+        )
+
+
+def asm_release(version: str) -> tuple[int, ...]:
+    """(1, 26, 3, 110) of "v1.26.3.110-g1a2b3c4d-aliyun"."""
+    return version_key(version.lstrip("v").split("-")[0])
+
+
+def resolve_asm_version(
+    version: str, edition: str, opts: pulumi.InvokeOutputOptions
+) -> pulumi.Output[str]:
+    """An exact version as given; a minor resolved to the newest release ASM offers."""
+    if version.startswith("v"):
+        return pulumi.Output.from_input(version)
+    offered = alicloud.servicemesh.get_versions_output(edition=edition, opts=opts)
+
+    def newest(versions) -> str:
+        releases = [v.version for v in versions]
+        matching = [r for r in releases if asm_release(r)[:2] == version_key(version)]
+        if not matching:
+            minors = sorted({".".join(map(str, asm_release(r)[:2])) for r in releases})
+            raise ValueError(
+                f"ASM ({edition} edition) offers no {version} release in this region; set "
+                f"meshstack:asm.version to one of {minors or 'the minors it offers'}"
+            )
+        chosen = max(matching, key=asm_release)
+        if asm_release(chosen) < MINIMUM_RELEASE:
+            raise ValueError(
+                f"ASM {chosen} predates cluster-local retention (1.15.3.101); set "
+                "meshstack:asm.version to a later minor"
+            )
+        return chosen
+
+    return offered.versions.apply(newest)
+
+
+@dataclass(frozen=True)
+class AsmIngressGatewayArgs:
+    cloud: alicloud.Provider
+    # The ASM API server's provider: IstioGateway objects are applied there.
+    mesh_provider: k8s.Provider
+    mesh: pulumi.Resource
+    # Selector label `istio: <gateway_name>`; the Service becomes istio-<gateway_name>.
+    gateway_name: str
+    cluster_ids: Sequence[pulumi.Input[str]]
+    ports: Sequence[tuple[str, int]] = (("http2", 80), ("https", 443))
+    replicas: int = 1
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class AsmIngressGateway(pulumi.ComponentResource):
+    """An ASM ingress gateway behind a load balancer the stack owns.
+
+    The gateway's Service is created by ASM, later than `pulumi up` could wait for it; the
+    stack instead creates the CLB and has the Service reuse it, so the address is known
+    from the CLB resource and the CLB's life follows the stack.
+    """
+
+    load_balancer: alicloud.slb.ApplicationLoadBalancer
+    gateway: k8s.apiextensions.CustomResource
+    address: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: AsmIngressGatewayArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("meshstack:alicloud:AsmIngressGateway", name, None, opts)
+        self.load_balancer = alicloud.slb.ApplicationLoadBalancer(
+            f"{name}-clb",
+            load_balancer_name=f"{name}-{args.gateway_name}",
+            address_type="internet",
+            payment_type="PayAsYouGo",
+            instance_charge_type="PayByCLCU",
+            internet_charge_type="PayByTraffic",
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.cloud),
+        )
+        self.gateway = k8s.apiextensions.CustomResource(
+            f"{name}-gateway",
+            api_version=ASM_GATEWAY_API,
+            kind="IstioGateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.gateway_name,
+                namespace=GATEWAY_NAMESPACE,
+                labels={"asm-gateway-type": "ingress"},
+            ),
+            spec=pulumi.Output.all(self.load_balancer.id, *args.cluster_ids).apply(
+                lambda ids: ingress_gateway_spec(ids[0], ids[1:], args.ports, args.replicas)
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.mesh_provider, depends_on=[args.mesh]
+            ),
+        )
+        self.address = self.load_balancer.address
+        self.register_outputs({"address": self.address, "gateway": args.gateway_name})
+
+
+def ingress_gateway_spec(
+    load_balancer_id: str,
+    cluster_ids: list[str],
+    ports: Sequence[tuple[str, int]],
+    replicas: int,
+) -> dict:
+    """The IstioGateway spec (help.aliyun.com "CRD fields for an ASM gateway")."""
+    return {
+        "gatewayType": "ingress",
+        "clusterIds": cluster_ids,
+        "serviceType": "LoadBalancer",
+        "serviceAnnotations": {
+            "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id": load_balancer_id,
+            # Let the cloud controller create the listeners on the reused CLB.
+            "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-force-override-listeners": (
+                "true"
+            ),
+        },
+        "ports": [
+            {"name": port_name, "port": port, "targetPort": port} for port_name, port in ports
+        ],
+        "replicaCount": replicas,
+    }

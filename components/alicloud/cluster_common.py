@@ -1,0 +1,100 @@
+"""What ASK and ACK clusters share: version resolution, delete options, and cluster access.
+
+Both are `cs.ManagedKubernetes` (profile "Serverless" or "Default"). The kubeconfig comes from
+the cluster-credential data source (the cluster's own `kube_config` attribute is deprecated)
+and stays a secret throughout.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pulumi
+import pulumi_alicloud as alicloud
+import pulumi_kubernetes as k8s
+
+from components.kube import kube_provider
+
+EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+-aliyun\.\d+$")
+
+
+def resolve_version(
+    version: str, profile: str, opts: pulumi.InvokeOutputOptions, key: str
+) -> pulumi.Output[str]:
+    """An exact version as given; a minor resolved to ACK's newest patch of it for `profile`.
+
+    A newer patch later shows up in `pulumi preview` as an in-place upgrade of `version`;
+    pin an exact version to hold it. `key` is the config key named in the error.
+    """
+    if EXACT_VERSION.match(version):
+        return pulumi.Output.from_input(version)
+    found = alicloud.cs.get_kubernetes_version_output(
+        cluster_type="ManagedKubernetes",
+        kubernetes_version=version,
+        profile=profile,
+        opts=opts,
+    )
+
+    def newest(metadata) -> str:
+        if not metadata:
+            raise ValueError(
+                f"ACK offers no {profile} Kubernetes {version} in this region; set "
+                f"meshstack:{key} to a minor it offers "
+                "(aliyun cs GET /api/v1/metadata/versions?ClusterType=ManagedKubernetes"
+                f"&Profile={profile} lists them)"
+            )
+        return max((m.version for m in metadata), key=version_key)
+
+    return found.metadatas.apply(newest)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
+def delete_options(delete_logs: bool) -> list[alicloud.cs.ManagedKubernetesDeleteOptionArgs]:
+    """What happens to resources ACK created for the cluster when it is deleted."""
+    logs = "delete" if delete_logs else "retain"
+    modes = {
+        # Load balancers of LoadBalancer Services (the ingress gateway): never orphaned.
+        "SLB": "delete",
+        "SLS_Data": logs,
+        "SLS_ControlPlane": logs,
+    }
+    return [
+        alicloud.cs.ManagedKubernetesDeleteOptionArgs(resource_type=kind, delete_mode=mode)
+        for kind, mode in modes.items()
+    ]
+
+
+class ClusterAccess:
+    """The cluster's credential (secret) and an explicit Kubernetes provider built from it."""
+
+    credential: pulumi.Output[alicloud.cs.GetClusterCredentialResult]
+    kubeconfig: pulumi.Output[str]
+    provider: k8s.Provider
+
+    def __init__(
+        self,
+        name: str,
+        cluster: alicloud.cs.ManagedKubernetes,
+        invoke: pulumi.InvokeOutputOptions,
+        parent: pulumi.Resource,
+        ready: pulumi.Resource | None = None,
+    ) -> None:
+        """`ready`: what must exist before anything is deployed through the provider (the
+        nodes that will run it)."""
+        self.credential = alicloud.cs.get_cluster_credential_output(
+            cluster_id=cluster.id, opts=invoke
+        )
+        self.kubeconfig = pulumi.Output.secret(self.credential.kube_config)
+        self.provider = kube_provider(
+            f"{name}-kubernetes",
+            self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[ready] if ready else None),
+        )
+
+    @property
+    def certificate_authority(self) -> pulumi.Output[str]:
+        """The API server's CA (base64 PEM), as a kubeconfig's certificate-authority-data."""
+        return self.credential.certificate_authorities.apply(lambda cas: cas[0].cluster_cert)

@@ -1,0 +1,312 @@
+"""`two-cluster-retention` (seed 002): ACK clusters in one VPC, one mesh over them, Bookinfo
+split across them, and cluster-local traffic for the configured services.
+
+The clusters are a list: every cluster gets a vSwitch, a security group that authorises the
+others, an ACK cluster with a node pool, Bookinfo with its own reviews versions; they are
+built side by side. Then either ASM (`controlPlane: asm`, the seed) or istiod in every
+cluster (`controlPlane: istio`, multi-primary with a shared root of trust) makes one mesh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_alicloud as alicloud
+import pulumi_kubernetes as k8s
+
+from components.alicloud.ack import AckCluster, AckClusterArgs, NodePoolSpec
+from components.alicloud.asm import AsmIngressGateway, AsmIngressGatewayArgs, AsmMesh, AsmMeshArgs
+from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
+from components.alicloud.security_groups import (
+    PeeredSecurityGroups,
+    PeeredSecurityGroupsArgs,
+    SecurityGroupMember,
+)
+from components.apps.bookinfo import Bookinfo, BookinfoArgs
+from components.apps.cluster_local import (
+    CLUSTER_LABEL,
+    ClusterLocalRouting,
+    ClusterLocalRoutingArgs,
+    entry_path,
+)
+from components.apps.namespace import injected_namespace
+from components.istio.control_plane import ControlPlaneArgs, IstioControlPlane
+from components.istio.membership import (
+    MemberCluster,
+    MultiPrimaryMembership,
+    MultiPrimaryMembershipArgs,
+)
+from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
+from components.istio.values import MeshSettings
+from stacks.config import TwoClusterStack
+from stacks.scenarios.alibaba import alibaba_provider, stack_tags
+from stacks.scenarios.mesh import INGRESS_SELECTOR, istio_release
+
+# ASM names the gateway's Service istio-<name>, with the selector label istio: <name>.
+ASM_GATEWAY_NAME = "ingressgateway"
+
+
+def deploy(config: TwoClusterStack) -> dict[str, pulumi.Input[Any]]:
+    cloud = alibaba_provider(config.network.region)
+    tags = stack_tags()
+    names = [c.name for c in config.clusters]
+    network = AlicloudNetwork(
+        config.mesh_id,
+        NetworkArgs(
+            provider=cloud,
+            vpc_cidr=config.network.vpc_cidr,
+            vswitches=tuple(
+                VSwitchSpec(c.zone, c.vswitch_cidr, role=c.name) for c in config.clusters
+            ),
+            eip_bandwidth_mbps=config.network.eip_bandwidth_mbps,
+            tags=tags,
+        ),
+    )
+    security = PeeredSecurityGroups(
+        "cluster-security",
+        PeeredSecurityGroupsArgs(
+            provider=cloud,
+            vpc_id=network.vpc.id,
+            vpc_cidr=config.network.vpc_cidr,
+            members=[SecurityGroupMember(c.name, c.pod_cidr) for c in config.clusters],
+            tags=tags,
+        ),
+    )
+    clusters = {
+        c.name: AckCluster(
+            c.name,
+            AckClusterArgs(
+                provider=cloud,
+                cluster_name=c.name,
+                kubernetes_version=c.kubernetes_version,
+                version_key=f"clusters[{i}].kubernetesVersion",
+                vswitch_id=network.vswitches[i].id,
+                security_group_id=security.groups[c.name].id,
+                pod_cidr=c.pod_cidr,
+                service_cidr=c.service_cidr,
+                node_pool=NodePoolSpec(
+                    instance_types=tuple(c.node_pool.instance_types),
+                    size=c.node_pool.size,
+                    image_type=c.node_pool.image_type,
+                    system_disk_category=c.node_pool.system_disk_category,
+                    system_disk_size_gb=c.node_pool.system_disk_size_gb,
+                    key_pair=c.node_pool.key_pair,
+                ),
+                cluster_spec=c.cluster_spec,
+                api_server_public=c.api_server_public,
+                deletion_protection=c.deletion_protection,
+                tags=tags,
+                internet=network.snat_entries,
+            ),
+        )
+        for i, c in enumerate(config.clusters)
+    }
+    if config.control_plane == "asm":
+        mesh_outputs = _asm_mesh(config, cloud, network, clusters, tags)
+    else:
+        mesh_outputs = _istio_mesh(config, clusters)
+    return {
+        "clusterIds": {name: cluster.cluster.id for name, cluster in clusters.items()},
+        "kubeconfigs": pulumi.Output.secret(
+            {name: cluster.kubeconfig for name, cluster in clusters.items()}
+        ),
+        "egressIp": network.eip.ip_address,
+        "kubectlSetup": " && ".join(
+            f"pulumi stack output kubeconfigs --show-secrets | jq -r .{name} > {name}.kubeconfig"
+            for name in names
+        ),
+        **mesh_outputs,
+    }
+
+
+def _app_namespaces(
+    config: TwoClusterStack, clusters: Mapping[str, AckCluster]
+) -> dict[str, k8s.core.v1.Namespace]:
+    """The Bookinfo namespace in every cluster, labelled for sidecar injection."""
+    return {
+        name: injected_namespace(
+            f"{name}-bookinfo-namespace",
+            config.bookinfo.namespace,
+            None,
+            pulumi.ResourceOptions(provider=cluster.provider),
+        )
+        for name, cluster in clusters.items()
+    }
+
+
+def _bookinfo_everywhere(
+    config: TwoClusterStack,
+    clusters: Mapping[str, AckCluster],
+    namespaces: Mapping[str, k8s.core.v1.Namespace],
+    mesh_ready: Mapping[str, pulumi.Resource],
+) -> None:
+    """Bookinfo in every cluster, labelled with its cluster, with that cluster's reviews."""
+    for c in config.clusters:
+        Bookinfo(
+            f"{c.name}-bookinfo",
+            BookinfoArgs(
+                provider=clusters[c.name].provider,
+                namespace=namespaces[c.name].metadata.name,
+                mesh_ready=mesh_ready[c.name],
+                image_hub=config.bookinfo.image_hub,
+                image_tag=config.bookinfo.image_tag,
+                reviews_versions=tuple(c.reviews_versions),
+                extra_labels={CLUSTER_LABEL: c.name},
+            ),
+        )
+
+
+def _urls(address: pulumi.Output[str], names: list[str]) -> pulumi.Output[dict[str, str]]:
+    return address.apply(
+        lambda a: {name: f"http://{a}{entry_path(i)}" for i, name in enumerate(names)}
+    )
+
+
+def _asm_mesh(
+    config: TwoClusterStack,
+    cloud: alicloud.Provider,
+    network: AlicloudNetwork,
+    clusters: Mapping[str, AckCluster],
+    tags: dict[str, str],
+) -> dict[str, pulumi.Input[Any]]:
+    """Seed 002: ASM `mesh1` over the clusters; Istio objects go to its API server."""
+    names = list(clusters)
+    asm = AsmMesh(
+        config.mesh_id,
+        AsmMeshArgs(
+            provider=cloud,
+            mesh_name=config.mesh_id,
+            version=config.asm.version,
+            edition=config.asm.edition,
+            cluster_spec=config.asm.cluster_spec,
+            vpc_id=network.vpc.id,
+            vswitch_id=network.vswitches[0].id,
+            cluster_ids=[cluster.cluster.id for cluster in clusters.values()],
+            api_server_public=config.asm.api_server_public,
+            tags=tags,
+            members_ready=[cluster.node_pool for cluster in clusters.values()],
+        ),
+    )
+    gateway = AsmIngressGateway(
+        "ingress",
+        AsmIngressGatewayArgs(
+            cloud=cloud,
+            mesh_provider=asm.provider,
+            mesh=asm.mesh,
+            gateway_name=ASM_GATEWAY_NAME,
+            cluster_ids=[clusters[config.gateway_cluster.name].cluster.id],
+            tags=tags,
+        ),
+    )
+    # Istio objects are namespaced in the ASM API server as in the clusters.
+    mesh_namespace = injected_namespace(
+        "mesh-bookinfo-namespace",
+        config.bookinfo.namespace,
+        None,
+        pulumi.ResourceOptions(provider=asm.provider, depends_on=[asm.mesh]),
+    )
+    ClusterLocalRouting(
+        "bookinfo-routing",
+        ClusterLocalRoutingArgs(
+            provider=asm.provider,
+            namespace=mesh_namespace.metadata.name,
+            mesh_ready=asm.mesh,
+            clusters=names,
+            gateway_selector={"istio": ASM_GATEWAY_NAME},
+            retained=config.retention.hosts,
+        ),
+    )
+    namespaces = _app_namespaces(config, clusters)
+    _bookinfo_everywhere(config, clusters, namespaces, {name: asm.mesh for name in names})
+    return {
+        "meshId": asm.mesh.id,
+        "asmVersion": asm.version,
+        "meshKubeconfig": asm.kubeconfig,
+        "ingressGatewayAddress": gateway.address,
+        "productpageUrls": _urls(gateway.address, names),
+    }
+
+
+def _istio_mesh(
+    config: TwoClusterStack, clusters: Mapping[str, AckCluster]
+) -> dict[str, pulumi.Input[Any]]:
+    """istiod in every cluster (multi-primary, one network), one root of trust."""
+    names = list(clusters)
+    namespace = config.bookinfo.namespace
+    trust = SharedRootOfTrust("mesh-ca", SharedRootOfTrustArgs(clusters=names))
+    service_settings = (
+        (
+            {
+                "settings": {"clusterLocal": True},
+                "hosts": [
+                    f"{host}.{namespace}.svc.cluster.local" for host in config.retention.hosts
+                ],
+            },
+        )
+        if config.retention.hosts
+        else ()
+    )
+    control_planes: dict[str, IstioControlPlane] = {}
+    for c in config.clusters:
+        control_planes[c.name] = IstioControlPlane(
+            f"{c.name}-istio",
+            ControlPlaneArgs(
+                provider=clusters[c.name].provider,
+                release=istio_release(config.istio),
+                mesh=MeshSettings(
+                    profile=config.istio.profile,
+                    mesh_id=config.mesh_id,
+                    cluster_name=c.name,
+                    network=f"{config.mesh_id}-network",
+                    cni=config.istio.cni,
+                    outbound_traffic_policy=config.istio.outbound_traffic_policy,
+                    service_settings=service_settings,
+                ),
+                mtls=config.istio.mtls,
+                ingress_service_type=config.istio.ingress_service_type
+                if c.ingress_gateway
+                else None,
+                egress_gateway=False,
+                ca_certificates=trust.cacerts[c.name],
+            ),
+        )
+    MultiPrimaryMembership(
+        "membership",
+        MultiPrimaryMembershipArgs(
+            members={
+                name: MemberCluster(
+                    provider=cluster.provider,
+                    server=cluster.intranet_endpoint,
+                    certificate_authority=cluster.access.certificate_authority,
+                    base=control_planes[name].base,
+                )
+                for name, cluster in clusters.items()
+            }
+        ),
+    )
+    namespaces = _app_namespaces(config, clusters)
+    # Every primary reads its own cluster's configuration: the objects go to each.
+    for name, cluster in clusters.items():
+        ClusterLocalRouting(
+            f"{name}-bookinfo-routing",
+            ClusterLocalRoutingArgs(
+                provider=cluster.provider,
+                namespace=namespaces[name].metadata.name,
+                mesh_ready=control_planes[name].ready,
+                clusters=names,
+                gateway_selector=INGRESS_SELECTOR,
+            ),
+        )
+    _bookinfo_everywhere(
+        config, clusters, namespaces, {n: cp.ready for n, cp in control_planes.items()}
+    )
+    gateway = control_planes[config.gateway_cluster.name]
+    address = gateway.ingress_address()
+    assert address is not None  # the gateway cluster always has an ingress gateway
+    return {
+        "rootCertPem": trust.root_cert_pem,
+        "ingressGatewayAddress": address,
+        "productpageUrls": _urls(address, names),
+    }
