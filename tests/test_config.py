@@ -21,6 +21,31 @@ def raw(scenario: str | None = "local", **keys: Any) -> dict[str, str]:
 
 
 SC = "single-cluster"
+TC = "two-cluster-retention"
+
+
+def cluster(
+    name: str,
+    index: int,
+    *,
+    gateway: bool = False,
+    pod: str | None = None,
+    service: str | None = None,
+    vswitch: str | None = None,
+    version: str = "1.36",
+) -> dict[str, Any]:
+    """A member cluster whose ranges do not overlap those of another index."""
+    return {
+        "name": name,
+        "zone": "us-west-1a",
+        "vswitchCidr": vswitch or f"192.168.{16 * index}.0/20",
+        "podCidr": pod or f"10.{10 + index}.0.0/16",
+        "serviceCidr": service or f"172.16.{16 * index}.0/20",
+        "kubernetesVersion": version,
+        "ingressGateway": gateway,
+    }
+
+
 # (config, fragments the message must contain: the key, the value given, what is allowed)
 BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
     ("missing scenario", raw(None), ["meshstack:scenario is required", "local, single-cluster"]),
@@ -167,6 +192,95 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         ["meshstack:cluster is not a known setting"],
     ),
     (
+        "duplicate cluster names",
+        raw(TC, clusters=[cluster("m1c1", 0, gateway=True), cluster("m1c1", 1)]),
+        ["meshstack:clusters repeats the name(s) ['m1c1']", "must be unique"],
+    ),
+    (
+        "overlapping pod ranges",
+        raw(
+            TC,
+            clusters=[cluster("m1c1", 0, gateway=True), cluster("m1c2", 1, pod="10.10.128.0/17")],
+        ),
+        [
+            "meshstack:clusters[0].podCidr 10.10.0.0/16 overlaps "
+            "meshstack:clusters[1].podCidr 10.10.128.0/17"
+        ],
+    ),
+    (
+        "service range inside the VPC",
+        raw(
+            TC,
+            clusters=[
+                cluster("m1c1", 0, gateway=True, service="192.168.200.0/24"),
+                cluster("m1c2", 1),
+            ],
+        ),
+        [
+            "meshstack:network.vpcCidr 192.168.0.0/16 overlaps "
+            "meshstack:clusters[0].serviceCidr 192.168.200.0/24"
+        ],
+    ),
+    (
+        "overlapping vSwitches",
+        raw(
+            TC,
+            clusters=[
+                cluster("m1c1", 0, gateway=True),
+                cluster("m1c2", 1, vswitch="192.168.8.0/21"),
+            ],
+        ),
+        [
+            "meshstack:clusters[0].vswitchCidr 192.168.0.0/20 overlaps "
+            "meshstack:clusters[1].vswitchCidr 192.168.8.0/21"
+        ],
+    ),
+    (
+        "vSwitch outside the VPC",
+        raw(
+            TC,
+            clusters=[
+                cluster("m1c1", 0, gateway=True, vswitch="10.200.0.0/20"),
+                cluster("m1c2", 1),
+            ],
+        ),
+        ["meshstack:clusters[0].vswitchCidr 10.200.0.0/20 is not inside meshstack:network.vpcCidr"],
+    ),
+    (
+        "two ingress gateways",
+        raw(TC, clusters=[cluster("m1c1", 0, gateway=True), cluster("m1c2", 1, gateway=True)]),
+        ["exactly one cluster sets ingressGateway: true", "['m1c1', 'm1c2']"],
+    ),
+    (
+        "one cluster only",
+        raw(TC, clusters=[cluster("m1c1", 0, gateway=True)]),
+        ["meshstack:clusters", "at least 2 items"],
+    ),
+    (
+        "ASM too old for retention",
+        raw(TC, asm={"version": "v1.15.3.100-g1a2b3c4d-aliyun"}),
+        ["meshstack:asm.version 'v1.15.3.100-g1a2b3c4d-aliyun' predates cluster-local retention"],
+    ),
+    (
+        "retaining the entry service",
+        raw(TC, retention={"services": ["productpage"]}),
+        ["meshstack:retention.services[0] = 'productpage'", "'reviews'"],
+    ),
+    (
+        "control plane typo",
+        raw(TC, controlPlane="istiod"),
+        ["meshstack:controlPlane = 'istiod'", "'asm'"],
+    ),
+    (
+        "unsupported Kubernetes for self-managed Istio",
+        raw(
+            TC,
+            controlPlane="istio",
+            clusters=[cluster("m1c1", 0, gateway=True, version="1.31"), cluster("m1c2", 1)],
+        ),
+        ["meshstack:clusters[0].kubernetesVersion '1.31' is outside what Istio 1.31 supports"],
+    ),
+    (
         "planned scenario",
         raw("vm"),
         ["meshstack:scenario = 'vm' is planned", "available now: local"],
@@ -232,7 +346,10 @@ json_values = st.recursive(
     max_leaves=12,
 )
 known_keys = st.sampled_from(
-    ["scenario", "istio", "bookinfo", "kubernetes", "network", "cluster", "x"]
+    [
+        *("scenario", "istio", "bookinfo", "kubernetes", "network", "cluster", "x"),
+        *("clusters", "controlPlane", "asm", "retention", "meshId"),
+    ]
 )
 sections = st.fixed_dictionaries(
     {},
@@ -246,6 +363,19 @@ sections = st.fixed_dictionaries(
                 "reviewsVersions": st.lists(st.sampled_from(["v1", "v2", "v3", "v9"])),
                 "routing": st.sampled_from(sorted(stack_config.ROUTING_NEEDS)) | json_values,
             },
+        ),
+        "clusters": st.lists(
+            st.builds(
+                cluster,
+                name=st.sampled_from(["m1c1", "m1c2", "M1"]),
+                index=st.integers(0, 2),
+                gateway=st.booleans(),
+                pod=st.sampled_from([None, "10.10.0.0/16", "192.168.0.0/20", "10.0.0.1/8"]),
+            ),
+            max_size=3,
+        ),
+        "retention": st.fixed_dictionaries(
+            {}, optional={"services": st.lists(st.sampled_from(["*", "reviews", "x"]))}
         ),
         "network": st.fixed_dictionaries(
             {},

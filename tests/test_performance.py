@@ -16,32 +16,57 @@ MESH_CHAIN = [
     "kubernetes:helm.sh/v3:Release",  # ingress gateway, complete when its LB has an address
     "kubernetes:core/v1:Service",  # the gateway Service, read for its address
 ]
-LONGEST_CHAIN = {
-    "local": ["pulumi:providers:kubernetes", *MESH_CHAIN],
-    "single-cluster": [
-        "pulumi:providers:alicloud",
-        "alicloud:vpc/network:Network",
-        "alicloud:vpc/switch:Switch",
-        "alicloud:vpc/natGateway:NatGateway",
-        "alicloud:ecs/eipAssociation:EipAssociation",
-        "alicloud:vpc/snatEntry:SnatEntry",
+ALIBABA_NETWORK_CHAIN = [
+    "pulumi:providers:alicloud",
+    "alicloud:vpc/network:Network",
+    "alicloud:vpc/switch:Switch",
+    "alicloud:vpc/natGateway:NatGateway",
+    "alicloud:ecs/eipAssociation:EipAssociation",
+    "alicloud:vpc/snatEntry:SnatEntry",
+]
+ACK_CHAIN = [
+    *ALIBABA_NETWORK_CHAIN,
+    "alicloud:cs/managedKubernetes:ManagedKubernetes",
+    "alicloud:cs/nodePool:NodePool",  # pods need nodes
+]
+# (stack, config overrides) -> the types along its longest chain.
+LONGEST_CHAIN: dict[tuple[str, str], list[str]] = {
+    ("local", ""): ["pulumi:providers:kubernetes", *MESH_CHAIN],
+    ("single-cluster", ""): [
+        *ALIBABA_NETWORK_CHAIN,
         "alicloud:cs/managedKubernetes:ManagedKubernetes",
         "pulumi:providers:kubernetes",
         *MESH_CHAIN,
     ],
+    # Both clusters side by side: the chain passes through one of them only.
+    ("two-cluster-retention", ""): [
+        *ACK_CHAIN,
+        "alicloud:servicemesh/serviceMesh:ServiceMesh",
+        "pulumi:providers:kubernetes",  # the ASM API server
+        "kubernetes:core/v1:Namespace",
+        "kubernetes:networking.istio.io/v1:Gateway",
+    ],
+    ("two-cluster-retention", "istio"): [
+        *ACK_CHAIN,
+        "pulumi:providers:kubernetes",
+        *MESH_CHAIN,
+    ],
 }
-# Generous: the programs evaluate in well under a second on a 2-core machine.
+OVERRIDES = {"": {}, "istio": {"controlPlane": "istio"}}
+# Generous: the programs evaluate in about a second on a 2-core machine.
 EVALUATION_BUDGET_SECONDS = 5.0
+CASES = sorted(LONGEST_CHAIN)
+IDS = [f"{stack}-{variant}" if variant else stack for stack, variant in CASES]
 
 
-@pytest.mark.parametrize("stack", sorted(LONGEST_CHAIN))
-def test_longest_chain_of_dependent_creates(engine, stack):
-    chain = engine.run(stack).longest_chain()
-    assert [r.type for r in chain] == LONGEST_CHAIN[stack]
+@pytest.mark.parametrize(("stack", "variant"), CASES, ids=IDS)
+def test_longest_chain_of_dependent_creates(engine, stack, variant):
+    chain = engine.run(stack, OVERRIDES[variant]).longest_chain()
+    assert [r.type for r in chain] == LONGEST_CHAIN[(stack, variant)]
 
 
-@pytest.mark.parametrize("stack", sorted(LONGEST_CHAIN))
-def test_program_evaluates_quickly(stack):
+@pytest.mark.parametrize(("stack", "variant"), CASES, ids=IDS)
+def test_program_evaluates_quickly(stack, variant):
     started = time.perf_counter()
-    OfflineEngine(stack).run(stack)
+    OfflineEngine(stack).run(stack, OVERRIDES[variant])
     assert time.perf_counter() - started < EVALUATION_BUDGET_SECONDS

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import re
-import warnings
-
-import pulumi_alicloud
 import pytest
 
 from tests.offline.engine import Declared, Resource
@@ -157,33 +152,6 @@ def test_mesh_is_the_same_as_local_but_on_the_cluster(single, engine):
 def test_resource_names_are_unique_per_type(single):
     keys = [(r.type, r.name) for r in single]
     assert len(keys) == len(set(keys))
-
-
-def sdk_args_class(type_token: str) -> type:
-    """The SDK class that holds a resource type's arguments (`ManagedKubernetesArgs`, …)."""
-    package, module, kind = type_token.split(":")
-    if package == "pulumi":  # the provider resource itself
-        return pulumi_alicloud.ProviderArgs
-    return getattr(
-        importlib.import_module(f"pulumi_alicloud.{module.split('/')[0]}"), f"{kind}Args"
-    )
-
-
-def test_every_alibaba_argument_exists_and_is_not_deprecated(single):
-    """Each recorded input goes back through the SDK's own Args class: an unknown name fails
-    with TypeError, a deprecated one raises its DeprecationWarning (an error here)."""
-    cloud = [r for r in single if r.type.startswith(("alicloud:", "pulumi:providers:alicloud"))]
-    assert len(cloud) == 10
-    for resource in cloud:
-        kwargs = {
-            re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value
-            for key, value in resource.inputs.items()
-            # The provider resource also records its plugin version, not an argument.
-            if not (resource.type.startswith("pulumi:") and key == "version")
-        }
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", DeprecationWarning)
-            sdk_args_class(resource.type)(**kwargs)
 
 
 def test_tags_name_the_stack_on_every_taggable_resource(single):
