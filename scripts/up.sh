@@ -65,9 +65,9 @@ else
   if [ -z "${PULUMI_BACKEND_URL:-}" ] && ! "$pulumi" whoami >/dev/null 2>&1; then
     fail "stack '$stack' builds cloud resources: log in to a state backend first (\`pulumi login\`, or set PULUMI_BACKEND_URL, e.g. gs://bucket or s3://bucket?endpoint=oss-us-west-1.aliyuncs.com) and set the cloud credentials listed in README.md."
   fi
-  if [ "$scenario" = single-cluster ] &&
+  if { [ "$scenario" = single-cluster ] || [ "$scenario" = two-cluster-retention ]; } &&
     { [ -z "${ALIBABA_CLOUD_ACCESS_KEY_ID:-}" ] || [ -z "${ALIBABA_CLOUD_ACCESS_KEY_SECRET:-}" ]; }; then
-    fail "stack '$stack' creates Alibaba Cloud resources: export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (a RAM user allowed to manage VPC, EIP, NAT and ACK)."
+    fail "stack '$stack' creates Alibaba Cloud resources: export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (a RAM user allowed to manage VPC, EIP, NAT, ECS security groups, SLB, ACK and ASM)."
   fi
 fi
 
