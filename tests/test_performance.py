@@ -44,7 +44,7 @@ LONGEST_CHAIN: dict[tuple[str, str], list[str]] = {
         "alicloud:servicemesh/serviceMesh:ServiceMesh",
         "pulumi:providers:kubernetes",  # the ASM API server
         "kubernetes:core/v1:Namespace",
-        "kubernetes:networking.istio.io/v1:Gateway",
+        "kubernetes:networking.istio.io/v1:VirtualService",  # (or any Istio object: same length)
     ],
     ("two-cluster-retention", "istio"): [
         *ACK_CHAIN,

@@ -165,13 +165,17 @@ class Declared:
         bound of `pulumi up` time, whatever the parallelism."""
         memo: dict[str, list[Resource]] = {}
 
+        def longest(chains) -> list[Resource]:
+            # Among equally long chains, the same one every run (registration order varies).
+            return max(chains, key=lambda c: (len(c), [r.urn for r in c]), default=[])
+
         def chain(resource: Resource) -> list[Resource]:
             if resource.urn not in memo:
                 before = [chain(self.by_urn(u)) for u in self.waits_for(resource)]
-                memo[resource.urn] = [*max(before, key=len, default=[]), resource]
+                memo[resource.urn] = [*longest(before), resource]
             return memo[resource.urn]
 
-        return max((chain(r) for r in self.resources if r.custom), key=len, default=[])
+        return longest(chain(r) for r in self.resources if r.custom)
 
 
 def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
