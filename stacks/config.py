@@ -338,6 +338,11 @@ class AsmConfig(Model):
     # The ASM API server (where Istio objects are applied) on a public EIP, so that
     # `pulumi up` from outside the VPC reaches it.
     api_server_public: bool = True
+    # Mesh settings ASM exposes through its API.
+    outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
+    access_log: bool = True
+    # Prefer endpoints in the caller's zone/region (for services that are not retained).
+    locality_load_balancing: bool = False
 
 
 class SharedBookinfoConfig(Model):

@@ -185,6 +185,11 @@ def test_asm_instance_mesh1_holds_both_clusters(asm):
     assert (inputs["edition"], inputs["clusterSpec"]) == ("Pro", "enterprise")
     assert inputs["network"] == {"vpcId": "mesh1-vpc-id", "vswitcheList": "mesh1-vswitch-m1c1-id"}
     assert inputs["loadBalancer"] == {"apiServerPublicEip": True}
+    assert inputs["meshConfig"] == {
+        "outboundTrafficPolicy": "ALLOW_ANY",
+        "accessLog": {"enabled": True},
+        "enableLocalityLb": False,
+    }
     # ASM installs its agents into the clusters: their nodes come first.
     assert all(asm.depends_on(mesh, pool) for pool in asm.of_type(NODE_POOL))
 

@@ -26,6 +26,22 @@ MINIMUM_RELEASE = (1, 15, 3, 101)
 
 
 @dataclass(frozen=True)
+class AsmMeshSettings:
+    outbound_traffic_policy: str = "ALLOW_ANY"
+    access_log: bool = True
+    locality_load_balancing: bool = False
+
+    def mesh_config(self) -> alicloud.servicemesh.ServiceMeshMeshConfigArgs:
+        return alicloud.servicemesh.ServiceMeshMeshConfigArgs(
+            outbound_traffic_policy=self.outbound_traffic_policy,
+            access_log=alicloud.servicemesh.ServiceMeshMeshConfigAccessLogArgs(
+                enabled=self.access_log
+            ),
+            enable_locality_lb=self.locality_load_balancing,
+        )
+
+
+@dataclass(frozen=True)
 class AsmMeshArgs:
     provider: alicloud.Provider
     mesh_name: str
@@ -37,6 +53,7 @@ class AsmMeshArgs:
     vswitch_id: pulumi.Input[str]
     cluster_ids: Sequence[pulumi.Input[str]]
     api_server_public: bool = True
+    settings: AsmMeshSettings = field(default_factory=AsmMeshSettings)
     tags: dict[str, str] = field(default_factory=dict)
     # ASM installs its agents into member clusters: they need nodes first.
     members_ready: Sequence[pulumi.Resource] = ()
@@ -66,6 +83,7 @@ class AsmMesh(pulumi.ComponentResource):
             load_balancer=alicloud.servicemesh.ServiceMeshLoadBalancerArgs(
                 api_server_public_eip=args.api_server_public
             ),
+            mesh_config=args.settings.mesh_config(),
             cluster_ids=list(args.cluster_ids),
             tags=args.tags,
             opts=pulumi.ResourceOptions(

@@ -17,7 +17,13 @@ import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
 from components.alicloud.ack import AckCluster, AckClusterArgs, NodePoolSpec
-from components.alicloud.asm import AsmIngressGateway, AsmIngressGatewayArgs, AsmMesh, AsmMeshArgs
+from components.alicloud.asm import (
+    AsmIngressGateway,
+    AsmIngressGatewayArgs,
+    AsmMesh,
+    AsmMeshArgs,
+    AsmMeshSettings,
+)
 from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
 from components.alicloud.security_groups import (
     PeeredSecurityGroups,
@@ -185,6 +191,11 @@ def _asm_mesh(
             vswitch_id=network.vswitches[0].id,
             cluster_ids=[cluster.cluster.id for cluster in clusters.values()],
             api_server_public=config.asm.api_server_public,
+            settings=AsmMeshSettings(
+                outbound_traffic_policy=config.asm.outbound_traffic_policy,
+                access_log=config.asm.access_log,
+                locality_load_balancing=config.asm.locality_load_balancing,
+            ),
             tags=tags,
             members_ready=[cluster.node_pool for cluster in clusters.values()],
         ),
