@@ -337,7 +337,7 @@ def test_istiod_in_every_cluster_as_multi_primary_on_one_network(istio):
 
 
 def test_ingress_gateway_is_installed_in_m1c1_only(istio):
-    gateways = [r for r in istio.of_type(RELEASE) if r.inputs["chart"] == "gateway"]
+    gateways = [r for r in istio.of_type(RELEASE) if r.inputs["name"] == "istio-ingressgateway"]
     assert [istio.by_urn(g.provider_urn).name for g in gateways] == ["m1c1-kubernetes"]
     assert istio.outputs["productpageUrls"]["m1c2"] == f"http://{FAKE_LB_IP}/productpage2"
 

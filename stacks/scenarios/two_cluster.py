@@ -135,7 +135,8 @@ def _app_namespaces(
         name: injected_namespace(
             f"{name}-bookinfo-namespace",
             config.bookinfo.namespace,
-            None,
+            # A revisioned istiod injects namespaces labelled with its revision.
+            config.istio.revision if config.control_plane == "istio" else None,
             pulumi.ResourceOptions(provider=cluster.provider),
         )
         for name, cluster in clusters.items()
@@ -279,7 +280,7 @@ def _istio_mesh(
                 ingress_service_type=config.istio.ingress_service_type
                 if c.ingress_gateway
                 else None,
-                egress_gateway=False,
+                egress_gateway=config.istio.egress_gateway,
                 ca_certificates=trust.cacerts[c.name],
             ),
         )
