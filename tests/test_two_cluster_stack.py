@@ -235,6 +235,10 @@ def test_ingress_gateway_runs_in_m1c1_only_behind_the_stack_clb(asm):
     assert gateway.inputs["metadata"]["name"] == "ingressgateway"  # label istio: ingressgateway
     assert gateway.inputs["metadata"]["namespace"] == "istio-system"
     assert spec["clusterIds"] == ["m1c1-cluster-id"]
+    # Applied to the ASM API server, through a provider that exists only once the mesh does.
+    mesh_provider = asm.named("mesh1-kubernetes")
+    assert gateway.provider_urn == mesh_provider.urn
+    assert asm.depends_on(mesh_provider, asm.of_type(MESH)[0])
     (clb,) = asm.of_type("alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer")
     annotations = spec["serviceAnnotations"]
     assert (

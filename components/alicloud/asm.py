@@ -139,9 +139,9 @@ def resolve_asm_version(
 @dataclass(frozen=True)
 class AsmIngressGatewayArgs:
     cloud: alicloud.Provider
-    # The ASM API server's provider: IstioGateway objects are applied there.
+    # The ASM API server's provider (built from the mesh's kubeconfig, so it waits for the
+    # mesh): IstioGateway objects are applied there.
     mesh_provider: k8s.Provider
-    mesh: pulumi.Resource
     # Selector label `istio: <gateway_name>`; the Service becomes istio-<gateway_name>.
     gateway_name: str
     cluster_ids: Sequence[pulumi.Input[str]]
@@ -188,9 +188,7 @@ class AsmIngressGateway(pulumi.ComponentResource):
             spec=pulumi.Output.all(self.load_balancer.id, *args.cluster_ids).apply(
                 lambda ids: ingress_gateway_spec(ids[0], ids[1:], args.ports, args.replicas)
             ),
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.mesh_provider, depends_on=[args.mesh]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.mesh_provider),
         )
         self.address = self.load_balancer.address
         self.register_outputs({"address": self.address, "gateway": args.gateway_name})

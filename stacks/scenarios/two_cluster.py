@@ -206,7 +206,6 @@ def _asm_mesh(
         AsmIngressGatewayArgs(
             cloud=cloud,
             mesh_provider=asm.provider,
-            mesh=asm.mesh,
             gateway_name=ASM_GATEWAY_NAME,
             cluster_ids=[clusters[config.gateway_cluster.name].cluster.id],
             tags=tags,
