@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components.alicloud.asm import MINIMUM_RELEASE, asm_release
+from components.alicloud.versions import MINIMUM_ASM_RELEASE, asm_release
 
 PROJECT = "meshstack"
 
@@ -355,14 +355,15 @@ class SharedBookinfoConfig(Model):
 
 # Bookinfo services called from inside the mesh. productpage is only reached from the
 # ingress gateway, which runs in one cluster: retaining it would cut /productpage2 off.
-RETAINABLE_SERVICES = ("details", "reviews", "ratings")
+RetentionTarget = Literal["*", "details", "reviews", "ratings"]
+RETAINABLE_SERVICES: tuple[str, ...] = tuple(s for s in get_args(RetentionTarget) if s != "*")
 
 
 class RetentionConfig(Model):
     """Cluster-local traffic retention (seed 002): calls to these services stay in the
     caller's cluster. "*" means every service called inside the mesh."""
 
-    services: list[Literal["*", "details", "reviews", "ratings"]] = Field(default=["reviews"])
+    services: list[RetentionTarget] = Field(default=["reviews"])
 
     @model_validator(mode="after")
     def _star_alone(self) -> RetentionConfig:
@@ -410,23 +411,15 @@ class SingleClusterStack(MeshStack):
     def _checks(self) -> SingleClusterStack:
         _refuse_cni_on_serverless(self.istio, serverless=True)
         _refuse_unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version)
-        vpc = ipaddress.IPv4Network(self.network.vpc_cidr)
-        named = [
-            (f"network.vswitches[{i}].cidr", v.cidr) for i, v in enumerate(self.network.vswitches)
-        ]
-        for key, cidr in named:
-            if not ipaddress.IPv4Network(cidr).subnet_of(vpc):
-                raise ValueError(
-                    f"{PROJECT}:{key} {cidr} is not inside {PROJECT}:network.vpcCidr {vpc}"
-                )
+        named = []
+        for i, vswitch in enumerate(self.network.vswitches):
+            key = f"network.vswitches[{i}]"
+            _refuse_vswitch_outside(
+                self.network, f"{key}.cidr", vswitch.cidr, f"{key}.zone", vswitch.zone
+            )
+            named.append((f"{key}.cidr", vswitch.cidr))
         named.append(("cluster.serviceCidr", self.cluster.service_cidr))
         assert_disjoint(named)
-        for vswitch in self.network.vswitches:
-            if not vswitch.zone.startswith(self.network.region):
-                raise ValueError(
-                    f"{PROJECT}:network.vswitches zone {vswitch.zone!r} is not in "
-                    f"{PROJECT}:network.region {self.network.region!r}"
-                )
         return self
 
 
@@ -498,20 +491,16 @@ class TwoClusterStack(Model):
                 )
         elif self.asm.version.startswith("v"):
             _refuse_asm_without_retention(self.asm.version)
-        vpc = ipaddress.IPv4Network(self.network.vpc_cidr)
         named: list[tuple[str, str]] = [("network.vpcCidr", self.network.vpc_cidr)]
         for i, cluster in enumerate(self.clusters):
             key = f"clusters[{i}]"
-            if not ipaddress.IPv4Network(cluster.vswitch_cidr).subnet_of(vpc):
-                raise ValueError(
-                    f"{PROJECT}:{key}.vswitchCidr {cluster.vswitch_cidr} is not inside "
-                    f"{PROJECT}:network.vpcCidr {vpc}"
-                )
-            if not cluster.zone.startswith(self.network.region):
-                raise ValueError(
-                    f"{PROJECT}:{key}.zone {cluster.zone!r} is not in "
-                    f"{PROJECT}:network.region {self.network.region!r}"
-                )
+            _refuse_vswitch_outside(
+                self.network,
+                f"{key}.vswitchCidr",
+                cluster.vswitch_cidr,
+                f"{key}.zone",
+                cluster.zone,
+            )
             named += [
                 (f"{key}.podCidr", cluster.pod_cidr),
                 (f"{key}.serviceCidr", cluster.service_cidr),
@@ -584,11 +573,26 @@ def _refuse_unsupported_kubernetes(
 
 
 def _refuse_asm_without_retention(version: str) -> None:
-    if asm_release(version) < MINIMUM_RELEASE:
-        minimum = ".".join(map(str, MINIMUM_RELEASE))
+    if asm_release(version) < MINIMUM_ASM_RELEASE:
+        minimum = ".".join(map(str, MINIMUM_ASM_RELEASE))
         raise ValueError(
             f"{PROJECT}:asm.version {version!r} predates cluster-local retention "
             f"(ASM {minimum}); choose a later release"
+        )
+
+
+def _refuse_vswitch_outside(
+    network: AlicloudVpcConfig, cidr_key: str, cidr: str, zone_key: str, zone: str
+) -> None:
+    """A vSwitch lies in the VPC's range and in a zone of the VPC's region."""
+    vpc = ipaddress.IPv4Network(network.vpc_cidr)
+    if not ipaddress.IPv4Network(cidr).subnet_of(vpc):
+        raise ValueError(
+            f"{PROJECT}:{cidr_key} {cidr} is not inside {PROJECT}:network.vpcCidr {vpc}"
+        )
+    if not zone.startswith(network.region):
+        raise ValueError(
+            f"{PROJECT}:{zone_key} {zone!r} is not in {PROJECT}:network.region {network.region!r}"
         )
 
 

@@ -144,7 +144,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
     (
         "zone outside the region",
         raw(SC, network={"vswitches": [{"zone": "cn-hangzhou-h", "cidr": "192.168.0.0/24"}]}),
-        ["zone 'cn-hangzhou-h'", "region 'us-west-1'"],
+        ["meshstack:network.vswitches[0].zone 'cn-hangzhou-h'", "region 'us-west-1'"],
     ),
     (
         "ACK version shape",
@@ -245,6 +245,20 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
             ],
         ),
         ["meshstack:clusters[0].vswitchCidr 10.200.0.0/20 is not inside meshstack:network.vpcCidr"],
+    ),
+    (
+        "cluster zone outside the region",
+        raw(
+            TC,
+            clusters=[
+                {**cluster("m1c1", 0, gateway=True), "zone": "cn-hangzhou-h"},
+                cluster("m1c2", 1),
+            ],
+        ),
+        [
+            "meshstack:clusters[0].zone 'cn-hangzhou-h' is not in "
+            "meshstack:network.region 'us-west-1'"
+        ],
     ),
     (
         "two ingress gateways",

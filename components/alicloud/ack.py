@@ -34,7 +34,7 @@ class AckClusterArgs:
     # "1.36" (ACK's newest patch of that minor) or an exact "1.36.1-aliyun.1".
     kubernetes_version: str
     # The config key of the version, named in errors.
-    version_key: str
+    version_config_key: str
     vswitch_id: pulumi.Input[str]
     security_group_id: pulumi.Input[str]
     pod_cidr: str
@@ -65,7 +65,7 @@ class AckCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         invoke = pulumi.InvokeOutputOptions(parent=self, provider=args.provider)
         self.kubernetes_version = resolve_version(
-            args.kubernetes_version, "Default", invoke, args.version_key
+            args.kubernetes_version, "Default", invoke, args.version_config_key
         )
         self.cluster = alicloud.cs.ManagedKubernetes(
             f"{name}-cluster",

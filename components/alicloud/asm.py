@@ -15,14 +15,12 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from components.alicloud.cluster_common import version_key
+from components.alicloud.versions import MINIMUM_ASM_RELEASE, asm_release, version_key
 from components.kube import kube_provider
 
 ASM_GATEWAY_API = "istio.alibabacloud.com/v1beta1"
 # ASM gateways must live here (they read their configuration from it).
 GATEWAY_NAMESPACE = "istio-system"
-# Cluster-local retention arrived in this release (seed 002).
-MINIMUM_RELEASE = (1, 15, 3, 101)
 
 
 @dataclass(frozen=True)
@@ -103,11 +101,6 @@ class AsmMesh(pulumi.ComponentResource):
         )
 
 
-def asm_release(version: str) -> tuple[int, ...]:
-    """(1, 26, 3, 110) of "v1.26.3.110-g1a2b3c4d-aliyun"."""
-    return version_key(version.lstrip("v").split("-")[0])
-
-
 def resolve_asm_version(
     version: str, edition: str, opts: pulumi.InvokeOutputOptions
 ) -> pulumi.Output[str]:
@@ -126,7 +119,7 @@ def resolve_asm_version(
                 f"meshstack:asm.version to one of {minors or 'the minors it offers'}"
             )
         chosen = max(matching, key=asm_release)
-        if asm_release(chosen) < MINIMUM_RELEASE:
+        if asm_release(chosen) < MINIMUM_ASM_RELEASE:
             raise ValueError(
                 f"ASM {chosen} predates cluster-local retention (1.15.3.101); set "
                 "meshstack:asm.version to a later minor"

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
+from components.alicloud.versions import version_key
 from components.kube import kube_provider
 
 EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+-aliyun\.\d+$")
@@ -46,10 +47,6 @@ def resolve_version(
         return max((m.version for m in metadata), key=version_key)
 
     return found.metadatas.apply(newest)
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version))
 
 
 def delete_options(delete_logs: bool) -> list[alicloud.cs.ManagedKubernetesDeleteOptionArgs]:
