@@ -19,7 +19,7 @@ def helm_release(
     version: str,
     repository: str,
     namespace: pulumi.Input[str],
-    values: dict[str, Any],
+    values: pulumi.Input[dict[str, Any]],
     opts: pulumi.ResourceOptions,
 ) -> k8s.helm.v3.Release:
     """A Helm release that waits for its workloads and rolls back (atomic) when they fail.

@@ -106,6 +106,47 @@ AsmVersion = Annotated[
     ),
 ]
 PullPolicy = Literal["IfNotPresent", "Always", "Never"]
+GcpRegion = Annotated[
+    str, _pattern(r"^[a-z]+-[a-z]+[0-9]+$", "a Google Cloud region such as us-west1")
+]
+GcpZone = Annotated[
+    str, _pattern(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$", "a Google Cloud zone such as us-west1-b")
+]
+GcpProject = Annotated[
+    str,
+    _pattern(
+        r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+        "a Google Cloud project id: 6-30 lower-case letters, digits and '-'",
+    ),
+]
+GkeVersion = Annotated[
+    str, _pattern(r"^1\.\d+(\.\d+(-gke\.\d+)?)?$", "a GKE version such as 1.35 or 1.35.2-gke.1200")
+]
+MachineType = Annotated[
+    str, _pattern(r"^[a-z][a-z0-9]*-[a-z0-9-]+$", "a Compute Engine machine type such as e2-medium")
+]
+# "family/<name>" or "<project>/<family or image>" as gcloud and the provider accept it.
+GceImage = Annotated[
+    str, _pattern(r"^[a-z][a-z0-9-]*/[a-z][a-z0-9-]*$", "an image such as debian-cloud/debian-13")
+]
+# An Istio network name: empty means the single, flat network (seed 001).
+IstioClusterName = Annotated[
+    str,
+    _pattern(
+        r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$",
+        "a cluster name such as Kubernetes or cluster1 (letters, digits, '-', '_', '.')",
+    ),
+]
+ImageReference = Annotated[
+    str,
+    _pattern(
+        r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+        "an image with a pinned tag such as gcr.io/tetratelabs/hello-world:1.0.0",
+    ),
+]
+NetworkName = Annotated[
+    str, _pattern(r"^([a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?)?$", "empty or a name such as network1")
+]
 
 
 class Model(BaseModel):
@@ -381,6 +422,94 @@ class RetentionConfig(Model):
         return tuple(s for s in RETAINABLE_SERVICES if s in self.services)
 
 
+# --- Google Cloud: the VM lab (seed 001) --------------------------------------------------
+
+
+class GcpConfig(Model):
+    # None: the provider's own default (GOOGLE_PROJECT, or gcloud's configured project).
+    project: GcpProject | None = None
+    region: GcpRegion = "us-west1"
+    # Seed 001 uses us-west1-b for the cluster and the VM.
+    zone: GcpZone = "us-west1-b"
+
+
+class GcpNetworkConfig(Model):
+    # The subnet's primary range: GKE nodes, the VM and the east-west gateway's internal address.
+    subnet_cidr: Cidr = "10.10.0.0/20"
+    # VPC-native (alias IP) secondary ranges of the cluster's pods and Services.
+    pod_cidr: Cidr = "10.20.0.0/14"
+    service_cidr: Cidr = "10.24.0.0/20"
+
+
+class GkeNodePoolConfig(Model):
+    # 4 vCPU / 16 GiB: istiod, two gateways and the sample apps with room to spare.
+    machine_type: MachineType = "e2-standard-4"
+    node_count: int = Field(default=2, ge=1, le=100)
+    disk_size_gb: int = Field(default=50, ge=10, le=2048)
+    disk_type: Literal["pd-balanced", "pd-standard", "pd-ssd"] = "pd-balanced"
+    spot: bool = False
+
+
+class GkeClusterConfig(Model):
+    """A zonal GKE Standard cluster with its own node pool (no default pool)."""
+
+    name: DnsLabel = "istio-vm-lab"
+    release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
+    # None: the channel's default. Otherwise a minimum the channel upgrades from.
+    kubernetes_version: GkeVersion | None = None
+    deletion_protection: bool = True
+    node_pool: GkeNodePoolConfig = GkeNodePoolConfig()
+
+
+class MeshIdentityConfig(Model):
+    """Seed 001's IstioOperator values: mesh ID, cluster name, network."""
+
+    mesh_id: DnsLabel = "mesh1"
+    # Istio's name for this cluster (seed: "Kubernetes"); the VM's cluster.env carries it.
+    cluster_name: IstioClusterName = "Kubernetes"
+    # Seed: "" (one flat network). A name makes the east-west gateway a network gateway.
+    network: NetworkName = ""
+
+
+class VmIstioConfig(IstioConfig):
+    """Seed 001 installs Istio's default profile (no egress gateway). Its ingress gateway
+    serves nothing in this lab: it stays, without a public load balancer."""
+
+    profile: Literal["demo", "default", "minimal"] = "default"
+    egress_gateway: bool = False
+    ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "ClusterIP"
+
+
+class GceVmConfig(Model):
+    """The Compute Engine VM and the mesh identity of its workload (seed 001's values)."""
+
+    name: DnsLabel = "hello-vm-1"
+    machine_type: MachineType = "e2-medium"
+    # Seed: Debian 10 (buster), retired. The istio-sidecar package installs on current Debian.
+    image: GceImage = "debian-cloud/debian-13"
+    disk_size_gb: int = Field(default=20, ge=10, le=2048)
+    # Who may reach port 22; nobody by default. Google's IAP TCP forwarding uses 35.235.240.0/20.
+    ssh_source_ranges: list[Cidr] = Field(default_factory=list)
+    deletion_protection: bool = False
+    namespace: DnsLabel = "vm-namespace"
+    service_account: DnsLabel = "vm-sa"
+    # The WorkloadGroup, Service, WorkloadEntry and ServiceEntry name, and the `app` label.
+    app: DnsLabel = "hello-vm"
+    instance_id: DnsLabel = "vm1"
+    # The port the VM's HTTP server listens on (seed: python3 -m http.server 80).
+    port: int = Field(default=80, ge=1, le=65535)
+    # The VM's Istio network; empty when it shares the cluster's (seed).
+    network: NetworkName = ""
+
+
+class HelloWorldConfig(Model):
+    """Seed 001's in-cluster service the VM calls (http://hello-world.default)."""
+
+    enabled: bool = True
+    namespace: DnsLabel = "default"
+    image: ImageReference = "gcr.io/tetratelabs/hello-world:1.0.0"
+
+
 # --- scenarios ------------------------------------------------------------------------------
 
 
@@ -517,27 +646,59 @@ class TwoClusterStack(Model):
         return next(c for c in self.clusters if c.ingress_gateway)
 
 
-class PlannedStack(Model):
-    """Scenarios whose issue has not landed yet: refused with a pointer, not half-built."""
+class VmStack(Model):
+    """Seed 001: GKE + Istio + an east-west gateway + a GCE VM that joins the mesh by itself."""
 
     scenario: Literal["vm"]
+    gcp: GcpConfig = GcpConfig()
+    network: GcpNetworkConfig = GcpNetworkConfig()
+    cluster: GkeClusterConfig = GkeClusterConfig()
+    istio: VmIstioConfig = VmIstioConfig()
+    mesh: MeshIdentityConfig = MeshIdentityConfig()
+    vm: GceVmConfig = GceVmConfig()
+    hello_world: HelloWorldConfig = HelloWorldConfig()
 
-    @model_validator(mode="before")
-    @classmethod
-    def _not_yet(cls, data: Any) -> Any:
-        scenario = data.get("scenario") if isinstance(data, dict) else None
-        raise ValueError(
-            f"{PROJECT}:scenario = {scenario!r} is planned but not implemented in this version; "
-            f"available now: {', '.join(IMPLEMENTED)}"
+    @model_validator(mode="after")
+    def _checks(self) -> VmStack:
+        gcp = self.gcp
+        if not gcp.zone.startswith(f"{gcp.region}-"):
+            raise ValueError(
+                f"{PROJECT}:gcp.zone {gcp.zone!r} is not in {PROJECT}:gcp.region {gcp.region!r}"
+            )
+        if self.cluster.kubernetes_version:
+            _refuse_unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version)
+        assert_disjoint(
+            [
+                ("network.subnetCidr", self.network.subnet_cidr),
+                ("network.podCidr", self.network.pod_cidr),
+                ("network.serviceCidr", self.network.service_cidr),
+            ]
         )
+        for i, cidr in enumerate(self.vm.ssh_source_ranges):
+            if ipaddress.IPv4Network(cidr).prefixlen == 0:
+                raise ValueError(
+                    f"{PROJECT}:vm.sshSourceRanges[{i}] {cidr} opens SSH to the whole internet; "
+                    "name the ranges you connect from (e.g. 35.235.240.0/20 for IAP TCP forwarding)"
+                )
+        if bool(self.mesh.network) != bool(self.vm.network):
+            raise ValueError(
+                f"{PROJECT}:mesh.network is {self.mesh.network!r} and {PROJECT}:vm.network is "
+                f"{self.vm.network!r}: name both networks (a multi-network mesh, traffic through "
+                "the east-west gateway) or neither (one flat network, as in seed 001)"
+            )
+        return self
 
 
-AnyStack = LocalStack | SingleClusterStack | TwoClusterStack | PlannedStack
+AnyStack = LocalStack | SingleClusterStack | TwoClusterStack | VmStack
 StackConfig = Annotated[AnyStack, Field(discriminator="scenario")]
 _STACK_ADAPTER: TypeAdapter[AnyStack] = TypeAdapter(StackConfig)
-SCENARIOS = ("local", "single-cluster", "two-cluster-retention", "vm")
-# Scenarios whose resources this version declares; the others are refused (PlannedStack).
-IMPLEMENTED = ("local", "single-cluster", "two-cluster-retention")
+SCENARIO_MODELS: Mapping[str, type[Model]] = {
+    "local": LocalStack,
+    "single-cluster": SingleClusterStack,
+    "two-cluster-retention": TwoClusterStack,
+    "vm": VmStack,
+}
+SCENARIOS = tuple(SCENARIO_MODELS)
 
 
 # --- cross-field helpers ----------------------------------------------------------------------
@@ -630,14 +791,13 @@ def parse_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def load(raw: Mapping[str, Any]) -> LocalStack | SingleClusterStack | TwoClusterStack:
+def load(raw: Mapping[str, Any]) -> AnyStack:
     """Validate a stack's configuration; raise one ConfigError listing every mistake."""
     values = parse_raw(raw)
     try:
         stack = _STACK_ADAPTER.validate_python(values)
     except ValidationError as err:
         raise ConfigError(_describe(err, values)) from None
-    assert not isinstance(stack, PlannedStack)  # its validator always refuses
     return stack
 
 
@@ -707,11 +867,9 @@ def _expected(error: Any) -> str:
 
 def _allowed_keys(loc: list[Any], values: Mapping[str, Any]) -> str:
     """The camelCase keys the model accepts at `loc` (the parent of the unknown key)."""
-    model: Any = {
-        "local": LocalStack,
-        "single-cluster": SingleClusterStack,
-        "two-cluster-retention": TwoClusterStack,
-    }.get(str(values.get("scenario")), PlannedStack)
+    model: Any = SCENARIO_MODELS.get(str(values.get("scenario")))
+    if model is None:
+        return "(unknown)"
     for part in loc[:-1]:
         if isinstance(part, int):
             continue

@@ -9,7 +9,7 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 
 from stacks import config as stack_config
-from stacks.scenarios import local, single_cluster, two_cluster
+from stacks.scenarios import local, single_cluster, two_cluster, vm
 
 
 def raw_config() -> dict[str, Any]:
@@ -22,6 +22,7 @@ SCENARIOS: dict[str, Callable[[Any], Mapping[str, pulumi.Input[Any]]]] = {
     "local": local.deploy,
     "single-cluster": single_cluster.deploy,
     "two-cluster-retention": two_cluster.deploy,
+    "vm": vm.deploy,
 }
 
 

@@ -294,11 +294,6 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         ),
         ["meshstack:clusters[0].kubernetesVersion '1.31' is outside what Istio 1.31 supports"],
     ),
-    (
-        "planned scenario",
-        raw("vm"),
-        ["meshstack:scenario = 'vm' is planned", "available now: local"],
-    ),
 ]
 
 
@@ -431,4 +426,4 @@ def test_any_input_loads_or_fails_with_config_error(scenario, extra, body):
     except ConfigError as err:
         assert str(err).strip()
     else:
-        assert stack.scenario in stack_config.IMPLEMENTED
+        assert stack.scenario in stack_config.SCENARIOS

@@ -154,10 +154,10 @@ class IstioControlPlane(pulumi.ComponentResource):
         """The ingress gateway's load-balancer IP or host name, once the cloud assigned one."""
         if self.ingress_service is None:
             return None
-        return self.ingress_service.status.apply(_lb_address)
+        return self.ingress_service.status.apply(load_balancer_address)
 
 
-def _lb_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
+def load_balancer_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
     ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
     if not ingress:
         return ""

@@ -6,6 +6,7 @@ has a strict values schema, so only keys it declares may appear in `gateway_valu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,6 +39,8 @@ class MeshSettings:
     service_settings: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     # meshConfig.extensionProviders entries, e.g. where traces go.
     extension_providers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    # istiod feature flags (`pilot.env`), e.g. WorkloadEntry auto-registration.
+    pilot_env: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
 def _global(release: IstioRelease) -> dict[str, Any]:
@@ -72,11 +75,14 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
         mesh_config["serviceSettings"] = list(mesh.service_settings)
     if mesh.extension_providers:
         mesh_config["extensionProviders"] = list(mesh.extension_providers)
+    pilot: dict[str, Any] = {"cni": {"enabled": mesh.cni}}
+    if mesh.pilot_env:
+        pilot["env"] = dict(mesh.pilot_env)
     values: dict[str, Any] = {
         "profile": mesh.profile,
         "global": global_values,
         "meshConfig": mesh_config,
-        "pilot": {"cni": {"enabled": mesh.cni}},
+        "pilot": pilot,
     }
     if release.revision:
         values["revision"] = release.revision
@@ -88,10 +94,12 @@ def gateway_values(
     service_type: ServiceType,
     labels: dict[str, str] | None = None,
     network: str | None = None,
+    service: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Values for the `gateway` chart. Its selector label `istio` comes from the release name."""
+    """Values for the `gateway` chart. Its selector label `istio` comes from the release name;
+    `service` adds keys of the chart's `service` block (annotations, loadBalancerIP, ports)."""
     values: dict[str, Any] = {
-        "service": {"type": service_type},
+        "service": {"type": service_type, **(service or {})},
         # The chart injects the proxy (`image: auto`); pin it to the mesh's images anyway.
         "global": {"hub": release.hub, "tag": release.tag},
         "imagePullPolicy": release.image_pull_policy,

@@ -1,8 +1,7 @@
-"""What every Alibaba Cloud scenario starts from: the provider for its region, and tags."""
+"""What every Alibaba Cloud scenario starts from: the provider for its region."""
 
 from __future__ import annotations
 
-import pulumi
 import pulumi_alicloud as alicloud
 
 
@@ -10,12 +9,3 @@ def alibaba_provider(region: str) -> alicloud.Provider:
     """Credentials come from the environment (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET); the
     region is the stack's, so one machine can deploy stacks in several regions."""
     return alicloud.Provider("alicloud", region=region)
-
-
-def stack_tags() -> dict[str, str]:
-    """Tags naming who manages a resource, so it can be found (and cleaned up) by stack."""
-    return {
-        "managed-by": "pulumi",
-        "pulumi-project": pulumi.get_project(),
-        "pulumi-stack": pulumi.get_stack(),
-    }

@@ -7,8 +7,9 @@ import pulumi
 from components.alicloud.ask import AskCluster, AskClusterArgs
 from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
 from stacks.config import SingleClusterStack
-from stacks.scenarios.alibaba import alibaba_provider, stack_tags
+from stacks.scenarios.alibaba import alibaba_provider
 from stacks.scenarios.mesh import mesh_on_cluster, mesh_outputs
+from stacks.scenarios.tags import stack_tags
 
 
 def deploy(config: SingleClusterStack) -> dict[str, pulumi.Input[str]]:

@@ -47,8 +47,9 @@ from components.istio.membership import (
 from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
 from components.istio.values import MeshSettings
 from stacks.config import TwoClusterStack
-from stacks.scenarios.alibaba import alibaba_provider, stack_tags
+from stacks.scenarios.alibaba import alibaba_provider
 from stacks.scenarios.mesh import INGRESS_SELECTOR, istio_release
+from stacks.scenarios.tags import stack_tags
 
 # ASM names the gateway's Service istio-<name>, with the selector label istio: <name>.
 ASM_GATEWAY_NAME = "ingressgateway"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -36,6 +37,12 @@ FAKE_CLB_IP = "203.0.113.20"
 FAKE_CA_DATA = "ZmFrZS1jYQ=="
 FAKE_READER_TOKEN = "fake-reader-token"
 
+# Google Cloud: a GKE endpoint, the reserved internal address, the VM's address.
+FAKE_GKE_ENDPOINT = "203.0.113.30"
+FAKE_INTERNAL_ADDRESS = "10.10.0.100"
+FAKE_VM_IP = "10.10.0.7"
+FAKE_GCP_PROJECT = "fake-project"
+
 GET_KUBERNETES_VERSION = "alicloud:cs/getKubernetesVersion:getKubernetesVersion"
 GET_CLUSTER_CREDENTIAL = "alicloud:cs/getClusterCredential:getClusterCredential"
 GET_ASM_VERSIONS = "alicloud:servicemesh/getVersions:getVersions"
@@ -46,42 +53,80 @@ def intranet_endpoint(cluster_resource_name: str) -> str:
     return f"https://{cluster_resource_name}.intranet.invalid:6443"
 
 
+def _service_read(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    if not args.resource_id:
+        return {}
+    # A Service read back after its chart installed: a cloud load balancer answered.
+    namespace, _, name = args.resource_id.partition("/")
+    return {
+        "metadata": {"name": name, "namespace": namespace},
+        "status": {"loadBalancer": {"ingress": [{"ip": FAKE_LB_IP}]}},
+    }
+
+
+def _token_secret(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    if args.inputs.get("type") != "kubernetes.io/service-account-token":
+        return {}
+    # Kubernetes fills in the token; the provider waits for it.
+    return {"data": {"token": base64.b64encode(FAKE_READER_TOKEN.encode()).decode()}}
+
+
+def _fake_cert(kind: str) -> Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]:
+    key = {"KEY": "privateKeyPem", "CSR": "certRequestPem", "CERT": "certPem"}[kind]
+    return lambda args: {key: f"-----FAKE {kind} {args.name}-----\n"}
+
+
+# Per resource type: the outputs the cloud adds to the inputs.
+OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] = {
+    "kubernetes:core/v1:Service": _service_read,
+    "kubernetes:core/v1:Secret": _token_secret,
+    "alicloud:vpc/natGateway:NatGateway": lambda args: {
+        "snatTableIds": f"stb-{args.name}",
+        "forwardTableIds": f"ftb-{args.name}",
+    },
+    "alicloud:ecs/eipAddress:EipAddress": lambda _: {"ipAddress": FAKE_EIP},
+    "alicloud:cs/managedKubernetes:ManagedKubernetes": lambda args: {
+        "connections": [{"apiServerIntranet": intranet_endpoint(args.name)}]
+    },
+    "alicloud:servicemesh/serviceMesh:ServiceMesh": lambda _: {"kubeconfig": FAKE_KUBECONFIG},
+    "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": lambda _: {
+        "address": FAKE_CLB_IP
+    },
+    "gcp:container/cluster:Cluster": lambda _: {
+        "endpoint": FAKE_GKE_ENDPOINT,
+        "masterAuth": {"clusterCaCertificate": FAKE_CA_DATA},
+    },
+    "gcp:compute/address:Address": lambda _: {"address": FAKE_INTERNAL_ADDRESS},
+    "gcp:compute/instance:Instance": lambda args: {
+        "networkInterfaces": [
+            {**interface, "networkIp": FAKE_VM_IP} for interface in args.inputs["networkInterfaces"]
+        ]
+    },
+    "gcp:serviceaccount/account:Account": lambda args: {
+        "email": f"{args.inputs['accountId']}@{FAKE_GCP_PROJECT}.iam.gserviceaccount.com"
+    },
+    "tls:index/privateKey:PrivateKey": _fake_cert("KEY"),
+    "tls:index/certRequest:CertRequest": _fake_cert("CSR"),
+    "tls:index/selfSignedCert:SelfSignedCert": _fake_cert("CERT"),
+    "tls:index/locallySignedCert:LocallySignedCert": _fake_cert("CERT"),
+}
+# Per resource type: the id the cloud gives (default: "<name>-id").
+IDS: dict[str, Callable[[pulumi.runtime.MockResourceArgs], str]] = {
+    "alicloud:ecs/eipAddress:EipAddress": lambda args: f"eip-{args.name}",
+    "gcp:container/cluster:Cluster": lambda args: (
+        f"projects/{FAKE_GCP_PROJECT}/locations/{args.inputs['location']}"
+        f"/clusters/{args.inputs['name']}"
+    ),
+    "gcp:secretmanager/secret:Secret": lambda args: (
+        f"projects/{FAKE_GCP_PROJECT}/secrets/{args.inputs['secretId']}"
+    ),
+}
+
+
 class FakeCloud(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        outputs = dict(args.inputs)
-        resource_id = f"{args.name}-id"
-        if args.typ == "kubernetes:core/v1:Service" and args.resource_id:
-            # A Service read back after its chart installed: a cloud load balancer answered.
-            namespace, _, name = args.resource_id.partition("/")
-            outputs.update(
-                metadata={"name": name, "namespace": namespace},
-                status={"loadBalancer": {"ingress": [{"ip": FAKE_LB_IP}]}},
-            )
-        elif args.typ == "alicloud:vpc/natGateway:NatGateway":
-            outputs.update(snatTableIds=f"stb-{args.name}", forwardTableIds=f"ftb-{args.name}")
-        elif args.typ == "alicloud:ecs/eipAddress:EipAddress":
-            outputs.update(ipAddress=FAKE_EIP)
-            resource_id = f"eip-{args.name}"
-        elif args.typ == "alicloud:cs/managedKubernetes:ManagedKubernetes":
-            outputs.update(connections=[{"apiServerIntranet": intranet_endpoint(args.name)}])
-        elif args.typ == "alicloud:servicemesh/serviceMesh:ServiceMesh":
-            outputs.update(kubeconfig=FAKE_KUBECONFIG)
-        elif args.typ == "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer":
-            outputs.update(address=FAKE_CLB_IP)
-        elif args.typ == "kubernetes:core/v1:Secret" and args.inputs.get("type") == (
-            "kubernetes.io/service-account-token"
-        ):
-            # Kubernetes fills in the token; the provider waits for it.
-            outputs.update(data={"token": base64.b64encode(FAKE_READER_TOKEN.encode()).decode()})
-        elif args.typ == "tls:index/privateKey:PrivateKey":
-            outputs.update(privateKeyPem=f"-----FAKE KEY {args.name}-----\n")
-        elif args.typ == "tls:index/certRequest:CertRequest":
-            outputs.update(certRequestPem=f"-----FAKE CSR {args.name}-----\n")
-        elif args.typ in (
-            "tls:index/selfSignedCert:SelfSignedCert",
-            "tls:index/locallySignedCert:LocallySignedCert",
-        ):
-            outputs.update(certPem=f"-----FAKE CERT {args.name}-----\n")
+        outputs = {**args.inputs, **OUTPUTS.get(args.typ, lambda _: {})(args)}
+        resource_id = IDS.get(args.typ, lambda a: f"{a.name}-id")(args)
         return resource_id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list]:

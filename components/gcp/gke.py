@@ -1,0 +1,162 @@
+"""A zonal GKE Standard cluster with its own node pool, and a Kubernetes provider for it.
+
+GKE has no kubeconfig output: `gke_kubeconfig` builds one from the endpoint and the cluster
+CA, authenticating through `gke-gcloud-auth-plugin` (the user's gcloud login; no key in it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.kube import kube_provider
+
+# Nodes call Google APIs (logs, metrics, image pulls) with IAM deciding what is allowed.
+CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+AUTH_PLUGIN = "gke-gcloud-auth-plugin"
+
+
+def gke_kubeconfig(name: str, endpoint: str, cluster_ca_certificate: str) -> str:
+    """A kubeconfig for a GKE API server (`cluster_ca_certificate` is base64 PEM, as GKE
+    returns it)."""
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": name,
+                    "cluster": {
+                        "server": f"https://{endpoint}",
+                        "certificate-authority-data": cluster_ca_certificate,
+                    },
+                }
+            ],
+            "users": [
+                {
+                    "name": name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": AUTH_PLUGIN,
+                            "installHint": "Install gke-gcloud-auth-plugin: gcloud components "
+                            "install gke-gcloud-auth-plugin (or the OS package of that name)",
+                            "provideClusterInfo": True,
+                        }
+                    },
+                }
+            ],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "current-context": name,
+        },
+        sort_keys=False,
+    )
+
+
+@dataclass(frozen=True)
+class GkeNodePoolSpec:
+    machine_type: str
+    node_count: int
+    disk_size_gb: int
+    disk_type: str
+    spot: bool = False
+
+
+@dataclass(frozen=True)
+class GkeClusterArgs:
+    provider: gcp.Provider
+    cluster_name: str
+    zone: str
+    network: pulumi.Input[str]
+    subnetwork: pulumi.Input[str]
+    pod_range_name: str
+    service_range_name: str
+    release_channel: str
+    node_pool: GkeNodePoolSpec
+    # Network tags of the nodes, for firewall rules.
+    node_tags: Sequence[str]
+    kubernetes_version: str | None = None
+    deletion_protection: bool = True
+    labels: Mapping[str, str] = field(default_factory=dict)
+    # The Kubernetes Engine API, enabled.
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+class GkeCluster(pulumi.ComponentResource):
+    cluster: gcp.container.Cluster
+    node_pool: gcp.container.NodePool
+    kubeconfig: pulumi.Output[str]
+    provider: k8s.Provider
+
+    def __init__(
+        self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("meshstack:gcp:GkeCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self.cluster = gcp.container.Cluster(
+            f"{name}-cluster",
+            name=args.cluster_name,
+            location=args.zone,
+            network=args.network,
+            subnetwork=args.subnetwork,
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
+                cluster_secondary_range_name=args.pod_range_name,
+                services_secondary_range_name=args.service_range_name,
+            ),
+            # The node pool below is managed on its own (resizable, replaceable).
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            release_channel=gcp.container.ClusterReleaseChannelArgs(channel=args.release_channel),
+            min_master_version=args.kubernetes_version,
+            deletion_protection=args.deletion_protection,
+            resource_labels=dict(args.labels),
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=list(args.depends_on))
+            ),
+        )
+        pool = args.node_pool
+        self.node_pool = gcp.container.NodePool(
+            f"{name}-nodes",
+            name=f"{args.cluster_name}-nodes",
+            cluster=self.cluster.id,
+            location=args.zone,
+            node_count=pool.node_count,
+            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            node_config=gcp.container.NodePoolNodeConfigArgs(
+                machine_type=pool.machine_type,
+                disk_size_gb=pool.disk_size_gb,
+                disk_type=pool.disk_type,
+                spot=pool.spot,
+                oauth_scopes=[CLOUD_PLATFORM_SCOPE],
+                tags=list(args.node_tags),
+                resource_labels=dict(args.labels),
+                shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
+                    enable_secure_boot=True, enable_integrity_monitoring=True
+                ),
+            ),
+            opts=child,
+        )
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(
+                self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate
+            ).apply(lambda parts: gke_kubeconfig(args.cluster_name, parts[0], parts[1] or ""))
+        )
+        # Nothing is deployed before nodes exist to run it.
+        self.provider = kube_provider(
+            f"{name}-kubernetes",
+            self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool]),
+        )
+        self.register_outputs(
+            {
+                "clusterName": self.cluster.name,
+                "endpoint": self.cluster.endpoint,
+                "kubeconfig": self.kubeconfig,
+            }
+        )

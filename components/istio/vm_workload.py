@@ -1,0 +1,139 @@
+"""A VM workload's objects in the cluster (seed 001, sections 3-2 and 3-5).
+
+The namespace and service account the VM's proxy runs as, the WorkloadGroup (its template),
+a token the VM bootstraps with, the Service that gives it a stable name, the WorkloadEntry
+(one VM: its internal address and labels) and the ServiceEntry that puts it in the registry.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.istio.objects import istio_object
+from components.istio.vm_files import VmWorkload
+
+SERVICE_PORT = 80
+
+
+@dataclass(frozen=True)
+class VmWorkloadObjectsArgs:
+    provider: k8s.Provider
+    workload: VmWorkload
+    # The WorkloadEntry's `instance-id` label (seed: vm1).
+    instance_id: str
+    # Where the VM's application listens.
+    target_port: int
+    # The VM's internal IP, from the instance resource.
+    address: pulumi.Input[str]
+    # istiod ready: its webhook admits the Istio objects.
+    mesh_ready: pulumi.Resource
+
+
+class VmWorkloadObjects(pulumi.ComponentResource):
+    # The bootstrap token of the workload's service account (secret).
+    token: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: VmWorkloadObjectsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("meshstack:istio:VmWorkload", name, None, opts)
+        workload = args.workload
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        after_istiod = pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(depends_on=[args.mesh_ready])
+        )
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=workload.namespace),
+            opts=child,
+        ).metadata.name
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-service-account",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=workload.service_account, namespace=namespace),
+            opts=child,
+        )
+        # A long-lived token bound to this Secret (deleting it revokes the token). istiod
+        # accepts such audience-less tokens unless REQUIRE_3P_TOKEN is set; the provider waits
+        # until Kubernetes has filled it in.
+        token_secret = k8s.core.v1.Secret(
+            f"{name}-token",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{workload.service_account}-istio-token",
+                namespace=namespace,
+                annotations={"kubernetes.io/service-account.name": account.metadata.name},
+            ),
+            type="kubernetes.io/service-account-token",
+            opts=child,
+        )
+        self.token = pulumi.Output.secret(
+            token_secret.data.apply(lambda data: base64.b64decode(data["token"]).decode())
+        )
+
+        labels = {"app": workload.name}
+        group_template = {"serviceAccount": workload.service_account}
+        if workload.network:
+            group_template["network"] = workload.network
+        istio_object(
+            f"{name}-workload-group",
+            "WorkloadGroup",
+            workload.name,
+            namespace,
+            {"metadata": {"labels": labels}, "template": group_template},
+            opts=after_istiod,
+        )
+        k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=workload.name, namespace=namespace, labels=labels
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                selector=labels,
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="http-vm", port=SERVICE_PORT, target_port=args.target_port
+                    )
+                ],
+            ),
+            opts=child,
+        )
+        entry = {
+            "serviceAccount": workload.service_account,
+            "address": args.address,
+            "labels": {**labels, "instance-id": args.instance_id},
+        }
+        if workload.network:
+            entry["network"] = workload.network
+        istio_object(
+            f"{name}-workload-entry",
+            "WorkloadEntry",
+            workload.name,
+            namespace,
+            entry,
+            opts=after_istiod,
+        )
+        istio_object(
+            f"{name}-service-entry",
+            "ServiceEntry",
+            workload.name,
+            namespace,
+            {
+                "hosts": [workload.name],
+                "location": "MESH_INTERNAL",
+                "ports": [
+                    {
+                        "number": SERVICE_PORT,
+                        "name": "http",
+                        "protocol": "HTTP",
+                        "targetPort": args.target_port,
+                    }
+                ],
+                "resolution": "STATIC",
+                "workloadSelector": {"labels": labels},
+            },
+            opts=after_istiod,
+        )
+        self.register_outputs({"namespace": namespace})

@@ -1,0 +1,284 @@
+"""`vm` (seed 001, section 3): GKE + Istio + an east-west gateway + a GCE VM in the mesh.
+
+The cluster side and the VM side are built side by side: the VM's boot script needs only
+what exists within a minute (the mesh's root certificate, the gateway's reserved internal
+address, the name of the secret its token will be in), and waits at boot until the cluster
+has issued that token. So the VM is up and installed while GKE and Istio are still coming.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.apps.hello_world import HelloWorld, HelloWorldArgs
+from components.gcp.apis import ProjectApis, ProjectApisArgs
+from components.gcp.firewall import Firewall, FirewallArgs, FirewallRule
+from components.gcp.gke import GkeCluster, GkeClusterArgs, GkeNodePoolSpec
+from components.gcp.network import POD_RANGE, SERVICE_RANGE, GcpNetwork, GcpNetworkArgs
+from components.gcp.secret import ReadableSecret, ReadableSecretArgs, read_command
+from components.gcp.vm import GceVm, GceVmArgs
+from components.istio.control_plane import ControlPlaneArgs, IstioControlPlane
+from components.istio.eastwest import EastWestGateway, EastWestGatewayArgs
+from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
+from components.istio.values import MeshSettings
+from components.istio.vm_files import VmApplication, VmWorkload, startup_script
+from components.istio.vm_workload import VmWorkloadObjects, VmWorkloadObjectsArgs
+from stacks.config import VmStack
+from stacks.scenarios.mesh import istio_release
+from stacks.scenarios.tags import gcp_labels, stack_tags
+
+APIS = {
+    "compute": "compute.googleapis.com",
+    "container": "container.googleapis.com",
+    "iam": "iam.googleapis.com",
+    "secrets": "secretmanager.googleapis.com",
+}
+# GKE's internal passthrough load balancer: the gateway is reachable inside the VPC only.
+INTERNAL_LOAD_BALANCER = {"networking.gke.io/load-balancer-type": "Internal"}
+# On by default since Istio 1.10; stated so a chart default change cannot turn them off.
+WORKLOAD_ENTRY_FLAGS = (
+    ("PILOT_ENABLE_WORKLOAD_ENTRY_AUTOREGISTRATION", "true"),
+    ("PILOT_ENABLE_WORKLOAD_ENTRY_HEALTHCHECKS", "true"),
+)
+
+
+def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
+    gcp_config, net, cluster_config, vm_config, mesh = (
+        config.gcp,
+        config.network,
+        config.cluster,
+        config.vm,
+        config.mesh,
+    )
+    cloud = gcp.Provider(
+        "gcp", project=gcp_config.project, region=gcp_config.region, zone=gcp_config.zone
+    )
+    labels = gcp_labels(stack_tags())
+    apis = ProjectApis("apis", ProjectApisArgs(cloud, services=list(APIS.values()))).services
+    network = GcpNetwork(
+        cluster_config.name,
+        GcpNetworkArgs(
+            provider=cloud,
+            region=gcp_config.region,
+            subnet_cidr=net.subnet_cidr,
+            pod_cidr=net.pod_cidr,
+            service_cidr=net.service_cidr,
+            depends_on=[apis[APIS["compute"]]],
+        ),
+    )
+    node_tag, vm_tag = f"{cluster_config.name}-node", vm_config.name
+    pool = cluster_config.node_pool
+    cluster = GkeCluster(
+        cluster_config.name,
+        GkeClusterArgs(
+            provider=cloud,
+            cluster_name=cluster_config.name,
+            zone=gcp_config.zone,
+            network=network.network.id,
+            subnetwork=network.subnetwork.id,
+            pod_range_name=POD_RANGE,
+            service_range_name=SERVICE_RANGE,
+            release_channel=cluster_config.release_channel,
+            kubernetes_version=cluster_config.kubernetes_version,
+            node_pool=GkeNodePoolSpec(
+                pool.machine_type, pool.node_count, pool.disk_size_gb, pool.disk_type, pool.spot
+            ),
+            node_tags=[node_tag],
+            deletion_protection=cluster_config.deletion_protection,
+            labels=labels,
+            depends_on=[apis[APIS["container"]]],
+        ),
+    )
+    gateway_address = network.internal_address(
+        f"{cluster_config.name}-eastwest", gcp_config.region
+    ).address
+
+    # --- the mesh ------------------------------------------------------------------------
+    istio = config.istio
+    release = istio_release(istio)
+    # Istio's plug-in CA: the root is known before the cluster exists, so the VM can trust
+    # it from its first boot (istiod publishes the same root as `istio-ca-root-cert`).
+    trust = SharedRootOfTrust("mesh-ca", SharedRootOfTrustArgs(clusters=[mesh.cluster_name]))
+    control_plane = IstioControlPlane(
+        "istio",
+        ControlPlaneArgs(
+            provider=cluster.provider,
+            release=release,
+            mesh=MeshSettings(
+                profile=istio.profile,
+                mesh_id=mesh.mesh_id,
+                cluster_name=mesh.cluster_name,
+                network=mesh.network,
+                cni=istio.cni,
+                outbound_traffic_policy=istio.outbound_traffic_policy,
+                pilot_env=WORKLOAD_ENTRY_FLAGS,
+            ),
+            mtls=istio.mtls,
+            ingress_service_type=istio.ingress_service_type,
+            egress_gateway=istio.egress_gateway,
+            ca_certificates=trust.cacerts[mesh.cluster_name],
+        ),
+    )
+    EastWestGateway(
+        "eastwest",
+        EastWestGatewayArgs(
+            provider=cluster.provider,
+            release=release,
+            namespace=control_plane.namespace.metadata.name,
+            mesh_ready=control_plane.ready,
+            network=mesh.network,
+            service_annotations=INTERNAL_LOAD_BALANCER,
+            load_balancer_ip=gateway_address,
+            expose_services=vm_config.network != mesh.network,
+        ),
+    )
+
+    # --- the VM ----------------------------------------------------------------------------
+    workload = VmWorkload(
+        name=vm_config.app,
+        namespace=vm_config.namespace,
+        service_account=vm_config.service_account,
+        cluster_id=mesh.cluster_name,
+        mesh_id=mesh.mesh_id,
+        network=vm_config.network,
+        revision=istio.revision,
+        labels={"app": vm_config.app},
+    )
+    token_secret_id = f"{vm_config.name}-istio-token"
+    script = pulumi.Output.all(trust.root_cert_pem, gateway_address).apply(
+        lambda parts: startup_script(
+            istio_version=istio.version,
+            workload=workload,
+            root_cert_pem=parts[0],
+            gateway_address=parts[1],
+            token_command=read_command(token_secret_id),
+            application=VmApplication(
+                vm_config.app,
+                vm_config.port,
+                f"{vm_config.app} ({vm_config.instance_id}) on {vm_config.name}",
+            ),
+        )
+    )
+    vm = GceVm(
+        vm_config.name,
+        GceVmArgs(
+            provider=cloud,
+            instance_name=vm_config.name,
+            zone=gcp_config.zone,
+            machine_type=vm_config.machine_type,
+            image=vm_config.image,
+            disk_size_gb=vm_config.disk_size_gb,
+            subnetwork=network.subnetwork.id,
+            startup_script=script,
+            tags=[vm_tag],
+            deletion_protection=vm_config.deletion_protection,
+            labels=labels,
+            depends_on=[apis[APIS["compute"]], apis[APIS["iam"]]],
+        ),
+    )
+    objects = VmWorkloadObjects(
+        "vm-workload",
+        VmWorkloadObjectsArgs(
+            provider=cluster.provider,
+            workload=workload,
+            instance_id=vm_config.instance_id,
+            target_port=vm_config.port,
+            address=vm.internal_ip,
+            mesh_ready=control_plane.ready,
+        ),
+    )
+    ReadableSecret(
+        "vm-token",
+        ReadableSecretArgs(
+            provider=cloud,
+            secret_id=token_secret_id,
+            value=objects.token,
+            reader_email=vm.service_account.email,
+            api=apis[APIS["secrets"]],
+            labels=labels,
+        ),
+    )
+    Firewall(
+        cluster_config.name,
+        FirewallArgs(
+            provider=cloud,
+            network=network.network.id,
+            rules=_firewall_rules(config, node_tag, vm_tag),
+        ),
+    )
+    hello_world = config.hello_world
+    if hello_world.enabled:
+        HelloWorld(
+            "hello-world",
+            HelloWorldArgs(
+                provider=cluster.provider,
+                namespace=hello_world.namespace,
+                image=hello_world.image,
+                revision=istio.revision,
+                mesh_ready=control_plane.ready,
+            ),
+        )
+    return _outputs(config, cluster, vm, gateway_address)
+
+
+def _firewall_rules(config: VmStack, node_tag: str, vm_tag: str) -> list[FirewallRule]:
+    vm_config = config.vm
+    rules = [
+        FirewallRule(
+            "mesh-to-vm",
+            f"Pods of the mesh reach {vm_config.app} on the VM (its sidecar takes the traffic)",
+            target_tags=[vm_tag],
+            tcp_ports=[vm_config.port],
+            source_ranges=[config.network.pod_cidr],
+        ),
+        FirewallRule(
+            "vm-to-mesh",
+            "The VM's sidecar reaches pods and the east-west gateway (istiod through it)",
+            target_tags=[node_tag],
+            source_tags=[vm_tag],
+        ),
+    ]
+    if vm_config.ssh_source_ranges:
+        rules.append(
+            FirewallRule(
+                "ssh-to-vm",
+                "SSH to the VM from the configured ranges (vm.sshSourceRanges)",
+                target_tags=[vm_tag],
+                tcp_ports=[22],
+                source_ranges=vm_config.ssh_source_ranges,
+            )
+        )
+    return rules
+
+
+def _outputs(
+    config: VmStack, cluster: GkeCluster, vm: GceVm, gateway_address: pulumi.Output[str]
+) -> dict[str, pulumi.Input[Any]]:
+    gcp_config, vm_config = config.gcp, config.vm
+    location = f"--zone {gcp_config.zone}" + (
+        f" --project {gcp_config.project}" if gcp_config.project else ""
+    )
+    ssh = f"gcloud compute ssh {vm_config.name} {location} --tunnel-through-iap --command"
+    outputs: dict[str, pulumi.Input[Any]] = {
+        "clusterName": cluster.cluster.name,
+        "kubeconfig": cluster.kubeconfig,
+        "kubectlSetup": f"gcloud container clusters get-credentials {config.cluster.name} "
+        f"{location}",
+        "vmName": vm.instance.name,
+        "vmInternalIp": vm.internal_ip,
+        "eastWestGatewayAddress": gateway_address,
+        "vmBootLog": f"gcloud compute instances get-serial-port-output {vm_config.name} "
+        f"{location} | grep meshstack",
+    }
+    if config.hello_world.enabled:
+        namespace = config.hello_world.namespace
+        # The istio-proxy container of an injected pod has curl.
+        outputs["checkPodToVm"] = (
+            f"kubectl exec -n {namespace} deploy/hello-world -c istio-proxy -- "
+            f"curl -sS http://{vm_config.app}.{vm_config.namespace}"
+        )
+        outputs["checkVmToPod"] = f"{ssh} 'curl -sS http://hello-world.{namespace}'"
+    return outputs
