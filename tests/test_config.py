@@ -22,6 +22,7 @@ def raw(scenario: str | None = "local", **keys: Any) -> dict[str, str]:
 
 SC = "single-cluster"
 TC = "two-cluster-retention"
+VM = "vm"
 
 
 def cluster(
@@ -294,6 +295,66 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         ),
         ["meshstack:clusters[0].kubernetesVersion '1.31' is outside what Istio 1.31 supports"],
     ),
+    (
+        "VM zone outside its region",
+        raw(VM, gcp={"region": "us-west1", "zone": "europe-west1-b"}),
+        ["meshstack:gcp.zone 'europe-west1-b' is not in meshstack:gcp.region 'us-west1'"],
+    ),
+    (
+        "GCP region in Alibaba's spelling",
+        raw(VM, gcp={"region": "us-west-1"}),
+        ["meshstack:gcp.region = 'us-west-1'", "such as us-west1"],
+    ),
+    (
+        "GCP project id with capitals",
+        raw(VM, gcp={"project": "My_Project"}),
+        ["meshstack:gcp.project = 'My_Project'", "project id"],
+    ),
+    (
+        "subnet overlaps the pod range",
+        raw(VM, network={"podCidr": "10.10.0.0/16"}),
+        ["meshstack:network.subnetCidr 10.10.0.0/20 overlaps meshstack:network.podCidr"],
+    ),
+    (
+        "SSH open to the internet",
+        raw(VM, vm={"sshSourceRanges": ["35.235.240.0/20", "0.0.0.0/0"]}),
+        ["meshstack:vm.sshSourceRanges[1] 0.0.0.0/0 opens SSH to the whole internet"],
+    ),
+    (
+        "multi-network mesh without the VM's network",
+        raw(VM, mesh={"network": "network1"}),
+        ["meshstack:mesh.network is 'network1'", "meshstack:vm.network is ''", "name both"],
+    ),
+    (
+        "VM on a network the single-network mesh does not name",
+        raw(VM, vm={"network": "vm-network"}),
+        ["meshstack:vm.network is 'vm-network'", "name both"],
+    ),
+    (
+        "hello-world image without a tag",
+        raw(VM, helloWorld={"image": "gcr.io/tetratelabs/hello-world"}),
+        ["meshstack:helloWorld.image", "pinned tag"],
+    ),
+    (
+        "VM image without its project",
+        raw(VM, vm={"image": "debian-13"}),
+        ["meshstack:vm.image = 'debian-13'", "debian-cloud/debian-13"],
+    ),
+    (
+        "GKE version Istio does not support",
+        raw(VM, cluster={"kubernetesVersion": "1.30"}),
+        ["meshstack:cluster.kubernetesVersion '1.30' is outside what Istio 1.31 supports"],
+    ),
+    (
+        "unknown GKE release channel",
+        raw(VM, cluster={"releaseChannel": "LATEST"}),
+        ["meshstack:cluster.releaseChannel = 'LATEST'", "'REGULAR'"],
+    ),
+    (
+        "typo in a VM key",
+        raw(VM, vm={"instanceID": "vm1"}),
+        ["meshstack:vm.instanceID is not a known setting", "instanceId"],
+    ),
 ]
 
 
@@ -358,6 +419,7 @@ known_keys = st.sampled_from(
     [
         *("scenario", "istio", "bookinfo", "kubernetes", "network", "cluster", "x"),
         *("clusters", "controlPlane", "asm", "retention", "meshId"),
+        *("gcp", "mesh", "vm", "helloWorld"),
     ]
 )
 sections = st.fixed_dictionaries(
@@ -386,9 +448,31 @@ sections = st.fixed_dictionaries(
         "retention": st.fixed_dictionaries(
             {}, optional={"services": st.lists(st.sampled_from(["*", "reviews", "x"]))}
         ),
+        "gcp": st.fixed_dictionaries(
+            {},
+            optional={
+                "region": st.sampled_from(["us-west1", "europe-west1", "us-west-1"]),
+                "zone": st.sampled_from(["us-west1-b", "europe-west1-c", "b"]),
+            },
+        ),
+        "mesh": st.fixed_dictionaries(
+            {}, optional={"network": st.sampled_from(["", "network1"]) | json_values}
+        ),
+        "vm": st.fixed_dictionaries(
+            {},
+            optional={
+                "network": st.sampled_from(["", "network2"]),
+                "sshSourceRanges": st.lists(
+                    st.sampled_from(["35.235.240.0/20", "0.0.0.0/0", "10.0.0.1/8"]), max_size=2
+                ),
+                "port": st.integers(-1, 70000),
+            },
+        ),
         "network": st.fixed_dictionaries(
             {},
             optional={
+                "subnetCidr": st.sampled_from(["10.10.0.0/20", "10.20.0.0/16"]),
+                "podCidr": st.sampled_from(["10.20.0.0/14", "10.10.0.0/16"]),
                 "vpcCidr": st.sampled_from(["10.0.0.0/8", "192.168.0.0/16", "10.0.0.1/8", "x"]),
                 "vswitches": st.lists(
                     st.fixed_dictionaries(

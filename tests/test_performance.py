@@ -51,6 +51,17 @@ LONGEST_CHAIN: dict[tuple[str, str], list[str]] = {
         "pulumi:providers:kubernetes",
         *MESH_CHAIN,
     ],
+    # The VM is built beside the cluster: its chain (network, address, instance) is shorter.
+    ("vm", ""): [
+        "pulumi:providers:gcp",
+        "gcp:projects/service:Service",  # container.googleapis.com
+        "gcp:compute/network:Network",
+        "gcp:compute/subnetwork:Subnetwork",
+        "gcp:container/cluster:Cluster",
+        "gcp:container/nodePool:NodePool",
+        "pulumi:providers:kubernetes",
+        *MESH_CHAIN,
+    ],
 }
 OVERRIDES = {"": {}, "istio": {"controlPlane": "istio"}}
 # Generous: the programs evaluate in about a second on a 2-core machine.

@@ -16,11 +16,12 @@ import pytest
 
 from tests.offline.engine import Resource
 
-PACKAGES = {"alicloud": "pulumi_alicloud", "tls": "pulumi_tls"}
+PACKAGES = {"alicloud": "pulumi_alicloud", "gcp": "pulumi_gcp", "tls": "pulumi_tls"}
 VARIANTS = [
     ("single-cluster", {}),
     ("two-cluster-retention", {}),
     ("two-cluster-retention", {"controlPlane": "istio"}),
+    ("vm", {}),
 ]
 
 

@@ -24,8 +24,13 @@ from tests.schema.kube import kubernetes_errors
 VARIANTS: list[tuple[str, dict[str, Any]]] = [
     *((stack, {}) for stack in stack_names()),
     ("two-cluster-retention", {"controlPlane": "istio"}),
+    # Multi-network: the network gateway and the cross-network Gateway.
+    ("vm", {"mesh": {"network": "network1"}, "vm": {"network": "vm-network"}}),
 ]
-VARIANT_IDS = [f"{s}-{'-'.join(map(str, o.values()))}" if o else s for s, o in VARIANTS]
+VARIANT_IDS = [
+    "-".join([s, *(f"{k}={v}" if isinstance(v, str) else k for k, v in o.items())])
+    for s, o in VARIANTS
+]
 ASM_API = "istio.alibabacloud.com/"
 
 

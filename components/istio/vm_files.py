@@ -126,11 +126,12 @@ def cluster_env(workload: VmWorkload, internal_ip: str | None = None) -> str:
 
 def mesh_yaml(workload: VmWorkload) -> str:
     """mesh.yaml (installed as /etc/istio/config/mesh): where istiod is, who this proxy is."""
-    default_config = {
+    default_config: dict[str, object] = {
         "discoveryAddress": discovery_address(workload),
-        "meshId": workload.mesh_id,
         "proxyMetadata": proxy_metadata(workload),
     }
+    if workload.mesh_id:  # istioctl copies istiod's defaultConfig, where an empty one is absent
+        default_config["meshId"] = workload.mesh_id
     return yaml.safe_dump({"defaultConfig": default_config}, sort_keys=True)
 
 

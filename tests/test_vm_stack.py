@@ -1,0 +1,316 @@
+"""The `vm` stack (seed 001): GKE, Istio with an east-west gateway, and a VM that joins."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from components.istio.vm_files import sidecar_package_url
+from tests.offline.engine import Declared, Resource
+from tests.offline.fakes import (
+    FAKE_GKE_ENDPOINT,
+    FAKE_INTERNAL_ADDRESS,
+    FAKE_READER_TOKEN,
+    FAKE_VM_IP,
+)
+
+STACK = "vm"
+CLUSTER = "gcp:container/cluster:Cluster"
+NODE_POOL = "gcp:container/nodePool:NodePool"
+INSTANCE = "gcp:compute/instance:Instance"
+FIREWALL = "gcp:compute/firewall:Firewall"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+MULTI_NETWORK = {"mesh": {"network": "network1"}, "vm": {"network": "vm-network"}}
+
+
+@pytest.fixture
+def vm(engine) -> Declared:
+    return engine.run(STACK)
+
+
+def istio_object(declared: Declared, kind: str, name: str) -> Resource:
+    (found,) = [
+        r
+        for r in declared.istio_objects()
+        if r.manifest["kind"] == kind and r.manifest["metadata"]["name"] == name
+    ]
+    return found
+
+
+def release(declared: Declared, release_name: str) -> Resource:
+    (found,) = [r for r in declared.of_type(RELEASE) if r.inputs["name"] == release_name]
+    return found
+
+
+def startup_script(declared: Declared) -> str:
+    (instance,) = declared.of_type(INSTANCE)
+    return instance.inputs["metadata"]["startup-script"]
+
+
+# --- Google Cloud floor -------------------------------------------------------------------
+
+
+def test_zonal_vpc_native_cluster_with_its_own_node_pool(vm):
+    (cluster,) = vm.of_type(CLUSTER)
+    (pool,) = vm.of_type(NODE_POOL)
+    (subnet,) = vm.of_type("gcp:compute/subnetwork:Subnetwork")
+    inputs = cluster.inputs
+    assert inputs["location"] == "us-west1-b"
+    assert inputs["removeDefaultNodePool"] is True and inputs["initialNodeCount"] == 1
+    assert inputs["networkingMode"] == "VPC_NATIVE"
+    assert inputs["releaseChannel"] == {"channel": "REGULAR"}
+    assert inputs["deletionProtection"] is True
+    ranges = {r["rangeName"]: r["ipCidrRange"] for r in subnet.inputs["secondaryIpRanges"]}
+    policy = inputs["ipAllocationPolicy"]
+    assert ranges == {
+        policy["clusterSecondaryRangeName"]: "10.20.0.0/14",
+        policy["servicesSecondaryRangeName"]: "10.24.0.0/20",
+    }
+    location = "projects/fake-project/locations/us-west1-b"
+    assert pool.inputs["cluster"] == f"{location}/clusters/{inputs['name']}"
+    assert pool.inputs["nodeCount"] == 2
+    assert pool.inputs["nodeConfig"]["machineType"] == "e2-standard-4"
+    assert pool.inputs["nodeConfig"]["tags"] == ["istio-vm-lab-node"]
+
+
+def test_every_kubernetes_object_goes_through_the_gke_provider_after_the_nodes(vm):
+    provider = vm.named("istio-vm-lab-kubernetes")
+    (pool,) = vm.of_type(NODE_POOL)
+    assert vm.depends_on(provider, pool)
+    kube = [r for r in vm if r.type.startswith("kubernetes:") and r.custom]
+    assert kube and {r.provider_urn for r in kube} == {provider.urn}
+
+
+def test_kubeconfig_is_built_from_the_cluster_and_secret(vm):
+    assert "kubeconfig" in vm.secret_outputs
+    kubeconfig = yaml.safe_load(vm.outputs["kubeconfig"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == f"https://{FAKE_GKE_ENDPOINT}"
+    assert kubeconfig["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
+    assert "kubeconfig" in vm.named("istio-vm-lab-kubernetes").secret_inputs
+
+
+def test_project_apis_come_first_and_stay_enabled(vm):
+    services = vm.of_type("gcp:projects/service:Service")
+    assert {s.inputs["service"] for s in services} == {
+        "compute.googleapis.com",
+        "container.googleapis.com",
+        "iam.googleapis.com",
+        "secretmanager.googleapis.com",
+    }
+    assert all(s.inputs["disableOnDestroy"] is False for s in services)
+    (cluster,) = vm.of_type(CLUSTER)
+    assert vm.depends_on(cluster, vm.named("apis-container"))
+
+
+# --- Istio and the east-west gateway ------------------------------------------------------
+
+
+def test_istiod_carries_mesh_id_cluster_name_and_network(vm):
+    values = release(vm, "istiod").inputs["values"]
+    assert values["global"]["meshID"] == "mesh1"
+    assert values["global"]["multiCluster"] == {"clusterName": "Kubernetes"}
+    assert values["global"]["network"] == ""
+    assert values["pilot"]["env"] == {
+        "PILOT_ENABLE_WORKLOAD_ENTRY_AUTOREGISTRATION": "true",
+        "PILOT_ENABLE_WORKLOAD_ENTRY_HEALTHCHECKS": "true",
+    }
+    assert values["profile"] == "default"
+
+
+def test_plug_in_ca_is_in_place_before_istiod(vm):
+    cacerts = vm.named("istio-cacerts")
+    assert cacerts.inputs["metadata"]["name"] == "cacerts"
+    assert vm.depends_on(release(vm, "istiod"), cacerts)
+
+
+def test_eastwest_gateway_is_the_scripts_gateway_on_an_internal_address(vm):
+    gateway = release(vm, "istio-eastwestgateway")
+    values = gateway.inputs["values"]
+    assert gateway.inputs["chart"] == "gateway"
+    assert values["labels"] == {"istio": "eastwestgateway", "app": "istio-eastwestgateway"}
+    assert values["service"]["ports"] == [
+        {"name": "status-port", "port": 15021, "targetPort": 15021},
+        {"name": "tls", "port": 15443, "targetPort": 15443},
+        {"name": "tls-istiod", "port": 15012, "targetPort": 15012},
+        {"name": "tls-webhook", "port": 15017, "targetPort": 15017},
+    ]
+    assert values["service"]["annotations"] == {"networking.gke.io/load-balancer-type": "Internal"}
+    assert values["service"]["loadBalancerIP"] == FAKE_INTERNAL_ADDRESS
+    assert "networkGateway" not in values  # one network (seed 001)
+    assert vm.depends_on(gateway, release(vm, "istiod"))
+    (address,) = vm.of_type("gcp:compute/address:Address")
+    assert address.inputs["addressType"] == "INTERNAL"
+
+
+def test_istiod_is_exposed_as_upstream(vm, istio_reference):
+    upstream = list(
+        yaml.safe_load_all((istio_reference / "multicluster" / "expose-istiod.yaml").read_text())
+    )
+    for document in upstream:
+        ours = istio_object(vm, document["kind"], document["metadata"]["name"])
+        assert ours.manifest["spec"] == document["spec"]
+        assert ours.manifest["apiVersion"] == document["apiVersion"]
+        assert ours.manifest["metadata"]["namespace"] == "istio-system"
+        assert vm.depends_on(ours, release(vm, "istiod"))
+    names = {r.manifest["metadata"]["name"] for r in vm.istio_objects()}
+    assert "cross-network-gateway" not in names
+
+
+def test_multi_network_adds_the_network_gateway_and_cross_network_exposure(engine, istio_reference):
+    declared = engine.run(STACK, MULTI_NETWORK)
+    (upstream,) = yaml.safe_load_all(
+        (istio_reference / "multicluster" / "expose-services.yaml").read_text()
+    )
+    ours = istio_object(declared, "Gateway", "cross-network-gateway")
+    assert ours.manifest["spec"] == upstream["spec"]
+    values = release(declared, "istio-eastwestgateway").inputs["values"]
+    assert values["networkGateway"] == "network1"
+    assert "ports" not in values["service"]  # the chart's network-gateway ports
+    namespace = declared.named("istio-namespace").inputs["metadata"]
+    assert namespace["labels"] == {"topology.istio.io/network": "network1"}
+    entry = istio_object(declared, "WorkloadEntry", "hello-vm").manifest["spec"]
+    assert entry["network"] == "vm-network"
+    assert "ISTIO_META_NETWORK='vm-network'" in startup_script(declared)
+
+
+# --- the VM -------------------------------------------------------------------------------
+
+
+def test_workload_entry_address_is_the_instance_internal_ip(vm):
+    entry = istio_object(vm, "WorkloadEntry", "hello-vm")
+    (instance,) = vm.of_type(INSTANCE)
+    assert entry.manifest["spec"] == {
+        "serviceAccount": "vm-sa",
+        "address": FAKE_VM_IP,
+        "labels": {"app": "hello-vm", "instance-id": "vm1"},
+    }
+    assert entry.manifest["metadata"]["namespace"] == "vm-namespace"
+    assert instance.urn in entry.dependencies
+    assert vm.outputs["vmInternalIp"] == FAKE_VM_IP
+
+
+def test_vm_objects_are_the_seeds(vm):
+    group = istio_object(vm, "WorkloadGroup", "hello-vm").manifest["spec"]
+    assert group == {
+        "metadata": {"labels": {"app": "hello-vm"}},
+        "template": {"serviceAccount": "vm-sa"},
+    }
+    service_entry = istio_object(vm, "ServiceEntry", "hello-vm").manifest["spec"]
+    assert service_entry == {
+        "hosts": ["hello-vm"],
+        "location": "MESH_INTERNAL",
+        "ports": [{"number": 80, "name": "http", "protocol": "HTTP", "targetPort": 80}],
+        "resolution": "STATIC",
+        "workloadSelector": {"labels": {"app": "hello-vm"}},
+    }
+    service = vm.named("vm-workload-service").manifest
+    assert service["spec"]["ports"] == [{"name": "http-vm", "port": 80, "targetPort": 80}]
+    assert service["spec"]["selector"] == {"app": "hello-vm"}
+    assert vm.named("vm-workload-namespace").inputs["metadata"]["name"] == "vm-namespace"
+    assert vm.named("vm-workload-service-account").inputs["metadata"]["name"] == "vm-sa"
+
+
+def test_vm_boot_script_installs_the_mesh_version_and_trusts_the_mesh_root(vm):
+    script = startup_script(vm)
+    assert f"PACKAGE_URL={sidecar_package_url('1.31.0')}" in script
+    assert "-----FAKE CERT mesh-ca-root-cert-----" in script
+    assert f"{FAKE_INTERNAL_ADDRESS} istiod.istio-system.svc" in script
+    assert "ISTIO_META_MESH_ID='mesh1'" in script
+    assert "ISTIO_META_CLUSTER_ID='Kubernetes'" in script
+    assert FAKE_READER_TOKEN not in script
+
+
+def test_vm_is_created_alongside_the_cluster_not_after_it(vm):
+    (instance,) = vm.of_type(INSTANCE)
+    (cluster,) = vm.of_type(CLUSTER)
+    assert not vm.depends_on(instance, cluster)
+    assert not vm.depends_on(instance, vm.named("istio-vm-lab-kubernetes"))
+
+
+def test_vm_has_no_public_address_and_its_own_identity(vm):
+    (instance,) = vm.of_type(INSTANCE)
+    (interface,) = instance.inputs["networkInterfaces"]
+    assert "accessConfigs" not in interface
+    (account,) = vm.of_type("gcp:serviceaccount/account:Account")
+    assert instance.inputs["serviceAccount"]["email"].startswith(account.inputs["accountId"] + "@")
+    assert instance.inputs["metadata"]["enable-oslogin"] == "TRUE"
+    assert instance.inputs["shieldedInstanceConfig"]["enableSecureBoot"] is True
+
+
+def test_bootstrap_token_reaches_only_the_vm_and_stays_secret(vm):
+    version = vm.named("vm-token-version")
+    assert version.inputs["secretData"] == FAKE_READER_TOKEN
+    assert "secretData" in version.secret_inputs
+    reader = vm.named("vm-token-reader")
+    (account,) = vm.of_type("gcp:serviceaccount/account:Account")
+    assert reader.inputs["role"] == "roles/secretmanager.secretAccessor"
+    assert reader.inputs["member"] == (
+        f"serviceAccount:{account.inputs['accountId']}@fake-project.iam.gserviceaccount.com"
+    )
+    secret_id = vm.named("vm-token-secret").inputs["secretId"]
+    assert f"--secret={secret_id} " in startup_script(vm)
+    token = vm.named("vm-workload-token")
+    assert token.inputs["type"] == "kubernetes.io/service-account-token"
+    assert token.inputs["metadata"]["annotations"] == {
+        "kubernetes.io/service-account.name": "vm-sa"
+    }
+    assert not any(FAKE_READER_TOKEN in str(value) for value in vm.outputs.values())
+
+
+# --- firewall and the sample app -----------------------------------------------------------
+
+
+def rules(declared: Declared) -> dict[str, dict]:
+    return {
+        r.inputs["name"].removeprefix("istio-vm-lab-"): r.inputs for r in declared.of_type(FIREWALL)
+    }
+
+
+def test_firewall_opens_only_what_the_mesh_needs(vm):
+    found = rules(vm)
+    assert found["mesh-to-vm"]["sourceRanges"] == ["10.20.0.0/14"]
+    assert found["mesh-to-vm"]["allows"] == [{"protocol": "tcp", "ports": ["80"]}]
+    assert found["mesh-to-vm"]["targetTags"] == ["hello-vm-1"]
+    assert found["vm-to-mesh"]["sourceTags"] == ["hello-vm-1"]
+    assert found["vm-to-mesh"]["targetTags"] == ["istio-vm-lab-node"]
+    assert found["ssh-to-vm"]["sourceRanges"] == ["35.235.240.0/20"]
+    assert found["ssh-to-vm"]["allows"] == [{"protocol": "tcp", "ports": ["22"]}]
+    for rule in found.values():
+        assert "0.0.0.0/0" not in rule.get("sourceRanges", [])
+        assert rule.get("sourceRanges") or rule.get("sourceTags")
+
+
+def test_no_ssh_rule_unless_configured(engine):
+    declared = engine.run(STACK, {"vm": {"sshSourceRanges": []}})
+    assert set(rules(declared)) == {"mesh-to-vm", "vm-to-mesh"}
+
+
+def test_hello_world_runs_injected_in_default(vm):
+    patch = vm.named("hello-world-namespace")
+    assert patch.type == "kubernetes:core/v1:NamespacePatch"
+    assert patch.inputs["metadata"] == {"name": "default", "labels": {"istio-injection": "enabled"}}
+    deployment = vm.named("hello-world-deployment")
+    (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "gcr.io/tetratelabs/hello-world:1.0.0"
+    assert container["ports"] == [{"containerPort": 3000}]
+    assert vm.depends_on(deployment, release(vm, "istiod"))
+    service = vm.named("hello-world-service").manifest["spec"]
+    assert service["ports"] == [{"name": "http", "port": 80, "targetPort": 3000}]
+
+
+def test_outputs_say_how_to_check_both_directions(vm):
+    assert vm.outputs["vmName"] == "hello-vm-1"
+    assert "curl -sS http://hello-vm.vm-namespace" in vm.outputs["checkPodToVm"]
+    assert "curl -sS http://hello-world.default" in vm.outputs["checkVmToPod"]
+    assert vm.outputs["eastWestGatewayAddress"] == FAKE_INTERNAL_ADDRESS
+
+
+def test_a_revisioned_istiod_is_what_the_vm_and_gateway_point_at(engine):
+    declared = engine.run(STACK, {"istio": {"revision": "canary"}})
+    script = startup_script(declared)
+    assert f"{FAKE_INTERNAL_ADDRESS} istiod-canary.istio-system.svc" in script
+    assert "CA_ADDR='istiod-canary.istio-system.svc:15012'" in script
+    route = istio_object(declared, "VirtualService", "istiod-vs").manifest["spec"]["tls"][0]
+    assert (
+        route["route"][0]["destination"]["host"] == "istiod-canary.istio-system.svc.cluster.local"
+    )
