@@ -69,6 +69,15 @@ else
     { [ -z "${ALIBABA_CLOUD_ACCESS_KEY_ID:-}" ] || [ -z "${ALIBABA_CLOUD_ACCESS_KEY_SECRET:-}" ]; }; then
     fail "stack '$stack' creates Alibaba Cloud resources: export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (a RAM user allowed to manage VPC, EIP, NAT, ECS security groups, SLB, ACK and ASM)."
   fi
+  if [ "$scenario" = vm ]; then
+    if [ -z "${GOOGLE_CREDENTIALS:-}" ] && [ -z "${GOOGLE_APPLICATION_CREDENTIALS:-}" ] &&
+      [ ! -f "${CLOUDSDK_CONFIG:-$HOME/.config/gcloud}/application_default_credentials.json" ]; then
+      fail "stack '$stack' creates Google Cloud resources: run \`gcloud auth application-default login\` or export GOOGLE_CREDENTIALS (a service account key allowed to manage Compute Engine, GKE, IAM service accounts and Secret Manager)."
+    fi
+    if ! command -v gke-gcloud-auth-plugin >/dev/null 2>&1; then
+      fail "stack '$stack' reaches GKE through gke-gcloud-auth-plugin: install it (\`gcloud components install gke-gcloud-auth-plugin\`, or the OS package of that name)."
+    fi
+  fi
 fi
 
 "$pulumi" stack select --create "$stack"

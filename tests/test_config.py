@@ -351,6 +351,11 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         ["meshstack:cluster.releaseChannel = 'LATEST'", "'REGULAR'"],
     ),
     (
+        "VM application port out of range",
+        raw(VM, vm={"port": 0}),
+        ["meshstack:vm.port = 0", "greater than or equal to 1"],
+    ),
+    (
         "typo in a VM key",
         raw(VM, vm={"instanceID": "vm1"}),
         ["meshstack:vm.instanceID is not a known setting", "instanceId"],

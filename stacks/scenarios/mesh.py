@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -36,6 +37,32 @@ def istio_release(istio: IstioConfig) -> IstioRelease:
     )
 
 
+def control_plane_args(
+    provider: k8s.Provider,
+    istio: IstioConfig,
+    *,
+    ingress: bool = True,
+    ca_certificates: pulumi.Input[dict[str, str]] | None = None,
+    **mesh: Any,
+) -> ControlPlaneArgs:
+    """The control plane the `istio` config asks for; `mesh` adds MeshSettings fields (mesh
+    ID, cluster name, network, …) a scenario decides; `ingress=False` leaves out the gateway."""
+    return ControlPlaneArgs(
+        provider=provider,
+        release=istio_release(istio),
+        mesh=MeshSettings(
+            profile=istio.profile,
+            cni=istio.cni,
+            outbound_traffic_policy=istio.outbound_traffic_policy,
+            **mesh,
+        ),
+        mtls=istio.mtls,
+        ingress_service_type=istio.ingress_service_type if ingress else None,
+        egress_gateway=istio.egress_gateway,
+        ca_certificates=ca_certificates,
+    )
+
+
 @dataclass(frozen=True)
 class Mesh:
     control_plane: IstioControlPlane
@@ -53,20 +80,7 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
         else ()
     )
     control_plane = IstioControlPlane(
-        "istio",
-        ControlPlaneArgs(
-            provider=provider,
-            release=istio_release(istio),
-            mesh=MeshSettings(
-                profile=istio.profile,
-                cni=istio.cni,
-                outbound_traffic_policy=istio.outbound_traffic_policy,
-                extension_providers=tracing,
-            ),
-            mtls=istio.mtls,
-            ingress_service_type=istio.ingress_service_type,
-            egress_gateway=istio.egress_gateway,
-        ),
+        "istio", control_plane_args(provider, istio, extension_providers=tracing)
     )
     observability = Observability(
         "addons", _observability_args(provider, control_plane, config.addons)

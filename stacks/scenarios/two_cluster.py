@@ -38,17 +38,16 @@ from components.apps.cluster_local import (
     entry_path,
 )
 from components.apps.namespace import injected_namespace
-from components.istio.control_plane import ControlPlaneArgs, IstioControlPlane
+from components.istio.control_plane import IstioControlPlane
 from components.istio.membership import (
     MemberCluster,
     MultiPrimaryMembership,
     MultiPrimaryMembershipArgs,
 )
 from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
-from components.istio.values import MeshSettings
 from stacks.config import TwoClusterStack
 from stacks.scenarios.alibaba import alibaba_provider
-from stacks.scenarios.mesh import INGRESS_SELECTOR, istio_release
+from stacks.scenarios.mesh import INGRESS_SELECTOR, control_plane_args
 from stacks.scenarios.tags import stack_tags
 
 # ASM names the gateway's Service istio-<name>, with the selector label istio: <name>.
@@ -264,24 +263,15 @@ def _istio_mesh(
     for c in config.clusters:
         control_planes[c.name] = IstioControlPlane(
             f"{c.name}-istio",
-            ControlPlaneArgs(
-                provider=clusters[c.name].provider,
-                release=istio_release(config.istio),
-                mesh=MeshSettings(
-                    profile=config.istio.profile,
-                    mesh_id=config.mesh_id,
-                    cluster_name=c.name,
-                    network=f"{config.mesh_id}-network",
-                    cni=config.istio.cni,
-                    outbound_traffic_policy=config.istio.outbound_traffic_policy,
-                    service_settings=service_settings,
-                ),
-                mtls=config.istio.mtls,
-                ingress_service_type=config.istio.ingress_service_type
-                if c.ingress_gateway
-                else None,
-                egress_gateway=config.istio.egress_gateway,
+            control_plane_args(
+                clusters[c.name].provider,
+                config.istio,
+                ingress=c.ingress_gateway,
                 ca_certificates=trust.cacerts[c.name],
+                mesh_id=config.mesh_id,
+                cluster_name=c.name,
+                network=f"{config.mesh_id}-network",
+                service_settings=service_settings,
             ),
         )
     MultiPrimaryMembership(

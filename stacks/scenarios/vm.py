@@ -20,14 +20,13 @@ from components.gcp.gke import GkeCluster, GkeClusterArgs, GkeNodePoolSpec
 from components.gcp.network import POD_RANGE, SERVICE_RANGE, GcpNetwork, GcpNetworkArgs
 from components.gcp.secret import ReadableSecret, ReadableSecretArgs, read_command
 from components.gcp.vm import GceVm, GceVmArgs
-from components.istio.control_plane import ControlPlaneArgs, IstioControlPlane
+from components.istio.control_plane import IstioControlPlane
 from components.istio.eastwest import EastWestGateway, EastWestGatewayArgs
 from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
-from components.istio.values import MeshSettings
 from components.istio.vm_files import VmApplication, VmWorkload, startup_script
 from components.istio.vm_workload import VmWorkloadObjects, VmWorkloadObjectsArgs
 from stacks.config import VmStack
-from stacks.scenarios.mesh import istio_release
+from stacks.scenarios.mesh import control_plane_args, istio_release
 from stacks.scenarios.tags import gcp_labels, stack_tags
 
 APIS = {
@@ -104,22 +103,14 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
     trust = SharedRootOfTrust("mesh-ca", SharedRootOfTrustArgs(clusters=[mesh.cluster_name]))
     control_plane = IstioControlPlane(
         "istio",
-        ControlPlaneArgs(
-            provider=cluster.provider,
-            release=release,
-            mesh=MeshSettings(
-                profile=istio.profile,
-                mesh_id=mesh.mesh_id,
-                cluster_name=mesh.cluster_name,
-                network=mesh.network,
-                cni=istio.cni,
-                outbound_traffic_policy=istio.outbound_traffic_policy,
-                pilot_env=WORKLOAD_ENTRY_FLAGS,
-            ),
-            mtls=istio.mtls,
-            ingress_service_type=istio.ingress_service_type,
-            egress_gateway=istio.egress_gateway,
+        control_plane_args(
+            cluster.provider,
+            istio,
             ca_certificates=trust.cacerts[mesh.cluster_name],
+            mesh_id=mesh.mesh_id,
+            cluster_name=mesh.cluster_name,
+            network=mesh.network,
+            pilot_env=WORKLOAD_ENTRY_FLAGS,
         ),
     )
     EastWestGateway(
