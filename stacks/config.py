@@ -130,6 +130,23 @@ GceImage = Annotated[
     str, _pattern(r"^[a-z][a-z0-9-]*/[a-z][a-z0-9-]*$", "an image such as debian-cloud/debian-13")
 ]
 # An Istio network name: empty means the single, flat network (seed 001).
+# Compute Engine and GKE names: RFC 1035 labels (a letter first); GKE allows 40 characters.
+GceName = Annotated[
+    str,
+    _pattern(
+        r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$",
+        "a Compute Engine name: a lower-case letter, then lower-case letters, digits and '-', "
+        "at most 63, not ending in '-'",
+    ),
+]
+GkeClusterName = Annotated[
+    str,
+    _pattern(
+        r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$",
+        "a GKE cluster name: a lower-case letter, then lower-case letters, digits and '-', "
+        "at most 40, not ending in '-'",
+    ),
+]
 IstioClusterName = Annotated[
     str,
     _pattern(
@@ -453,7 +470,7 @@ class GkeNodePoolConfig(Model):
 class GkeClusterConfig(Model):
     """A zonal GKE Standard cluster with its own node pool (no default pool)."""
 
-    name: DnsLabel = "istio-vm-lab"
+    name: GkeClusterName = "istio-vm-lab"
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
     # None: the channel's default. Otherwise a minimum the channel upgrades from.
     kubernetes_version: GkeVersion | None = None
@@ -483,7 +500,7 @@ class VmIstioConfig(IstioConfig):
 class GceVmConfig(Model):
     """The Compute Engine VM and the mesh identity of its workload (seed 001's values)."""
 
-    name: DnsLabel = "hello-vm-1"
+    name: GceName = "hello-vm-1"
     machine_type: MachineType = "e2-medium"
     # Seed: Debian 10 (buster), retired. The istio-sidecar package installs on current Debian.
     image: GceImage = "debian-cloud/debian-13"

@@ -351,6 +351,16 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         ["meshstack:cluster.releaseChannel = 'LATEST'", "'REGULAR'"],
     ),
     (
+        "GKE cluster name longer than GKE allows",
+        raw(VM, cluster={"name": "a-cluster-name-that-is-longer-than-forty-chars"}),
+        ["meshstack:cluster.name = 'a-cluster-name-that-is-longer-than-forty-chars'", "at most 40"],
+    ),
+    (
+        "VM name starting with a digit",
+        raw(VM, vm={"name": "1vm"}),
+        ["meshstack:vm.name = '1vm'", "a lower-case letter"],
+    ),
+    (
         "VM application port out of range",
         raw(VM, vm={"port": 0}),
         ["meshstack:vm.port = 0", "greater than or equal to 1"],

@@ -123,7 +123,8 @@ class GkeCluster(pulumi.ComponentResource):
         pool = args.node_pool
         self.node_pool = gcp.container.NodePool(
             f"{name}-nodes",
-            name=f"{args.cluster_name}-nodes",
+            # Node pool names are per cluster (40 characters at most).
+            name="mesh-nodes",
             cluster=self.cluster.id,
             location=args.zone,
             node_count=pool.node_count,
