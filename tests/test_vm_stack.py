@@ -314,3 +314,14 @@ def test_a_revisioned_istiod_is_what_the_vm_and_gateway_point_at(engine):
     assert (
         route["route"][0]["destination"]["host"] == "istiod-canary.istio-system.svc.cluster.local"
     )
+
+
+def test_hello_world_in_its_own_namespace_creates_it(engine):
+    declared = engine.run(STACK, {"helloWorld": {"namespace": "hello"}})
+    namespace = declared.named("hello-world-namespace")
+    assert namespace.type == "kubernetes:core/v1:Namespace"
+    assert namespace.inputs["metadata"] == {
+        "name": "hello",
+        "labels": {"istio-injection": "enabled"},
+    }
+    assert "hello-world.hello" in declared.outputs["checkVmToPod"]

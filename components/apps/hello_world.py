@@ -32,20 +32,18 @@ class HelloWorld(pulumi.ComponentResource):
     ) -> None:
         super().__init__("meshstack:apps:HelloWorld", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        metadata = k8s.meta.v1.ObjectMetaPatchArgs(
-            name=args.namespace, labels=injection_labels(args.revision)
-        )
+        injection = injection_labels(args.revision)
         if args.namespace in BUILT_IN_NAMESPACES:
             # Server-side apply of just the label; `pulumi destroy` removes the label only.
             namespace = k8s.core.v1.NamespacePatch(
-                f"{name}-namespace", metadata=metadata, opts=child
+                f"{name}-namespace",
+                metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=args.namespace, labels=injection),
+                opts=child,
             ).metadata.name
         else:
             namespace = k8s.core.v1.Namespace(
                 f"{name}-namespace",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=args.namespace, labels=injection_labels(args.revision)
-                ),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=injection),
                 opts=child,
             ).metadata.name
         labels = {"app": APP}
