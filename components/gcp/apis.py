@@ -8,6 +8,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+# The OAuth scope nodes and VMs get: IAM roles, not scopes, decide what they may call.
+CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+
 
 @dataclass(frozen=True)
 class ProjectApisArgs:

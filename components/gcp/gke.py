@@ -14,10 +14,9 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.gcp.apis import CLOUD_PLATFORM_SCOPE
 from components.kube import kube_provider
 
-# Nodes call Google APIs (logs, metrics, image pulls) with IAM deciding what is allowed.
-CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 AUTH_PLUGIN = "gke-gcloud-auth-plugin"
 
 

@@ -35,7 +35,7 @@ class GcpNetwork(pulumi.ComponentResource):
         self, name: str, args: GcpNetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("meshstack:gcp:Network", name, None, opts)
-        self._provider = args.provider
+        self._name, self._args = name, args
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.network = gcp.compute.Network(
             f"{name}-vpc",
@@ -77,13 +77,14 @@ class GcpNetwork(pulumi.ComponentResource):
         )
         self.register_outputs({"network": self.network.id, "subnetwork": self.subnetwork.id})
 
-    def internal_address(self, name: str, region: str) -> gcp.compute.Address:
+    def internal_address(self, role: str) -> gcp.compute.Address:
         """A reserved address in the subnet (e.g. for an internal load balancer)."""
+        name = f"{self._name}-{role}"
         return gcp.compute.Address(
             name,
             name=name,
             address_type="INTERNAL",
-            region=region,
+            region=self._args.region,
             subnetwork=self.subnetwork.id,
-            opts=pulumi.ResourceOptions(parent=self, provider=self._provider),
+            opts=pulumi.ResourceOptions(parent=self, provider=self._args.provider),
         )

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+from components.gcp.apis import CLOUD_PLATFORM_SCOPE
+
 # Service account ids: 6-30 characters.
 ACCOUNT_ID_MAX = 30
 

@@ -91,9 +91,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             depends_on=[apis[APIS["container"]]],
         ),
     )
-    gateway_address = network.internal_address(
-        f"{cluster_config.name}-eastwest", gcp_config.region
-    ).address
+    gateway_address = network.internal_address("eastwest").address
 
     # --- the mesh ------------------------------------------------------------------------
     istio = config.istio
