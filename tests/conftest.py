@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.offline.engine import REPO_ROOT, OfflineEngine
+from tools.offline.engine import REPO_ROOT, OfflineEngine
 
 # Upstream Istio data beside the checkout (shared/reference); tests that compare against it
 # skip with a reason when it is absent, everything else runs on a bare clone.

@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.offline.engine import Declared, Resource
+from tools.offline.engine import Declared, Resource
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ADDON_CHARTS = {

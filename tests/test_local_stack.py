@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from components.apps.bookinfo_routing import routing_scenario
-from tests.offline.engine import Declared, Resource
-from tests.offline.fakes import FAKE_LB_IP
+from tools.offline.engine import Declared, Resource
+from tools.offline.fakes import FAKE_LB_IP
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.offline.engine import OfflineEngine
+from tools.offline.engine import OfflineEngine
 
 MESH_CHAIN = [
     "kubernetes:core/v1:Namespace",  # istio-system

@@ -14,7 +14,7 @@ import warnings
 
 import pytest
 
-from tests.offline.engine import Resource
+from tools.offline.engine import Resource
 
 PACKAGES = {"alicloud": "pulumi_alicloud", "gcp": "pulumi_gcp", "tls": "pulumi_tls"}
 VARIANTS = [

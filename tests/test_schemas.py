@@ -15,10 +15,10 @@ import jsonschema
 import pytest
 
 from stacks.config import SCENARIOS
-from tests.offline.engine import stack_config, stack_names
 from tests.schema.asm import asm_errors
 from tests.schema.istio_api import istio_errors
 from tests.schema.kube import kubernetes_errors
+from tools.offline.engine import stack_config, stack_names
 
 # Every stack file as it is, plus the variants that declare different kinds of objects.
 VARIANTS: list[tuple[str, dict[str, Any]]] = [

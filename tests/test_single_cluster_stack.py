@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.offline.engine import Declared, Resource
-from tests.offline.fakes import (
+from tools.offline.engine import Declared, Resource
+from tools.offline.fakes import (
     FAKE_EIP,
     FAKE_KUBECONFIG,
     FAKE_LB_IP,

@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from components.apps.cluster_local import routing_objects
-from tests.offline.engine import Declared, Resource
-from tests.offline.fakes import (
+from tools.offline.engine import Declared, Resource
+from tools.offline.fakes import (
     FAKE_ASM_VERSIONS,
     FAKE_CA_DATA,
     FAKE_CLB_IP,

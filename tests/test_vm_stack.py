@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from components.istio.vm_files import sidecar_package_url
-from tests.offline.engine import Declared, Resource
-from tests.offline.fakes import (
+from tools.offline.engine import Declared, Resource
+from tools.offline.fakes import (
     FAKE_GKE_ENDPOINT,
     FAKE_INTERNAL_ADDRESS,
     FAKE_READER_TOKEN,

@@ -23,7 +23,7 @@ from pulumi.runtime.settings import ROOT as ROOT_STACK
 from pulumi.runtime.settings import get_root_resource
 
 from stacks.config import PROJECT
-from tests.offline.fakes import FakeCloud
+from tools.offline.fakes import FakeCloud
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS_DIR = REPO_ROOT / "stacks"

@@ -1,0 +1,31 @@
+# Developer commands. Each installs the pinned tools into .venv first (once per change of
+# requirements*.txt). `make plan STACK=vm` writes plans/vm.yaml; without STACK, every stack.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: test plan plan-check benchmark lint
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+test:
+	scripts/test.sh
+
+plan: $(VENV)/.installed
+	$(PY) -m tools.plan $(STACK)
+
+plan-check: $(VENV)/.installed
+	$(PY) -m tools.plan --check $(STACK)
+
+benchmark: $(VENV)/.installed
+	$(PY) -m tools.benchmark $(STACK)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/shellcheck scripts/*.sh .ci/run
+	$(VENV)/bin/pyright
+	$(VENV)/bin/actionlint

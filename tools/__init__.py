@@ -1,0 +1,1 @@
+"""Developer tools that run the program offline: the plan writer and the benchmark."""
