@@ -21,7 +21,7 @@ plan-check: $(VENV)/.installed
 	$(PY) -m tools.plan --check $(STACK)
 
 benchmark: $(VENV)/.installed
-	$(PY) -m tools.benchmark $(STACK)
+	$(PY) -m tools.benchmark --write docs/benchmark.md $(STACK)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -9,7 +9,7 @@ the stack outputs with their secrecy.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,9 @@ class Resource:
     dependencies: list[str]
     custom: bool
     read: bool = False
+    # Per input property, the resources its value was computed from (data flow); the rest of
+    # `dependencies` are explicit `depends_on`.
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     # Dotted input paths whose values were secret.
     secret_inputs: list[str] = field(default_factory=list)
 
@@ -71,6 +74,12 @@ class Resource:
     def provider_urn(self) -> str:
         # Provider references are "<urn>::<id>".
         return self.provider.rsplit("::", 1)[0] if self.provider else ""
+
+    @property
+    def explicit_dependencies(self) -> set[str]:
+        """Dependencies from `depends_on` (or a parent's), not from the data flow."""
+        flowing = {u for urns in self.property_dependencies.values() for u in urns}
+        return set(self.dependencies) - flowing
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -144,10 +153,13 @@ class Declared:
             todo.extend(self.by_urn(urn).dependencies)
         return False
 
-    def waits_for(self, resource: Resource) -> set[str]:
-        """URNs a resource's create waits for: its dependencies and its provider; a component
-        stands for everything under it."""
-        direct = {*resource.dependencies, *([resource.provider_urn] if resource.provider else [])}
+    def waits_for(
+        self, resource: Resource, edges: Callable[[Resource], Iterable[str]] | None = None
+    ) -> set[str]:
+        """URNs a resource's create waits for: its dependencies (or the subset `edges` picks)
+        and its provider; a component stands for every custom resource under it."""
+        chosen = resource.dependencies if edges is None else edges(resource)
+        direct = {*chosen, *([resource.provider_urn] if resource.provider else [])}
         waits: set[str] = set()
         for urn in direct:
             target = self.by_urn(urn)
@@ -160,22 +172,33 @@ class Declared:
         children = self.children_of(component)
         return [d for c in children for d in (c, *self.descendants(c))]
 
-    def longest_chain(self) -> list[Resource]:
-        """The longest sequence of resources that must be created one after another: a lower
-        bound of `pulumi up` time, whatever the parallelism."""
-        memo: dict[str, list[Resource]] = {}
+    def longest_chain(
+        self,
+        weight: Callable[[Resource], float] = lambda _: 1,
+        edges: Callable[[Resource], Iterable[str]] | None = None,
+    ) -> list[Resource]:
+        """The heaviest sequence of resources that must be created one after another (each
+        counts `weight`, 1 by default): a lower bound of `pulumi up` time, whatever the
+        parallelism. `edges` restricts which dependencies count (default: all)."""
+        memo: dict[str, tuple[float, list[Resource]]] = {}
 
-        def longest(chains) -> list[Resource]:
-            # Among equally long chains, the same one every run (registration order varies).
-            return max(chains, key=lambda c: (len(c), [r.urn for r in c]), default=[])
+        def heaviest(
+            chains: Iterable[tuple[float, list[Resource]]],
+        ) -> tuple[float, list[Resource]]:
+            # Among equally heavy chains, the same one every run (registration order varies).
+            return max(
+                chains, key=lambda c: (c[0], len(c[1]), [r.urn for r in c[1]]), default=(0, [])
+            )
 
-        def chain(resource: Resource) -> list[Resource]:
+        def chain(resource: Resource) -> tuple[float, list[Resource]]:
             if resource.urn not in memo:
-                before = [chain(self.by_urn(u)) for u in self.waits_for(resource)]
-                memo[resource.urn] = [*longest(before), resource]
+                total, before = heaviest(
+                    chain(self.by_urn(u)) for u in self.waits_for(resource, edges)
+                )
+                memo[resource.urn] = (total + weight(resource), [*before, resource])
             return memo[resource.urn]
 
-        return longest(chain(r) for r in self.resources if r.custom)
+        return heaviest(chain(r) for r in self.resources if r.custom)[1]
 
 
 def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
@@ -225,6 +248,9 @@ class RecordingMonitor(MockMonitor):
                     dependencies=list(request.dependencies),
                     custom=request.custom,
                     secret_inputs=list(_secret_paths(raw)),
+                    property_dependencies={
+                        key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                    },
                 )
             )
         return response

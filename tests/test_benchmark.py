@@ -1,0 +1,68 @@
+"""The benchmark's measures (tools/benchmark.py): weights, the best possible chain, the table."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from tools import benchmark
+from tools.offline.engine import OfflineEngine, stack_names
+
+CLUSTER = "alicloud:cs/managedKubernetes:ManagedKubernetes"
+HELM = "kubernetes:helm.sh/v3:Release"
+
+
+def _chain_and_best(declared) -> tuple[float, float]:
+    chain = declared.longest_chain(benchmark.minutes)
+    best = declared.longest_chain(benchmark.minutes, benchmark.essential_edges(declared))
+    return benchmark.chain_minutes(chain), benchmark.chain_minutes(best)
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_no_stack_waits_longer_than_it_must(stack: str) -> None:
+    """An explicit `depends_on` that serialises what could run in parallel fails here."""
+    chain, best = _chain_and_best(OfflineEngine(stack).run(stack))
+    assert best > 0
+    assert chain <= best * (1 + benchmark.BUDGET_CHAIN_GAP), (stack, chain, best)
+
+
+def test_an_unneeded_depends_on_shows_as_a_gap(engine: OfflineEngine) -> None:
+    def program() -> None:
+        first = pulumi.CustomResource(CLUSTER, "first", {})
+        # Nothing of `first` flows into `second`, and clusters are no required wait.
+        pulumi.CustomResource(
+            CLUSTER, "second", {}, opts=pulumi.ResourceOptions(depends_on=[first])
+        )
+
+    chain, best = _chain_and_best(engine.run_program(program))
+    assert (chain, best) == (20.0, 10.0)
+
+
+def test_data_flow_and_required_waits_count_in_the_best_chain(engine: OfflineEngine) -> None:
+    def program() -> None:
+        cluster = pulumi.CustomResource(CLUSTER, "cluster", {})
+        base = pulumi.CustomResource(HELM, "base", {"name": cluster.id})  # data flow
+        pulumi.CustomResource(HELM, "istiod", {}, opts=pulumi.ResourceOptions(depends_on=[base]))
+
+    chain, best = _chain_and_best(engine.run_program(program))
+    assert chain == best == 14.0
+
+
+def test_reads_and_providers_take_no_time(engine: OfflineEngine) -> None:
+    def program() -> None:
+        pulumi.ProviderResource("kubernetes", "k", {})
+        pulumi.CustomResource(
+            "kubernetes:core/v1:Service", "svc", None, opts=pulumi.ResourceOptions(id="ns/svc")
+        )
+
+    declared = engine.run_program(program)
+    assert [benchmark.minutes(r) for r in declared] == [0.0, 0.0]
+
+
+def test_table_has_a_row_per_stack_and_flags_budget_misses() -> None:
+    fast = benchmark.Measurement("a", 1.0, 0.2, 100, 10, 10.0, 10.0, ["Cluster c"])
+    slow = benchmark.Measurement("b", 9.0, 3.0, 100, 10, 12.0, 10.0, ["Cluster c"])
+    text = benchmark.markdown([fast, slow])
+    rows = [line for line in text.splitlines() if line.startswith(("| a |", "| b |"))]
+    assert rows[0].endswith("| 0% | yes |") and rows[1].endswith("| 20% | NO |")
+    assert "- **a**: Cluster c" in text

@@ -1,0 +1,229 @@
+"""Benchmark: how heavy each stack's program is, and how long its `pulumi up` must take at least.
+
+    python -m tools.benchmark [STACK ...] [--write docs/benchmark.md]
+
+For each stack, in a fresh Python process (so imports and peak memory are the program's own):
+the first run (importing the program and the provider SDK modules it touches, which Pulumi's
+SDKs load lazily, then evaluating it), the evaluation alone (a second run: the program's own
+cost, which the 2 s budget applies to), the peak resident memory, the number of resources,
+and the longest chain of dependent creates weighted by typical provisioning minutes
+(`MINUTES`), next to the best possible chain for that stack.
+
+The best possible chain is the same critical path when each resource waits only for what it
+cannot do without: the resources its inputs are computed from, its provider, and explicit
+waits on the kinds of resource whose readiness something needs (`REQUIRED_WAITS`: CRDs and
+webhooks, nodes, egress, enabled APIs). Any other `depends_on` that lengthens the chain shows
+up as a gap between the two. Not a timed test: figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tools.offline.engine import REPO_ROOT, Declared, Resource, stack_names
+
+# Typical minutes to create one resource of a type, from the providers' usual create times
+# (the order of magnitude matters, not the decimals). Unlisted custom resources: DEFAULT.
+MINUTES: dict[str, float] = {
+    "alicloud:cs/managedKubernetes:ManagedKubernetes": 10.0,  # ACK / ACK Serverless cluster
+    "alicloud:cs/nodePool:NodePool": 5.0,
+    "alicloud:servicemesh/serviceMesh:ServiceMesh": 8.0,  # ASM instance
+    "alicloud:vpc/natGateway:NatGateway": 1.0,
+    "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": 1.0,
+    "gcp:container/cluster:Cluster": 8.0,
+    "gcp:container/nodePool:NodePool": 4.0,
+    "gcp:projects/service:Service": 1.0,  # enabling an API
+    "gcp:compute/routerNat:RouterNat": 0.5,
+    "gcp:compute/instance:Instance": 1.0,
+    # A chart install that waits for its workloads; a gateway's includes its load balancer.
+    "kubernetes:helm.sh/v3:Release": 2.0,
+    "kubernetes:apps/v1:Deployment": 0.5,  # rollout: image pull, readiness
+}
+DEFAULT_MINUTES = 0.1
+# Reads and providers take no time of their own.
+FREE_TYPE_PREFIXES = ("pulumi:providers:",)
+
+# Explicit waits on these kinds are inherent to a working deployment (the reason in comment).
+REQUIRED_WAITS: dict[str, str] = {
+    "kubernetes:helm.sh/v3:Release": "its CRDs, webhooks or control plane must exist first",
+    "alicloud:servicemesh/serviceMesh:ServiceMesh": "the managed control plane must exist first",
+    "kubernetes:core/v1:Secret": "istiod reads the plug-in CA when it starts",
+    "alicloud:cs/nodePool:NodePool": "pods need nodes",
+    "gcp:container/nodePool:NodePool": "pods need nodes",
+    "alicloud:vpc/snatEntry:SnatEntry": "nodes pull images through the NAT gateway",
+    "alicloud:ecs/eipAssociation:EipAssociation": "SNAT needs the NAT gateway's public address",
+    "gcp:projects/service:Service": "an API must be enabled before it is called",
+}
+
+BUDGET_SECONDS = 2.0
+BUDGET_MB = 300
+BUDGET_CHAIN_GAP = 0.05
+DOC = REPO_ROOT / "docs" / "benchmark.md"
+
+
+def minutes(resource_: Resource) -> float:
+    if resource_.read or resource_.type.startswith(FREE_TYPE_PREFIXES):
+        return 0.0
+    return MINUTES.get(resource_.type, DEFAULT_MINUTES)
+
+
+def chain_minutes(chain: list[Resource]) -> float:
+    return sum(minutes(r) for r in chain)
+
+
+def essential_edges(declared: Declared):
+    """Per resource, the dependencies it cannot do without (see the module's docstring)."""
+
+    def edges(resource_: Resource) -> set[str]:
+        flowing = {u for urns in resource_.property_dependencies.values() for u in urns}
+        required = {
+            u for u in resource_.explicit_dependencies if declared.by_urn(u).type in REQUIRED_WAITS
+        }
+        return flowing | required
+
+    return edges
+
+
+@dataclass(frozen=True)
+class Measurement:
+    stack: str
+    first_run_seconds: float
+    evaluate_seconds: float
+    peak_mb: float
+    resources: int
+    chain_minutes: float
+    best_minutes: float
+    chain: list[str]
+
+    @property
+    def gap(self) -> float:
+        return self.chain_minutes / self.best_minutes - 1 if self.best_minutes else 0.0
+
+    @property
+    def within_budget(self) -> bool:
+        return (
+            self.evaluate_seconds < BUDGET_SECONDS
+            and self.peak_mb < BUDGET_MB
+            and self.gap <= BUDGET_CHAIN_GAP
+        )
+
+
+def measure_here(stack: str) -> Measurement:
+    """Measure in this process; meaningful only in a fresh one (see `measure`)."""
+    from tools.offline.engine import OfflineEngine
+
+    started = time.perf_counter()
+    OfflineEngine(stack).run(stack)  # imports the program and the SDK modules it uses
+    first = time.perf_counter()
+    declared = OfflineEngine(stack).run(stack)
+    evaluated = time.perf_counter()
+    chain = declared.longest_chain(minutes)
+    best = declared.longest_chain(minutes, essential_edges(declared))
+    return Measurement(
+        stack=stack,
+        first_run_seconds=round(first - started, 2),
+        evaluate_seconds=round(evaluated - first, 2),
+        # Linux reports the peak resident set in KiB.
+        peak_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        resources=sum(1 for r in declared if r.custom and not r.read),
+        chain_minutes=round(chain_minutes(chain), 1),
+        best_minutes=round(chain_minutes(best), 1),
+        chain=[f"{r.type.rsplit(':', 1)[-1]} {r.name}" for r in chain if minutes(r)],
+    )
+
+
+def measure(stack: str) -> Measurement:
+    """Measure one stack in a fresh interpreter."""
+    out = subprocess.run(
+        [sys.executable, "-m", "tools.benchmark", "--child", stack],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return Measurement(**json.loads(out.splitlines()[-1]))
+
+
+def markdown(results: list[Measurement]) -> str:
+    machine = f"{platform.machine()}, {_cpus()} CPUs, Python {platform.python_version()}"
+    lines = [
+        "# Benchmark",
+        "",
+        f"`make benchmark` on {datetime.now(UTC):%Y-%m-%d} ({machine}). Offline engine, one fresh "
+        "process per stack; *first run* includes importing the program and the provider SDK "
+        "modules it touches (Pulumi's SDKs load them lazily), *evaluate* is a second run: the "
+        "program's own cost. Budgets: evaluation under "
+        f"{BUDGET_SECONDS:g} s, peak memory under {BUDGET_MB} MB, longest weighted chain within "
+        f"{BUDGET_CHAIN_GAP:.0%} of the best possible. How the figures are made: "
+        "`tools/benchmark.py` (docstring), weights below.",
+        "",
+        "| stack | first run s | evaluate s | peak MB | resources | chain min | best min | gap "
+        "| ok |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|:-:|",
+    ]
+    lines += [
+        f"| {m.stack} | {m.first_run_seconds:.2f} | {m.evaluate_seconds:.2f} | {m.peak_mb:.0f} | "
+        f"{m.resources} | {m.chain_minutes:.1f} | {m.best_minutes:.1f} | {m.gap:.0%} | "
+        f"{'yes' if m.within_budget else 'NO'} |"
+        for m in results
+    ]
+    lines += ["", "## Longest weighted chains", ""]
+    lines += [f"- **{m.stack}**: {' → '.join(m.chain)}" for m in results]
+    lines += [
+        "",
+        "## Weights (typical minutes to create)",
+        "",
+        "| resource type | minutes |",
+        "|---|---:|",
+        *(f"| `{t}` | {m:g} |" for t, m in sorted(MINUTES.items())),
+        f"| any other resource | {DEFAULT_MINUTES:g} |",
+        "| providers, reads | 0 |",
+        "",
+        "## Explicit waits counted as necessary in the best possible chain",
+        "",
+        *(f"- on `{t}`: {why}" for t, why in sorted(REQUIRED_WAITS.items())),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Measure each stack's program.")
+    parser.add_argument("stacks", nargs="*", help=f"default: all ({', '.join(stack_names())})")
+    parser.add_argument("--write", type=Path, help=f"also write the table (e.g. {DOC})")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(asdict(measure_here(args.child))))
+        return 0
+
+    unknown = sorted(set(args.stacks) - set(stack_names()))
+    if unknown:
+        parser.error(f"no stack file for {unknown}; stacks: {', '.join(stack_names())}")
+    results = [measure(stack) for stack in args.stacks or stack_names()]
+    text = markdown(results)
+    print(text)
+    if args.write:
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(text)
+    return 0 if all(m.within_budget for m in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
