@@ -23,5 +23,8 @@ def kube_provider(
         context=context,
         # Server-side apply: fields owned by other managers (istiod, HPA) stay theirs.
         enable_server_side_apply=True,
-        opts=opts,
+        # Encrypted in state whatever path the value took (checked by the policy pack).
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])
+        ),
     )

@@ -3,10 +3,11 @@
     python -m tools.plan [STACK ...] [--out plans] [--check]
 
 Runs each stack's program under the offline engine (Pulumi mocks, no cloud, no CLI) and writes
-`plans/<stack>.yaml`: every resource with its type, name, parent, provider, dependencies and
-inputs (Kubernetes objects as the manifests they apply), the data sources it reads, and the
-stack outputs. Secrets are redacted. Two runs give byte-identical files, so a pull request's
-diff of `plans/` shows reviewers exactly what a change declares, without credentials.
+`plans/<stack>.yaml`: every resource with its type, name, parent, provider, dependencies,
+resource options (those set) and inputs (Kubernetes objects as the manifests they apply), the
+data sources it reads, and the stack outputs. Secrets are redacted. Two runs give
+byte-identical files, so a pull request's diff of `plans/` shows reviewers exactly what a
+change declares, without credentials.
 
 It is not a cloud preview: what the cloud computes (ids, addresses, endpoints, the versions it
 offers) is a placeholder from `tools/offline/fakes.py`, and nothing is compared with live state.
@@ -19,6 +20,7 @@ import argparse
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,11 @@ def canonical(value: Any) -> Any:
     return value
 
 
+def _camel(snake: str) -> str:
+    first, *rest = snake.split("_")
+    return first + "".join(word.title() for word in rest)
+
+
 def _resource_entry(resource: Resource, ref: _References) -> dict[str, Any]:
     entry: dict[str, Any] = {"type": resource.type, "name": resource.name}
     if resource.read:
@@ -89,6 +96,13 @@ def _resource_entry(resource: Resource, ref: _References) -> dict[str, Any]:
         entry["provider"] = ref(resource.provider_urn)
     if resource.dependencies:
         entry["dependsOn"] = sorted({ref(u) for u in resource.dependencies})
+    options = {
+        _camel(key): list(value) if isinstance(value, tuple) else value
+        for key, value in asdict(resource.options).items()
+        if value not in (None, False, 0, "", ())
+    }
+    if options:
+        entry["options"] = canonical(options)
     if resource.inputs and not resource.read:
         entry["inputs"] = canonical(redact(resource.inputs, resource.secret_inputs))
     return entry

@@ -53,6 +53,52 @@ def to_pulumi_strings(config: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class ResourceOptions:
+    """The resource options the engine (and a policy pack) sees."""
+
+    protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    additional_secret_outputs: tuple[str, ...] = ()
+    delete_before_replace: bool | None = None
+    retain_on_delete: bool = False
+    deleted_with: str = ""
+    # Seconds, as Pulumi sends them ("10m" -> 600.0); 0 when not set.
+    create_timeout: float = 0
+    update_timeout: float = 0
+    delete_timeout: float = 0
+
+    @classmethod
+    def of(cls, request) -> ResourceOptions:
+        timeouts = request.customTimeouts
+        return cls(
+            protect=request.protect,
+            ignore_changes=tuple(request.ignoreChanges),
+            additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            delete_before_replace=(
+                request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None
+            ),
+            retain_on_delete=request.retainOnDelete,
+            deleted_with=request.deletedWith,
+            create_timeout=_seconds(timeouts.create),
+            update_timeout=_seconds(timeouts.update),
+            delete_timeout=_seconds(timeouts.delete),
+        )
+
+
+def _seconds(duration: str) -> float:
+    """A Go duration as Pulumi sends custom timeouts ("1h30m", "10m", "90s")."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    total, number = 0.0, ""
+    for char in duration:
+        if char in units:
+            total += float(number) * units[char]
+            number = ""
+        else:
+            number += char
+    return total
+
+
 @dataclass
 class Resource:
     type: str
@@ -67,6 +113,7 @@ class Resource:
     # Per input property, the resources its value was computed from (data flow); the rest of
     # `dependencies` are explicit `depends_on`.
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    options: ResourceOptions = field(default_factory=ResourceOptions)
     # Dotted input paths whose values were secret.
     secret_inputs: list[str] = field(default_factory=list)
 
@@ -251,6 +298,7 @@ class RecordingMonitor(MockMonitor):
                     property_dependencies={
                         key: list(deps.urns) for key, deps in request.propertyDependencies.items()
                     },
+                    options=ResourceOptions.of(request),
                 )
             )
         return response

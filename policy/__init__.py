@@ -1,0 +1,1 @@
+"""The meshstack CrossGuard policy pack (see PulumiPolicy.yaml); rules in mesh_policies."""
