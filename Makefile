@@ -28,4 +28,4 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/shellcheck scripts/*.sh .ci/run
 	$(VENV)/bin/pyright
-	$(VENV)/bin/actionlint
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint

@@ -1,0 +1,82 @@
+"""The GitHub workflows: lint-clean (actionlint), and in step with the stacks they preview."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tools.offline.engine import REPO_ROOT, stack_config, stack_names
+
+WORKFLOWS = REPO_ROOT / ".github" / "workflows"
+ACTIONLINT = shutil.which("actionlint", path=str(Path(sys.executable).parent))
+
+
+def _actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
+    if ACTIONLINT is None:
+        pytest.skip("actionlint is not installed (requirements-dev.txt)")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    return subprocess.run(
+        [ACTIONLINT, "-no-color", *map(str, files)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def test_workflows_pass_actionlint() -> None:
+    result = _actionlint(*sorted(WORKFLOWS.glob("*.yml")))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: pull_request\n"
+        "jobs:\n"
+        "  preview:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - run: echo ${{ github.event.pull_request.titel }}\n"
+        "    needs: missing\n"
+    )
+    result = _actionlint(broken)
+    assert result.returncode == 1 and "missing" in result.stdout
+
+
+def _preview_job() -> dict:
+    return yaml.safe_load((WORKFLOWS / "preview.yml").read_text())["jobs"]["preview"]
+
+
+def test_preview_covers_every_cloud_stack_with_its_cloud() -> None:
+    cloud_of_scenario = {
+        "single-cluster": "alibaba",
+        "two-cluster-retention": "alibaba",
+        "vm": "gcp",
+    }
+    matrix = {row["stack"]: row["cloud"] for row in _preview_job()["strategy"]["matrix"]["include"]}
+    cloud_stacks = {s for s in stack_names() if stack_config(s)["meshstack:scenario"] != "local"}
+    assert set(matrix) == cloud_stacks
+    assert matrix == {
+        s: cloud_of_scenario[stack_config(s)["meshstack:scenario"]] for s in cloud_stacks
+    }
+
+
+def test_preview_runs_the_policy_pack_and_comments() -> None:
+    step = next(s for s in _preview_job()["steps"] if s.get("uses", "").startswith("pulumi/"))
+    assert step["with"]["command"] == "preview"
+    assert step["with"]["policyPacks"] == "policy"
+    assert step["with"]["comment-on-pr"] is True
+    assert (REPO_ROOT / step["with"]["policyPacks"] / "PulumiPolicy.yaml").is_file()
+
+
+def test_test_workflow_runs_ci() -> None:
+    steps = yaml.safe_load((WORKFLOWS / "test.yml").read_text())["jobs"]["test"]["steps"]
+    assert any(s.get("run") == ".ci/run" for s in steps)
