@@ -1,0 +1,149 @@
+"""Invariants every stack keeps, checked on its recorded graph: first-deploy ordering, secrecy
+of every sensitive value, stack files without plain-text secrets."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from tools.offline.engine import STACKS_DIR, Declared, OfflineEngine, Resource, stack_names
+
+CLUSTER_TYPES = {
+    "alicloud:cs/managedKubernetes:ManagedKubernetes",
+    "gcp:container/cluster:Cluster",
+    "alicloud:servicemesh/serviceMesh:ServiceMesh",  # the ASM API server
+}
+ASM = "alicloud:servicemesh/serviceMesh:ServiceMesh"
+HELM = "kubernetes:helm.sh/v3:Release"
+# Input keys that hold credentials wherever they appear, and output names that do.
+SENSITIVE_INPUT = re.compile(r"^(kubeconfig|stringData|data|secretData|\w*[pP]rivateKeyPem)$")
+SENSITIVE_OUTPUT = re.compile(r"kubeconfig|token|private|password|secret", re.IGNORECASE)
+SENSITIVE_CONFIG_KEY = re.compile(r"password|secret|token|accesskey|privatekey|credential", re.I)
+
+
+def _waits_on(declared: Declared, resource: Resource) -> set[str]:
+    """Everything `resource` waits for, transitively, providers included."""
+    seen: set[str] = set()
+    todo = list(declared.waits_for(resource))
+    while todo:
+        urn = todo.pop()
+        if urn not in seen:
+            seen.add(urn)
+            todo.extend(declared.waits_for(declared.by_urn(urn)))
+    return seen
+
+
+def _evaluate(stack: str) -> Declared:
+    return OfflineEngine(stack).run(stack)
+
+
+def _charts(declared: Declared, chart: str) -> list[Resource]:
+    return [r for r in declared.of_type(HELM) if r.inputs.get("chart") == chart]
+
+
+def _injected_namespaces(declared: Declared) -> set[tuple[str, str]]:
+    """(provider, namespace) pairs whose pods get a sidecar."""
+    found = set()
+    for resource in declared.kube_objects():
+        if resource.type not in {
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:core/v1:NamespacePatch",
+        }:
+            continue
+        labels = resource.manifest.get("metadata", {}).get("labels") or {}
+        if labels.get("istio-injection") == "enabled" or "istio.io/rev" in labels:
+            found.add((resource.provider_urn, resource.manifest["metadata"]["name"]))
+    return found
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_kubernetes_providers_wait_for_their_cluster(stack: str) -> None:
+    declared = _evaluate(stack)
+    clusters = {r.urn for r in declared if r.type in CLUSTER_TYPES}
+    for provider in declared.of_type("pulumi:providers:kubernetes"):
+        if clusters:  # `local` targets a cluster that exists already
+            assert _waits_on(declared, provider) & clusters, provider.name
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_istio_objects_wait_for_crds_and_injected_workloads_for_istiod(stack: str) -> None:
+    declared = _evaluate(stack)
+    crd_sources = {r.urn for r in [*_charts(declared, "base"), *declared.of_type(ASM)]}
+    control_planes = {r.urn for r in [*_charts(declared, "istiod"), *declared.of_type(ASM)]}
+    assert crd_sources and control_planes
+    for istio_object in declared.istio_objects():
+        assert _waits_on(declared, istio_object) & crd_sources, istio_object.name
+    injected = _injected_namespaces(declared)
+    workloads = [
+        r
+        for r in declared.of_type("kubernetes:apps/v1:Deployment")
+        if (r.provider_urn, r.manifest["metadata"].get("namespace")) in injected
+    ]
+    assert workloads, "no injected workload found: the check would be vacuous"
+    for workload in workloads:
+        assert _waits_on(declared, workload) & control_planes, workload.name
+
+
+def _sensitive_paths(value: Any, path: str = "") -> list[str]:
+    if not isinstance(value, dict):
+        return []
+    found = []
+    for key, item in value.items():
+        here = f"{path}.{key}" if path else key
+        if SENSITIVE_INPUT.match(key) and item not in (None, "", {}):
+            found.append(here)
+        else:
+            found += _sensitive_paths(item, here)
+    return found
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_every_sensitive_value_is_secret(stack: str) -> None:
+    declared = _evaluate(stack)
+    checked = 0
+    for resource in declared:
+        if resource.type == HELM:
+            continue  # chart values: `data` there is a chart setting, not a Secret's payload
+        # `kubeconfig` on the local stack's provider is a file path: secret anyway.
+        for path in _sensitive_paths(resource.inputs):
+            checked += 1
+            assert any(
+                path == secret or path.startswith(f"{secret}.") for secret in resource.secret_inputs
+            ), f"{resource.type} {resource.name}: {path} is not secret"
+    assert checked, "no sensitive input found: the check would be vacuous"
+    sensitive_outputs = {k for k in declared.outputs if SENSITIVE_OUTPUT.search(k)}
+    assert sensitive_outputs <= declared.secret_outputs
+
+
+def _plain_secrets(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return []  # `pulumi config set --secret`: encrypted
+        found = []
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if SENSITIVE_CONFIG_KEY.search(str(key)) and not isinstance(item, dict | list):
+                found.append(here)
+            found += _plain_secrets(item, here)
+        return found
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _plain_secrets(item, f"{path}[{i}]")]
+    if isinstance(value, str) and re.search(r"-----BEGIN|\bLTAI[0-9A-Za-z]{12,}|AIza", value):
+        return [path]
+    return []
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_stack_files_hold_no_plain_text_secret(stack: str) -> None:
+    document = yaml.safe_load((STACKS_DIR / f"Pulumi.{stack}.yaml").read_text())
+    assert _plain_secrets(document) == []
+
+
+def test_the_plain_text_secret_check_can_fail() -> None:
+    assert _plain_secrets({"config": {"a:token": "abc", "a:ok": {"secure": "v1:xyz"}}}) == [
+        "config.a:token"
+    ]
+    assert _plain_secrets({"x": ["-----BEGIN PRIVATE KEY-----"]}) == ["x[0]"]
