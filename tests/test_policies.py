@@ -244,9 +244,8 @@ def _as_policy_args(declared: Declared, resource: Resource) -> ResourceValidatio
             list(options.ignore_changes),
             options.delete_before_replace,
             [],
-            PolicyCustomTimeouts(
-                options.create_timeout, options.update_timeout, options.delete_timeout
-            ),
+            # No rule reads timeouts (the program sets none; Helm's is a Release input).
+            PolicyCustomTimeouts(0, 0, 0),
             list(options.additional_secret_outputs),
             resource.parent or None,
         ),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -30,10 +31,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tools.offline.engine import REPO_ROOT, Declared, Resource, stack_names
+from tools.offline.engine import REPO_ROOT, Declared, Resource, selected_stacks, stack_names
 
 # Typical minutes to create one resource of a type, from the providers' usual create times
-# (the order of magnitude matters, not the decimals). Unlisted custom resources: DEFAULT.
+# (the order of magnitude matters, not the decimals). Unlisted resources: DEFAULT_MINUTES.
 MINUTES: dict[str, float] = {
     "alicloud:cs/managedKubernetes:ManagedKubernetes": 10.0,  # ACK / ACK Serverless cluster
     "alicloud:cs/nodePool:NodePool": 5.0,
@@ -85,11 +86,10 @@ def essential_edges(declared: Declared):
     """Per resource, the dependencies it cannot do without (see the module's docstring)."""
 
     def edges(resource_: Resource) -> set[str]:
-        flowing = {u for urns in resource_.property_dependencies.values() for u in urns}
         required = {
             u for u in resource_.explicit_dependencies if declared.by_urn(u).type in REQUIRED_WAITS
         }
-        return flowing | required
+        return resource_.flowing_dependencies | required
 
     return edges
 
@@ -135,7 +135,7 @@ def measure_here(stack: str) -> Measurement:
         evaluate_seconds=round(evaluated - first, 2),
         # Linux reports the peak resident set in KiB.
         peak_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        resources=sum(1 for r in declared if r.custom and not r.read),
+        resources=len(declared.created),
         chain_minutes=round(chain_minutes(chain), 1),
         best_minutes=round(chain_minutes(best), 1),
         chain=[f"{r.type.rsplit(':', 1)[-1]} {r.name}" for r in chain if minutes(r)],
@@ -155,7 +155,7 @@ def measure(stack: str) -> Measurement:
 
 
 def markdown(results: list[Measurement]) -> str:
-    machine = f"{platform.machine()}, {_cpus()} CPUs, Python {platform.python_version()}"
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     lines = [
         "# Benchmark",
         "",
@@ -197,12 +197,6 @@ def markdown(results: list[Measurement]) -> str:
     return "\n".join(lines)
 
 
-def _cpus() -> int:
-    import os
-
-    return os.cpu_count() or 1
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Measure each stack's program.")
     parser.add_argument("stacks", nargs="*", help=f"default: all ({', '.join(stack_names())})")
@@ -213,10 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(asdict(measure_here(args.child))))
         return 0
 
-    unknown = sorted(set(args.stacks) - set(stack_names()))
-    if unknown:
-        parser.error(f"no stack file for {unknown}; stacks: {', '.join(stack_names())}")
-    results = [measure(stack) for stack in args.stacks or stack_names()]
+    results = [measure(stack) for stack in selected_stacks(parser, args.stacks)]
     text = markdown(results)
     print(text)
     if args.write:

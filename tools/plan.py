@@ -26,7 +26,14 @@ from typing import Any
 
 import yaml
 
-from tools.offline.engine import REPO_ROOT, Declared, Resource, run_stack, stack_names
+from tools.offline.engine import (
+    REPO_ROOT,
+    Declared,
+    Resource,
+    run_stack,
+    selected_stacks,
+    stack_names,
+)
 
 PLANS_DIR = REPO_ROOT / "plans"
 REDACTED = "[secret]"
@@ -114,7 +121,7 @@ def plan_document(stack: str, declared: Declared) -> str:
     resources = sorted(declared, key=lambda r: (r.type, r.name, r.urn))
     document = {
         "stack": stack,
-        "resourceCount": sum(1 for r in declared if r.custom and not r.read),
+        "resourceCount": len(declared.created),
         "resources": [_resource_entry(r, ref) for r in resources],
         "dataSources": sorted(
             (
@@ -145,11 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail if a plan file is stale")
     args = parser.parse_args(argv)
 
-    unknown = sorted(set(args.stacks) - set(stack_names()))
-    if unknown:
-        parser.error(f"no stack file for {unknown}; stacks: {', '.join(stack_names())}")
     stale = []
-    for stack in args.stacks or stack_names():
+    for stack in selected_stacks(parser, args.stacks):
         path = args.out / f"{stack}.yaml"
         text = plan(stack)
         if args.check:

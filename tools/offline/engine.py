@@ -8,6 +8,7 @@ the stack outputs with their secrecy.
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,15 @@ SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
 
 def stack_names() -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in STACKS_DIR.glob("Pulumi.*.yaml"))
+
+
+def selected_stacks(parser: argparse.ArgumentParser, requested: Iterable[str]) -> list[str]:
+    """The stacks a command line names (all when none), or the parser's usage error."""
+    requested = list(requested)
+    unknown = sorted(set(requested) - set(stack_names()))
+    if unknown:
+        parser.error(f"no stack file for {unknown}; stacks: {', '.join(stack_names())}")
+    return requested or stack_names()
 
 
 def stack_config(stack: str) -> dict[str, Any]:
@@ -63,14 +73,9 @@ class ResourceOptions:
     delete_before_replace: bool | None = None
     retain_on_delete: bool = False
     deleted_with: str = ""
-    # Seconds, as Pulumi sends them ("10m" -> 600.0); 0 when not set.
-    create_timeout: float = 0
-    update_timeout: float = 0
-    delete_timeout: float = 0
 
     @classmethod
     def of(cls, request) -> ResourceOptions:
-        timeouts = request.customTimeouts
         return cls(
             protect=request.protect,
             ignore_changes=tuple(request.ignoreChanges),
@@ -80,23 +85,7 @@ class ResourceOptions:
             ),
             retain_on_delete=request.retainOnDelete,
             deleted_with=request.deletedWith,
-            create_timeout=_seconds(timeouts.create),
-            update_timeout=_seconds(timeouts.update),
-            delete_timeout=_seconds(timeouts.delete),
         )
-
-
-def _seconds(duration: str) -> float:
-    """A Go duration as Pulumi sends custom timeouts ("1h30m", "10m", "90s")."""
-    units = {"h": 3600, "m": 60, "s": 1}
-    total, number = 0.0, ""
-    for char in duration:
-        if char in units:
-            total += float(number) * units[char]
-            number = ""
-        else:
-            number += char
-    return total
 
 
 @dataclass
@@ -123,10 +112,14 @@ class Resource:
         return self.provider.rsplit("::", 1)[0] if self.provider else ""
 
     @property
+    def flowing_dependencies(self) -> set[str]:
+        """Dependencies its inputs are computed from (the data flow)."""
+        return {u for urns in self.property_dependencies.values() for u in urns}
+
+    @property
     def explicit_dependencies(self) -> set[str]:
         """Dependencies from `depends_on` (or a parent's), not from the data flow."""
-        flowing = {u for urns in self.property_dependencies.values() for u in urns}
-        return set(self.dependencies) - flowing
+        return set(self.dependencies) - self.flowing_dependencies
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -156,6 +149,11 @@ class Declared:
 
     def __iter__(self) -> Iterator[Resource]:
         return iter(self.resources)
+
+    @property
+    def created(self) -> list[Resource]:
+        """The resources `pulumi up` creates (not components, not reads)."""
+        return [r for r in self.resources if r.custom and not r.read]
 
     def of_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
@@ -214,6 +212,17 @@ class Declared:
                 {urn} if target.custom else {d.urn for d in self.descendants(target) if d.custom}
             )
         return waits
+
+    def upstream(self, resource: Resource) -> set[str]:
+        """Everything `resource`'s create waits for, transitively, providers included."""
+        seen: set[str] = set()
+        todo = list(self.waits_for(resource))
+        while todo:
+            urn = todo.pop()
+            if urn not in seen:
+                seen.add(urn)
+                todo.extend(self.waits_for(self.by_urn(urn)))
+        return seen
 
     def descendants(self, component: Resource) -> list[Resource]:
         children = self.children_of(component)
