@@ -24,6 +24,9 @@ def helm_release(
 ) -> k8s.helm.v3.Release:
     """A Helm release that waits for its workloads and rolls back (atomic) when they fail.
 
+    Atomic also makes the provider's uninstall wait until the objects are gone, so a
+    LoadBalancer Service has released its cloud load balancer before the cluster is deleted.
+
     `repository` is an https:// chart repository or an oci:// registry prefix; the release
     name is fixed because charts derive labels and selectors from it.
     """

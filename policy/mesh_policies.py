@@ -47,6 +47,8 @@ DELETION_PROTECTION: dict[str, tuple[str, bool]] = {
     "alicloud:cs/serverlessKubernetes:ServerlessKubernetes": ("deletionProtection", False),
     "gcp:container/cluster:Cluster": ("deletionProtection", True),
 }
+# Mesh instances without a deletion protection of their own: Pulumi's `protect` must be on.
+PROTECTED_BY_PULUMI = {"alicloud:servicemesh/serviceMesh:ServiceMesh": "asm.deletionProtection"}
 # Stacks that may be deleted freely (fnmatch patterns on the stack name), unless configured.
 THROWAWAY_STACKS = ["dev", "dev-*", "test", "test-*", "tmp-*", "ci-*", "pr-*", "sandbox*"]
 
@@ -167,18 +169,24 @@ def _stack_of(urn: str) -> str:
 
 def cluster_deletion_protection(args: ResourceValidationArgs, report: ReportViolation) -> None:
     rule = DELETION_PROTECTION.get(args.resource_type)
-    if not rule:
+    pulumi_protected = PROTECTED_BY_PULUMI.get(args.resource_type)
+    if not rule and not pulumi_protected:
         return
     stack = _stack_of(args.urn)
     throwaway = args.get_config().get("throwawayStacks", THROWAWAY_STACKS)
     if any(fnmatch.fnmatch(stack, pattern) for pattern in throwaway):
         return
-    prop, default = rule
-    if not args.props.get(prop, default):
+    if rule:
+        prop, default = rule
+        protected = args.props.get(prop, default)
+        remedy = f"set {prop} (the stack's cluster.deletionProtection)"
+    else:
+        protected = args.opts.protect
+        remedy = f"protect it (the stack's {pulumi_protected})"
+    if not protected:
         report(
-            f"cluster {args.name} of stack {stack!r} can be deleted by accident: set "
-            f"{prop} (the stack's cluster.deletionProtection), or list the stack in this "
-            "policy's throwawayStacks",
+            f"{args.name} of stack {stack!r} can be deleted by accident: {remedy}, or list "
+            "the stack in this policy's throwawayStacks",
             None,
         )
 
@@ -233,7 +241,8 @@ POLICIES: list[Policy] = [
     ),
     _policy(
         "cluster-deletion-protection",
-        "Clusters of production stacks (all but throwawayStacks) have deletion protection on.",
+        "Clusters and mesh instances of production stacks (all but throwawayStacks) are "
+        "protected from deletion.",
         cluster_deletion_protection,
         PolicyConfigSchema(
             properties={

@@ -176,6 +176,8 @@ class Model(BaseModel):
 
 # --- mesh -----------------------------------------------------------------------------------
 
+MtlsMode = Literal["STRICT", "PERMISSIVE", "DISABLE"]
+
 
 class IstioConfig(Model):
     """Istio control plane from Istio's Helm charts (seeds 000/004)."""
@@ -188,7 +190,8 @@ class IstioConfig(Model):
     image_pull_policy: PullPolicy = "IfNotPresent"
     profile: Literal["demo", "default", "minimal"] = "demo"
     revision: DnsLabel | None = None
-    mtls: Literal["STRICT", "PERMISSIVE", "DISABLE"] = "STRICT"
+    # Mesh-wide PeerAuthentication; PERMISSIVE only while migrating plain-text clients.
+    mtls: MtlsMode = "STRICT"
     outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
     cni: bool = False
     ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
@@ -401,6 +404,10 @@ class AsmConfig(Model):
     access_log: bool = True
     # Prefer endpoints in the caller's zone/region (for services that are not retained).
     locality_load_balancing: bool = False
+    # Mesh-wide PeerAuthentication, applied through the ASM API server.
+    mtls: MtlsMode = "STRICT"
+    # ASM has no deletion protection of its own: Pulumi's `protect` stands in for it.
+    deletion_protection: bool = True
 
 
 class SharedBookinfoConfig(Model):

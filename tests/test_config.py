@@ -282,6 +282,11 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         ["meshstack:retention.services[0] = 'productpage'", "'reviews'"],
     ),
     (
+        "ASM mTLS mode in lower case",
+        raw(TC, asm={"mtls": "strict"}),
+        ["meshstack:asm.mtls = 'strict'", "'STRICT', 'PERMISSIVE' or 'DISABLE'"],
+    ),
+    (
         "control plane typo",
         raw(TC, controlPlane="istiod"),
         ["meshstack:controlPlane = 'istiod'", "'asm'"],

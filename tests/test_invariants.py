@@ -28,6 +28,14 @@ HELM = "kubernetes:helm.sh/v3:Release"
 # Input keys that hold credentials wherever they appear, and output names that do.
 SENSITIVE_INPUT = re.compile(r"^(kubeconfig|stringData|data|secretData|\w*[pP]rivateKeyPem)$")
 SENSITIVE_OUTPUT = re.compile(r"kubeconfig|token|private|password|secret", re.IGNORECASE)
+# Every ignore_changes the program sets, by resource type (README "Re-runs" says why).
+IGNORED_CHANGES = {
+    "alicloud:cs/managedKubernetes:ManagedKubernetes": {
+        "addons",
+        "newNatGateway",
+        "slbInternetEnabled",
+    },
+}
 SENSITIVE_CONFIG_KEY = re.compile(r"password|secret|token|accesskey|privatekey|credential", re.I)
 
 
@@ -84,6 +92,53 @@ def test_istio_objects_wait_for_crds_and_injected_workloads_for_istiod(stack: st
     assert workloads, "no injected workload found: the check would be vacuous"
     for workload in workloads:
         assert declared.upstream(workload) & control_planes, workload.name
+
+
+def _load_balancer_type(resource: Resource) -> str | None:
+    """The Service type a resource makes a cluster create, if it makes one."""
+    if resource.type == HELM:
+        return ((resource.inputs.get("values") or {}).get("service") or {}).get("type")
+    spec = resource.manifest.get("spec") or {}
+    if resource.type == "kubernetes:core/v1:Service":
+        return spec.get("type")
+    if resource.type.endswith(":IstioGateway"):  # ASM creates the Service in the member cluster
+        return spec.get("serviceType")
+    return None
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_helm_releases_are_atomic_and_their_uninstall_waits(stack: str) -> None:
+    """Atomic: a failed install rolls back. It also makes the provider's uninstall wait (up to
+    the timeout) until every object is gone, a LoadBalancer Service's cloud LB included."""
+    declared = _evaluate(stack)
+    releases = declared.of_type(HELM)
+    assert releases or declared.of_type(ASM), "no release: the check would be vacuous"
+    for release in releases:
+        assert release.inputs["atomic"] is True, release.name
+        assert release.inputs["cleanupOnFail"] is True, release.name
+        assert 300 <= release.inputs["timeout"] <= 1800, release.name
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_load_balancers_are_deleted_before_their_cluster(stack: str) -> None:
+    """Pulumi deletes dependents first: whatever makes a cloud load balancer must depend on
+    the cluster (or mesh) it runs in, so it goes before the cluster and the network do."""
+    declared = _evaluate(stack)
+    clusters = {r.urn for r in declared if r.type in CLUSTER_TYPES}
+    makers = [r for r in declared.created if _load_balancer_type(r) == "LoadBalancer"]
+    assert makers, "no LoadBalancer found: the check would be vacuous"
+    if not clusters:
+        assert stack_config(stack)["meshstack:scenario"] == "local"
+        return
+    for maker in makers:
+        assert declared.upstream(maker) & clusters, maker.name
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_ignored_changes_are_the_documented_ones(stack: str) -> None:
+    for resource in _evaluate(stack).created:
+        expected = IGNORED_CHANGES.get(resource.type, set())
+        assert set(resource.options.ignore_changes) == expected, resource.name
 
 
 def _sensitive_paths(value: Any, path: str = "") -> list[str]:

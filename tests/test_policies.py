@@ -34,6 +34,7 @@ def violations(
     secret_outputs: tuple[str, ...] = (),
     provider: PolicyProviderResource | None = KUBE_PROVIDER,
     config: Mapping[str, Any] | None = None,
+    protect: bool = False,
 ) -> list[str]:
     args = ResourceValidationArgs(
         resource_type,
@@ -41,7 +42,7 @@ def violations(
         f"urn:pulumi:{stack}::meshstack::{resource_type}::r",
         "r",
         PolicyResourceOptions(
-            False, [], None, [], PolicyCustomTimeouts(0, 0, 0), list(secret_outputs), None
+            protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), list(secret_outputs), None
         ),
         provider,
         config,
@@ -133,6 +134,7 @@ PASSING = [
         {"deletionProtection": False},
         {"stack": "dev-alice"},
     ),
+    ("cluster-deletion-protection", MESH, {}, {"protect": True}),
     (
         "cluster-deletion-protection",
         "alicloud:cs/managedKubernetes:ManagedKubernetes",
@@ -198,6 +200,7 @@ FAILING = [
         {"stack": "dev-alice", "config": {"throwawayStacks": []}},
         "stack 'dev-alice'",
     ),
+    ("cluster-deletion-protection", MESH, {}, {}, "asm.deletionProtection"),
     (
         "explicit-kubernetes-provider",
         "kubernetes:core/v1:Namespace",
@@ -266,12 +269,21 @@ def test_every_stack_passes_every_policy(stack: str) -> None:
     assert found == []
 
 
-def test_a_stack_that_breaks_a_rule_is_caught() -> None:
+@pytest.mark.parametrize(
+    ("stack", "overrides", "resource_type"),
+    [
+        ("vm", {"cluster": {"deletionProtection": False}}, "gcp:container/cluster:Cluster"),
+        ("two-cluster-retention", {"asm": {"deletionProtection": False}}, MESH),
+    ],
+)
+def test_a_stack_that_breaks_a_rule_is_caught(
+    stack: str, overrides: dict[str, Any], resource_type: str
+) -> None:
     """The same run, with deletion protection off in a production stack."""
-    declared = OfflineEngine("vm").run("vm", {"cluster": {"deletionProtection": False}})
-    cluster = declared.of_type("gcp:container/cluster:Cluster")[0]
-    found = _run(POLICIES["cluster-deletion-protection"], _as_policy_args(declared, cluster))
-    assert len(found) == 1 and "stack 'vm'" in found[0]
+    declared = OfflineEngine(stack).run(stack, overrides)
+    [resource] = declared.of_type(resource_type)
+    found = _run(POLICIES["cluster-deletion-protection"], _as_policy_args(declared, resource))
+    assert len(found) == 1 and f"stack {stack!r}" in found[0]
 
 
 def test_the_pack_entry_point_builds_the_pack(monkeypatch) -> None:

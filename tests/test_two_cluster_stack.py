@@ -218,6 +218,22 @@ def test_istio_objects_go_to_the_asm_api_server_and_workloads_to_the_clusters(as
         ]
 
 
+def test_mesh_wide_mtls_is_strict_through_the_asm_api_server(asm):
+    mesh = asm.named("mesh1-kubernetes")
+    policy = istio_object(asm, mesh, "PeerAuthentication", "default")
+    assert policy.inputs["metadata"]["namespace"] == "istio-system"
+    assert policy.inputs["spec"] == {"mtls": {"mode": "STRICT"}}
+    assert asm.depends_on(policy, asm.of_type(MESH)[0])
+
+
+@pytest.mark.parametrize(
+    ("asm_config", "protected"), [({}, True), ({"deletionProtection": False}, False)]
+)
+def test_asm_instance_is_protected_unless_configured_otherwise(engine, asm_config, protected):
+    (mesh,) = engine.run(STACK, {"asm": asm_config}).of_type(MESH)
+    assert mesh.options.protect is protected
+
+
 def test_seed_routing_objects_exactly(asm):
     mesh = asm.named("mesh1-kubernetes")
     gateway = istio_object(asm, mesh, "Gateway", "bookinfo-gateway")

@@ -14,7 +14,12 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from components.alicloud.cluster_common import ClusterAccess, delete_options, resolve_version
+from components.alicloud.cluster_common import (
+    CREATE_ONLY_ARGUMENTS,
+    ClusterAccess,
+    delete_options,
+    resolve_version,
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,10 @@ class AckCluster(pulumi.ComponentResource):
             deletion_protection=args.deletion_protection,
             tags=args.tags,
             opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=list(args.internet))
+                child,
+                pulumi.ResourceOptions(
+                    depends_on=list(args.internet), ignore_changes=CREATE_ONLY_ARGUMENTS
+                ),
             ),
         )
         pool = args.node_pool

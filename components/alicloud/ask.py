@@ -13,7 +13,12 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from components.alicloud.cluster_common import ClusterAccess, delete_options, resolve_version
+from components.alicloud.cluster_common import (
+    CREATE_ONLY_ARGUMENTS,
+    ClusterAccess,
+    delete_options,
+    resolve_version,
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,10 @@ class AskCluster(pulumi.ComponentResource):
             deletion_protection=args.deletion_protection,
             tags=args.tags,
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=args.internet
+                parent=self,
+                provider=args.provider,
+                depends_on=args.internet,
+                ignore_changes=CREATE_ONLY_ARGUMENTS,
             ),
         )
         access = ClusterAccess(name, self.cluster, invoke, parent=self)

@@ -51,6 +51,8 @@ class AsmMeshArgs:
     vswitch_id: pulumi.Input[str]
     cluster_ids: Sequence[pulumi.Input[str]]
     api_server_public: bool = True
+    # Pulumi's `protect` on the instance: ASM itself has no deletion protection.
+    deletion_protection: bool = True
     settings: AsmMeshSettings = field(default_factory=AsmMeshSettings)
     tags: dict[str, str] = field(default_factory=dict)
     # ASM installs its agents into member clusters: they need nodes first.
@@ -88,6 +90,7 @@ class AsmMesh(pulumi.ComponentResource):
                 parent=self,
                 provider=args.provider,
                 depends_on=list(args.members_ready),
+                protect=args.deletion_protection,
                 # The provider does not mark the mesh's kubeconfig secret; state must.
                 additional_secret_outputs=["kubeconfig"],
             ),

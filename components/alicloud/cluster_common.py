@@ -17,6 +17,10 @@ from components.alicloud.versions import version_key
 from components.kube import kube_provider
 
 EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+-aliyun\.\d+$")
+# Arguments ACK reads only when it creates the cluster (the provider documents each as "Only
+# works for Create"): a later change would preview as an update that changes nothing, so it
+# is not diffed. Changing them means a new cluster.
+CREATE_ONLY_ARGUMENTS = ["addons", "new_nat_gateway", "slb_internet_enabled"]
 
 
 def resolve_version(

@@ -8,20 +8,17 @@ Istio object (its validating webhook answers for them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.helm import helm_release
 from components.istio import values as istio_values
-from components.istio.objects import SECURITY, istio_object
+from components.istio.objects import MtlsMode, mesh_wide_mtls
 
 ISTIO_NAMESPACE = "istio-system"
 INGRESS_GATEWAY = "istio-ingressgateway"  # selector label istio: ingressgateway
 EGRESS_GATEWAY = "istio-egressgateway"
-
-MtlsMode = Literal["STRICT", "PERMISSIVE", "DISABLE"]
 
 
 @dataclass(frozen=True)
@@ -129,17 +126,13 @@ class IstioControlPlane(pulumi.ComponentResource):
             )
 
         if args.mtls:
-            # Mesh-wide: PeerAuthentication `default` in the root namespace.
-            istio_object(
+            mesh_wide_mtls(
                 f"{name}-peer-authentication",
-                "PeerAuthentication",
-                "default",
+                args.mtls,
                 namespace,
-                {"mtls": {"mode": args.mtls}},
                 opts=pulumi.ResourceOptions.merge(
                     child, pulumi.ResourceOptions(depends_on=[self.istiod])
                 ),
-                api_version=SECURITY,
             )
 
         self.register_outputs(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -10,6 +10,8 @@ import pulumi_kubernetes as k8s
 NETWORKING = "networking.istio.io/v1"
 SECURITY = "security.istio.io/v1"
 TELEMETRY = "telemetry.istio.io/v1"
+
+MtlsMode = Literal["STRICT", "PERMISSIVE", "DISABLE"]
 
 
 def istio_object(
@@ -31,4 +33,23 @@ def istio_object(
         metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace),
         spec=spec,
         opts=opts,
+    )
+
+
+def mesh_wide_mtls(
+    resource_name: str,
+    mode: MtlsMode,
+    root_namespace: pulumi.Input[str],
+    *,
+    opts: pulumi.ResourceOptions,
+) -> k8s.apiextensions.CustomResource:
+    """PeerAuthentication `default` in the root namespace: the mTLS mode of the whole mesh."""
+    return istio_object(
+        resource_name,
+        "PeerAuthentication",
+        "default",
+        root_namespace,
+        {"mtls": {"mode": mode}},
+        opts=opts,
+        api_version=SECURITY,
     )

@@ -38,12 +38,13 @@ from components.apps.cluster_local import (
     entry_path,
 )
 from components.apps.namespace import injected_namespace
-from components.istio.control_plane import IstioControlPlane
+from components.istio.control_plane import ISTIO_NAMESPACE, IstioControlPlane
 from components.istio.membership import (
     MemberCluster,
     MultiPrimaryMembership,
     MultiPrimaryMembershipArgs,
 )
+from components.istio.objects import mesh_wide_mtls
 from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
 from stacks.config import TwoClusterStack
 from stacks.scenarios.alibaba import alibaba_provider
@@ -192,6 +193,7 @@ def _asm_mesh(
             vswitch_id=network.vswitches[0].id,
             cluster_ids=[cluster.cluster.id for cluster in clusters.values()],
             api_server_public=config.asm.api_server_public,
+            deletion_protection=config.asm.deletion_protection,
             settings=AsmMeshSettings(
                 outbound_traffic_policy=config.asm.outbound_traffic_policy,
                 access_log=config.asm.access_log,
@@ -210,6 +212,12 @@ def _asm_mesh(
             cluster_ids=[clusters[config.gateway_cluster.name].cluster.id],
             tags=tags,
         ),
+    )
+    mesh_wide_mtls(
+        "mesh-mtls",
+        config.asm.mtls,
+        ISTIO_NAMESPACE,
+        opts=pulumi.ResourceOptions(provider=asm.provider, depends_on=[asm.mesh]),
     )
     # Istio objects are namespaced in the ASM API server as in the clusters.
     mesh_namespace = injected_namespace(

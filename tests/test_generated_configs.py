@@ -1,0 +1,156 @@
+"""Property: any configuration, valid or not, either builds a graph whose every object is
+schema-valid, or stops with one ConfigError before a single resource is registered.
+
+Hypothesis varies the settings that change what a stack declares (profiles, mTLS modes,
+revisions, routing, retention, networks, the control plane) on top of each stack file. The
+Istio check starts Node and TypeScript (about two seconds), so Istio objects are collected
+over all examples and checked once at the end; Kubernetes objects are checked per example.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from tests.schema.istio_api import istio_errors
+from tests.schema.kube import kubernetes_errors
+from tools.offline.engine import OfflineEngine, stack_config, stack_names
+
+ASM_API = "istio.alibabacloud.com/"
+EXAMPLES_PER_STACK = 4
+CONFIG_ERROR = "Invalid stack configuration"
+
+istio_settings = st.fixed_dictionaries(
+    {},
+    optional={
+        "profile": st.sampled_from(["demo", "default", "minimal"]),
+        "mtls": st.sampled_from(["STRICT", "PERMISSIVE", "DISABLE"]),
+        "revision": st.sampled_from(["canary", "1-31", "Bad_Rev"]),
+        "egressGateway": st.booleans(),
+        "ingressServiceType": st.sampled_from(["LoadBalancer", "NodePort", "ClusterIP"]),
+        "outboundTrafficPolicy": st.sampled_from(["ALLOW_ANY", "REGISTRY_ONLY"]),
+    },
+)
+reviews_versions = st.lists(st.sampled_from(["v1", "v2", "v3"]), min_size=0, max_size=3)
+bookinfo_settings = st.fixed_dictionaries(
+    {},
+    optional={
+        "enabled": st.booleans(),
+        "reviewsVersions": reviews_versions,
+        "routing": st.sampled_from(
+            ["none", "all-v1", "jason-v2", "reviews-80-20", "reviews-50-v3", "ratings-delay"]
+        ),
+    },
+)
+addon_settings = st.fixed_dictionaries(
+    {},
+    optional={
+        name: st.fixed_dictionaries({"enabled": st.booleans()})
+        for name in ("kiali", "prometheus", "grafana", "jaeger")
+    },
+)
+network_names = st.sampled_from(["", "network1", "vm-network", "Not A Label"])
+
+SECTIONS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
+    "local": {"istio": istio_settings, "bookinfo": bookinfo_settings, "addons": addon_settings},
+    "single-cluster": {
+        "istio": istio_settings,
+        "bookinfo": bookinfo_settings,
+        "cluster": st.fixed_dictionaries(
+            {}, optional={"apiServerPublic": st.booleans(), "deletionProtection": st.booleans()}
+        ),
+    },
+    "two-cluster-retention": {
+        "controlPlane": st.sampled_from(["asm", "istio"]),
+        "istio": istio_settings,
+        "asm": st.fixed_dictionaries(
+            {},
+            optional={
+                "mtls": st.sampled_from(["STRICT", "PERMISSIVE"]),
+                "outboundTrafficPolicy": st.sampled_from(["ALLOW_ANY", "REGISTRY_ONLY"]),
+            },
+        ),
+        "retention": st.fixed_dictionaries(
+            {},
+            optional={
+                "services": st.lists(
+                    st.sampled_from(["details", "reviews", "ratings", "*", "productpage"]),
+                    max_size=2,
+                )
+            },
+        ),
+    },
+    "vm": {
+        "istio": istio_settings,
+        "mesh": st.fixed_dictionaries({}, optional={"network": network_names}),
+        "vm": st.fixed_dictionaries({}, optional={"network": network_names}),
+    },
+}
+
+
+def _merged(stack: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """The stack file with `changes` merged into its sections (one level deep)."""
+    base = stack_config(stack)
+    merged = {}
+    for key, value in changes.items():
+        current = base.get(f"meshstack:{key}")
+        merged[key] = {**current, **value} if isinstance(current, dict) else value
+    return merged
+
+
+cases = st.sampled_from(stack_names()).flatmap(
+    lambda stack: st.tuples(
+        st.just(stack),
+        st.fixed_dictionaries({}, optional=SECTIONS[stack]).map(
+            lambda changes: _merged(stack, changes)
+        ),
+    )
+)
+
+
+def test_every_stack_has_generated_settings() -> None:
+    assert set(SECTIONS) == set(stack_names())
+
+
+def test_generated_configs_build_schema_valid_graphs_or_fail_cleanly() -> None:
+    istio_manifests: dict[str, str] = {}  # manifest JSON -> the case that declared it
+    outcomes = {"built": 0, "refused": 0}
+
+    @settings(
+        max_examples=EXAMPLES_PER_STACK * len(SECTIONS),
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(case=cases)
+    # One of each outcome whatever the draw, so neither path goes untested.
+    @example(case=("local", {}))
+    @example(case=("local", {"istio": {"revision": "Bad_Rev"}}))
+    def build(case: tuple[str, dict[str, Any]]) -> None:
+        stack, overrides = case
+        engine = OfflineEngine(stack)
+        try:
+            declared = engine.run(stack, overrides)
+        except Exception as error:  # a ConfigError, as Pulumi's runtime re-raises it
+            message = str(error)
+            assert message.startswith(CONFIG_ERROR) and "Traceback" not in message, message
+            assert engine.monitor.recorded == [], "resources registered before the refusal"
+            outcomes["refused"] += 1
+            return
+        outcomes["built"] += 1
+        for resource in declared.kube_objects():
+            if ".istio.io/" in resource.type:
+                key = json.dumps(resource.manifest, sort_keys=True)
+                istio_manifests.setdefault(key, f"{stack} {overrides}: {resource.name}")
+            elif ASM_API not in resource.type:
+                errors = kubernetes_errors(resource.manifest)
+                assert not errors, f"{stack} {overrides}: {resource.name}: {errors}"
+
+    build()
+    assert outcomes["built"] and outcomes["refused"], outcomes  # both paths were exercised
+    manifests = list(istio_manifests)
+    errors = istio_errors([json.loads(m) for m in manifests])
+    assert {istio_manifests[manifests[i]]: e for i, e in errors.items()} == {}
