@@ -9,7 +9,7 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 
 from stacks import config as stack_config
-from stacks.scenarios import local, single_cluster, two_cluster, vm
+from stacks.scenarios import local, multi_cluster, single_cluster, two_cluster, vm
 
 
 def raw_config() -> dict[str, Any]:
@@ -23,6 +23,7 @@ SCENARIOS: dict[str, Callable[[Any], Mapping[str, pulumi.Input[Any]]]] = {
     "single-cluster": single_cluster.deploy,
     "two-cluster-retention": two_cluster.deploy,
     "vm": vm.deploy,
+    "multi-cluster": multi_cluster.deploy,
 }
 
 

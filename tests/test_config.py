@@ -47,6 +47,22 @@ def cluster(
     }
 
 
+MC = "multi-cluster"
+
+
+def mesh_cluster(name: str, index: int, cloud: str = "gke", **settings: Any) -> dict[str, Any]:
+    """A cluster of a multi-cluster mesh whose ranges do not overlap those of another index."""
+    return {
+        "name": name,
+        "cloud": cloud,
+        "zone": "us-west1-b" if cloud == "gke" else "us-west-1a",
+        "nodeCidr": f"10.128.{16 * index}.0/20" if cloud == "gke" else f"192.168.{16 * index}.0/20",
+        "podCidr": f"10.{20 + 4 * index}.0.0/14",
+        "serviceCidr": f"172.16.{16 * index}.0/20",
+        **settings,
+    }
+
+
 # (config, fragments the message must contain: the key, the value given, what is allowed)
 BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
     ("missing scenario", raw(None), ["meshstack:scenario is required", "local, single-cluster"]),
@@ -299,6 +315,97 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
             clusters=[cluster("m1c1", 0, gateway=True, version="1.31"), cluster("m1c2", 1)],
         ),
         ["meshstack:clusters[0].kubernetesVersion '1.31' is outside what Istio 1.31 supports"],
+    ),
+    (
+        "remote cluster without a primary",
+        raw(MC, clusters=[mesh_cluster("a", 0), mesh_cluster("b", 1, role="remote", primary="x")]),
+        ["meshstack:clusters: remote cluster 'b' names primary 'x'", "primaries: ['a']"],
+    ),
+    (
+        "mesh without any primary",
+        raw(
+            MC,
+            clusters=[
+                mesh_cluster("a", 0, role="remote", primary="b"),
+                mesh_cluster("b", 1, role="remote", primary="a"),
+            ],
+        ),
+        ["meshstack:clusters: a mesh needs at least one primary"],
+    ),
+    (
+        "two mesh clusters with one name",
+        raw(MC, clusters=[mesh_cluster("a", 0), mesh_cluster("a", 1)]),
+        ["meshstack:clusters: cluster names must be unique; repeated: ['a']"],
+    ),
+    (
+        "multi-network mesh without a gateway",
+        raw(
+            MC,
+            clusters=[
+                mesh_cluster("a", 0),
+                mesh_cluster("b", 1, network="net2", eastWestGateway=False),
+            ],
+        ),
+        ["meshstack:clusters[1].eastWestGateway is false", "several networks"],
+    ),
+    (
+        "primary with remotes without a gateway",
+        raw(
+            MC,
+            clusters=[
+                mesh_cluster("a", 0, eastWestGateway=False),
+                mesh_cluster("b", 1, role="remote", primary="a"),
+            ],
+        ),
+        ["meshstack:clusters[0].eastWestGateway is false", "its remotes reach istiod through it"],
+    ),
+    (
+        "one network across two clouds",
+        raw(MC, clusters=[mesh_cluster("a", 0, "ack"), mesh_cluster("b", 1)]),
+        ["meshstack:clusters: network 'network1' has clusters on both ACK and GKE"],
+    ),
+    (
+        "private ACK API server read from GKE",
+        raw(
+            MC,
+            clusters=[
+                mesh_cluster("a", 0, "ack", network="ali", apiServerPublic=False),
+                mesh_cluster("b", 1),
+            ],
+        ),
+        ["meshstack:clusters[0].apiServerPublic is false", "istiod in 'b'"],
+    ),
+    (
+        "GKE setting on an ACK cluster",
+        raw(
+            MC,
+            clusters=[
+                mesh_cluster("a", 0, "ack", network="ali", releaseChannel="RAPID"),
+                mesh_cluster("b", 1),
+            ],
+        ),
+        ["meshstack:clusters[0].releaseChannel does not apply to ACK clusters"],
+    ),
+    (
+        "GKE mesh cluster outside the GCP region",
+        raw(MC, clusters=[mesh_cluster("a", 0), mesh_cluster("b", 1, zone="europe-west1-b")]),
+        ["meshstack:clusters[1].zone 'europe-west1-b' is not in meshstack:gcp.region 'us-west1'"],
+    ),
+    (
+        "mesh clusters with overlapping pod ranges",
+        raw(MC, clusters=[mesh_cluster("a", 0), mesh_cluster("b", 1, podCidr="10.20.0.0/16")]),
+        ["meshstack:clusters[0].podCidr 10.20.0.0/14 overlaps meshstack:clusters[1].podCidr"],
+    ),
+    (
+        "ACK version shape on a GKE cluster",
+        raw(
+            MC,
+            clusters=[
+                mesh_cluster("a", 0, kubernetesVersion="1.36.1-aliyun.1"),
+                mesh_cluster("b", 1),
+            ],
+        ),
+        ["meshstack:clusters[0].kubernetesVersion = '1.36.1-aliyun.1'", "a GKE version"],
     ),
     (
         "VM zone outside its region",

@@ -54,6 +54,27 @@ addon_settings = st.fixed_dictionaries(
 )
 network_names = st.sampled_from(["", "network1", "vm-network", "Not A Label"])
 
+
+def mesh_clusters(stack: str) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """The stack's clusters with their roles, networks and gateways redrawn."""
+    clusters = stack_config(stack)["meshstack:clusters"]
+    names = [c["name"] for c in clusters]
+    changes = st.fixed_dictionaries(
+        {},
+        optional={
+            "role": st.sampled_from(["primary", "remote"]),
+            "primary": st.sampled_from([*names, "nowhere"]),
+            "network": st.sampled_from(["network1", "alibaba", "google"]),
+            "eastWestGateway": st.booleans(),
+        },
+    )
+    return st.tuples(*(changes for _ in clusters)).map(
+        lambda drawn: [
+            {**cluster, **change} for cluster, change in zip(clusters, drawn, strict=True)
+        ]
+    )
+
+
 SECTIONS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "local": {"istio": istio_settings, "bookinfo": bookinfo_settings, "addons": addon_settings},
     "single-cluster": {
@@ -82,6 +103,10 @@ SECTIONS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
                 )
             },
         ),
+    },
+    **{
+        stack: {"istio": istio_settings, "clusters": mesh_clusters(stack)}
+        for stack in ("multi-primary", "primary-remote")
     },
     "vm": {
         "istio": istio_settings,

@@ -61,12 +61,20 @@ def test_preview_covers_every_cloud_stack_with_its_cloud() -> None:
         "two-cluster-retention": "alibaba",
         "vm": "gcp",
     }
+    cloud_of_cluster = {"ack": "alibaba", "gke": "gcp"}
+
+    def clouds(stack: str) -> str:
+        config = stack_config(stack)
+        if config["meshstack:scenario"] == "multi-cluster":
+            return " ".join(
+                sorted({cloud_of_cluster[c["cloud"]] for c in config["meshstack:clusters"]})
+            )
+        return cloud_of_scenario[config["meshstack:scenario"]]
+
     matrix = {row["stack"]: row["cloud"] for row in _preview_job()["strategy"]["matrix"]["include"]}
     cloud_stacks = {s for s in stack_names() if stack_config(s)["meshstack:scenario"] != "local"}
     assert set(matrix) == cloud_stacks
-    assert matrix == {
-        s: cloud_of_scenario[stack_config(s)["meshstack:scenario"]] for s in cloud_stacks
-    }
+    assert matrix == {s: clouds(s) for s in cloud_stacks}
 
 
 def test_preview_runs_the_policy_pack_and_comments() -> None:

@@ -57,8 +57,10 @@ class AckCluster(pulumi.ComponentResource):
     cluster: alicloud.cs.ManagedKubernetes
     node_pool: alicloud.cs.NodePool
     kubernetes_version: pulumi.Output[str]
-    # The API server as the VPC sees it (https://<ip>:6443).
+    # The API server as the VPC sees it (https://<ip>:6443), and from the internet ("" when
+    # api_server_public is false).
     intranet_endpoint: pulumi.Output[str]
+    public_endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     access: ClusterAccess
     provider: k8s.Provider
@@ -115,6 +117,9 @@ class AckCluster(pulumi.ComponentResource):
             opts=child,
         )
         self.intranet_endpoint = self.cluster.connections.apply(_intranet_endpoint)
+        self.public_endpoint = self.cluster.connections.apply(
+            lambda connections: (connections[0].api_server_internet or "") if connections else ""
+        )
         self.access = ClusterAccess(name, self.cluster, invoke, parent=self, ready=self.node_pool)
         self.kubeconfig = self.access.kubeconfig
         self.provider = self.access.provider

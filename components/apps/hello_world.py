@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -22,8 +23,9 @@ class HelloWorldArgs:
     namespace: str
     image: str
     revision: str | None
-    # istiod ready: the pod is injected when it is created.
-    mesh_ready: pulumi.Resource
+    # What injection needs (istiod ready; for a remote cluster also the way to its primary's
+    # istiod): the pod is injected when it is created.
+    mesh_ready: Sequence[pulumi.Resource]
 
 
 class HelloWorld(pulumi.ComponentResource):
@@ -69,7 +71,7 @@ class HelloWorld(pulumi.ComponentResource):
                 ),
             ),
             opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=[args.mesh_ready])
+                child, pulumi.ResourceOptions(depends_on=list(args.mesh_ready))
             ),
         )
         k8s.core.v1.Service(

@@ -89,6 +89,9 @@ class GkeClusterArgs:
 class GkeCluster(pulumi.ComponentResource):
     cluster: gcp.container.Cluster
     node_pool: gcp.container.NodePool
+    # The API server (https://<public endpoint>) and its CA (base64 PEM).
+    server: pulumi.Output[str]
+    certificate_authority: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
 
@@ -141,6 +144,10 @@ class GkeCluster(pulumi.ComponentResource):
                 ),
             ),
             opts=child,
+        )
+        self.server = self.cluster.endpoint.apply(lambda endpoint: f"https://{endpoint}")
+        self.certificate_authority = self.cluster.master_auth.cluster_ca_certificate.apply(
+            lambda ca: ca or ""
         )
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(

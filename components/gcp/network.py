@@ -1,4 +1,4 @@
-"""A VPC for one region: a subnet with the cluster's secondary ranges, and Cloud NAT.
+"""A VPC for one region: a subnet per cluster with its secondary ranges, and Cloud NAT.
 
 Nothing in it has a public address: nodes and VMs reach the internet (image registries,
 package mirrors) through Cloud NAT, and Google APIs through Private Google Access.
@@ -17,19 +17,28 @@ SERVICE_RANGE = "services"
 
 
 @dataclass(frozen=True)
+class GcpSubnetSpec:
+    cidr: str
+    # VPC-native (alias IP) secondary ranges of one GKE cluster's pods and Services.
+    pod_cidr: str
+    service_cidr: str
+    # The subnet is `<network>-<role>`; "" names a network's only subnet after the network.
+    role: str = ""
+
+
+@dataclass(frozen=True)
 class GcpNetworkArgs:
     provider: gcp.Provider
     region: str
-    subnet_cidr: str
-    pod_cidr: str
-    service_cidr: str
+    subnets: Sequence[GcpSubnetSpec]
     # The Compute Engine API, enabled.
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class GcpNetwork(pulumi.ComponentResource):
     network: gcp.compute.Network
-    subnetwork: gcp.compute.Subnetwork
+    # By the subnet's role.
+    subnetworks: dict[str, gcp.compute.Subnetwork]
 
     def __init__(
         self, name: str, args: GcpNetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -46,23 +55,26 @@ class GcpNetwork(pulumi.ComponentResource):
                 child, pulumi.ResourceOptions(depends_on=list(args.depends_on))
             ),
         )
-        self.subnetwork = gcp.compute.Subnetwork(
-            f"{name}-subnet",
-            name=name,
-            network=self.network.id,
-            region=args.region,
-            ip_cidr_range=args.subnet_cidr,
-            private_ip_google_access=True,
-            secondary_ip_ranges=[
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(
-                    range_name=POD_RANGE, ip_cidr_range=args.pod_cidr
-                ),
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(
-                    range_name=SERVICE_RANGE, ip_cidr_range=args.service_cidr
-                ),
-            ],
-            opts=child,
-        )
+        self.subnetworks = {
+            subnet.role: gcp.compute.Subnetwork(
+                "-".join(filter(None, [name, subnet.role, "subnet"])),
+                name="-".join(filter(None, [name, subnet.role])),
+                network=self.network.id,
+                region=args.region,
+                ip_cidr_range=subnet.cidr,
+                private_ip_google_access=True,
+                secondary_ip_ranges=[
+                    gcp.compute.SubnetworkSecondaryIpRangeArgs(
+                        range_name=POD_RANGE, ip_cidr_range=subnet.pod_cidr
+                    ),
+                    gcp.compute.SubnetworkSecondaryIpRangeArgs(
+                        range_name=SERVICE_RANGE, ip_cidr_range=subnet.service_cidr
+                    ),
+                ],
+                opts=child,
+            )
+            for subnet in args.subnets
+        }
         router = gcp.compute.Router(
             f"{name}-router", name=name, network=self.network.id, region=args.region, opts=child
         )
@@ -75,16 +87,21 @@ class GcpNetwork(pulumi.ComponentResource):
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
             opts=child,
         )
-        self.register_outputs({"network": self.network.id, "subnetwork": self.subnetwork.id})
+        self.register_outputs(
+            {
+                "network": self.network.id,
+                "subnetworks": {role: subnet.id for role, subnet in self.subnetworks.items()},
+            }
+        )
 
-    def internal_address(self, role: str) -> gcp.compute.Address:
-        """A reserved address in the subnet (e.g. for an internal load balancer)."""
+    def internal_address(self, role: str, subnet: str = "") -> gcp.compute.Address:
+        """A reserved address in a subnet (e.g. for an internal load balancer)."""
         name = f"{self._name}-{role}"
         return gcp.compute.Address(
             name,
             name=name,
             address_type="INTERNAL",
             region=self._args.region,
-            subnetwork=self.subnetwork.id,
+            subnetwork=self.subnetworks[subnet].id,
             opts=pulumi.ResourceOptions(parent=self, provider=self._args.provider),
         )

@@ -32,6 +32,17 @@ class ControlPlaneArgs:
     # Files of the `cacerts` Secret (a plug-in CA, e.g. an intermediate of a shared root);
     # None: istiod generates its own self-signed root.
     ca_certificates: pulumi.Input[dict[str, str]] | None = None
+    # Set for a remote cluster: it runs no istiod and uses its primary's.
+    remote: RemoteOf | None = None
+
+
+@dataclass(frozen=True)
+class RemoteOf:
+    """A remote cluster's link to its primary (Istio's primary-remote model)."""
+
+    primary: str
+    # The primary's east-west gateway, where istiod is exposed.
+    discovery_address: pulumi.Input[str]
 
 
 class IstioControlPlane(pulumi.ComponentResource):
@@ -52,14 +63,25 @@ class IstioControlPlane(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
 
         labels = {"topology.istio.io/network": args.mesh.network} if args.mesh.network else {}
+        remote = args.remote
+        # Which istiod manages this cluster's webhooks (the primary's, for a remote).
+        annotations = {"topology.istio.io/controlPlaneClusters": remote.primary} if remote else None
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ISTIO_NAMESPACE, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ISTIO_NAMESPACE, labels=labels, annotations=annotations
+            ),
             opts=child,
         )
         namespace = self.namespace.metadata.name
 
-        def chart(role: str, release_name: str, chart_name: str, values: dict, after: list):
+        def chart(
+            role: str,
+            release_name: str,
+            chart_name: str,
+            values: pulumi.Input[dict],
+            after: list,
+        ):
             return helm_release(
                 f"{name}-{role}",
                 release_name=release_name,
@@ -71,7 +93,13 @@ class IstioControlPlane(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=after)),
             )
 
-        self.base = chart("base", "istio-base", "base", istio_values.base_values(release), [])
+        self.base = chart(
+            "base",
+            "istio-base",
+            "base",
+            istio_values.base_values(release, remote=remote is not None),
+            [],
+        )
         istiod_after: list[pulumi.Resource] = [self.base]
         if args.ca_certificates is not None:
             # istiod reads its CA at start: the Secret must exist before it.
@@ -92,7 +120,11 @@ class IstioControlPlane(pulumi.ComponentResource):
             "istiod",
             istiod_name,
             "istiod",
-            istio_values.istiod_values(release, args.mesh),
+            pulumi.Output.from_input(remote.discovery_address).apply(
+                lambda address: istio_values.remote_istiod_values(release, args.mesh, address)
+            )
+            if remote
+            else istio_values.istiod_values(release, args.mesh),
             istiod_after,
         )
         # A Release completes only once istiod's Deployment is available.

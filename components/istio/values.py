@@ -7,7 +7,7 @@ has a strict values schema, so only keys it declares may appear in `gateway_valu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 ServiceType = Literal["LoadBalancer", "NodePort", "ClusterIP"]
@@ -41,6 +41,8 @@ class MeshSettings:
     extension_providers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     # istiod feature flags (`pilot.env`), e.g. WorkloadEntry auto-registration.
     pilot_env: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # This istiod also serves remote clusters (it manages their webhooks).
+    external_istiod: bool = False
 
 
 def _global(release: IstioRelease) -> dict[str, Any]:
@@ -51,9 +53,12 @@ def _global(release: IstioRelease) -> dict[str, Any]:
     }
 
 
-def base_values(release: IstioRelease) -> dict[str, Any]:
+def base_values(release: IstioRelease, *, remote: bool = False) -> dict[str, Any]:
     """`base` runs no image (CRDs, reader RBAC, the default validating webhook)."""
-    return {"defaultRevision": release.revision} if release.revision else {}
+    values: dict[str, Any] = {"defaultRevision": release.revision} if release.revision else {}
+    if remote:
+        values["profile"] = "remote"
+    return values
 
 
 def cni_values(release: IstioRelease) -> dict[str, Any]:
@@ -68,6 +73,8 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
         global_values["multiCluster"] = {"clusterName": mesh.cluster_name}
     if mesh.network is not None:
         global_values["network"] = mesh.network
+    if mesh.external_istiod:
+        global_values["externalIstiod"] = True
     mesh_config: dict[str, Any] = {
         "outboundTrafficPolicy": {"mode": mesh.outbound_traffic_policy},
     }
@@ -86,6 +93,24 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
     }
     if release.revision:
         values["revision"] = release.revision
+    return values
+
+
+def injection_path(cluster_name: str, network: str) -> str:
+    """Where a remote cluster's injection webhook calls its primary's istiod."""
+    return f"/inject/cluster/{cluster_name}/net/{network}"
+
+
+def remote_istiod_values(
+    release: IstioRelease, mesh: MeshSettings, discovery_address: str
+) -> dict[str, Any]:
+    """The istiod chart in `remote` profile: no istiod, webhooks and config pointing at the
+    primary's istiod through its east-west gateway (`discovery_address`)."""
+    if not (mesh.cluster_name and mesh.network):
+        raise ValueError("a remote cluster needs its cluster name and network")
+    values = istiod_values(release, replace(mesh, profile="remote", external_istiod=False))
+    values["global"] |= {"remotePilotAddress": discovery_address, "configCluster": True}
+    values["istiodRemote"] = {"injectionPath": injection_path(mesh.cluster_name, mesh.network)}
     return values
 
 

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from components.alicloud.ack import AckCluster, AckClusterArgs, NodePoolSpec
+from components.alicloud.ack import AckCluster, AckClusterArgs
 from components.alicloud.asm import (
     AsmIngressGateway,
     AsmIngressGatewayArgs,
@@ -39,15 +39,12 @@ from components.apps.cluster_local import (
 )
 from components.apps.namespace import injected_namespace
 from components.istio.control_plane import ISTIO_NAMESPACE, IstioControlPlane
-from components.istio.membership import (
-    MemberCluster,
-    MultiPrimaryMembership,
-    MultiPrimaryMembershipArgs,
-)
+from components.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
 from components.istio.objects import mesh_wide_mtls
+from components.istio.topology import MeshMember, MeshTopology
 from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
 from stacks.config import TwoClusterStack
-from stacks.scenarios.alibaba import alibaba_provider
+from stacks.scenarios.alibaba import alibaba_provider, node_pool_spec
 from stacks.scenarios.mesh import INGRESS_SELECTOR, control_plane_args
 from stacks.scenarios.tags import stack_tags
 
@@ -93,14 +90,7 @@ def deploy(config: TwoClusterStack) -> dict[str, pulumi.Input[Any]]:
                 security_group_id=security.groups[c.name].id,
                 pod_cidr=c.pod_cidr,
                 service_cidr=c.service_cidr,
-                node_pool=NodePoolSpec(
-                    instance_types=tuple(c.node_pool.instance_types),
-                    size=c.node_pool.size,
-                    image_type=c.node_pool.image_type,
-                    system_disk_category=c.node_pool.system_disk_category,
-                    system_disk_size_gb=c.node_pool.system_disk_size_gb,
-                    key_pair=c.node_pool.key_pair,
-                ),
+                node_pool=node_pool_spec(c.node_pool),
                 cluster_spec=c.cluster_spec,
                 api_server_public=c.api_server_public,
                 deletion_protection=c.deletion_protection,
@@ -254,6 +244,7 @@ def _istio_mesh(
     """istiod in every cluster (multi-primary, one network), one root of trust."""
     names = list(clusters)
     namespace = config.bookinfo.namespace
+    network = f"{config.mesh_id}-network"
     trust = SharedRootOfTrust("mesh-ca", SharedRootOfTrustArgs(clusters=names))
     service_settings = (
         (
@@ -278,13 +269,15 @@ def _istio_mesh(
                 ca_certificates=trust.cacerts[c.name],
                 mesh_id=config.mesh_id,
                 cluster_name=c.name,
-                network=f"{config.mesh_id}-network",
+                network=network,
                 service_settings=service_settings,
             ),
         )
-    MultiPrimaryMembership(
+    topology = MeshTopology(tuple(MeshMember(name, network) for name in names))
+    MeshMembership(
         "membership",
-        MultiPrimaryMembershipArgs(
+        MeshMembershipArgs(
+            reads=topology.remote_secrets(),
             members={
                 name: MemberCluster(
                     provider=cluster.provider,
@@ -293,7 +286,7 @@ def _istio_mesh(
                     base=control_planes[name].base,
                 )
                 for name, cluster in clusters.items()
-            }
+            },
         ),
     )
     namespaces = _app_namespaces(config, clusters)

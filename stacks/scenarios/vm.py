@@ -11,13 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_gcp as gcp
 
 from components.apps.hello_world import HelloWorld, HelloWorldArgs
 from components.gcp.apis import ProjectApis, ProjectApisArgs
 from components.gcp.firewall import Firewall, FirewallArgs, FirewallRule
-from components.gcp.gke import GkeCluster, GkeClusterArgs, GkeNodePoolSpec
-from components.gcp.network import POD_RANGE, SERVICE_RANGE, GcpNetwork, GcpNetworkArgs
+from components.gcp.gke import GkeCluster, GkeClusterArgs
+from components.gcp.network import (
+    POD_RANGE,
+    SERVICE_RANGE,
+    GcpNetwork,
+    GcpNetworkArgs,
+    GcpSubnetSpec,
+)
 from components.gcp.secret import ReadableSecret, ReadableSecretArgs, read_command
 from components.gcp.vm import GceVm, GceVmArgs
 from components.istio.control_plane import IstioControlPlane
@@ -26,6 +31,7 @@ from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
 from components.istio.vm_files import VmApplication, VmWorkload, startup_script
 from components.istio.vm_workload import VmWorkloadObjects, VmWorkloadObjectsArgs
 from stacks.config import VmStack
+from stacks.scenarios.google import gke_node_pool_spec, google_provider
 from stacks.scenarios.mesh import control_plane_args, istio_release
 from stacks.scenarios.tags import gcp_labels, stack_tags
 
@@ -52,9 +58,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         config.vm,
         config.mesh,
     )
-    cloud = gcp.Provider(
-        "gcp", project=gcp_config.project, region=gcp_config.region, zone=gcp_config.zone
-    )
+    cloud = google_provider(gcp_config)
     labels = gcp_labels(stack_tags())
     apis = ProjectApis("apis", ProjectApisArgs(cloud, services=list(APIS.values()))).services
     network = GcpNetwork(
@@ -62,14 +66,11 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         GcpNetworkArgs(
             provider=cloud,
             region=gcp_config.region,
-            subnet_cidr=net.subnet_cidr,
-            pod_cidr=net.pod_cidr,
-            service_cidr=net.service_cidr,
+            subnets=[GcpSubnetSpec(net.subnet_cidr, net.pod_cidr, net.service_cidr)],
             depends_on=[apis[APIS["compute"]]],
         ),
     )
     node_tag, vm_tag = f"{cluster_config.name}-node", vm_config.name
-    pool = cluster_config.node_pool
     cluster = GkeCluster(
         cluster_config.name,
         GkeClusterArgs(
@@ -77,14 +78,12 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             cluster_name=cluster_config.name,
             zone=gcp_config.zone,
             network=network.network.id,
-            subnetwork=network.subnetwork.id,
+            subnetwork=network.subnetworks[""].id,
             pod_range_name=POD_RANGE,
             service_range_name=SERVICE_RANGE,
             release_channel=cluster_config.release_channel,
             kubernetes_version=cluster_config.kubernetes_version,
-            node_pool=GkeNodePoolSpec(
-                pool.machine_type, pool.node_count, pool.disk_size_gb, pool.disk_type, pool.spot
-            ),
+            node_pool=gke_node_pool_spec(cluster_config.node_pool),
             node_tags=[node_tag],
             deletion_protection=cluster_config.deletion_protection,
             labels=labels,
@@ -160,7 +159,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             machine_type=vm_config.machine_type,
             image=vm_config.image,
             disk_size_gb=vm_config.disk_size_gb,
-            subnetwork=network.subnetwork.id,
+            subnetwork=network.subnetworks[""].id,
             startup_script=script,
             tags=[vm_tag],
             deletion_protection=vm_config.deletion_protection,
@@ -207,7 +206,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
                 namespace=hello_world.namespace,
                 image=hello_world.image,
                 revision=istio.revision,
-                mesh_ready=control_plane.ready,
+                mesh_ready=[control_plane.ready],
             ),
         )
     return _outputs(config, cluster, vm, gateway_address)

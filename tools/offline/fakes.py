@@ -53,6 +53,18 @@ def intranet_endpoint(cluster_resource_name: str) -> str:
     return f"https://{cluster_resource_name}.intranet.invalid:6443"
 
 
+def public_endpoint(cluster_resource_name: str) -> str:
+    """The fake internet-facing API server of an ACK cluster (by its resource name)."""
+    return f"https://{cluster_resource_name}.public.invalid:6443"
+
+
+def _ack_connections(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    connection = {"apiServerIntranet": intranet_endpoint(args.name)}
+    if args.inputs.get("slbInternetEnabled"):
+        connection["apiServerInternet"] = public_endpoint(args.name)
+    return {"connections": [connection]}
+
+
 def _service_read(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     if not args.resource_id:
         return {}
@@ -85,9 +97,7 @@ OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] 
         "forwardTableIds": f"ftb-{args.name}",
     },
     "alicloud:ecs/eipAddress:EipAddress": lambda _: {"ipAddress": FAKE_EIP},
-    "alicloud:cs/managedKubernetes:ManagedKubernetes": lambda args: {
-        "connections": [{"apiServerIntranet": intranet_endpoint(args.name)}]
-    },
+    "alicloud:cs/managedKubernetes:ManagedKubernetes": _ack_connections,
     "alicloud:servicemesh/serviceMesh:ServiceMesh": lambda _: {"kubeconfig": FAKE_KUBECONFIG},
     "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": lambda _: {
         "address": FAKE_CLB_IP

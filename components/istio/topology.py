@@ -1,0 +1,120 @@
+"""Who runs what in a multi-cluster mesh: pure decisions from a list of member clusters.
+
+Istio's models (seed 001, section 1) come from two choices per cluster: its role (a
+*primary* runs istiod; a *remote* uses the istiod of its primary) and its network (clusters
+on one network reach each other's pods; across networks, traffic goes through east-west
+gateways). From those follow, with nothing else to configure:
+
+- every primary reads the API server of every other cluster (a remote secret each): the
+  only part that grows as N·(N−1) in a multi-primary mesh;
+- a primary with remotes exposes istiod through its east-west gateway (the remotes'
+  webhooks and proxies reach it there);
+- with more than one network, every cluster runs an east-west gateway that exposes its
+  services to the other networks (`cross-network-gateway`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["primary", "remote"]
+
+
+@dataclass(frozen=True)
+class MeshMember:
+    name: str
+    network: str
+    role: Role = "primary"
+    # The primary whose istiod a remote uses (None for a primary).
+    primary: str | None = None
+
+
+class TopologyError(ValueError):
+    """A list of members that cannot form a mesh."""
+
+
+@dataclass(frozen=True)
+class MeshTopology:
+    members: tuple[MeshMember, ...]
+
+    def __post_init__(self) -> None:
+        names = [m.name for m in self.members]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise TopologyError(f"cluster names must be unique; repeated: {repeated}")
+        primaries = {m.name for m in self.members if m.role == "primary"}
+        if not primaries:
+            raise TopologyError("a mesh needs at least one primary cluster (one running istiod)")
+        for member in self.members:
+            if member.role == "remote" and member.primary not in primaries:
+                raise TopologyError(
+                    f"remote cluster {member.name!r} names primary {member.primary!r}, which is "
+                    f"not a primary of this mesh; primaries: {sorted(primaries)}"
+                )
+            if member.role == "primary" and member.primary is not None:
+                raise TopologyError(f"primary cluster {member.name!r} cannot name a primary")
+
+    @property
+    def names(self) -> list[str]:
+        return [m.name for m in self.members]
+
+    @property
+    def primaries(self) -> list[str]:
+        return [m.name for m in self.members if m.role == "primary"]
+
+    @property
+    def networks(self) -> list[str]:
+        return sorted({m.network for m in self.members})
+
+    @property
+    def multi_network(self) -> bool:
+        return len(self.networks) > 1
+
+    def member(self, name: str) -> MeshMember:
+        return next(m for m in self.members if m.name == name)
+
+    def remotes_of(self, primary: str) -> list[str]:
+        return [m.name for m in self.members if m.primary == primary]
+
+    def control_plane_of(self, name: str) -> str:
+        """The cluster whose istiod serves `name`."""
+        member = self.member(name)
+        return member.primary or member.name
+
+    def remote_secrets(self) -> list[tuple[str, str]]:
+        """(cluster read, cluster holding the secret): every primary reads every other cluster."""
+        return [
+            (cluster, holder)
+            for holder in self.primaries
+            for cluster in self.names
+            if cluster != holder
+        ]
+
+    def exposes_istiod(self, name: str) -> bool:
+        return bool(self.remotes_of(name))
+
+    def exposes_services(self, name: str) -> bool:
+        # One gateway per network would do; one per cluster keeps each cluster self-contained.
+        return self.multi_network and name in self.names
+
+    def needs_eastwest_gateway(self, name: str) -> bool:
+        return self.exposes_istiod(name) or self.exposes_services(name)
+
+    def model(self) -> dict[str, str]:
+        """The seed's four dimensions, as this topology realises them."""
+        primaries = len(self.primaries)
+        if len(self.members) == 1:
+            control = "single cluster"
+        elif primaries == len(self.members):
+            control = "multi-primary"
+        elif primaries == 1:
+            control = "primary-remote"
+        else:
+            control = "multi-primary with remotes"
+        return {
+            "network": "multi-network" if self.multi_network else "single network",
+            "controlPlane": control,
+            "mesh": "single mesh, one root of trust",
+            "tenancy": "namespace",
+        }

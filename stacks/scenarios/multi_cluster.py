@@ -1,0 +1,300 @@
+"""`multi-cluster` (seed 001, section 1): one mesh over a list of ACK and GKE clusters.
+
+Each cluster's config says its cloud, its role (primary: runs istiod; remote: uses its
+primary's) and its network. The cloud floors are built side by side (one VPC per cloud, a
+vSwitch or subnet per cluster); the topology (components/istio/topology.py) then decides
+who runs istiod, who reads whose API server and where east-west gateways go. One root CA
+signs an intermediate per primary, so mTLS holds across clusters and clouds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.alicloud.ack import AckCluster, AckClusterArgs
+from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
+from components.alicloud.security_groups import (
+    PeeredSecurityGroups,
+    PeeredSecurityGroupsArgs,
+    SecurityGroupMember,
+)
+from components.apps.hello_world import HelloWorld, HelloWorldArgs
+from components.gcp.apis import ProjectApis, ProjectApisArgs
+from components.gcp.firewall import Firewall, FirewallArgs, FirewallRule
+from components.gcp.gke import GkeCluster, GkeClusterArgs
+from components.gcp.network import (
+    POD_RANGE,
+    SERVICE_RANGE,
+    GcpNetwork,
+    GcpNetworkArgs,
+    GcpSubnetSpec,
+)
+from components.istio.control_plane import ControlPlaneArgs, IstioControlPlane, RemoteOf
+from components.istio.eastwest import EastWestGateway, EastWestGatewayArgs
+from components.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
+from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
+from stacks.config import MeshClusterConfig, MultiClusterStack
+from stacks.scenarios.alibaba import alibaba_provider, node_pool_spec
+from stacks.scenarios.google import gke_node_pool_spec, google_provider
+from stacks.scenarios.mesh import control_plane_args, istio_release
+from stacks.scenarios.tags import gcp_labels, stack_tags
+
+GCP_APIS = {"compute": "compute.googleapis.com", "container": "container.googleapis.com"}
+# A load balancer reachable inside its VPC only, per cloud.
+INTERNAL_LOAD_BALANCER = {
+    "gke": {"networking.gke.io/load-balancer-type": "Internal"},
+    "ack": {"service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type": "intranet"},
+}
+
+
+@dataclass(frozen=True)
+class BuiltCluster:
+    """What the mesh needs of a cluster, whichever cloud built it."""
+
+    cloud: str
+    provider: k8s.Provider
+    server: pulumi.Input[str]
+    public_server: pulumi.Input[str] | None
+    certificate_authority: pulumi.Input[str]
+    kubeconfig: pulumi.Output[str]
+
+
+def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
+    topology = config.topology
+    tags = stack_tags()
+    clusters: dict[str, BuiltCluster] = {
+        **_ack_clusters(config, tags),
+        **_gke_clusters(config, gcp_labels(tags)),
+    }
+    clusters = {c.name: clusters[c.name] for c in config.clusters}  # the config's order
+    release = istio_release(config.istio)
+    trust = SharedRootOfTrust("mesh-ca", SharedRootOfTrustArgs(clusters=topology.primaries))
+    spans_clouds = len({c.cloud for c in config.clusters}) > 1
+
+    control_planes: dict[str, IstioControlPlane] = {}
+    gateways: dict[str, EastWestGateway] = {}
+    # Primaries first: a remote needs its primary's gateway address.
+    for cluster in sorted(config.clusters, key=lambda c: c.role != "primary"):
+        name, built = cluster.name, clusters[cluster.name]
+        primary = cluster.role == "primary"
+        args = control_plane_args(
+            built.provider,
+            config.istio,
+            ingress=primary,
+            ca_certificates=trust.cacerts[name] if primary else None,
+            external_istiod=topology.exposes_istiod(name),
+            mesh_id=config.mesh_id,
+            cluster_name=name,
+            network=cluster.network,
+        )
+        if not primary:
+            assert cluster.primary is not None  # the topology checked it
+            args = _as_remote(args, RemoteOf(cluster.primary, gateways[cluster.primary].address))
+        control_planes[name] = IstioControlPlane(f"{name}-istio", args)
+        if cluster.east_west_gateway is not False and topology.needs_eastwest_gateway(name):
+            gateways[name] = EastWestGateway(
+                f"{name}-eastwest",
+                EastWestGatewayArgs(
+                    provider=built.provider,
+                    release=release,
+                    namespace=control_planes[name].namespace.metadata.name,
+                    mesh_ready=control_planes[name].ready,
+                    network=cluster.network if topology.multi_network else "",
+                    service_annotations={}
+                    if spans_clouds
+                    else INTERNAL_LOAD_BALANCER[cluster.cloud],
+                    expose_istiod=topology.exposes_istiod(name),
+                    expose_services=topology.exposes_services(name),
+                ),
+            )
+
+    membership = MeshMembership(
+        "membership",
+        MeshMembershipArgs(
+            reads=topology.remote_secrets(),
+            members={
+                name: MemberCluster(
+                    provider=built.provider,
+                    server=built.server,
+                    certificate_authority=built.certificate_authority,
+                    base=control_planes[name].base,
+                    site=built.cloud,
+                    public_server=built.public_server,
+                )
+                for name, built in clusters.items()
+            },
+        ),
+    )
+    for cluster in config.clusters:
+        name = cluster.name
+        ready: list[pulumi.Resource] = [control_planes[name].ready]
+        if cluster.role == "remote":
+            # Injection calls the primary's istiod through its gateway, and that istiod
+            # manages this cluster's webhooks through its remote secret.
+            primary = topology.control_plane_of(name)
+            ready += [gateways[primary], membership.remote_secrets[(name, primary)]]
+        if config.hello_world.enabled:
+            HelloWorld(
+                f"{name}-hello-world",
+                HelloWorldArgs(
+                    provider=clusters[name].provider,
+                    namespace=config.hello_world.namespace,
+                    image=config.hello_world.image,
+                    revision=config.istio.revision,
+                    mesh_ready=ready,
+                ),
+            )
+    return {
+        "model": topology.model(),
+        "clusters": {
+            c.name: {
+                "cloud": c.cloud,
+                "role": c.role,
+                "network": c.network,
+                "controlPlane": topology.control_plane_of(c.name),
+            }
+            for c in config.clusters
+        },
+        "eastWestGatewayAddresses": {name: gw.address for name, gw in gateways.items()},
+        # Which istiod reads which API server (a remote secret each).
+        "istiodReads": sorted(f"{h} reads {c}" for c, h in topology.remote_secrets()),
+        "rootCertPem": trust.root_cert_pem,
+        "kubeconfigs": pulumi.Output.secret(
+            {name: built.kubeconfig for name, built in clusters.items()}
+        ),
+    }
+
+
+def _as_remote(args: ControlPlaneArgs, remote: RemoteOf) -> ControlPlaneArgs:
+    """A remote's control-plane args: no CA of its own, no gateways, no mesh-wide policy
+    (its primary's applies), and the link to the primary."""
+    return replace(args, remote=remote, mtls=None, egress_gateway=False)
+
+
+def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, BuiltCluster]:
+    members = [c for c in config.clusters if c.cloud == "ack"]
+    if not members:
+        return {}
+    cloud = alibaba_provider(config.alicloud.region)
+    network = AlicloudNetwork(
+        f"{config.mesh_id}-alicloud",
+        NetworkArgs(
+            provider=cloud,
+            vpc_cidr=config.alicloud.vpc_cidr,
+            vswitches=tuple(VSwitchSpec(c.zone, c.node_cidr, role=c.name) for c in members),
+            eip_bandwidth_mbps=config.alicloud.eip_bandwidth_mbps,
+            tags=tags,
+        ),
+    )
+    security = PeeredSecurityGroups(
+        f"{config.mesh_id}-security",
+        PeeredSecurityGroupsArgs(
+            provider=cloud,
+            vpc_id=network.vpc.id,
+            vpc_cidr=config.alicloud.vpc_cidr,
+            members=[SecurityGroupMember(c.name, c.pod_cidr) for c in members],
+            tags=tags,
+        ),
+    )
+    built = {}
+    for i, c in enumerate(members):
+        ack = AckCluster(
+            c.name,
+            AckClusterArgs(
+                provider=cloud,
+                cluster_name=c.name,
+                kubernetes_version=config.ack_version(c),
+                version_config_key=f"clusters[{config.clusters.index(c)}].kubernetesVersion",
+                vswitch_id=network.vswitches[i].id,
+                security_group_id=security.groups[c.name].id,
+                pod_cidr=c.pod_cidr,
+                service_cidr=c.service_cidr,
+                node_pool=node_pool_spec(c.ack_node_pool),
+                api_server_public=c.api_server_public,
+                deletion_protection=c.deletion_protection,
+                tags=tags,
+                internet=network.snat_entries,
+            ),
+        )
+        built[c.name] = BuiltCluster(
+            cloud="ack",
+            provider=ack.provider,
+            server=ack.intranet_endpoint,
+            public_server=ack.public_endpoint if c.api_server_public else None,
+            certificate_authority=ack.access.certificate_authority,
+            kubeconfig=ack.kubeconfig,
+        )
+    return built
+
+
+def _gke_clusters(config: MultiClusterStack, labels: dict[str, str]) -> dict[str, BuiltCluster]:
+    members = [c for c in config.clusters if c.cloud == "gke"]
+    if not members:
+        return {}
+    cloud = google_provider(config.gcp)
+    apis = ProjectApis("apis", ProjectApisArgs(cloud, services=list(GCP_APIS.values()))).services
+    network = GcpNetwork(
+        f"{config.mesh_id}-gcp",
+        GcpNetworkArgs(
+            provider=cloud,
+            region=config.gcp.region,
+            subnets=[
+                GcpSubnetSpec(c.node_cidr, c.pod_cidr, c.service_cidr, role=c.name) for c in members
+            ],
+            depends_on=[apis[GCP_APIS["compute"]]],
+        ),
+    )
+    node_tag = f"{config.mesh_id}-node"
+    if len(members) > 1:
+        Firewall(
+            f"{config.mesh_id}-mesh",
+            FirewallArgs(
+                provider=cloud,
+                network=network.network.id,
+                rules=[_pod_to_pod_rule(members, node_tag)],
+            ),
+        )
+    built = {}
+    for c in members:
+        gke = GkeCluster(
+            c.name,
+            GkeClusterArgs(
+                provider=cloud,
+                cluster_name=c.name,
+                zone=c.zone,
+                network=network.network.id,
+                subnetwork=network.subnetworks[c.name].id,
+                pod_range_name=POD_RANGE,
+                service_range_name=SERVICE_RANGE,
+                release_channel=c.release_channel,
+                kubernetes_version=c.kubernetes_version,
+                node_pool=gke_node_pool_spec(c.gke_node_pool),
+                node_tags=[node_tag],
+                deletion_protection=c.deletion_protection,
+                labels=labels,
+                depends_on=[apis[GCP_APIS["container"]]],
+            ),
+        )
+        built[c.name] = BuiltCluster(
+            cloud="gke",
+            provider=gke.provider,
+            server=gke.server,
+            public_server=None,  # GKE's endpoint is public
+            certificate_authority=gke.certificate_authority,
+            kubeconfig=gke.kubeconfig,
+        )
+    return built
+
+
+def _pod_to_pod_rule(members: list[MeshClusterConfig], node_tag: str) -> FirewallRule:
+    """Pods of every GKE cluster reach pods of the others (one network: no gateway between)."""
+    return FirewallRule(
+        name="pods",
+        description="mesh traffic between the pods of the mesh's GKE clusters",
+        target_tags=[node_tag],
+        source_ranges=[c.pod_cidr for c in members],
+    )
