@@ -5,8 +5,9 @@ from __future__ import annotations
 import pulumi
 import pytest
 
+from stacks.config import MultiClusterStack, load
 from tools import benchmark
-from tools.offline.engine import OfflineEngine, stack_names
+from tools.offline.engine import OfflineEngine, stack_config, stack_names, to_pulumi_strings
 
 CLUSTER = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 HELM = "kubernetes:helm.sh/v3:Release"
@@ -62,7 +63,22 @@ def test_reads_and_providers_take_no_time(engine: OfflineEngine) -> None:
 def test_table_has_a_row_per_stack_and_flags_budget_misses() -> None:
     fast = benchmark.Measurement("a", 1.0, 0.2, 100, 10, 10.0, 10.0, ["Cluster c"])
     slow = benchmark.Measurement("b", 9.0, 3.0, 100, 10, 12.0, 10.0, ["Cluster c"])
-    text = benchmark.markdown([fast, slow])
+    scale = [
+        benchmark.ScaleMeasurement(2, 0.5, 50, 2),
+        benchmark.ScaleMeasurement(32, 5.0, 600, 992),
+    ]
+    text = benchmark.markdown([fast, slow], scale)
     rows = [line for line in text.splitlines() if line.startswith(("| a |", "| b |"))]
     assert rows[0].endswith("| 0% | yes |") and rows[1].endswith("| 20% | NO |")
     assert "- **a**: Cluster c" in text
+    assert "| 32 | 5.00 | 10.0 | 600 | 992 |" in text and ": 10.0×." in text
+
+
+@pytest.mark.parametrize(("n", "remotes"), [(2, 0), (32, 0), (6, 5)])
+def test_scaled_clusters_are_a_valid_mesh_of_n(n: int, remotes: int) -> None:
+    config = {**stack_config(benchmark.SCALE_STACK)}
+    config["meshstack:clusters"] = benchmark.scaled_clusters(n, remotes)
+    stack = load(to_pulumi_strings(config))
+    assert isinstance(stack, MultiClusterStack)
+    assert [c.role for c in stack.clusters].count("remote") == remotes
+    assert len(stack.topology.remote_secrets()) == (n - remotes) * (n - 1)

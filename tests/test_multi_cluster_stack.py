@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tools.benchmark import scaled_clusters
 from tools.offline.engine import Declared, Resource, stack_config
 from tools.offline.fakes import (
     FAKE_GKE_ENDPOINT,
@@ -44,13 +45,13 @@ def charts(declared: Declared, cluster: str) -> dict[str, Resource]:
 
 
 def remote_secrets(declared: Declared, cluster: str) -> dict[str, dict[str, Any]]:
-    """Remote secrets held in `cluster`, by the cluster they read, as parsed kubeconfigs."""
+    """Kubeconfigs held in `cluster` for its istiod, by the cluster they read."""
     found = {}
     for secret in on(declared, cluster, SECRET):
         labels = secret.inputs["metadata"].get("labels") or {}
         if labels.get("istio/multiCluster") == "true":
-            ((read, kubeconfig),) = secret.inputs["stringData"].items()
-            found[read] = yaml.safe_load(kubeconfig)
+            assert "stringData" in secret.secret_inputs
+            found |= {read: yaml.safe_load(c) for read, c in secret.inputs["stringData"].items()}
     return found
 
 
@@ -215,7 +216,7 @@ def test_only_the_primary_holds_a_remote_secret(primary_remote):
 def test_remote_workloads_wait_for_the_way_to_their_istiod(primary_remote):
     (deployment,) = on(primary_remote, "gke-remote", DEPLOYMENT)
     upstream = primary_remote.upstream(deployment)
-    secret = primary_remote.named("membership-gke-remote-in-gke-primary")
+    secret = primary_remote.named("membership-in-gke-primary")
     exposure = primary_remote.named("gke-primary-eastwest-istiod-vs")
     assert {secret.urn, exposure.urn} <= upstream
     assert primary_remote.named("gke-primary-istio-istiod").urn in upstream
@@ -238,31 +239,22 @@ def test_each_gke_cluster_has_its_own_subnet_and_ranges(primary_remote):
 # --- any N ---------------------------------------------------------------------------------
 
 
-def n_gke_clusters(n: int, remotes: int = 0) -> list[dict[str, Any]]:
-    """N GKE clusters (the first primary; `remotes` of the rest remote of it), one network."""
-    return [
-        {
-            "name": f"c{i}",
-            "cloud": "gke",
-            "zone": "us-west1-b",
-            "nodeCidr": f"10.0.{i}.0/24",
-            "podCidr": f"10.{64 + i}.0.0/16",
-            "serviceCidr": f"10.1.{i}.0/24",
-            **({"role": "remote", "primary": "c0"} if 0 < i <= remotes else {}),
-        }
-        for i in range(n)
-    ]
-
-
 @pytest.mark.parametrize(("n", "remotes"), [(4, 0), (4, 2), (6, 5)])
 def test_remote_secrets_are_one_per_primary_and_other_cluster(engine, n, remotes):
-    declared = engine.run("primary-remote", {"clusters": n_gke_clusters(n, remotes)})
+    declared = engine.run("primary-remote", {"clusters": scaled_clusters(n, remotes)})
     primaries = n - remotes
     held = {f"c{i}": remote_secrets(declared, f"c{i}") for i in range(n)}
     assert sum(len(s) for s in held.values()) == primaries * (n - 1)
     for i in range(n):
         expected = {f"c{j}" for j in range(n) if j != i} if i == 0 or i > remotes else set()
         assert set(held[f"c{i}"]) == expected
+    # One Secret per reading primary, whatever N.
+    holders = [
+        s
+        for s in declared.of_type(SECRET)
+        if s.inputs["metadata"]["name"] == "istio-remote-secrets"
+    ]
+    assert len(holders) == (primaries if n > 1 else 0)
     # One reader token per cluster some istiod reads (a lone primary is read by none).
     tokens = [
         s

@@ -388,19 +388,16 @@ def test_one_root_of_trust_with_an_intermediate_per_cluster(istio):
 
 
 def test_remote_secrets_in_both_directions(istio):
-    remote = {
-        s.inputs["metadata"]["name"]: s
-        for s in istio.of_type(SECRET)
-        if s.inputs["metadata"]["name"].startswith("istio-remote-secret-")
-    }
-    assert set(remote) == {"istio-remote-secret-m1c1", "istio-remote-secret-m1c2"}
+    remote = [
+        s for s in istio.of_type(SECRET) if s.inputs["metadata"]["name"] == "istio-remote-secrets"
+    ]
+    assert len(remote) == 2
     for cluster, peer in (("m1c1", "m1c2"), ("m1c2", "m1c1")):
-        secret = remote[f"istio-remote-secret-{cluster}"]
-        assert secret.provider_urn == provider_of_cluster(istio, peer).urn
-        metadata = secret.inputs["metadata"]
-        assert metadata["labels"] == {"istio/multiCluster": "true"}
-        assert metadata["annotations"] == {"networking.istio.io/cluster": cluster}
+        (secret,) = [s for s in remote if s.provider_urn == provider_of_cluster(istio, peer).urn]
+        assert secret.inputs["metadata"]["labels"] == {"istio/multiCluster": "true"}
         assert "stringData" in secret.secret_inputs
+        # One key per cluster read: istiod takes each key of the Secret as a cluster.
+        assert set(secret.inputs["stringData"]) == {cluster}
         kubeconfig = yaml.safe_load(secret.inputs["stringData"][cluster])
         assert kubeconfig["clusters"][0]["cluster"] == {
             "server": intranet_endpoint(cluster_named(istio, cluster).name),

@@ -14,11 +14,17 @@ cannot do without: the resources its inputs are computed from, its provider, and
 waits on the kinds of resource whose readiness something needs (`REQUIRED_WAITS`: CRDs and
 webhooks, nodes, egress, enabled APIs). Any other `depends_on` that lengthens the chain shows
 up as a gap between the two. Not a timed test: figures depend on the machine.
+
+Then the multi-cluster scenario at N = 2, 8 and 32 primaries (`scaled_clusters`: GKE, one
+network, the worst case: every istiod reads every other cluster), each size in a fresh process:
+evaluation time, resources, kubeconfigs held in remote secrets. Budget: the time at the largest
+N stays under 16 times the time at 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import platform
@@ -69,6 +75,9 @@ REQUIRED_WAITS: dict[str, str] = {
 BUDGET_SECONDS = 2.0
 BUDGET_MB = 300
 BUDGET_CHAIN_GAP = 0.05
+SCALE_SIZES = (2, 8, 32)
+SCALE_STACK = "primary-remote"  # its file is GKE-only; the cluster list is replaced
+BUDGET_SCALE_RATIO = 16
 DOC = REPO_ROOT / "docs" / "benchmark.md"
 
 
@@ -144,17 +153,68 @@ def measure_here(stack: str) -> Measurement:
 
 def measure(stack: str) -> Measurement:
     """Measure one stack in a fresh interpreter."""
+    return Measurement(**_child("--child", stack))
+
+
+def scaled_clusters(n: int, remotes: int = 0) -> list[dict[str, object]]:
+    """N GKE clusters on one network with disjoint ranges: the first a primary, the next
+    `remotes` remotes of it, the rest primaries too."""
+    nodes = ipaddress.ip_network("10.0.0.0/16").subnets(new_prefix=24)
+    pods = ipaddress.ip_network("10.64.0.0/10").subnets(new_prefix=16)
+    services = ipaddress.ip_network("10.1.0.0/16").subnets(new_prefix=24)
+    return [
+        {
+            "name": f"c{i}",
+            "cloud": "gke",
+            "zone": "us-west1-b",
+            "nodeCidr": str(node),
+            "podCidr": str(pod),
+            "serviceCidr": str(service),
+            **({"role": "remote", "primary": "c0"} if 0 < i <= remotes else {}),
+        }
+        for i, node, pod, service in zip(range(n), nodes, pods, services, strict=False)
+    ]
+
+
+@dataclass(frozen=True)
+class ScaleMeasurement:
+    clusters: int
+    evaluate_seconds: float
+    resources: int
+    kubeconfigs: int
+
+
+def measure_scale_here(n: int) -> ScaleMeasurement:
+    from tools.offline.engine import OfflineEngine
+
+    overrides = {"clusters": scaled_clusters(n)}
+    OfflineEngine(SCALE_STACK).run(SCALE_STACK, overrides)  # imports
+    started = time.perf_counter()
+    declared = OfflineEngine(SCALE_STACK).run(SCALE_STACK, overrides)
+    return ScaleMeasurement(
+        clusters=n,
+        evaluate_seconds=round(time.perf_counter() - started, 2),
+        resources=len(declared.created),
+        kubeconfigs=len(declared.outputs["istiodReads"]),
+    )
+
+
+def _child(*args: str) -> dict:
     out = subprocess.run(
-        [sys.executable, "-m", "tools.benchmark", "--child", stack],
+        [sys.executable, "-m", "tools.benchmark", *args],
         cwd=REPO_ROOT,
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    return Measurement(**json.loads(out.splitlines()[-1]))
+    return json.loads(out.splitlines()[-1])
 
 
-def markdown(results: list[Measurement]) -> str:
+def scale_ratio(results: list[ScaleMeasurement]) -> float:
+    return results[-1].evaluate_seconds / results[0].evaluate_seconds
+
+
+def markdown(results: list[Measurement], scale: list[ScaleMeasurement]) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     lines = [
         "# Benchmark",
@@ -177,6 +237,27 @@ def markdown(results: list[Measurement]) -> str:
         f"{'yes' if m.within_budget else 'NO'} |"
         for m in results
     ]
+    if scale:
+        lines += [
+            "",
+            "## Multi-cluster scale",
+            "",
+            f"`{SCALE_STACK}` with its cluster list replaced by N GKE primaries on one network "
+            "(`scaled_clusters`), one fresh process per N. Remote secrets are one Secret per "
+            "cluster holding a kubeconfig per other cluster, so resources grow linearly and only "
+            f"the kubeconfigs grow as N·(N−1). Budget: the time at N = {scale[-1].clusters} under "
+            f"{BUDGET_SCALE_RATIO}× the time at N = {scale[0].clusters}: "
+            f"{scale_ratio(scale):.1f}×.",
+            "",
+            "| N | evaluate s | × N=2 | resources | kubeconfigs in remote secrets |",
+            "|---:|---:|---:|---:|---:|",
+            *(
+                f"| {m.clusters} | {m.evaluate_seconds:.2f} | "
+                f"{m.evaluate_seconds / scale[0].evaluate_seconds:.1f} | {m.resources} | "
+                f"{m.kubeconfigs} |"
+                for m in scale
+            ),
+        ]
     lines += ["", "## Longest weighted chains", ""]
     lines += [f"- **{m.stack}**: {' → '.join(m.chain)}" for m in results]
     lines += [
@@ -202,18 +283,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("stacks", nargs="*", help=f"default: all ({', '.join(stack_names())})")
     parser.add_argument("--write", type=Path, help=f"also write the table (e.g. {DOC})")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(asdict(measure_here(args.child))))
         return 0
+    if args.scale_child:
+        print(json.dumps(asdict(measure_scale_here(args.scale_child))))
+        return 0
 
     results = [measure(stack) for stack in selected_stacks(parser, args.stacks)]
-    text = markdown(results)
+    scale = (
+        [ScaleMeasurement(**_child("--scale-child", str(n))) for n in SCALE_SIZES]
+        if not args.stacks
+        else []
+    )
+    text = markdown(results, scale)
     print(text)
     if args.write:
         args.write.parent.mkdir(parents=True, exist_ok=True)
         args.write.write_text(text)
-    return 0 if all(m.within_budget for m in results) else 1
+    scale_ok = not scale or scale_ratio(scale) < BUDGET_SCALE_RATIO
+    return 0 if scale_ok and all(m.within_budget for m in results) else 1
 
 
 if __name__ == "__main__":

@@ -1,30 +1,39 @@
 """Mesh membership: each istiod reads the API servers of the clusters it must know.
 
 What `istioctl create-remote-secret` produces, declared: in each cluster that is read, a token
-for `istio-reader-service-account` (created by the `base` chart), and in each cluster that
-reads it a Secret `istio-remote-secret-<cluster>` with a kubeconfig for that API server using
-the token. Which pairs exist is the topology's decision (components/istio/topology.py).
+for `istio-reader-service-account` (created by the `base` chart), and in each cluster whose
+istiod reads others a kubeconfig per cluster read, using that cluster's token. Which pairs
+exist is the topology's decision (components/istio/topology.py).
+
+istioctl writes one Secret per pair. Here each reading cluster holds one Secret,
+`istio-remote-secrets`, with one key per cluster read: istiod's secret controller takes every
+key of a labelled Secret as a cluster (pkg/kube/multicluster), and a mesh of N primaries then
+has N Secrets instead of N·(N−1) resources to create, diff and delete.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 
 from components.istio.control_plane import ISTIO_NAMESPACE
 
 READER_ACCOUNT = "istio-reader-service-account"
 READER_TOKEN = "istio-reader-service-account-token"
+REMOTE_SECRETS = "istio-remote-secrets"
 
 
 def remote_kubeconfig(cluster: str, server: str, ca_data: str, token: str) -> str:
-    """The kubeconfig istiod uses for a remote cluster (token auth, as istiod requires)."""
-    return yaml.safe_dump(
+    """The kubeconfig istiod uses for a remote cluster (token auth, as istiod requires).
+
+    JSON, which kubeconfig loaders read as the YAML it is a subset of: rendering N·(N−1) of
+    them in a large mesh costs a tenth of what the YAML emitter does."""
+    return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "Config",
@@ -38,7 +47,7 @@ def remote_kubeconfig(cluster: str, server: str, ca_data: str, token: str) -> st
             "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
             "current-context": cluster,
         },
-        sort_keys=False,
+        indent=2,
     )
 
 
@@ -56,10 +65,8 @@ class MemberCluster:
     site: str = ""
     public_server: pulumi.Input[str] | None = None
 
-    def server_for(self, reader: MemberCluster) -> pulumi.Input[str]:
-        if self.public_server is None or reader.site == self.site:
-            return self.server
-        return self.public_server
+    def uses_public_server(self, reader: MemberCluster) -> bool:
+        return self.public_server is not None and reader.site != self.site
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,8 @@ class MeshMembershipArgs:
 
 
 class MeshMembership(pulumi.ComponentResource):
-    remote_secrets: dict[tuple[str, str], k8s.core.v1.Secret]
+    # By the cluster holding it: the kubeconfigs of every cluster its istiod reads.
+    remote_secrets: dict[str, k8s.core.v1.Secret]
 
     def __init__(
         self,
@@ -89,50 +97,71 @@ class MeshMembership(pulumi.ComponentResource):
                 ),
             ),
         )
-        self.remote_secrets = {}
-        readers: dict[str, list[str]] = {}
+        tokens = {
+            cluster: self._reader_token(name, cluster, args.members[cluster])
+            for cluster in dict.fromkeys(cluster for cluster, _ in args.reads)
+        }
+        # Per cluster read, what any reader needs of it; one Output each, whatever N.
+        access = {cluster: _access(args.members[cluster], t) for cluster, t in tokens.items()}
+        read_by: dict[str, list[str]] = {}
         for cluster, reader in args.reads:
-            readers.setdefault(cluster, []).append(reader)
-        for cluster, peers in readers.items():
-            member = args.members[cluster]
-            # A long-lived token Secret; Kubernetes fills in `data.token`, and the provider
-            # waits for it.
-            token = k8s.core.v1.Secret(
-                f"{name}-{cluster}-reader-token",
+            read_by.setdefault(reader, []).append(cluster)
+
+        def kubeconfigs(reader: str, clusters: list[str]) -> pulumi.Output[dict[str, str]]:
+            public = [args.members[c].uses_public_server(args.members[reader]) for c in clusters]
+
+            def render(values: list[list[str]]) -> dict[str, str]:
+                return {
+                    cluster: remote_kubeconfig(cluster, server[is_public], ca, token)
+                    for cluster, is_public, (*server, ca, token) in zip(
+                        clusters, public, values, strict=True
+                    )
+                }
+
+            return pulumi.Output.all(*(access[c] for c in clusters)).apply(render)
+
+        self.remote_secrets = {
+            reader: k8s.core.v1.Secret(
+                f"{name}-in-{reader}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=READER_TOKEN,
+                    name=REMOTE_SECRETS,
                     namespace=ISTIO_NAMESPACE,
-                    annotations={"kubernetes.io/service-account.name": READER_ACCOUNT},
+                    labels={"istio/multiCluster": "true"},
                 ),
-                type="kubernetes.io/service-account-token",
+                string_data=pulumi.Output.secret(kubeconfigs(reader, clusters)),
                 opts=pulumi.ResourceOptions(
-                    parent=self, provider=member.provider, depends_on=[member.base]
+                    parent=self,
+                    provider=args.members[reader].provider,
+                    depends_on=[args.members[reader].base],
                 ),
             )
-            token_value = token.data.apply(lambda data: _decode(data["token"]))
-            for peer in peers:
-                peer_member = args.members[peer]
-                kubeconfig = pulumi.Output.secret(
-                    pulumi.Output.all(
-                        member.server_for(peer_member), member.certificate_authority, token_value
-                    ).apply(lambda values, c=cluster: remote_kubeconfig(c, *values))
-                )
-                self.remote_secrets[(cluster, peer)] = k8s.core.v1.Secret(
-                    f"{name}-{cluster}-in-{peer}",
-                    metadata=k8s.meta.v1.ObjectMetaArgs(
-                        name=f"istio-remote-secret-{cluster}",
-                        namespace=ISTIO_NAMESPACE,
-                        labels={"istio/multiCluster": "true"},
-                        annotations={"networking.istio.io/cluster": cluster},
-                    ),
-                    string_data={cluster: kubeconfig},
-                    opts=pulumi.ResourceOptions(
-                        parent=self, provider=peer_member.provider, depends_on=[peer_member.base]
-                    ),
-                )
-        self.register_outputs(
-            {"remoteSecrets": sorted(f"{c} -> {p}" for c, p in self.remote_secrets)}
+            for reader, clusters in read_by.items()
+        }
+        self.register_outputs({"reads": sorted(f"{reader} reads {c}" for c, reader in args.reads)})
+
+    def _reader_token(self, name: str, cluster: str, member: MemberCluster) -> pulumi.Output[str]:
+        """A long-lived token of the reader account; Kubernetes fills in `data.token`, and
+        the provider waits for it."""
+        token = k8s.core.v1.Secret(
+            f"{name}-{cluster}-reader-token",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=READER_TOKEN,
+                namespace=ISTIO_NAMESPACE,
+                annotations={"kubernetes.io/service-account.name": READER_ACCOUNT},
+            ),
+            type="kubernetes.io/service-account-token",
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=member.provider, depends_on=[member.base]
+            ),
         )
+        return pulumi.Output.secret(token.data.apply(lambda data: _decode(data["token"])))
+
+
+def _access(member: MemberCluster, token: pulumi.Output[str]) -> pulumi.Output[list[str]]:
+    """[server, public server, CA, token]: what any reader needs to read `member`."""
+    return pulumi.Output.all(
+        member.server, member.public_server or member.server, member.certificate_authority, token
+    )
 
 
 def _decode(value: str) -> str:

@@ -136,7 +136,7 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
             # Injection calls the primary's istiod through its gateway, and that istiod
             # manages this cluster's webhooks through its remote secret.
             primary = topology.control_plane_of(name)
-            ready += [gateways[primary], membership.remote_secrets[(name, primary)]]
+            ready += [gateways[primary], membership.remote_secrets[primary]]
         if config.hello_world.enabled:
             HelloWorld(
                 f"{name}-hello-world",
