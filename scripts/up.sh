@@ -65,11 +65,23 @@ else
   if [ -z "${PULUMI_BACKEND_URL:-}" ] && ! "$pulumi" whoami >/dev/null 2>&1; then
     fail "stack '$stack' builds cloud resources: log in to a state backend first (\`pulumi login\`, or set PULUMI_BACKEND_URL, e.g. gs://bucket or s3://bucket?endpoint=oss-us-west-1.aliyuncs.com) and set the cloud credentials listed in README.md."
   fi
-  if { [ "$scenario" = single-cluster ] || [ "$scenario" = two-cluster-retention ]; } &&
+  # The clouds the stack builds in: per scenario, or per cluster for multi-cluster stacks.
+  clouds=$(.venv/bin/python - "stacks/Pulumi.$stack.yaml" <<'PY'
+import sys, yaml
+config = yaml.safe_load(open(sys.argv[1]))["config"]
+scenario = config["meshstack:scenario"]
+if scenario == "multi-cluster":
+    names = {"ack": "alibaba", "gke": "gcp"}
+    print(" ".join(sorted({names[c["cloud"]] for c in config["meshstack:clusters"]})))
+else:
+    print({"single-cluster": "alibaba", "two-cluster-retention": "alibaba", "vm": "gcp"}[scenario])
+PY
+)
+  if [[ $clouds == *alibaba* ]] &&
     { [ -z "${ALIBABA_CLOUD_ACCESS_KEY_ID:-}" ] || [ -z "${ALIBABA_CLOUD_ACCESS_KEY_SECRET:-}" ]; }; then
     fail "stack '$stack' creates Alibaba Cloud resources: export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (a RAM user allowed to manage VPC, EIP, NAT, ECS security groups, SLB, ACK and ASM)."
   fi
-  if [ "$scenario" = vm ]; then
+  if [[ $clouds == *gcp* ]]; then
     if [ -z "${GOOGLE_CREDENTIALS:-}" ] && [ -z "${GOOGLE_APPLICATION_CREDENTIALS:-}" ] &&
       [ ! -f "${CLOUDSDK_CONFIG:-$HOME/.config/gcloud}/application_default_credentials.json" ]; then
       fail "stack '$stack' creates Google Cloud resources: run \`gcloud auth application-default login\` or export GOOGLE_CREDENTIALS (a service account key allowed to manage Compute Engine, GKE, IAM service accounts and Secret Manager)."
