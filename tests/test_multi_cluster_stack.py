@@ -263,3 +263,39 @@ def test_remote_secrets_are_one_per_primary_and_other_cluster(engine, n, remotes
     ]
     assert len(tokens) == (n if primaries > 1 else n - 1)
     assert len(declared.of_type("tls:index/locallySignedCert:LocallySignedCert")) == primaries
+
+
+def test_all_ack_multi_primary_on_one_network_needs_no_gateway(engine):
+    ack = clusters_of("multi-primary")[0]
+    second = {
+        **ack,
+        "name": "ack-east",
+        "zone": "us-west-1b",
+        "nodeCidr": "192.168.16.0/20",
+        "podCidr": "10.11.0.0/16",
+        "serviceCidr": "172.16.16.0/20",
+    }
+    declared = engine.run("multi-primary", {"clusters": [ack, second]})
+    assert declared.of_type("gcp:container/cluster:Cluster") == []
+    assert declared.outputs["model"]["network"] == "single network"
+    assert not [r for r in declared.of_type(RELEASE) if r.inputs["name"] == "istio-eastwestgateway"]
+    groups = declared.of_type("alicloud:ecs/securityGroup:SecurityGroup")
+    assert len(groups) == 2  # each admits the other's group and pod range
+    for reader, read in (("ack-west", "ack-east"), ("ack-east", "ack-west")):
+        server = remote_secrets(declared, reader)[read]["clusters"][0]["cluster"]["server"]
+        assert server == intranet_endpoint(f"{read}-cluster")
+
+
+def test_a_remote_on_another_network_gets_its_own_gateway_pods(engine):
+    clusters = clusters_of("primary-remote")
+    clusters[1] = {**clusters[1], "network": "network2"}
+    declared = engine.run("primary-remote", {"clusters": clusters})
+    primary = istio_kinds(declared, "gke-primary")
+    assert {("Gateway", "istiod-gateway"), ("Gateway", "cross-network-gateway")} <= primary
+    # The remote runs gateway pods; their configuration is the primary's.
+    assert istio_kinds(declared, "gke-remote") == set()
+    remote = charts(declared, "gke-remote")
+    assert remote["istio-eastwestgateway"].inputs["values"]["networkGateway"] == "network2"
+    assert remote["istiod"].inputs["values"]["istiodRemote"] == {
+        "injectionPath": "/inject/cluster/gke-remote/net/network2"
+    }

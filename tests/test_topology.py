@@ -41,6 +41,12 @@ def test_primary_remote_on_one_network_exposes_istiod_only_at_the_primary():
     assert topology.model()["controlPlane"] == "primary-remote"
 
 
+def test_remote_on_another_network_runs_a_gateway_configured_by_its_primary():
+    topology = MeshTopology((primary("a", "n1"), remote("b", of="a", network="n2")))
+    assert topology.needs_eastwest_gateway("b") and not topology.exposes_services("b")
+    assert topology.exposes_services("a") and topology.exposes_istiod("a")
+
+
 def test_multi_network_puts_a_gateway_exposing_services_in_every_cluster():
     topology = MeshTopology((primary("a", "alibaba"), primary("b", "google")))
     assert topology.multi_network and topology.networks == ["alibaba", "google"]

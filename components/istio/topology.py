@@ -9,8 +9,9 @@ gateways). From those follow, with nothing else to configure:
   only part that grows as N·(N−1) in a multi-primary mesh;
 - a primary with remotes exposes istiod through its east-west gateway (the remotes'
   webhooks and proxies reach it there);
-- with more than one network, every cluster runs an east-west gateway that exposes its
-  services to the other networks (`cross-network-gateway`).
+- with more than one network, every cluster runs an east-west gateway, and every primary
+  declares `cross-network-gateway`, which exposes the services behind those gateways to the
+  other networks (remotes take their Istio configuration from their primary).
 """
 
 from __future__ import annotations
@@ -95,11 +96,13 @@ class MeshTopology:
         return bool(self.remotes_of(name))
 
     def exposes_services(self, name: str) -> bool:
-        # One gateway per network would do; one per cluster keeps each cluster self-contained.
-        return self.multi_network and name in self.names
+        """Whether `name` holds `cross-network-gateway`. Istio objects live where istiod reads
+        them, in primaries; a remote's gateway pods take theirs from the primary's."""
+        return self.multi_network and self.member(name).role == "primary"
 
     def needs_eastwest_gateway(self, name: str) -> bool:
-        return self.exposes_istiod(name) or self.exposes_services(name)
+        # One gateway per network would do; one per cluster keeps each cluster self-contained.
+        return self.exposes_istiod(name) or self.multi_network
 
     def model(self) -> dict[str, str]:
         """The seed's four dimensions, as this topology realises them."""
