@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.alicloud.versions import MINIMUM_ASM_RELEASE, asm_release
+from components.istio.topology import MeshMember, MeshTopology, TopologyError
 
 PROJECT = "meshstack"
 
@@ -779,8 +780,6 @@ class MultiClusterStack(Model):
 
     @model_validator(mode="after")
     def _checks(self) -> MultiClusterStack:
-        from components.istio.topology import TopologyError
-
         for i, cluster in enumerate(self.clusters):
             self._check_cluster(f"clusters[{i}]", cluster)
         try:
@@ -870,9 +869,7 @@ class MultiClusterStack(Model):
         return next(c for c in self.clusters if c.name == name)
 
     @property
-    def topology(self):  # -> MeshTopology (imported lazily: config knows no components)
-        from components.istio.topology import MeshMember, MeshTopology
-
+    def topology(self) -> MeshTopology:
         return MeshTopology(
             tuple(MeshMember(c.name, c.network, c.role, c.primary) for c in self.clusters)
         )
