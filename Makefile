@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test plan plan-check benchmark lint
+.PHONY: test charts plan plan-check benchmark lint
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 test:
 	scripts/test.sh
+
+# The chart sources the tests render, for a machine without ../shared/reference (needs internet).
+charts: $(VENV)/.installed
+	$(PY) -m tools.charts pull
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan $(STACK)

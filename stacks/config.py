@@ -21,10 +21,12 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
+from components import versions
 from components.alicloud.versions import MINIMUM_ASM_RELEASE, asm_release
 from components.istio.topology import MeshMember, MeshTopology, TopologyError
 
@@ -182,18 +184,20 @@ class Model(BaseModel):
 # --- mesh -----------------------------------------------------------------------------------
 
 MtlsMode = Literal["STRICT", "PERMISSIVE", "DISABLE"]
+# Istio's default profile, or the demo profile of seed 000 (access log to stdout, 100 % trace
+# sampling, small requests). Other chart profiles (remote, ambient) are set by the scenario.
+IstioProfile = Literal["default", "demo"]
 
 
 class IstioConfig(Model):
     """Istio control plane from Istio's Helm charts (seeds 000/004)."""
 
-    version: SemVer = "1.31.0"
-    chart_repository: ChartRepository = "https://blob.istio.io/istio-release/charts"
-    # Published charts default to a registry that is being retired: always set the hub.
-    hub: ImageRegistry = "docker.io/istio"
+    version: SemVer = versions.ISTIO
+    chart_repository: ChartRepository = versions.ISTIO_CHART_REPOSITORY
+    hub: ImageRegistry = versions.ISTIO_HUB
     tag: ImageTag | None = None
     image_pull_policy: PullPolicy = "IfNotPresent"
-    profile: Literal["demo", "default", "minimal"] = "demo"
+    profile: IstioProfile = "demo"
     revision: DnsLabel | None = None
     # Mesh-wide PeerAuthentication; PERMISSIVE only while migrating plain-text clients.
     mtls: MtlsMode = "STRICT"
@@ -205,6 +209,18 @@ class IstioConfig(Model):
     @property
     def image_tag(self) -> str:
         return self.tag or self.version
+
+    @field_validator("version")
+    @classmethod
+    def _known_minor(cls, version: str) -> str:
+        minor = ".".join(version.split(".")[:2])
+        if minor not in versions.ISTIO_SUPPORTS_KUBERNETES:
+            known = ", ".join(f"{m}.x" for m in versions.ISTIO_SUPPORTS_KUBERNETES)
+            raise ValueError(
+                f"Istio {minor} is not one this package is tested with ({known}: its charts "
+                "are rendered by the tests and its Kubernetes range is known)"
+            )
+        return version
 
 
 ReviewsVersion = Literal["v1", "v2", "v3"]
@@ -236,8 +252,8 @@ class BookinfoConfig(Model):
 
     enabled: bool = True
     namespace: DnsLabel = "bookinfo"
-    image_hub: ImageRegistry = "docker.io/istio"
-    image_tag: ImageTag = "1.20.3"
+    image_hub: ImageRegistry = versions.BOOKINFO_HUB
+    image_tag: ImageTag = versions.BOOKINFO_TAG
     reviews_versions: list[ReviewsVersion] = Field(default=["v1", "v2", "v3"], min_length=1)
     routing: RoutingScenario = "jason-v2"
 
@@ -259,29 +275,28 @@ class BookinfoConfig(Model):
 
 class KialiConfig(Model):
     enabled: bool = True
-    chart_version: SemVer = "2.31.0"
-    repository: ChartRepository = "https://kiali.org/helm-charts"
+    chart_version: SemVer = versions.KIALI.version
+    repository: ChartRepository = versions.KIALI.repository
 
 
 class PrometheusConfig(Model):
     enabled: bool = True
-    chart_version: SemVer = "29.48.0"
-    repository: ChartRepository = "https://prometheus-community.github.io/helm-charts"
+    chart_version: SemVer = versions.PROMETHEUS.version
+    repository: ChartRepository = versions.PROMETHEUS.repository
 
 
 class GrafanaConfig(Model):
     enabled: bool = True
-    chart_version: SemVer = "11.1.0"
-    # The grafana chart moved from grafana/helm-charts to the community organisation.
-    repository: ChartRepository = "https://grafana-community.github.io/helm-charts"
+    chart_version: SemVer = versions.GRAFANA.version
+    repository: ChartRepository = versions.GRAFANA.repository
 
 
 class JaegerConfig(Model):
     """Jaeger v2 all-in-one (in-memory), declared as typed objects like Istio's own addon."""
 
     enabled: bool = True
-    image: ImageRegistry = "docker.io/jaegertracing/jaeger"
-    tag: ImageTag = "2.17.0"
+    image: ImageRegistry = versions.JAEGER_IMAGE
+    tag: ImageTag = versions.JAEGER_TAG
     sampling_percentage: float = Field(default=100.0, ge=0.0, le=100.0)
 
 
@@ -419,8 +434,8 @@ class SharedBookinfoConfig(Model):
     """Bookinfo deployed in every cluster (which reviews versions is per cluster)."""
 
     namespace: DnsLabel = "bookinfo"
-    image_hub: ImageRegistry = "docker.io/istio"
-    image_tag: ImageTag = "1.20.3"
+    image_hub: ImageRegistry = versions.BOOKINFO_HUB
+    image_tag: ImageTag = versions.BOOKINFO_TAG
 
 
 # Bookinfo services called from inside the mesh. productpage is only reached from the
@@ -504,7 +519,7 @@ class VmIstioConfig(IstioConfig):
     """Seed 001 installs Istio's default profile (no egress gateway). Its ingress gateway
     serves nothing in this lab: it stays, without a public load balancer."""
 
-    profile: Literal["demo", "default", "minimal"] = "default"
+    profile: IstioProfile = "default"
     egress_gateway: bool = False
     ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "ClusterIP"
 
@@ -536,7 +551,7 @@ class HelloWorldConfig(Model):
 
     enabled: bool = True
     namespace: DnsLabel = "default"
-    image: ImageReference = "gcr.io/tetratelabs/hello-world:1.0.0"
+    image: ImageReference = versions.HELLO_WORLD_IMAGE
 
 
 # --- scenarios ------------------------------------------------------------------------------
@@ -750,7 +765,7 @@ class MeshClusterConfig(Model):
 class MeshIstioConfig(IstioConfig):
     """Istio's default profile on every primary; no egress gateway."""
 
-    profile: Literal["demo", "default", "minimal"] = "default"
+    profile: IstioProfile = "default"
     egress_gateway: bool = False
 
 
@@ -901,15 +916,11 @@ def _refuse_cni_on_serverless(istio: IstioConfig, serverless: bool) -> None:
         )
 
 
-# Kubernetes minors each Istio minor supports (istio.io/latest/docs/releases/supported-releases).
-ISTIO_SUPPORTS_KUBERNETES: Mapping[str, tuple[int, int]] = {"1.31": (32, 36)}
-
-
 def _refuse_unsupported_kubernetes(
     istio_version: str, kubernetes_version: str, key: str = "cluster.kubernetesVersion"
 ) -> None:
     istio_minor = ".".join(istio_version.split(".")[:2])
-    supported = ISTIO_SUPPORTS_KUBERNETES.get(istio_minor)
+    supported = versions.ISTIO_SUPPORTS_KUBERNETES.get(istio_minor)
     kubernetes_minor = int(kubernetes_version.split(".")[1])
     if supported and not supported[0] <= kubernetes_minor <= supported[1]:
         low, high = supported

@@ -1,18 +1,33 @@
-"""Shared fixtures: the offline engine (fresh mocks per test) and upstream reference data."""
+"""Shared fixtures: the offline engine (fresh mocks per test) and upstream data and tools.
+
+Upstream data (chart sources, Istio's CRDs and samples, istioctl goldens) and the real Helm
+are not part of the repository. A test that needs them skips with the reason on a bare
+clone, and fails under CI=true, where they must be present: CI never passes by skipping.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-from tools.offline.engine import REPO_ROOT, OfflineEngine
+from components import versions
+from tools import charts, kubetools
+from tools.offline.engine import OfflineEngine
 
-# Upstream Istio data beside the checkout (shared/reference); tests that compare against it
-# skip with a reason when it is absent, everything else runs on a bare clone.
-REFERENCE = Path(os.environ.get("MESHSTACK_REFERENCE", REPO_ROOT.parent / "shared" / "reference"))
-ISTIO_REFERENCE = REFERENCE / "istio-1.30.3"
+CI = os.environ.get("CI") == "true"
+# Upstream Istio 1.30.3 data beside the checkout (shared/reference): Bookinfo samples,
+# multi-cluster samples and istioctl's VM goldens (no 1.31 copy of those exists there).
+ISTIO_REFERENCE = charts.REFERENCE / "istio-1.30.3"
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip for a missing upstream input; under CI=true, fail."""
+    if CI:
+        pytest.fail(f"{reason} (CI=true: upstream data and tools must be present)")
+    pytest.skip(reason)
 
 
 @pytest.fixture
@@ -24,5 +39,27 @@ def engine() -> OfflineEngine:
 @pytest.fixture
 def istio_reference() -> Path:
     if not ISTIO_REFERENCE.is_dir():
-        pytest.skip(f"upstream reference data not found at {ISTIO_REFERENCE}")
+        unavailable(f"upstream reference data not found at {ISTIO_REFERENCE}")
     return ISTIO_REFERENCE
+
+
+def istio_crd_file() -> Path:
+    """Istio's CRDs as the pinned `base` chart ships them (files/crd-all.gen.yaml)."""
+    try:
+        return charts.chart_source("base", versions.ISTIO) / "files" / "crd-all.gen.yaml"
+    except charts.ChartUnavailable as missing:
+        unavailable(str(missing))
+
+
+@pytest.fixture
+def istio_crds() -> list[Path]:
+    return [istio_crd_file()]
+
+
+@pytest.fixture(scope="session")
+def helm() -> Path:
+    """The real Helm, from the tool cache (tools/kubetools.py)."""
+    try:
+        return kubetools.ensure().helm
+    except kubetools.ToolUnavailable as missing:
+        unavailable(str(missing))

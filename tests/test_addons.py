@@ -6,14 +6,12 @@ from urllib.parse import urlparse
 
 import pytest
 
+from components import versions
 from tools.offline.engine import Declared, Resource
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
-ADDON_CHARTS = {
-    "prometheus": ("29.48.0", "https://prometheus-community.github.io/helm-charts"),
-    "grafana": ("11.1.0", "https://grafana-community.github.io/helm-charts"),
-    "kiali-server": ("2.31.0", "https://kiali.org/helm-charts"),
-}
+# The pins the tests render (tests/test_helm_releases.py).
+ADDON_CHARTS = {pin.chart: (pin.version, pin.repository) for pin in versions.ADDON_CHARTS}
 
 
 @pytest.fixture

@@ -89,6 +89,17 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         raw(istio={"profile": "prod"}),
         ["meshstack:istio.profile = 'prod'", "'demo'"],
     ),
+    # Istio's Helm charts have no minimal profile (istiod files/profile-*.yaml).
+    (
+        "profile minimal",
+        raw(istio={"profile": "minimal"}),
+        ["meshstack:istio.profile = 'minimal'", "'default'", "'demo'"],
+    ),
+    (
+        "istio minor not tested",
+        raw(istio={"version": "1.30.3"}),
+        ["meshstack:istio.version = '1.30.3'", "Istio 1.30 is not one", "1.31.x"],
+    ),
     ("wrong type", raw(istio={"cni": "maybe"}), ["meshstack:istio.cni = 'maybe'", "boolean"]),
     ("object expected", raw(istio=[1]), ["meshstack:istio = [1]", "expected an object"]),
     (

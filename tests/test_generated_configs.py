@@ -2,9 +2,9 @@
 schema-valid, or stops with one ConfigError before a single resource is registered.
 
 Hypothesis varies the settings that change what a stack declares (profiles, mTLS modes,
-revisions, routing, retention, networks, the control plane) on top of each stack file. The
-Istio check starts Node and TypeScript (about two seconds), so Istio objects are collected
-over all examples and checked once at the end; Kubernetes objects are checked per example.
+revisions, routing, retention, networks, the control plane) on top of each stack file.
+Kubernetes objects are checked per example; Istio objects against Istio's CRDs; and every
+distinct Helm release of the examples is rendered by the real Helm, its objects checked too.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.schema.istio_api import istio_errors
-from tests.schema.kube import kubernetes_errors
+from tests.conftest import istio_crd_file
+from tests.schema.crd import crd_errors
+from tests.schema.kube import LOWEST, kubernetes_errors
+from tools import charts
 from tools.offline.engine import OfflineEngine, stack_config, stack_names
 
 ASM_API = "istio.alibabacloud.com/"
@@ -140,8 +142,9 @@ def test_every_stack_has_generated_settings() -> None:
     assert set(SECTIONS) == set(stack_names())
 
 
-def test_generated_configs_build_schema_valid_graphs_or_fail_cleanly() -> None:
-    istio_manifests: dict[str, str] = {}  # manifest JSON -> the case that declared it
+def test_generated_configs_build_schema_valid_graphs_or_fail_cleanly(helm) -> None:
+    crds = [istio_crd_file()]
+    releases: dict[str, str] = {}  # release inputs JSON -> the case that declared it
     outcomes = {"built": 0, "refused": 0}
 
     @settings(
@@ -168,14 +171,26 @@ def test_generated_configs_build_schema_valid_graphs_or_fail_cleanly() -> None:
         outcomes["built"] += 1
         for resource in declared.kube_objects():
             if ".istio.io/" in resource.type:
-                key = json.dumps(resource.manifest, sort_keys=True)
-                istio_manifests.setdefault(key, f"{stack} {overrides}: {resource.name}")
+                errors = crd_errors(resource.manifest, crds)
             elif ASM_API not in resource.type:
                 errors = kubernetes_errors(resource.manifest)
-                assert not errors, f"{stack} {overrides}: {resource.name}: {errors}"
+            else:
+                continue
+            assert not errors, f"{stack} {overrides}: {resource.name}: {errors}"
+        for release in declared.of_type(charts.RELEASE_TYPE):
+            key = json.dumps(release.inputs, sort_keys=True)
+            releases.setdefault(key, f"{stack} {overrides}: {release.name}")
 
     build()
     assert outcomes["built"] and outcomes["refused"], outcomes  # both paths were exercised
-    manifests = list(istio_manifests)
-    errors = istio_errors([json.loads(m) for m in manifests])
-    assert {istio_manifests[manifests[i]]: e for i, e in errors.items()} == {}
+    problems: dict[str, list[str]] = {}
+    for key, case in releases.items():
+        try:
+            objects = charts.render(charts.Release.of(json.loads(key)), LOWEST)
+        except charts.RenderError as refused:
+            problems[case] = [str(refused)]
+            continue
+        errors = [f"{o['kind']} {e}" for o in objects for e in kubernetes_errors(o, LOWEST)]
+        if errors:
+            problems[case] = errors
+    assert releases and problems == {}

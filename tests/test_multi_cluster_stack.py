@@ -83,7 +83,7 @@ def test_mixed_mesh_runs_istiod_in_both_clouds_on_their_own_networks(mixed):
     assert len(mixed.of_type("gcp:container/cluster:Cluster")) == 1
     for cluster, network in (("ack-west", "alibaba"), ("gke-west", "google")):
         istiod = charts(mixed, cluster)["istiod"].inputs["values"]
-        assert istiod["profile"] == "default"
+        assert "profile" not in istiod  # Istio's default profile (no chart profile file)
         assert istiod["global"]["meshID"] == "mesh1"
         assert istiod["global"]["multiCluster"] == {"clusterName": cluster}
         assert istiod["global"]["network"] == network
@@ -168,12 +168,14 @@ def test_only_the_primary_runs_istiod_and_serves_the_remote(primary_remote):
     primary = charts(primary_remote, "gke-primary")
     remote = charts(primary_remote, "gke-remote")
     assert primary["istiod"].inputs["values"]["global"]["externalIstiod"] is True
-    assert primary["istiod"].inputs["values"]["profile"] == "default"
-    values = remote["istiod"].inputs["values"]
-    assert values["profile"] == "remote"
-    assert values["global"]["remotePilotAddress"] == FAKE_LB_IP  # the primary's gateway
-    assert values["global"]["configCluster"] is True
-    assert values["istiodRemote"] == {"injectionPath": "/inject/cluster/gke-remote/net/network1"}
+    assert "profile" not in primary["istiod"].inputs["values"]
+    # Only what the remote templates read (tests/test_helm_releases.py renders them): the
+    # primary's gateway as istiod, and the injection path naming this cluster and network.
+    assert remote["istiod"].inputs["values"] == {
+        "profile": "remote",
+        "global": {"remotePilotAddress": FAKE_LB_IP},
+        "istiodRemote": {"injectionPath": "/inject/cluster/gke-remote/net/network1"},
+    }
     assert remote["istio-base"].inputs["values"] == {"profile": "remote"}
     assert "istio-ingressgateway" not in remote and "istio-eastwestgateway" not in remote
     # The remote has no CA of its own: its primary signs its workloads' certificates.
@@ -199,7 +201,8 @@ def test_the_remote_names_its_control_plane_cluster(primary_remote):
 def test_istiod_is_exposed_on_an_internal_gateway_and_no_services_are(primary_remote):
     gateway = charts(primary_remote, "gke-primary")["istio-eastwestgateway"].inputs["values"]
     assert gateway["service"]["annotations"] == {"networking.gke.io/load-balancer-type": "Internal"}
-    assert "networkGateway" not in gateway
+    # One network: the gateway still carries it, as Istio's primary-remote install does.
+    assert gateway["networkGateway"] == "network1"
     kinds = istio_kinds(primary_remote, "gke-primary")
     assert {("Gateway", "istiod-gateway"), ("VirtualService", "istiod-vs")} <= kinds
     assert ("Gateway", "cross-network-gateway") not in kinds

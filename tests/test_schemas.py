@@ -1,36 +1,25 @@
 """Every object each stack declares is valid against its API schema.
 
-Kubernetes objects: the Kubernetes OpenAPI schema in strict mode (unknown fields fail).
-Istio objects: Istio's API schema (models generated from its CRDs), unknown fields included.
-Gateway chart values: the chart's own strict values.schema.json (upstream reference data).
+Kubernetes objects: the Kubernetes OpenAPI schema in strict mode (unknown fields fail), for
+the lowest and the highest Kubernetes the stacks support.
+Istio objects: the CRDs of the pinned Istio release (its `base` chart's crd-all.gen.yaml),
+strict. (Chart values are checked by rendering: tests/test_helm_releases.py.)
 """
 
 from __future__ import annotations
 
 import copy
-import json
-from typing import Any
+from pathlib import Path
 
-import jsonschema
 import pytest
 
 from stacks.config import SCENARIOS
 from tests.schema.asm import asm_errors
-from tests.schema.istio_api import istio_errors
-from tests.schema.kube import kubernetes_errors
+from tests.schema.crd import crd_errors
+from tests.schema.kube import SUPPORTED, kubernetes_errors
+from tests.variants import params
 from tools.offline.engine import stack_config, stack_names
 
-# Every stack file as it is, plus the variants that declare different kinds of objects.
-VARIANTS: list[tuple[str, dict[str, Any]]] = [
-    *((stack, {}) for stack in stack_names()),
-    ("two-cluster-retention", {"controlPlane": "istio"}),
-    # Multi-network: the network gateway and the cross-network Gateway.
-    ("vm", {"mesh": {"network": "network1"}, "vm": {"network": "vm-network"}}),
-]
-VARIANT_IDS = [
-    "-".join([s, *(f"{k}={v}" if isinstance(v, str) else k for k, v in o.items())])
-    for s, o in VARIANTS
-]
 ASM_API = "istio.alibabacloud.com/"
 
 
@@ -39,55 +28,33 @@ def test_every_scenario_has_a_stack_file():
     assert scenarios == set(SCENARIOS)
 
 
-@pytest.mark.parametrize(("stack", "overrides"), VARIANTS, ids=VARIANT_IDS)
+@pytest.mark.parametrize(("stack", "overrides"), params())
 def test_kubernetes_objects_are_schema_valid(engine, stack, overrides):
     declared = engine.run(stack, overrides)
     plain = [
         r for r in declared.kube_objects() if ".istio.io/" not in r.type and ASM_API not in r.type
     ]
     assert plain, "the stack declares no Kubernetes object"
-    problems = {r.name: kubernetes_errors(r.manifest) for r in plain}
+    problems = {
+        f"{r.name} (Kubernetes {kubernetes})": kubernetes_errors(r.manifest, kubernetes)
+        for r in plain
+        for kubernetes in SUPPORTED
+    }
     assert {name: errs for name, errs in problems.items() if errs} == {}
 
 
-@pytest.mark.parametrize(("stack", "overrides"), VARIANTS, ids=VARIANT_IDS)
-def test_istio_objects_are_schema_valid(engine, stack, overrides):
+@pytest.mark.parametrize(("stack", "overrides"), params())
+def test_istio_objects_are_schema_valid(engine, istio_crds, stack, overrides):
     objects = engine.run(stack, overrides).istio_objects()
     assert objects, "the stack declares no Istio object"
-    errors = istio_errors([r.manifest for r in objects])
-    assert {objects[i].name: errs for i, errs in errors.items()} == {}
+    problems = {r.name: crd_errors(r.manifest, istio_crds) for r in objects}
+    assert {name: errs for name, errs in problems.items() if errs} == {}
 
 
 def test_asm_objects_are_schema_valid(engine):
     objects = [r for r in engine.run("two-cluster-retention").kube_objects() if ASM_API in r.type]
     assert [r.manifest["kind"] for r in objects] == ["IstioGateway"]
     assert {r.name: asm_errors(r.manifest) for r in objects} == {objects[0].name: []}
-
-
-def installs_istio_charts(stack: str, overrides: dict[str, Any]) -> bool:
-    """False for the managed ASM control plane: ASM runs its own gateways."""
-    settings = {**stack_config(stack), **{f"meshstack:{k}": v for k, v in overrides.items()}}
-    return settings.get("meshstack:controlPlane") != "asm"
-
-
-CHART_VARIANTS = [v for v in VARIANTS if installs_istio_charts(*v)]
-
-
-@pytest.mark.parametrize(
-    ("stack", "overrides"),
-    CHART_VARIANTS,
-    ids=[VARIANT_IDS[VARIANTS.index(v)] for v in CHART_VARIANTS],
-)
-def test_gateway_chart_values_satisfy_the_chart_schema(engine, stack, overrides, istio_reference):
-    schema = json.loads((istio_reference / "charts" / "gateway.values.schema.json").read_text())
-    releases = [
-        r
-        for r in engine.run(stack, overrides).of_type("kubernetes:helm.sh/v3:Release")
-        if r.inputs["chart"].endswith("gateway")
-    ]
-    assert releases
-    for release in releases:
-        jsonschema.Draft7Validator(schema).validate(release.inputs["values"])
 
 
 # The validators themselves must catch the mistakes they exist for.
@@ -111,7 +78,7 @@ def test_kubernetes_check_reports_unknown_fields_and_wrong_types():
     assert "containerPort" in errors or "'80' is not of type" in errors
 
 
-def test_istio_check_reports_typos_enums_types_and_unknown_kinds():
+def test_istio_check_reports_typos_enums_types_and_unknown_kinds(istio_crds: list[Path]):
     good = {
         "apiVersion": "networking.istio.io/v1",
         "kind": "DestinationRule",
@@ -136,8 +103,8 @@ def test_istio_check_reports_typos_enums_types_and_unknown_kinds():
         },
     }
     unknown_kind = {**good, "kind": "DestinationRules"}
-    errors = istio_errors([good, typo, enum, weight, unknown_kind])
-    assert 0 not in errors
+    errors = [crd_errors(o, istio_crds) for o in (good, typo, enum, weight, unknown_kind)]
+    assert errors[0] == []
     assert any("subsett" in e for e in errors[1])
     assert any("STRCT" in e for e in errors[2])
     assert any("weight" in e for e in errors[3])

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import versions
+
 PORT = 9080
 SERVICES = ("details", "ratings", "reviews", "productpage")
 
@@ -23,8 +25,8 @@ class BookinfoArgs:
     namespace: pulumi.Input[str]
     # What the Deployments wait for: istiod ready, so their pods get a sidecar.
     mesh_ready: pulumi.Resource
-    image_hub: str = "docker.io/istio"
-    image_tag: str = "1.20.3"
+    image_hub: str = versions.BOOKINFO_HUB
+    image_tag: str = versions.BOOKINFO_TAG
     reviews_versions: Sequence[str] = ("v1", "v2", "v3")
     extra_labels: dict[str, str] = field(default_factory=dict)
 

@@ -1,16 +1,22 @@
 """Pure builders of Helm values for Istio's charts (base, cni, istiod, gateway).
 
-Keys are those of Istio's own charts (see the `values.yaml` of each chart); the gateway chart
-has a strict values schema, so only keys it declares may appear in `gateway_values`.
+Keys are those of Istio's own charts (see the `values.yaml` of each chart), and only keys the
+chart reads: tests/test_helm_releases.py renders every release with the real Helm and fails
+on a key whose change or removal changes nothing. The gateway chart also has a strict values
+schema.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 ServiceType = Literal["LoadBalancer", "NodePort", "ClusterIP"]
+# Istio's default profile is the chart's own defaults: no `profile` value. The chart has a
+# file per named profile (istiod `files/profile-<name>.yaml`: demo, ambient, remote, …) and
+# fails the render on any other name, "default" included (`templates/zzz_profile.yaml`).
+DEFAULT_PROFILE = "default"
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class IstioRelease:
 class MeshSettings:
     """Mesh-wide behaviour that lands in istiod's values."""
 
+    # A profile of the istiod chart (demo, …) or DEFAULT_PROFILE (none).
     profile: str = "demo"
     mesh_id: str | None = None
     cluster_name: str | None = None
@@ -46,6 +53,7 @@ class MeshSettings:
 
 
 def _global(release: IstioRelease) -> dict[str, Any]:
+    """Images of the charts that run their own (istiod, cni); gateway pods are injected."""
     return {
         "hub": release.hub,
         "tag": release.tag,
@@ -86,11 +94,12 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
     if mesh.pilot_env:
         pilot["env"] = dict(mesh.pilot_env)
     values: dict[str, Any] = {
-        "profile": mesh.profile,
         "global": global_values,
         "meshConfig": mesh_config,
         "pilot": pilot,
     }
+    if mesh.profile != DEFAULT_PROFILE:
+        values["profile"] = mesh.profile
     if release.revision:
         values["revision"] = release.revision
     return values
@@ -104,13 +113,22 @@ def injection_path(cluster_name: str, network: str) -> str:
 def remote_istiod_values(
     release: IstioRelease, mesh: MeshSettings, discovery_address: str
 ) -> dict[str, Any]:
-    """The istiod chart in `remote` profile: no istiod, webhooks and config pointing at the
-    primary's istiod through its east-west gateway (`discovery_address`)."""
+    """The istiod chart in `remote` profile: no istiod, only the webhooks and the `istiod`
+    Service pointing at the primary's istiod through its east-west gateway
+    (`discovery_address`). The remote templates read nothing else: images, mesh config,
+    mesh ID, cluster name and network come from the primary's istiod (whose remote secret
+    names this cluster) and from istio-system's network label. No `global.configCluster`:
+    that is the external control plane's config cluster, which this package does not build.
+    """
     if not (mesh.cluster_name and mesh.network):
         raise ValueError("a remote cluster needs its cluster name and network")
-    values = istiod_values(release, replace(mesh, profile="remote", external_istiod=False))
-    values["global"] |= {"remotePilotAddress": discovery_address, "configCluster": True}
-    values["istiodRemote"] = {"injectionPath": injection_path(mesh.cluster_name, mesh.network)}
+    values: dict[str, Any] = {
+        "profile": "remote",
+        "global": {"remotePilotAddress": discovery_address},
+        "istiodRemote": {"injectionPath": injection_path(mesh.cluster_name, mesh.network)},
+    }
+    if release.revision:
+        values["revision"] = release.revision
     return values
 
 
@@ -122,11 +140,11 @@ def gateway_values(
     service: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Values for the `gateway` chart. Its selector label `istio` comes from the release name;
-    `service` adds keys of the chart's `service` block (annotations, loadBalancerIP, ports)."""
+    `service` adds keys of the chart's `service` block (annotations, loadBalancerIP, ports).
+    No image: the pods run `image: auto`, which istiod's injector replaces with the mesh's
+    proxy image (hub and tag of istiod's release)."""
     values: dict[str, Any] = {
         "service": {"type": service_type, **(service or {})},
-        # The chart injects the proxy (`image: auto`); pin it to the mesh's images anyway.
-        "global": {"hub": release.hub, "tag": release.tag},
         "imagePullPolicy": release.image_pull_policy,
     }
     if release.revision:

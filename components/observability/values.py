@@ -94,8 +94,9 @@ def prometheus_values() -> dict[str, Any]:
 def grafana_values(endpoints: Endpoints) -> dict[str, Any]:
     """Grafana with Prometheus as its default data source.
 
-    As in Istio's sample, anonymous users are admins: the Service is ClusterIP and reached
-    only through `kubectl port-forward`, which already needs cluster credentials.
+    Anonymous users may look, not change: the Service is ClusterIP and reached only through
+    `kubectl port-forward`. (Istio's sample makes them admins; Grafana deprecated anonymous
+    roles other than Viewer, grafana/grafana#101411.)
     """
     return {
         "fullnameOverride": GRAFANA_SERVICE,
@@ -103,7 +104,7 @@ def grafana_values(endpoints: Endpoints) -> dict[str, Any]:
         "service": {"port": GRAFANA_PORT},
         "persistence": {"enabled": False},
         "grafana.ini": {
-            "auth.anonymous": {"enabled": True, "org_role": "Admin"},
+            "auth.anonymous": {"enabled": True, "org_role": "Viewer"},
             "auth.basic": {"enabled": False},
         },
         "datasources": {

@@ -103,7 +103,9 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
                     release=release,
                     namespace=control_planes[name].namespace.metadata.name,
                     mesh_ready=control_planes[name].ready,
-                    network=cluster.network if topology.multi_network else "",
+                    # Labelled with its network even on one network, as Istio's primary-remote
+                    # install does (gen-eastwest-gateway.sh --network network1).
+                    network=cluster.network,
                     service_annotations={}
                     if spans_clouds
                     else INTERNAL_LOAD_BALANCER[cluster.cloud],

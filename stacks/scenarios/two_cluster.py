@@ -290,18 +290,20 @@ def _istio_mesh(
         ),
     )
     namespaces = _app_namespaces(config, clusters)
-    # Every primary reads its own cluster's configuration: the objects go to each.
-    for name, cluster in clusters.items():
-        ClusterLocalRouting(
-            f"{name}-bookinfo-routing",
-            ClusterLocalRoutingArgs(
-                provider=cluster.provider,
-                namespace=namespaces[name].metadata.name,
-                mesh_ready=control_planes[name].ready,
-                clusters=names,
-                gateway_selector=INGRESS_SELECTOR,
-            ),
-        )
+    # Each istiod reads the Istio objects of its own cluster. Only the ingress gateway routes
+    # with them (retention is istiod's serviceSettings here), and it runs in one cluster: a
+    # Gateway elsewhere would select no pod.
+    gateway_cluster = config.gateway_cluster.name
+    ClusterLocalRouting(
+        f"{gateway_cluster}-bookinfo-routing",
+        ClusterLocalRoutingArgs(
+            provider=clusters[gateway_cluster].provider,
+            namespace=namespaces[gateway_cluster].metadata.name,
+            mesh_ready=control_planes[gateway_cluster].ready,
+            clusters=names,
+            gateway_selector=INGRESS_SELECTOR,
+        ),
+    )
     _bookinfo_everywhere(
         config, clusters, namespaces, {n: cp.ready for n, cp in control_planes.items()}
     )

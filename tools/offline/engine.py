@@ -50,6 +50,21 @@ def stack_config(stack: str) -> dict[str, Any]:
     return dict(document.get("config") or {})
 
 
+def merged_config(
+    stack: str,
+    overrides: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`stacks/Pulumi.<stack>.yaml` (or `config`) with `overrides` put over its keys.
+
+    Keys of `overrides` may be bare (`"istio"`) or namespaced (`"meshstack:istio"`).
+    """
+    values = dict(stack_config(stack) if config is None else config)
+    for key, value in (overrides or {}).items():
+        values[key if ":" in key else f"{PROJECT}:{key}"] = value
+    return values
+
+
 def to_pulumi_strings(config: Mapping[str, Any]) -> dict[str, str]:
     """What the CLI hands a program: scalars as strings, objects as JSON."""
     out: dict[str, str] = {}
@@ -357,15 +372,10 @@ class OfflineEngine:
         *,
         config: Mapping[str, Any] | None = None,
     ) -> Declared:
-        """Evaluate `stacks/Pulumi.<stack>.yaml` (or `config`), `overrides` merged on top.
-
-        Keys of `overrides` may be bare (`"istio"`) or namespaced (`"meshstack:istio"`).
-        """
+        """Evaluate `merged_config(stack, overrides, config)`."""
         from stacks.program import run  # the program reads config when it runs
 
-        values = dict(stack_config(stack) if config is None else config)
-        for key, value in (overrides or {}).items():
-            values[key if ":" in key else f"{PROJECT}:{key}"] = value
+        values = merged_config(stack, overrides, config)
         pulumi.runtime.set_all_config(to_pulumi_strings(values))
         return self.run_program(run)
 

@@ -1,0 +1,55 @@
+"""Every pinned version of what the package installs, in one place (pure data).
+
+The config defaults, the chart tool (`make charts`), the README and the tests read these.
+A chart pinned here is one whose source the test suite renders with the real Helm
+(tests/test_helm_releases.py): change a pin together with the chart source it is tested on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# Istio: the charts and the default image tag. 1.31.0 was released on 2026-08-31.
+ISTIO = "1.31.0"
+# Istio's chart repository since 1.31 (the storage.googleapis.com one is being retired);
+# the same charts are at oci://ghcr.io/istio/release/charts/<chart>.
+ISTIO_CHART_REPOSITORY = "https://blob.istio.io/istio-release/charts"
+# Published charts default to a registry that is being retired: always set the hub.
+ISTIO_HUB = "docker.io/istio"
+# Istio's charts, by their names in the repository (istio-discovery is published as istiod).
+ISTIO_CHARTS = ("base", "istiod", "gateway", "cni", "ztunnel")
+
+# Kubernetes minors each Istio minor supports
+# (istio.io/latest/docs/releases/supported-releases). The config refuses Istio minors that
+# are not listed: their charts are not the ones the tests render.
+ISTIO_SUPPORTS_KUBERNETES: Mapping[str, tuple[int, int]] = {"1.31": (32, 36)}
+
+
+@dataclass(frozen=True)
+class ChartPin:
+    """A Helm chart at an exact version from its official repository."""
+
+    chart: str
+    version: str
+    repository: str
+
+
+KIALI = ChartPin("kiali-server", "2.29.0", "https://kiali.org/helm-charts")
+PROMETHEUS = ChartPin("prometheus", "29.27.0", "https://prometheus-community.github.io/helm-charts")
+# The grafana chart moved from grafana/helm-charts to the community organisation.
+GRAFANA = ChartPin("grafana", "11.1.0", "https://grafana-community.github.io/helm-charts")
+ADDON_CHARTS = (KIALI, PROMETHEUS, GRAFANA)
+
+
+def istio_charts(version: str = ISTIO) -> tuple[ChartPin, ...]:
+    return tuple(ChartPin(chart, version, ISTIO_CHART_REPOSITORY) for chart in ISTIO_CHARTS)
+
+
+# Images the package declares itself (not through a chart).
+BOOKINFO_HUB = "docker.io/istio"
+# The newest Bookinfo tag on docker.io (the 1.30 samples moved to a registry being retired).
+BOOKINFO_TAG = "1.20.3"
+JAEGER_IMAGE = "docker.io/jaegertracing/jaeger"
+JAEGER_TAG = "2.17.0"
+HELLO_WORLD_IMAGE = "gcr.io/tetratelabs/hello-world:1.0.0"

@@ -1,0 +1,55 @@
+"""The configurations the schema and chart tests evaluate: every committed stack file, and
+variants that declare other kinds of objects or other chart values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stacks import config as stack_config
+from tools.offline.engine import merged_config, stack_names, to_pulumi_strings
+
+Variant = tuple[str, dict[str, Any]]
+
+VARIANTS: list[Variant] = [
+    *((stack, {}) for stack in stack_names()),
+    # Self-managed Istio in every cluster, with cluster-local serviceSettings.
+    ("two-cluster-retention", {"controlPlane": "istio"}),
+    # Multi-network: the network gateway and the cross-network Gateway.
+    ("vm", {"mesh": {"network": "network1"}, "vm": {"network": "vm-network"}}),
+    # The other istio values: CNI, a revision, Istio's default profile, a NodePort ingress.
+    (
+        "local",
+        {
+            "istio": {
+                "profile": "default",
+                "cni": True,
+                "revision": "canary",
+                "outboundTrafficPolicy": "REGISTRY_ONLY",
+                "ingressServiceType": "NodePort",
+            }
+        },
+    ),
+]
+
+
+def variant_id(stack: str, overrides: dict[str, Any]) -> str:
+    return "-".join([stack, *overrides])
+
+
+def params(variants: list[Variant] = VARIANTS) -> list[Any]:
+    return [
+        pytest.param(stack, overrides, id=variant_id(stack, overrides))
+        for stack, overrides in variants
+    ]
+
+
+def typed_config(stack: str, overrides: dict[str, Any]) -> stack_config.AnyStack:
+    return stack_config.load(to_pulumi_strings(merged_config(stack, overrides)))
+
+
+def installs_istio_charts(stack: str, overrides: dict[str, Any]) -> bool:
+    """False for the managed ASM control plane: ASM runs istiod and its gateways."""
+    config = typed_config(stack, overrides)
+    return getattr(config, "control_plane", "istio") != "asm"

@@ -1,0 +1,233 @@
+"""Chart sources and `helm template`: what the tests render every declared release with.
+
+Chart sources live in one directory, one folder per chart named as the chart
+(`<dir>/istiod/Chart.yaml`, `<dir>/kiali-server/Chart.yaml`, …), found in this order:
+`$MESHSTACK_CHARTS`, `.charts/` (what `make charts` pulls), `../shared/reference/charts/`.
+
+    python -m tools.charts pull     # helm pull every chart version the stacks declare
+
+needs internet; it writes `.charts/` in that layout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.versions import ISTIO_CHARTS
+from tools import kubetools
+
+REPO_ROOT = kubetools.REPO_ROOT
+PULLED = REPO_ROOT / ".charts"
+REFERENCE = Path(os.environ.get("MESHSTACK_REFERENCE", REPO_ROOT.parent / "shared" / "reference"))
+RENDER_CACHE = kubetools.CACHE.parent / "render-cache"
+RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+
+
+class ChartUnavailable(RuntimeError):
+    """No source of this chart at this version in the chart directory."""
+
+
+class RenderError(RuntimeError):
+    """`helm template` refused the release (its message is Helm's)."""
+
+
+def charts_dir() -> Path:
+    """The chart directory (it may not exist: `chart_source` then says how to get it)."""
+    if "MESHSTACK_CHARTS" in os.environ:
+        return Path(os.environ["MESHSTACK_CHARTS"])
+    return PULLED if PULLED.is_dir() else REFERENCE / "charts"
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a `helm.v3.Release` asks Helm for (its recorded inputs)."""
+
+    name: str
+    chart: str
+    version: str
+    namespace: str
+    values: Mapping[str, Any]
+    repository: str
+
+    @classmethod
+    def of(cls, inputs: Mapping[str, Any]) -> Release:
+        chart = inputs["chart"]
+        if chart.startswith("oci://"):
+            repository, chart = chart.rsplit("/", 1)
+        else:
+            repository = inputs["repositoryOpts"]["repo"]
+        return cls(
+            name=inputs["name"],
+            chart=chart,
+            version=inputs["version"],
+            namespace=inputs["namespace"],
+            values=inputs.get("values") or {},
+            repository=repository,
+        )
+
+
+def _istio_provenance_matches(path: Path, version: str) -> bool:
+    """Istio's charts built from a branch keep the unstamped Chart.yaml version 1.0.0; the
+    reference directory's SOURCES.json then says which minor they are."""
+    sources = path.parent / "SOURCES.json"
+    if not sources.is_file():
+        return False
+    provenance = json.loads(sources.read_text()).get(path.name, {}).get("version", "")
+    minor = ".".join(version.split(".")[:2])
+    return provenance.startswith(f"{minor} ")
+
+
+def chart_source(chart: str, version: str, root: Path | None = None) -> Path:
+    """The source folder of `chart` at `version`, or ChartUnavailable saying how to get it."""
+    path = (root or charts_dir()) / chart
+    if not (path / "Chart.yaml").is_file():
+        raise ChartUnavailable(
+            f"no source of chart {chart!r} in {path.parent}: run `make charts` (needs internet) "
+            "or set MESHSTACK_CHARTS to a directory of chart sources"
+        )
+    declared = str(yaml.safe_load((path / "Chart.yaml").read_text())["version"])
+    if declared == version:
+        return path
+    if chart in ISTIO_CHARTS and declared == "1.0.0" and _istio_provenance_matches(path, version):
+        return path
+    raise ChartUnavailable(
+        f"{path} is chart {chart} {declared}, but {version} is declared: "
+        "run `make charts` for the declared versions"
+    )
+
+
+@cache
+def _digest(path: Path) -> str:
+    """A content hash of a chart folder: render results are cached under it."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(path)).encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+# Template functions whose result differs between two renders of the same values.
+_UNSTABLE = re.compile(r"{{[^}]*\b(rand\w*|uuidv4|gen(CA|PrivateKey|\w*Cert)|now)\b[^}]*}}")
+
+
+@cache
+def renders_differently_each_time(chart: Path) -> bool:
+    """Whether a chart calls a random (or clock) function, e.g. a generated admin password."""
+    return any(
+        _UNSTABLE.search(template.read_text(errors="replace"))
+        for template in chart.rglob("*")
+        if template.is_file() and "templates" in template.relative_to(chart).parts
+    )
+
+
+def render(
+    release: Release,
+    kube_version: str,
+    values: Mapping[str, Any] | None = None,
+    *,
+    fresh: bool = False,
+) -> list[dict[str, Any]]:
+    """The objects `helm template` renders for `release` (with `values` instead of its own,
+    when given) against Kubernetes `kube_version`; RenderError when Helm refuses.
+
+    Results are cached on disk by chart content, Helm version and arguments; `fresh` renders
+    anew (charts that generate random passwords differ between two renders).
+    """
+    source = chart_source(release.chart, release.version)
+    values = release.values if values is None else values
+    arguments = [release.name, str(source), "-n", release.namespace]
+    arguments += ["--kube-version", kube_version]
+    key_material = json.dumps(
+        [kubetools.HELM_VERSION, _digest(source), arguments, values], sort_keys=True
+    )
+    cached = RENDER_CACHE / f"{hashlib.sha256(key_material.encode()).hexdigest()}.json"
+    if cached.is_file() and not fresh:
+        outcome = json.loads(cached.read_text())
+    else:
+        outcome = _helm_template(arguments, values)
+        RENDER_CACHE.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=RENDER_CACHE, delete=False) as handle:
+            json.dump(outcome, handle)
+        Path(handle.name).replace(cached)
+    if "error" in outcome:
+        raise RenderError(outcome["error"])
+    return outcome["objects"]
+
+
+def _helm_template(arguments: list[str], values: Mapping[str, Any]) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as values_file:
+        json.dump(values, values_file)
+        values_file.flush()
+        result = subprocess.run(
+            [str(kubetools.ensure().helm), "template", *arguments, "-f", values_file.name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if result.returncode != 0:
+        return {"error": result.stderr.strip()}
+    # libyaml's loader: the `base` chart renders a megabyte of CRDs.
+    return {"objects": [d for d in yaml.load_all(result.stdout, Loader=yaml.CSafeLoader) if d]}
+
+
+def pull(releases: Iterable[Release], destination: Path = PULLED) -> list[str]:
+    """`helm pull` each chart version once into `destination/<chart>` (needs internet)."""
+    wanted = {(r.chart, r.version, r.repository) for r in releases}
+    charts = sorted({chart for chart, _, _ in wanted})
+    clashes = [c for c in charts if sum(1 for w in wanted if w[0] == c) > 1]
+    if clashes:
+        raise SystemExit(f"stacks declare several versions of {clashes}: one folder per chart")
+    helm = str(kubetools.ensure().helm)
+    destination.mkdir(parents=True, exist_ok=True)
+    pulled = []
+    for chart, version, repository in sorted(wanted):
+        shutil.rmtree(destination / chart, ignore_errors=True)
+        source = (
+            [f"{repository}/{chart}"]
+            if repository.startswith("oci://")
+            else [chart, "--repo", repository]
+        )
+        command = [helm, "pull", *source, "--version", version, "--untar"]
+        subprocess.run([*command, "--untardir", str(destination)], check=True)
+        pulled.append(f"{chart} {version} from {repository}")
+    return pulled
+
+
+def declared_releases() -> list[Release]:
+    """The Helm releases of every committed stack, as the program declares them."""
+    from tools.offline.engine import run_stack, stack_names
+
+    return [
+        Release.of(r.inputs)
+        for stack in stack_names()
+        for r in run_stack(stack).of_type(RELEASE_TYPE)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Chart sources for the rendering tests.")
+    parser.add_argument("command", choices=["pull", "where"])
+    arguments = parser.parse_args()
+    if arguments.command == "where":
+        print(charts_dir())
+        return
+    for line in pull(declared_releases()):
+        print(f"pulled {line} into {PULLED}")
+
+
+if __name__ == "__main__":
+    main()
