@@ -40,7 +40,7 @@ def _strict(schema: Any) -> Any:
 
 def _documents(paths: Iterable[Path]) -> Iterable[dict[str, Any]]:
     for path in paths:
-        yield from (d for d in yaml.safe_load_all(path.read_text()) if d)
+        yield from (d for d in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader) if d)
 
 
 @functools.cache
