@@ -6,13 +6,21 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 
+# The provider's ambient configuration: with an empty kubeconfig it loads what kubectl loads
+# (pulumi-kubernetes provider.go Configure: clientcmd.NewDefaultClientConfigLoadingRules, the
+# files of $KUBECONFIG merged, or ~/.kube/config). Leaving the argument unset is not the same:
+# the Python SDK then fills it with $KUBECONFIG as one path, which breaks a list of files.
+AMBIENT_KUBECONFIG = ""
+
+
 def kube_provider(
     name: str,
     kubeconfig: pulumi.Input[str],
     context: str | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> k8s.Provider:
-    """A provider for one cluster. `kubeconfig` is a file path or the file's contents.
+    """A provider for one cluster. `kubeconfig` is a file path, the file's contents, or
+    AMBIENT_KUBECONFIG; `context` None is that configuration's current context.
 
     Contents are wrapped as a secret: they carry credentials and must never reach state or
     logs in plain text.

@@ -40,22 +40,8 @@ fi
 
 scenario=$(.venv/bin/python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["config"]["meshstack:scenario"])' "stacks/Pulumi.$stack.yaml")
 if [ "$scenario" = local ]; then
-  # Which kubeconfig and context the stack will use, and whether they exist.
-  .venv/bin/python - "stacks/Pulumi.$stack.yaml" <<'PY' || exit 1
-import os, sys, yaml
-config = yaml.safe_load(open(sys.argv[1]))["config"].get("meshstack:kubernetes") or {}
-path = os.path.expanduser(config.get("kubeconfig", "~/.kube/config"))
-if not os.path.isfile(path):
-    sys.exit(f"error: no kubeconfig at {path}. Create a cluster first, e.g. `kind create cluster` "
-             "or `minikube start`, or set meshstack:kubernetes.kubeconfig in " + sys.argv[1])
-kubeconfig = yaml.safe_load(open(path)) or {}
-context = config.get("context") or kubeconfig.get("current-context")
-names = [c.get("name") for c in kubeconfig.get("contexts") or []]
-if not context or context not in names:
-    sys.exit(f"error: kubeconfig {path} has no context {context!r} (contexts: {names}). "
-             "Run `kubectl config use-context NAME` or set meshstack:kubernetes.context.")
-print(f"Deploying onto Kubernetes context {context!r} from {path}.")
-PY
+  # Which kubeconfig files and context the stack will use (the ones kubectl uses), or why not.
+  .venv/bin/python -m tools.kube_context "stacks/Pulumi.$stack.yaml" || exit 1
   # Local state, no account. The local stack holds no secret, so an empty passphrase is the
   # default; export PULUMI_CONFIG_PASSPHRASE to choose one.
   export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}

@@ -327,13 +327,23 @@ class AddonsConfig(Model):
 
 
 class KubeContextConfig(Model):
-    """An existing cluster reached through a kubeconfig file (the `local` scenario)."""
+    """An existing cluster (the `local` scenario), reached as `kubectl` reaches it."""
 
-    kubeconfig: str = Field(default="~/.kube/config", min_length=1)
+    # None: what kubectl reads, $KUBECONFIG (a list of files) or ~/.kube/config.
+    kubeconfig: str | None = Field(default=None, min_length=1)
+    # None: the kubeconfig's current context.
     context: str | None = Field(default=None, min_length=1)
-    # Clusters without a LoadBalancer implementation (kind, minikube) still reach the
-    # gateway through `kubectl port-forward`; the outputs say how.
+    # Virtual nodes only (no DaemonSets): Istio CNI is refused.
     serverless: bool = False
+
+
+class LocalIstioConfig(IstioConfig):
+    """kind and minikube give a LoadBalancer Service no address without an add-on, and Helm
+    would wait for one until it rolls back: the gateway is a ClusterIP Service, reached with
+    `kubectl port-forward`. Set LoadBalancer where the cluster has a load balancer (Docker
+    Desktop, k3d, MetalLB, `minikube tunnel`, cloud-provider-kind)."""
+
+    ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "ClusterIP"
 
 
 class VSwitchConfig(Model):
@@ -568,6 +578,7 @@ class MeshStack(Model):
 class LocalStack(MeshStack):
     scenario: Literal["local"]
     kubernetes: KubeContextConfig = KubeContextConfig()
+    istio: LocalIstioConfig = LocalIstioConfig()
 
     @model_validator(mode="after")
     def _cni_needs_daemonsets(self) -> LocalStack:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
 from components import versions
+from tests.schema.kube import LOWEST
 from tools import charts, kubetools
 from tools.offline.engine import OfflineEngine
 
@@ -54,6 +55,14 @@ def istio_crd_file() -> Path:
 @pytest.fixture
 def istio_crds() -> list[Path]:
     return [istio_crd_file()]
+
+
+def rendered(release: charts.Release, kubernetes: str = LOWEST) -> list[dict[str, Any]]:
+    """What Helm renders for a release, from the pinned chart source (tools/charts.py)."""
+    try:
+        return charts.render(release, kubernetes)
+    except charts.ChartUnavailable as missing:
+        unavailable(str(missing))
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from stacks import config as stack_config
-from tests.conftest import unavailable
+from tests.conftest import rendered
 from tests.schema.kube import SUPPORTED, kubernetes_errors
 from tests.variants import installs_istio_charts, params, typed_config
 from tools import charts
@@ -138,13 +138,6 @@ RUNTIME_KEYS: Mapping[str, Mapping[str, str]] = {
 
 def helm_releases(declared: Declared) -> list[tuple[Resource, charts.Release]]:
     return [(r, charts.Release.of(r.inputs)) for r in declared.of_type(charts.RELEASE_TYPE)]
-
-
-def rendered(release: charts.Release, kubernetes: str = SUPPORTED[0]) -> list[dict[str, Any]]:
-    try:
-        return charts.render(release, kubernetes)
-    except charts.ChartUnavailable as missing:
-        unavailable(str(missing))
 
 
 def _key(release: charts.Release) -> str:

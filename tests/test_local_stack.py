@@ -6,10 +6,13 @@ import pytest
 import yaml
 
 from components.apps.bookinfo_routing import routing_scenario
+from tests.conftest import rendered
+from tools import charts
 from tools.offline.engine import Declared, Resource
 from tools.offline.fakes import FAKE_LB_IP
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+SERVICE = "kubernetes:core/v1:Service"
 
 
 @pytest.fixture
@@ -47,7 +50,7 @@ def test_istio_charts_are_pinned_and_from_the_current_repository(local):
     assert istiod["profile"] == "demo"
     assert istiod["global"]["hub"] == "docker.io/istio" and istiod["global"]["tag"] == "1.31.0"
     assert istiod["pilot"]["cni"]["enabled"] is False
-    assert charts["istio-ingressgateway"]["values"]["service"]["type"] == "LoadBalancer"
+    assert charts["istio-ingressgateway"]["values"]["service"]["type"] == "ClusterIP"
     assert charts["istio-egressgateway"]["values"]["service"]["type"] == "ClusterIP"
 
 
@@ -137,10 +140,47 @@ def test_mesh_wide_mtls_is_strict_by_default(local):
     assert peer.manifest["spec"] == {"mtls": {"mode": "STRICT"}}
 
 
-def test_outputs_point_at_the_gateway(local):
+def test_nothing_waits_for_a_load_balancer_address_that_kind_never_gives(local, helm):
+    """kind and minikube give a LoadBalancer Service no address without an add-on. Helm's wait
+    (pulumi-kubernetes provider/pkg/provider/helm_release.go: `client.Wait = !SkipAwait`)
+    counts such a Service as not ready (helm v3.20.2 pkg/kube/ready.go, serviceReady), so an
+    atomic release would wait out its timeout and be uninstalled. By default the local stack
+    makes no LoadBalancer Service at all: none declared, none rendered by its charts."""
+    services = [s.manifest for s in local.of_type(SERVICE) if not s.read]
+    for release in local.of_type(RELEASE):
+        services += [
+            o for o in rendered(charts.Release.of(release.inputs)) if o["kind"] == "Service"
+        ]
+    types = {s["metadata"]["name"]: s["spec"].get("type", "ClusterIP") for s in services}
+    assert "istio-ingressgateway" in types and "grafana" in types
+    assert "LoadBalancer" not in types.values()
+    assert not [r for r in local.resources if r.read]  # no address to read back
+
+
+def test_without_a_load_balancer_the_outputs_say_how_to_reach_bookinfo(local):
+    assert "ingressGatewayAddress" not in local.outputs
+    assert local.outputs["productpageUrl"] == (
+        "kubectl -n istio-system port-forward svc/istio-ingressgateway 8080:80, "
+        "then open http://localhost:8080/productpage"
+    )
+
+
+def test_a_node_port_gateway_says_where_its_port_is(engine):
+    outputs = engine.run("local", {"istio": {"ingressServiceType": "NodePort"}}).outputs
+    assert outputs["productpageUrl"].startswith(
+        "kubectl -n istio-system get svc istio-ingressgateway -o jsonpath="
+    )
+    assert outputs["productpageUrl"].endswith(
+        "port-forward svc/istio-ingressgateway 8080:80, then open http://localhost:8080/productpage"
+    )
+
+
+def test_a_load_balancer_when_asked_for_points_the_outputs_at_its_address(engine):
+    """Docker Desktop, k3d, MetalLB: the user asks, the release waits for the address."""
+    declared = engine.run("local", {"istio": {"ingressServiceType": "LoadBalancer"}})
     # The address is whatever the cloud gave the read-back Service; the URL is built from it.
-    assert local.outputs["ingressGatewayAddress"] == FAKE_LB_IP
-    assert local.outputs["productpageUrl"] == f"http://{FAKE_LB_IP}/productpage"
+    assert declared.outputs["ingressGatewayAddress"] == FAKE_LB_IP
+    assert declared.outputs["productpageUrl"] == f"http://{FAKE_LB_IP}/productpage"
 
 
 def test_bookinfo_gateway_uses_the_helm_gateway_port_and_selector(local):

@@ -9,10 +9,13 @@ import pytest
 
 from tools.offline.engine import OfflineEngine
 
-MESH_CHAIN = [
+ISTIOD_CHAIN = [
     "kubernetes:core/v1:Namespace",  # istio-system
     "kubernetes:helm.sh/v3:Release",  # istio-base (CRDs)
     "kubernetes:helm.sh/v3:Release",  # istiod, complete when available
+]
+MESH_CHAIN = [
+    *ISTIOD_CHAIN,
     "kubernetes:helm.sh/v3:Release",  # ingress gateway, complete when its LB has an address
     "kubernetes:core/v1:Service",  # the gateway Service, read for its address
 ]
@@ -31,7 +34,12 @@ ACK_CHAIN = [
 ]
 # (stack, config overrides) -> the types along its longest chain.
 LONGEST_CHAIN: dict[tuple[str, str], list[str]] = {
-    ("local", ""): ["pulumi:providers:kubernetes", *MESH_CHAIN],
+    # No load balancer to wait for: anything after istiod is as long as the next.
+    ("local", ""): [
+        "pulumi:providers:kubernetes",
+        *ISTIOD_CHAIN,
+        "kubernetes:telemetry.istio.io/v1:Telemetry",
+    ],
     ("single-cluster", ""): [
         *ALIBABA_NETWORK_CHAIN,
         "alicloud:cs/managedKubernetes:ManagedKubernetes",

@@ -53,6 +53,8 @@ class IstioControlPlane(pulumi.ComponentResource):
     istiod: k8s.helm.v3.Release
     ready: pulumi.Resource
     ingress_gateway: k8s.helm.v3.Release | None
+    ingress_service_type: istio_values.ServiceType | None
+    # Read back for its address (LoadBalancer only).
     ingress_service: k8s.core.v1.Service | None
 
     def __init__(
@@ -130,6 +132,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         # A Release completes only once istiod's Deployment is available.
         self.ready = self.istiod
 
+        self.ingress_service_type = args.ingress_service_type
         self.ingress_gateway = None
         self.ingress_service = None
         if args.ingress_service_type:
@@ -140,14 +143,15 @@ class IstioControlPlane(pulumi.ComponentResource):
                 istio_values.gateway_values(release, args.ingress_service_type),
                 [self.istiod],
             )
-            # Read back the Service the chart made, for its load-balancer address.
-            self.ingress_service = k8s.core.v1.Service.get(
-                f"{name}-ingress-service",
-                f"{ISTIO_NAMESPACE}/{INGRESS_GATEWAY}",
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.provider, depends_on=[self.ingress_gateway]
-                ),
-            )
+            if args.ingress_service_type == "LoadBalancer":
+                # Read back the Service the chart made, for its load-balancer address.
+                self.ingress_service = k8s.core.v1.Service.get(
+                    f"{name}-ingress-service",
+                    f"{ISTIO_NAMESPACE}/{INGRESS_GATEWAY}",
+                    opts=pulumi.ResourceOptions(
+                        parent=self, provider=args.provider, depends_on=[self.ingress_gateway]
+                    ),
+                )
         if args.egress_gateway:
             chart(
                 "egress",
@@ -176,7 +180,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         )
 
     def ingress_address(self) -> pulumi.Output[str] | None:
-        """The ingress gateway's load-balancer IP or host name, once the cloud assigned one."""
+        """The ingress gateway's load-balancer IP or host name; None without a LoadBalancer."""
         if self.ingress_service is None:
             return None
         return self.ingress_service.status.apply(load_balancer_address)

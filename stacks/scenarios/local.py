@@ -6,15 +6,16 @@ import os
 
 import pulumi
 
-from components.kube import kube_provider
+from components.kube import AMBIENT_KUBECONFIG, kube_provider
 from stacks.config import LocalStack
 from stacks.scenarios.mesh import mesh_on_cluster, mesh_outputs
 
 
 def deploy(config: LocalStack) -> dict[str, pulumi.Input[str]]:
+    kubeconfig = config.kubernetes.kubeconfig
     provider = kube_provider(
         "local",
-        kubeconfig=os.path.expanduser(config.kubernetes.kubeconfig),
+        kubeconfig=os.path.expanduser(kubeconfig) if kubeconfig else AMBIENT_KUBECONFIG,
         context=config.kubernetes.context,
     )
     mesh = mesh_on_cluster(provider, config)

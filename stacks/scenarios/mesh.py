@@ -11,7 +11,12 @@ import pulumi_kubernetes as k8s
 from components.apps.bookinfo import Bookinfo, BookinfoArgs
 from components.apps.bookinfo_routing import BookinfoRouting, BookinfoRoutingArgs
 from components.apps.namespace import injected_namespace
-from components.istio.control_plane import ISTIO_NAMESPACE, ControlPlaneArgs, IstioControlPlane
+from components.istio.control_plane import (
+    INGRESS_GATEWAY,
+    ISTIO_NAMESPACE,
+    ControlPlaneArgs,
+    IstioControlPlane,
+)
 from components.istio.values import IstioRelease, MeshSettings
 from components.observability import values as addon_values
 from components.observability.addons import (
@@ -138,21 +143,30 @@ def _observability_args(
     )
 
 
+PORT_FORWARD = (
+    f"kubectl -n {ISTIO_NAMESPACE} port-forward svc/{INGRESS_GATEWAY} 8080:80, "
+    "then open http://localhost:8080/productpage"
+)
+NODE_PORT = (
+    f"kubectl -n {ISTIO_NAMESPACE} get svc {INGRESS_GATEWAY} "
+    "-o jsonpath='{.spec.ports[?(@.port==80)].nodePort}' gives the port on every node's "
+    "address; or "
+)
+
+
 def mesh_outputs(mesh: Mesh) -> dict[str, pulumi.Input[str]]:
     """Where to look: the gateway address, the product page, and how to reach it without one."""
     outputs: dict[str, pulumi.Input[str]] = {}
+    service_type = mesh.control_plane.ingress_service_type
     address = mesh.control_plane.ingress_address()
     if address is not None:
         outputs["ingressGatewayAddress"] = address
-        if mesh.bookinfo is not None:
-            outputs["productpageUrl"] = address.apply(
-                lambda a: (
-                    f"http://{a}/productpage"
-                    if a
-                    else "no load-balancer address yet: kubectl -n istio-system port-forward "
-                    "svc/istio-ingressgateway 8080:80, then open http://localhost:8080/productpage"
-                )
-            )
+    if mesh.bookinfo is not None and service_type:
+        outputs["productpageUrl"] = (
+            address.apply(lambda a: f"http://{a}/productpage" if a else PORT_FORWARD)
+            if address is not None
+            else (NODE_PORT if service_type == "NodePort" else "") + PORT_FORWARD
+        )
     for addon, command in mesh.observability.open_commands.items():
         outputs[f"{addon}Command"] = command
     return outputs
