@@ -1,10 +1,9 @@
-"""Explicit Kubernetes providers: every cluster gets its own, never the ambient kubeconfig."""
+"""Explicit Kubernetes providers: every cluster gets its own (the local stack: kubectl's own)."""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
-
 
 # The provider's ambient configuration: with an empty kubeconfig it loads what kubectl loads
 # (pulumi-kubernetes provider.go Configure: clientcmd.NewDefaultClientConfigLoadingRules, the

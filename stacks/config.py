@@ -554,6 +554,10 @@ class GceVmConfig(Model):
     port: int = Field(default=80, ge=1, le=65535)
     # The VM's Istio network; empty when it shares the cluster's (seed).
     network: NetworkName = ""
+    # How long each bootstrap token (audience istio-ca) is valid; renewed four times per
+    # lifetime by a CronJob, re-read by the VM every 15 minutes. At least 8 hours, so that a
+    # renewal is never more than half a token's life away.
+    token_lifetime_hours: int = Field(default=24, ge=8, le=168)
 
 
 class HelloWorldConfig(Model):
@@ -578,7 +582,8 @@ class MeshStack(Model):
 class LocalStack(MeshStack):
     scenario: Literal["local"]
     kubernetes: KubeContextConfig = KubeContextConfig()
-    istio: LocalIstioConfig = LocalIstioConfig()
+    # Frozen models: narrowing the field's type in a subclass is safe.
+    istio: LocalIstioConfig = LocalIstioConfig()  # pyright: ignore[reportIncompatibleVariableOverride]
 
     @model_validator(mode="after")
     def _cni_needs_daemonsets(self) -> LocalStack:

@@ -57,7 +57,10 @@ def test_a_configured_file_wins_over_the_variable(tmp_path):
 
 @pytest.mark.parametrize(
     ("current", "context", "message"),
-    [(None, None, "has no current context"), ("kind-kind", "kind-other", "no context 'kind-other'")],
+    [
+        (None, None, "has no current context"),
+        ("kind-kind", "kind-other", "no context 'kind-other'"),
+    ],
 )
 def test_a_missing_context_is_refused_with_what_exists(tmp_path, current, context, message):
     path = kubeconfig(tmp_path / "config", current, "kind-kind")

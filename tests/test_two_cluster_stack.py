@@ -331,6 +331,32 @@ def test_workloads_wait_for_the_mesh(asm):
     assert all(asm.depends_on(o, mesh) for o in asm.istio_objects())
 
 
+def test_workloads_wait_until_their_own_cluster_injects_sidecars(asm):
+    """The provider waits for the ASM instance to be running, not for each member's injector
+    (FACTS: servicemesh Create/Update wait on the instance state only): each cluster's
+    Deployments wait for a Job proving a pod there would get its sidecar, which itself
+    waits for the ASM instance and the injected namespace."""
+    (mesh,) = asm.of_type(MESH)
+    for name in ("m1c1", "m1c2"):
+        provider = provider_of_cluster(asm, name)
+        (job,) = on(asm, provider, "kubernetes:batch/v1:Job")
+        namespace = asm.named(f"{name}-bookinfo-namespace")
+        assert mesh.urn in asm.upstream(job) and namespace.urn in asm.upstream(job)
+        env = {
+            e["name"]: e["value"]
+            for e in job.manifest["spec"]["template"]["spec"]["containers"][0]["env"]
+        }
+        assert env["NAMESPACE"] == "bookinfo"
+        deployments = on(asm, provider, DEPLOYMENT)
+        assert deployments and all(job.urn in asm.upstream(d) for d in deployments), name
+        # It dry-run-creates pods in that namespace; nothing else.
+        (role,) = on(asm, provider, "kubernetes:rbac.authorization.k8s.io/v1:Role")
+        assert role.manifest["rules"] == [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}
+        ]
+        assert role.manifest["metadata"]["namespace"] == "bookinfo"
+
+
 def test_credentials_are_secret(asm):
     assert asm.secret_outputs == {"kubeconfigs", "meshKubeconfig"}
     assert set(asm.outputs["kubeconfigs"]) == {"m1c1", "m1c2"}

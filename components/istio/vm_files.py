@@ -4,8 +4,11 @@ Pure functions, no Pulumi: `cluster_env`, `mesh_yaml` and `hosts` render the fil
 renders (same keys, same quoting; compared with istioctl's goldens in the tests), and
 `startup_script` renders the boot script that installs the `istio-sidecar` package, puts each
 file where the package expects it and starts the `istio` service. The script runs on every
-boot and is idempotent; the one credential, the bootstrap token, is not in it: the script runs
-a command that fetches it (e.g. from a secret store only this VM may read).
+boot and is idempotent; the one credential, the bootstrap token, is not in it: a command
+fetches it (e.g. from a secret store only this VM may read), at boot and then every
+TOKEN_REFRESH_MINUTES from a systemd timer, because the token expires and the agent reads the
+file again for each certificate it asks istiod for (security/pkg/credentialfetcher/plugin/
+token.go GetPlatformCredential: os.ReadFile on every call).
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ PROXY_OWNED_PATHS = (
 )
 # 22: SSH stays reachable if the proxy misbehaves; 15090: Prometheus; 15021/15020: the agent.
 LOCAL_EXCLUDE_PORTS = "22,15090,15021,15020"
+REFRESH_PATH = "/usr/local/lib/meshstack/refresh-istio-token"
+REFRESH_UNIT = "istio-token"
+TOKEN_REFRESH_MINUTES = 15
 TRUST_DOMAIN = "cluster.local"
 HEREDOC_END = "MESHSTACK_END_OF_FILE"
 
@@ -152,6 +158,15 @@ def sidecar_package_url(istio_version: str) -> str:
 
 
 @dataclass(frozen=True)
+class TokenSource:
+    """How the VM gets its bootstrap token: a shell command that prints it (failing while
+    there is none yet), and files the command needs on the VM."""
+
+    command: str
+    files: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class VmApplication:
     """The workload the VM itself runs (seed 001: `python3 -m http.server 80`)."""
 
@@ -166,7 +181,7 @@ def startup_script(
     workload: VmWorkload,
     root_cert_pem: str,
     gateway_address: str,
-    token_command: str,
+    token: TokenSource,
     application: VmApplication,
 ) -> str:
     """The VM's boot script (bash). It runs as root on every boot and converges."""
@@ -177,6 +192,10 @@ def startup_script(
         "/var/lib/meshstack/hosts": hosts(gateway_address, workload),
         f"/srv/{application.name}/index.html": f"{application.greeting}\n",
         f"/etc/systemd/system/{application.name}.service": _http_unit(application),
+        **token.files,
+        REFRESH_PATH: token_refresh_script(token.command),
+        f"/etc/systemd/system/{REFRESH_UNIT}.service": _refresh_unit(),
+        f"/etc/systemd/system/{REFRESH_UNIT}.timer": _refresh_timer(),
     }
     lines = [
         "#!/usr/bin/env bash",
@@ -191,10 +210,6 @@ def startup_script(
         f"ISTIOD_HOST={shlex.quote(istiod_host(workload.revision))}",
         "",
         'log() { echo "meshstack: $*"; }',
-        "",
-        "read_token() {",
-        f"  {token_command}",
-        "}",
         "",
         'log "installing istio-sidecar ${ISTIO_VERSION}"',
         'if [ "$(cat "$MARKER" 2>/dev/null || true)" != "$ISTIO_VERSION" ]; then',
@@ -219,22 +234,80 @@ def startup_script(
         "# The VM's own address, as `istioctl ... --internalIP` would write it.",
         "echo \"ISTIO_SVC_IP='$(hostname -I | awk '{print $1}')'\" >> " + CLUSTER_ENV_PATH,
         "",
-        'log "fetching the bootstrap token (waits until the cluster has issued it)"',
-        'until token=$(read_token) && [ -n "$token" ]; do',
-        "  sleep 15",
-        "done",
-        f"mkdir -p {shlex.quote(TOKEN_PATH.rsplit('/', 1)[0])}",
-        f"(umask 077 && printf '%s' \"$token\" > {TOKEN_PATH})",
-        "",
         "mkdir -p /etc/istio/proxy",
         f"chown -R istio-proxy {' '.join(PROXY_OWNED_PATHS)}",
+        f"chmod 0755 {REFRESH_PATH}",
+        "",
+        'log "fetching the bootstrap token (waits until the cluster has issued it)"',
+        f"until {REFRESH_PATH}; do",
+        "  sleep 15",
+        "done",
+        "",
         "systemctl daemon-reload",
+        f"systemctl enable --now {REFRESH_UNIT}.timer",
         f"systemctl enable --now {application.name}.service",
         "systemctl enable istio",
         "systemctl restart istio",
         'log "joined"',
     ]
     return "\n".join(lines) + "\n"
+
+
+def token_refresh_script(
+    command: str, token_path: str = TOKEN_PATH, owner: str = "istio-proxy"
+) -> str:
+    """Writes the newest token where the agent reads it, atomically, readable by the proxy
+    only; fails (and leaves the old token) while `command` gives none."""
+    directory = token_path.rsplit("/", 1)[0]
+    return (
+        "\n".join(
+            [
+                "#!/usr/bin/env bash",
+                "# Renews the Istio agent's bootstrap token (meshstack). Run at boot and by "
+                f"{REFRESH_UNIT}.timer.",
+                "set -euo pipefail",
+                f"token=$({command})",
+                '[ -n "$token" ] || { echo "meshstack: no token yet" >&2; exit 1; }',
+                f"mkdir -p {directory}",
+                f"staged=$(mktemp {directory}/.istio-token.XXXXXX)",
+                'printf \'%s\' "$token" > "$staged"',
+                f'chown {owner} "$staged"',
+                'chmod 0400 "$staged"',
+                f'mv -f "$staged" {token_path}',
+            ]
+        )
+        + "\n"
+    )
+
+
+def _refresh_unit() -> str:
+    return "\n".join(
+        [
+            "[Unit]",
+            "Description=Renew the Istio bootstrap token (meshstack)",
+            "After=network-online.target",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            f"ExecStart={REFRESH_PATH}",
+        ]
+    )
+
+
+def _refresh_timer() -> str:
+    return "\n".join(
+        [
+            "[Unit]",
+            f"Description=Renew the Istio bootstrap token every {TOKEN_REFRESH_MINUTES} minutes",
+            "",
+            "[Timer]",
+            f"OnBootSec={TOKEN_REFRESH_MINUTES}min",
+            f"OnUnitActiveSec={TOKEN_REFRESH_MINUTES}min",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+        ]
+    )
 
 
 def _write_file(path: str, content: str) -> list[str]:

@@ -1,13 +1,16 @@
 """A VM workload's objects in the cluster (seed 001, sections 3-2 and 3-5).
 
 The namespace and service account the VM's proxy runs as, the WorkloadGroup (its template),
-a token the VM bootstraps with, the Service that gives it a stable name, the WorkloadEntry
-(one VM: its internal address and labels) and the ServiceEntry that puts it in the registry.
+the Service that gives it a stable name, the WorkloadEntry (one VM: its internal address and
+labels) and the ServiceEntry that puts it in the registry. The VM's bootstrap token is not
+made here: since Istio 1.22 istiod accepts only tokens for its audience (`istio-ca`), which a
+TokenRequest gives and a legacy service-account-token Secret does not
+(security/pkg/server/ca/authenticate/kubeauth/kube_jwt.go), so something in the cluster must
+request one for the VM and renew it (components/gcp/token_relay.py on GKE).
 """
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 
 import pulumi
@@ -33,9 +36,13 @@ class VmWorkloadObjectsArgs:
     mesh_ready: pulumi.Resource
 
 
+# The audience istiod validates CSR tokens for (TOKEN_AUDIENCES, default istio-ca).
+ISTIO_CA_AUDIENCE = "istio-ca"
+
+
 class VmWorkloadObjects(pulumi.ComponentResource):
-    # The bootstrap token of the workload's service account (secret).
-    token: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    service_account: k8s.core.v1.ServiceAccount
 
     def __init__(
         self, name: str, args: VmWorkloadObjectsArgs, opts: pulumi.ResourceOptions | None = None
@@ -46,31 +53,17 @@ class VmWorkloadObjects(pulumi.ComponentResource):
         after_istiod = pulumi.ResourceOptions.merge(
             child, pulumi.ResourceOptions(depends_on=[args.mesh_ready])
         )
-        namespace = k8s.core.v1.Namespace(
+        self.namespace = namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=workload.namespace),
             opts=child,
         ).metadata.name
-        account = k8s.core.v1.ServiceAccount(
+        # The VM's identity. No pod runs as it: no token is mounted anywhere.
+        self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-service-account",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=workload.service_account, namespace=namespace),
+            automount_service_account_token=False,
             opts=child,
-        )
-        # A long-lived token bound to this Secret (deleting it revokes the token). istiod
-        # accepts such audience-less tokens unless REQUIRE_3P_TOKEN is set; the provider waits
-        # until Kubernetes has filled it in.
-        token_secret = k8s.core.v1.Secret(
-            f"{name}-token",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"{workload.service_account}-istio-token",
-                namespace=namespace,
-                annotations={"kubernetes.io/service-account.name": account.metadata.name},
-            ),
-            type="kubernetes.io/service-account-token",
-            opts=child,
-        )
-        self.token = pulumi.Output.secret(
-            token_secret.data.apply(lambda data: base64.b64decode(data["token"]).decode())
         )
 
         labels = {"app": workload.name}

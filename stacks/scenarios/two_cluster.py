@@ -39,6 +39,7 @@ from components.apps.cluster_local import (
 )
 from components.apps.namespace import injected_namespace
 from components.istio.control_plane import ISTIO_NAMESPACE, IstioControlPlane
+from components.istio.injection import InjectionReady, InjectionReadyArgs
 from components.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
 from components.istio.objects import mesh_wide_mtls
 from components.istio.topology import MeshMember, MeshTopology
@@ -228,7 +229,19 @@ def _asm_mesh(
         ),
     )
     namespaces = _app_namespaces(config, clusters)
-    _bookinfo_everywhere(config, clusters, namespaces, {name: asm.mesh for name in names})
+    # ASM is `running` once the clusters are added, not once each one injects sidecars.
+    injection = {
+        name: InjectionReady(
+            f"{name}-injection",
+            InjectionReadyArgs(
+                provider=cluster.provider,
+                namespace=namespaces[name].metadata.name,
+                after=[asm.mesh],
+            ),
+        ).job
+        for name, cluster in clusters.items()
+    }
+    _bookinfo_everywhere(config, clusters, namespaces, injection)
     return {
         "meshId": asm.mesh.id,
         "asmVersion": asm.version,

@@ -4,6 +4,8 @@ The cluster side and the VM side are built side by side: the VM's boot script ne
 what exists within a minute (the mesh's root certificate, the gateway's reserved internal
 address, the name of the secret its token will be in), and waits at boot until the cluster
 has issued that token. So the VM is up and installed while GKE and Istio are still coming.
+The token (audience istio-ca) is requested in the cluster and renewed there, and reaches the
+VM through Secret Manager: components/gcp/token_relay.py.
 """
 
 from __future__ import annotations
@@ -23,13 +25,17 @@ from components.gcp.network import (
     GcpNetworkArgs,
     GcpSubnetSpec,
 )
-from components.gcp.secret import ReadableSecret, ReadableSecretArgs, read_command
+from components.gcp.token_relay import TokenRelay, TokenRelayArgs, vm_reader
 from components.gcp.vm import GceVm, GceVmArgs
 from components.istio.control_plane import IstioControlPlane
 from components.istio.eastwest import EastWestGateway, EastWestGatewayArgs
 from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
-from components.istio.vm_files import VmApplication, VmWorkload, startup_script
-from components.istio.vm_workload import VmWorkloadObjects, VmWorkloadObjectsArgs
+from components.istio.vm_files import TokenSource, VmApplication, VmWorkload, startup_script
+from components.istio.vm_workload import (
+    ISTIO_CA_AUDIENCE,
+    VmWorkloadObjects,
+    VmWorkloadObjectsArgs,
+)
 from stacks.config import VmStack
 from stacks.scenarios.google import gke_node_pool_spec, google_provider
 from stacks.scenarios.mesh import control_plane_args, istio_release
@@ -142,7 +148,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             workload=workload,
             root_cert_pem=parts[0],
             gateway_address=parts[1],
-            token_command=read_command(token_secret_id),
+            token=TokenSource(*vm_reader(token_secret_id)),
             application=VmApplication(
                 vm_config.app,
                 vm_config.port,
@@ -178,12 +184,17 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             mesh_ready=control_plane.ready,
         ),
     )
-    ReadableSecret(
+    TokenRelay(
         "vm-token",
-        ReadableSecretArgs(
-            provider=cloud,
+        TokenRelayArgs(
+            kubernetes=cluster.provider,
+            cloud=cloud,
+            namespace=objects.namespace,
+            service_account=objects.service_account.metadata.name,
+            audience=ISTIO_CA_AUDIENCE,
+            lifetime_hours=vm_config.token_lifetime_hours,
             secret_id=token_secret_id,
-            value=objects.token,
+            workload_pool=cluster.workload_pool,
             reader_email=vm.service_account.email,
             api=apis[APIS["secrets"]],
             labels=labels,

@@ -46,6 +46,7 @@ FAKE_GCP_PROJECT = "fake-project"
 GET_KUBERNETES_VERSION = "alicloud:cs/getKubernetesVersion:getKubernetesVersion"
 GET_CLUSTER_CREDENTIAL = "alicloud:cs/getClusterCredential:getClusterCredential"
 GET_ASM_VERSIONS = "alicloud:servicemesh/getVersions:getVersions"
+GET_GCP_CLIENT_CONFIG = "gcp:organizations/getClientConfig:getClientConfig"
 
 
 def intranet_endpoint(cluster_resource_name: str) -> str:
@@ -112,8 +113,12 @@ OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] 
             {**interface, "networkIp": FAKE_VM_IP} for interface in args.inputs["networkInterfaces"]
         ]
     },
+    # The provider's `name` is the account's full name (projects/P/serviceAccounts/EMAIL).
     "gcp:serviceaccount/account:Account": lambda args: {
-        "email": f"{args.inputs['accountId']}@{FAKE_GCP_PROJECT}.iam.gserviceaccount.com"
+        "email": (
+            email := f"{args.inputs['accountId']}@{FAKE_GCP_PROJECT}.iam.gserviceaccount.com"
+        ),
+        "name": f"projects/{FAKE_GCP_PROJECT}/serviceAccounts/{email}",
     },
     "tls:index/privateKey:PrivateKey": _fake_cert("KEY"),
     "tls:index/certRequest:CertRequest": _fake_cert("CSR"),
@@ -166,4 +171,7 @@ class FakeCloud(pulumi.runtime.Mocks):
                 "ids": [f"{edition}:{v}" for v in FAKE_ASM_VERSIONS],
                 "id": edition,
             }, []
+        if args.token == GET_GCP_CLIENT_CONFIG:
+            # The provider's own settings (the access token is not one we read).
+            return {"project": FAKE_GCP_PROJECT, "id": FAKE_GCP_PROJECT}, []
         return {}, []

@@ -1,0 +1,116 @@
+"""Kubernetes Jobs that run one of the package's own scripts (standard-library Python).
+
+The script travels in a ConfigMap; the pod runs it with least privilege (a service account of
+its own, non-root, read-only root file system, no capabilities, the runtime's seccomp
+profile) and outside the mesh: a sidecar would keep a Job's pod from completing, and these
+scripts talk to the Kubernetes and cloud APIs, not to mesh services.
+pulumi-kubernetes waits for a Job to complete and fails the update when it fails
+(provider/pkg/await/job.go: BackoffLimitExceeded, DeadlineExceeded; 10 minutes by default).
+No ttlSecondsAfterFinished: a Job that deleted itself would be created again on the next
+`pulumi up` after a refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.versions import PYTHON_IMAGE
+
+SCRIPTS_PATH = "/scripts"
+NOBODY = 65534
+NO_SIDECAR = {"sidecar.istio.io/inject": "false"}
+
+
+def script_config_map(
+    resource_name: str,
+    name: pulumi.Input[str],
+    namespace: pulumi.Input[str],
+    scripts: Mapping[str, Path],
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.ConfigMap:
+    """The scripts (file name → source file), as one ConfigMap."""
+    return k8s.core.v1.ConfigMap(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        data={file_name: source.read_text() for file_name, source in scripts.items()},
+        opts=opts,
+    )
+
+
+def script_pod(
+    *,
+    app: pulumi.Input[str],
+    config_map: pulumi.Input[str],
+    script: str,
+    service_account: pulumi.Input[str],
+    env: Mapping[str, pulumi.Input[str]],
+) -> k8s.core.v1.PodTemplateSpecArgs:
+    """A pod that runs `python3 /scripts/<script>` once, hardened, uninjected."""
+    return k8s.core.v1.PodTemplateSpecArgs(
+        metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": app, **NO_SIDECAR}),
+        spec=k8s.core.v1.PodSpecArgs(
+            service_account_name=service_account,
+            restart_policy="Never",
+            security_context=k8s.core.v1.PodSecurityContextArgs(
+                run_as_non_root=True,
+                run_as_user=NOBODY,
+                run_as_group=NOBODY,
+                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+            ),
+            containers=[
+                k8s.core.v1.ContainerArgs(
+                    name=app,
+                    image=PYTHON_IMAGE,
+                    command=["python3", f"{SCRIPTS_PATH}/{script}"],
+                    env=[
+                        k8s.core.v1.EnvVarArgs(name=key, value=value)
+                        for key, value in {
+                            "PYTHONDONTWRITEBYTECODE": "1",
+                            "PYTHONUNBUFFERED": "1",
+                            **env,
+                        }.items()
+                    ],
+                    security_context=k8s.core.v1.SecurityContextArgs(
+                        allow_privilege_escalation=False,
+                        read_only_root_filesystem=True,
+                        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                    ),
+                    resources=k8s.core.v1.ResourceRequirementsArgs(
+                        requests={"cpu": "10m", "memory": "32Mi"},
+                        limits={"cpu": "200m", "memory": "64Mi"},
+                    ),
+                    volume_mounts=[
+                        k8s.core.v1.VolumeMountArgs(
+                            name="scripts", mount_path=SCRIPTS_PATH, read_only=True
+                        )
+                    ],
+                )
+            ],
+            volumes=[
+                k8s.core.v1.VolumeArgs(
+                    name="scripts",
+                    config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map),
+                )
+            ],
+        ),
+    )
+
+
+# Within pulumi-kubernetes' 10 minutes for a Job, so that the Job's own failure, not the
+# provider's time-out, is what a user reads.
+SCRIPT_DEADLINE_SECONDS = 480
+
+
+def job_spec(
+    pod: k8s.core.v1.PodTemplateSpecArgs, deadline_seconds: int = SCRIPT_DEADLINE_SECONDS
+) -> k8s.batch.v1.JobSpecArgs:
+    """One pod, retried once; the script retries inside its own deadline."""
+    return k8s.batch.v1.JobSpecArgs(
+        backoff_limit=1,
+        active_deadline_seconds=deadline_seconds + 60,
+        template=pod,
+    )
