@@ -513,6 +513,9 @@ class GkeClusterConfig(Model):
     kubernetes_version: GkeVersion | None = None
     deletion_protection: bool = True
     node_pool: GkeNodePoolConfig = GkeNodePoolConfig()
+    # Who may reach the control plane's public endpoint (besides the nodes); None: any
+    # address (every request is still authenticated).
+    authorized_networks: list[Cidr] | None = None
 
 
 class MeshIdentityConfig(Model):
@@ -774,6 +777,9 @@ class MeshClusterConfig(Model):
     # GKE only.
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
     gke_node_pool: GkeNodePoolConfig = GkeNodePoolConfig()
+    # GKE only: who may reach the public endpoint; include the egress addresses of any
+    # primary in another cloud that reads this cluster.
+    authorized_networks: list[Cidr] | None = None
     # None: where the topology needs one (other networks, or remotes to serve).
     east_west_gateway: bool | None = None
 
@@ -793,7 +799,7 @@ class SampleAppConfig(HelloWorldConfig):
 
 KUBERNETES_VERSION_PATTERNS = {"ack": AckVersion, "gke": GkeVersion}
 OTHER_CLOUD_KEYS = {
-    "ack": ("gke_node_pool", "release_channel"),
+    "ack": ("gke_node_pool", "release_channel", "authorized_networks"),
     "gke": ("ack_node_pool", "api_server_public"),
 }
 

@@ -74,6 +74,51 @@ def test_zonal_vpc_native_cluster_with_its_own_node_pool(vm):
     assert pool.inputs["nodeConfig"]["tags"] == ["istio-vm-lab-node"]
 
 
+def test_nodes_are_private_and_run_as_their_own_least_privileged_account(vm):
+    """No external IPs (egress through Cloud NAT), not the Compute Engine default account
+    (CIS GKE 5.2.1): an account of their own with GKE's node role only."""
+    (cluster,) = vm.of_type(CLUSTER)
+    (pool,) = vm.of_type(NODE_POOL)
+    assert cluster.inputs["privateClusterConfig"] == {"enablePrivateNodes": True}
+    assert "enablePrivateEndpoint" not in cluster.inputs["privateClusterConfig"]  # kubectl
+    assert "masterAuthorizedNetworksConfig" not in cluster.inputs  # any address, by default
+    assert cluster.inputs["enableShieldedNodes"] is True
+    account = vm.named("istio-vm-lab-node-sa").inputs
+    assert account["accountId"] == "istio-vm-lab-nodes"
+    node_config = pool.inputs["nodeConfig"]
+    assert node_config["serviceAccount"] == (
+        "istio-vm-lab-nodes@fake-project.iam.gserviceaccount.com"
+    )
+    assert node_config["shieldedInstanceConfig"]["enableSecureBoot"] is True
+    roles = [
+        r.inputs
+        for r in vm.of_type("gcp:projects/iAMMember:IAMMember")
+        if "istio-vm-lab-nodes@" in r.inputs["member"]
+    ]
+    assert roles == [
+        {
+            "project": "fake-project",
+            "role": "roles/container.defaultNodeServiceAccount",
+            "member": "serviceAccount:istio-vm-lab-nodes@fake-project.iam.gserviceaccount.com",
+        }
+    ]
+    assert vm.named("istio-vm-lab-node-role").urn in vm.upstream(pool)
+    (nat,) = vm.of_type("gcp:compute/routerNat:RouterNat")
+    assert nat.inputs["sourceSubnetworkIpRangesToNat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+
+
+def test_the_control_plane_can_be_limited_to_authorised_networks(engine):
+    cluster = engine.run(
+        STACK, {"cluster": {"authorizedNetworks": ["198.51.100.0/24"], "deletionProtection": False}}
+    ).of_type(CLUSTER)[0]
+    assert cluster.inputs["masterAuthorizedNetworksConfig"] == {
+        "cidrBlocks": [
+            {"cidrBlock": "198.51.100.0/24", "displayName": "meshstack cluster.authorizedNetworks"}
+        ],
+        "gcpPublicCidrsAccessEnabled": False,
+    }
+
+
 def test_every_kubernetes_object_goes_through_the_gke_provider_after_the_nodes(vm):
     provider = vm.named("istio-vm-lab-kubernetes")
     (pool,) = vm.of_type(NODE_POOL)
@@ -96,11 +141,17 @@ def test_project_apis_come_first_and_stay_enabled(vm):
         "compute.googleapis.com",
         "container.googleapis.com",
         "iam.googleapis.com",
+        # The node account's project role goes through the project's IAM policy.
+        "cloudresourcemanager.googleapis.com",
         "secretmanager.googleapis.com",
     }
     assert all(s.inputs["disableOnDestroy"] is False for s in services)
     (cluster,) = vm.of_type(CLUSTER)
     assert vm.depends_on(cluster, vm.named("apis-container"))
+    role = vm.named("istio-vm-lab-node-role")
+    assert {vm.named("apis-iam").urn, vm.named("apis-cloudresourcemanager").urn} <= (
+        vm.upstream(role)
+    )
 
 
 # --- Istio and the east-west gateway ------------------------------------------------------

@@ -1,11 +1,18 @@
 """A zonal GKE Standard cluster with its own node pool, and a Kubernetes provider for it.
 
+Hardened as Google's hardening guide and CIS GKE ask: private nodes (no external IPs; they
+reach the internet through the network's Cloud NAT), a dedicated node service account with
+only GKE's node role (not the Compute Engine default account), Workload Identity for pods,
+shielded nodes with secure boot. The control plane keeps its public endpoint (so `pulumi up`
+and kubectl reach it from anywhere), optionally limited to authorised networks.
+
 GKE has no kubeconfig output: `gke_kubeconfig` builds one from the endpoint and the cluster
 CA, authenticating through `gke-gcloud-auth-plugin` (the user's gcloud login; no key in it).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -18,6 +25,20 @@ from components.gcp.apis import CLOUD_PLATFORM_SCOPE
 from components.kube import kube_provider
 
 AUTH_PLUGIN = "gke-gcloud-auth-plugin"
+# Google's minimum for a node service account: logs, metrics, resource metadata
+# (cloud.google.com/kubernetes-engine/docs/how-to/service-accounts).
+NODE_ROLE = "roles/container.defaultNodeServiceAccount"
+# Service account ids: 6-30 characters.
+ACCOUNT_ID_MAX = 30
+
+
+def node_account_id(cluster_name: str) -> str:
+    """`<cluster>-nodes`, or a shortened cluster name with a digest of the whole one when that
+    would pass 30 characters (two long cluster names never share an account)."""
+    if len(cluster_name) <= ACCOUNT_ID_MAX - len("-nodes"):
+        return f"{cluster_name}-nodes"
+    digest = hashlib.sha256(cluster_name.encode()).hexdigest()[:4]
+    return f"{cluster_name[:19].rstrip('-')}-{digest}-nodes"
 
 
 def gke_kubeconfig(name: str, endpoint: str, cluster_ca_certificate: str) -> str:
@@ -81,6 +102,9 @@ class GkeClusterArgs:
     node_tags: Sequence[str]
     kubernetes_version: str | None = None
     deletion_protection: bool = True
+    # None: the public endpoint answers any address (still authenticated); a list: only
+    # those ranges (and the nodes) reach it.
+    authorized_networks: Sequence[str] | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     # The Kubernetes Engine API, enabled.
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
@@ -89,6 +113,7 @@ class GkeClusterArgs:
 class GkeCluster(pulumi.ComponentResource):
     cluster: gcp.container.Cluster
     node_pool: gcp.container.NodePool
+    node_account: gcp.serviceaccount.Account
     # Workload Identity: `<project>.svc.id.goog`, once the cluster has it.
     workload_pool: pulumi.Output[str]
     # The API server (https://<public endpoint>) and its CA (base64 PEM).
@@ -126,11 +151,44 @@ class GkeCluster(pulumi.ComponentResource):
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
                 workload_pool=project.apply(lambda p: f"{p}.svc.id.goog")
             ),
+            # Nodes get no external IP (the default for every pool); no control-plane range:
+            # a current cluster isolates its nodes with Private Service Connect.
+            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
+                enable_private_nodes=True
+            ),
+            master_authorized_networks_config=None
+            if args.authorized_networks is None
+            else gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+                cidr_blocks=[
+                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                        cidr_block=cidr, display_name="meshstack cluster.authorizedNetworks"
+                    )
+                    for cidr in args.authorized_networks
+                ],
+                # Not "any Google Cloud address": only the ranges listed.
+                gcp_public_cidrs_access_enabled=False,
+            ),
+            enable_shielded_nodes=True,
             deletion_protection=args.deletion_protection,
             resource_labels=dict(args.labels),
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(depends_on=list(args.depends_on))
             ),
+        )
+        self.node_account = gcp.serviceaccount.Account(
+            f"{name}-node-sa",
+            account_id=node_account_id(args.cluster_name),
+            display_name=f"Nodes of GKE {args.cluster_name} (meshstack)",
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=list(args.depends_on))
+            ),
+        )
+        node_role = gcp.projects.IAMMember(
+            f"{name}-node-role",
+            project=project,
+            role=NODE_ROLE,
+            member=self.node_account.email.apply(lambda email: f"serviceAccount:{email}"),
+            opts=child,
         )
         pool = args.node_pool
         self.node_pool = gcp.container.NodePool(
@@ -146,6 +204,9 @@ class GkeCluster(pulumi.ComponentResource):
                 disk_size_gb=pool.disk_size_gb,
                 disk_type=pool.disk_type,
                 spot=pool.spot,
+                # Its own identity; the scope is the recommended one with such an account
+                # (IAM roles, not scopes, limit what it may do).
+                service_account=self.node_account.email,
                 oauth_scopes=[CLOUD_PLATFORM_SCOPE],
                 tags=list(args.node_tags),
                 resource_labels=dict(args.labels),
@@ -157,7 +218,10 @@ class GkeCluster(pulumi.ComponentResource):
                     mode="GKE_METADATA"
                 ),
             ),
-            opts=child,
+            # Nodes log and report metrics from their first minute.
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[node_role])
+            ),
         )
         self.workload_pool = self.cluster.workload_identity_config.apply(
             lambda config: (config.workload_pool if config else None) or ""

@@ -39,11 +39,15 @@ from components.istio.membership import MemberCluster, MeshMembership, MeshMembe
 from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
 from stacks.config import MeshClusterConfig, MultiClusterStack
 from stacks.scenarios.alibaba import alibaba_provider, node_pool_spec
-from stacks.scenarios.google import gke_node_pool_spec, google_provider
+from stacks.scenarios.google import (
+    GKE_APIS,
+    gke_node_pool_spec,
+    gke_prerequisites,
+    google_provider,
+)
 from stacks.scenarios.mesh import control_plane_args, istio_release
 from stacks.scenarios.tags import gcp_labels, stack_tags
 
-GCP_APIS = {"compute": "compute.googleapis.com", "container": "container.googleapis.com"}
 # A load balancer reachable inside its VPC only, per cloud.
 INTERNAL_LOAD_BALANCER = {
     "gke": {"networking.gke.io/load-balancer-type": "Internal"},
@@ -238,7 +242,7 @@ def _gke_clusters(config: MultiClusterStack, labels: dict[str, str]) -> dict[str
     if not members:
         return {}
     cloud = google_provider(config.gcp)
-    apis = ProjectApis("apis", ProjectApisArgs(cloud, services=list(GCP_APIS.values()))).services
+    apis = ProjectApis("apis", ProjectApisArgs(cloud, services=list(GKE_APIS.values()))).services
     network = GcpNetwork(
         f"{config.mesh_id}-gcp",
         GcpNetworkArgs(
@@ -247,7 +251,7 @@ def _gke_clusters(config: MultiClusterStack, labels: dict[str, str]) -> dict[str
             subnets=[
                 GcpSubnetSpec(c.node_cidr, c.pod_cidr, c.service_cidr, role=c.name) for c in members
             ],
-            depends_on=[apis[GCP_APIS["compute"]]],
+            depends_on=[apis[GKE_APIS["compute"]]],
         ),
     )
     node_tag = f"{config.mesh_id}-node"
@@ -277,8 +281,9 @@ def _gke_clusters(config: MultiClusterStack, labels: dict[str, str]) -> dict[str
                 node_pool=gke_node_pool_spec(c.gke_node_pool),
                 node_tags=[node_tag],
                 deletion_protection=c.deletion_protection,
+                authorized_networks=c.authorized_networks,
                 labels=labels,
-                depends_on=[apis[GCP_APIS["container"]]],
+                depends_on=gke_prerequisites(apis),
             ),
         )
         built[c.name] = BuiltCluster(

@@ -37,16 +37,16 @@ from components.istio.vm_workload import (
     VmWorkloadObjectsArgs,
 )
 from stacks.config import VmStack
-from stacks.scenarios.google import gke_node_pool_spec, google_provider
+from stacks.scenarios.google import (
+    GKE_APIS,
+    gke_node_pool_spec,
+    gke_prerequisites,
+    google_provider,
+)
 from stacks.scenarios.mesh import control_plane_args, istio_release
 from stacks.scenarios.tags import gcp_labels, stack_tags
 
-APIS = {
-    "compute": "compute.googleapis.com",
-    "container": "container.googleapis.com",
-    "iam": "iam.googleapis.com",
-    "secrets": "secretmanager.googleapis.com",
-}
+APIS = {**GKE_APIS, "secrets": "secretmanager.googleapis.com"}
 # GKE's internal passthrough load balancer: the gateway is reachable inside the VPC only.
 INTERNAL_LOAD_BALANCER = {"networking.gke.io/load-balancer-type": "Internal"}
 # On by default since Istio 1.10; stated so a chart default change cannot turn them off.
@@ -92,8 +92,9 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             node_pool=gke_node_pool_spec(cluster_config.node_pool),
             node_tags=[node_tag],
             deletion_protection=cluster_config.deletion_protection,
+            authorized_networks=cluster_config.authorized_networks,
             labels=labels,
-            depends_on=[apis[APIS["container"]]],
+            depends_on=gke_prerequisites(apis),
         ),
     )
     gateway_address = network.internal_address("eastwest").address
