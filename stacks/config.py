@@ -394,7 +394,8 @@ class NodePoolConfig(Model):
     image_type: Literal["AliyunLinux3", "AliyunLinux3ContainerOptimized", "Ubuntu"] = "AliyunLinux3"
     system_disk_category: Literal["cloud_essd", "cloud_auto", "cloud_efficiency"] = "cloud_essd"
     system_disk_size_gb: int = Field(default=120, ge=40, le=2048)
-    # An existing ECS key pair for SSH; without one the nodes have no login (ACK manages them).
+    # An existing ECS key pair for the nodes' SSH login; without one the stack creates one
+    # (its private key is the secret output nodeLoginKeys). ACK requires a key or a password.
     key_pair: str | None = Field(default=None, min_length=1)
 
 

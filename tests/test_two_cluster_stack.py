@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from components.apps.cluster_local import routing_objects
-from tools.offline.engine import Declared, Resource
+from tools.offline.engine import Declared, Resource, stack_config
 from tools.offline.fakes import (
     FAKE_ASM_VERSIONS,
     FAKE_CA_DATA,
@@ -135,6 +135,32 @@ def test_each_cluster_has_a_node_pool_in_its_vswitch_and_security_group(asm):
         assert pool["desiredSize"] == "2"
         assert pool["instanceTypes"] == ["ecs.g7.xlarge", "ecs.g6.xlarge"]
         assert pool["instanceChargeType"] == "PostPaid"
+
+
+def test_node_pools_log_in_with_a_key_pair_the_stack_makes(asm):
+    """cs.NodePool: "You have to specify one of password and key_name"; a key, never a
+    password in state. ECS takes RSA keys (ImportKeyPair lists rsa, dsa, ecdsa)."""
+    for name in ("m1c1", "m1c2"):
+        key = asm.named(f"{name}-node-key")
+        assert (key.inputs["algorithm"], key.inputs["rsaBits"]) == ("RSA", 4096)
+        pair = asm.named(f"{name}-node-key-pair")
+        assert pair.inputs["keyPairName"] == f"{name}-nodes"
+        assert pair.inputs["publicKey"] == f"ssh-rsa FAKE-{name}-node-key\n"
+        assert pair.options.delete_before_replace is True  # names are unique per region
+        pool = asm.named(f"{name}-node-pool")
+        assert pool.inputs["keyName"] == f"{name}-nodes" and "password" not in pool.inputs
+    assert asm.outputs["nodeLoginKeys"] == {
+        name: f"-----FAKE OPENSSH KEY {name}-node-key-----\n" for name in ("m1c1", "m1c2")
+    }
+
+
+def test_a_key_pair_of_the_users_is_used_as_given(engine):
+    config = stack_config("two-cluster-retention")["meshstack:clusters"]
+    clusters = [{**c, "nodePool": {**c.get("nodePool", {}), "keyPair": "ops"}} for c in config]
+    declared = engine.run("two-cluster-retention", {"clusters": clusters})
+    assert not declared.of_type("alicloud:ecs/ecsKeyPair:EcsKeyPair")
+    assert {p.inputs["keyName"] for p in declared.of_type(NODE_POOL)} == {"ops"}
+    assert "nodeLoginKeys" not in declared.outputs
 
 
 def test_kubernetes_versions_resolve_for_ack_managed_clusters(asm):
@@ -358,7 +384,7 @@ def test_workloads_wait_until_their_own_cluster_injects_sidecars(asm):
 
 
 def test_credentials_are_secret(asm):
-    assert asm.secret_outputs == {"kubeconfigs", "meshKubeconfig"}
+    assert asm.secret_outputs == {"kubeconfigs", "meshKubeconfig", "nodeLoginKeys"}
     assert set(asm.outputs["kubeconfigs"]) == {"m1c1", "m1c2"}
 
 
@@ -465,4 +491,4 @@ def test_routing_objects_are_where_the_gateway_runs_without_rule_based_retention
 
 def test_istio_variant_has_no_asm(istio):
     assert not istio.of_type(MESH)
-    assert istio.secret_outputs == {"kubeconfigs"}
+    assert istio.secret_outputs == {"kubeconfigs", "nodeLoginKeys"}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
+import pulumi_tls as tls
 
 from components.alicloud.cluster_common import (
     CREATE_ONLY_ARGUMENTS,
@@ -29,6 +30,8 @@ class NodePoolSpec:
     image_type: str = "AliyunLinux3"
     system_disk_category: str = "cloud_essd"
     system_disk_size_gb: int = 120
+    # An existing ECS key pair by name; None: the stack creates one (RSA: ECS ImportKeyPair
+    # takes rsa, dsa and ecdsa keys, not ed25519) and its private key is a secret output.
     key_pair: str | None = None
 
 
@@ -64,6 +67,8 @@ class AckCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     access: ClusterAccess
     provider: k8s.Provider
+    # The nodes' SSH private key (OpenSSH PEM, secret) when the stack made the key pair.
+    login_key: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: AckClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -99,6 +104,22 @@ class AckCluster(pulumi.ComponentResource):
             ),
         )
         pool = args.node_pool
+        # ACK needs a login for the nodes: "You have to specify one of password and key_name"
+        # (cs.NodePool); a key pair, never a password in state.
+        key_name, self.login_key = pool.key_pair, None
+        if key_name is None:
+            key = tls.PrivateKey(f"{name}-node-key", algorithm="RSA", rsa_bits=4096, opts=child)
+            key_name = alicloud.ecs.EcsKeyPair(
+                f"{name}-node-key-pair",
+                key_pair_name=f"{args.cluster_name}-nodes",
+                public_key=key.public_key_openssh,
+                tags=args.tags,
+                # Key pair names are unique per region (ImportKeyPair): delete the old first.
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(delete_before_replace=True)
+                ),
+            ).key_pair_name
+            self.login_key = pulumi.Output.secret(key.private_key_openssh)
         self.node_pool = alicloud.cs.NodePool(
             f"{name}-node-pool",
             node_pool_name=f"{args.cluster_name}-workers",
@@ -112,7 +133,7 @@ class AckCluster(pulumi.ComponentResource):
             image_type=pool.image_type,
             system_disk_category=pool.system_disk_category,
             system_disk_size=pool.system_disk_size_gb,
-            key_name=pool.key_pair,
+            key_name=key_name,
             tags=args.tags,
             opts=child,
         )

@@ -28,19 +28,22 @@ def resolve_version(
 ) -> pulumi.Output[str]:
     """An exact version as given; a minor resolved to ACK's newest patch of it for `profile`.
 
-    A newer patch later shows up in `pulumi preview` as an in-place upgrade of `version`;
-    pin an exact version to hold it. `key` is the config key named in the error.
+    The lookup asks for every version a new cluster may run and chooses here: ACK's API
+    documents only exact versions (1.26.3-aliyun.1) for its KubernetesVersion filter, and
+    without one it returns the creatable versions (DescribeKubernetesVersionMetadata, Mode
+    default `creatable`; the data source sends no Mode). A newer patch later shows up in
+    `pulumi preview` as an in-place upgrade of `version`; pin an exact version to hold it.
+    `key` is the config key named in the error.
     """
     if EXACT_VERSION.match(version):
         return pulumi.Output.from_input(version)
     found = alicloud.cs.get_kubernetes_version_output(
-        cluster_type="ManagedKubernetes",
-        kubernetes_version=version,
-        profile=profile,
-        opts=opts,
+        cluster_type="ManagedKubernetes", profile=profile, opts=opts
     )
+    minor = version_key(version)
 
     def newest(metadata) -> str:
+        metadata = [m for m in metadata or [] if version_key(m.version)[:2] == minor]
         if not metadata:
             raise ValueError(
                 f"ACK offers no {profile} Kubernetes {version} in this region; set "

@@ -38,7 +38,7 @@ from components.istio.eastwest import EastWestGateway, EastWestGatewayArgs
 from components.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
 from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
 from stacks.config import MeshClusterConfig, MultiClusterStack
-from stacks.scenarios.alibaba import alibaba_provider, node_pool_spec
+from stacks.scenarios.alibaba import alibaba_provider, node_login_keys, node_pool_spec
 from stacks.scenarios.google import (
     GKE_APIS,
     gke_node_pool_spec,
@@ -65,6 +65,8 @@ class BuiltCluster:
     public_server: pulumi.Input[str] | None
     certificate_authority: pulumi.Input[str]
     kubeconfig: pulumi.Output[str]
+    # ACK: the nodes' SSH key when the stack made it (secret).
+    login_key: pulumi.Output[str] | None = None
 
 
 def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
@@ -172,6 +174,7 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
         "kubeconfigs": pulumi.Output.secret(
             {name: built.kubeconfig for name, built in clusters.items()}
         ),
+        **node_login_keys({name: built.login_key for name, built in clusters.items()}),
     }
 
 
@@ -233,6 +236,7 @@ def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, 
             public_server=ack.public_endpoint if c.api_server_public else None,
             certificate_authority=ack.access.certificate_authority,
             kubeconfig=ack.kubeconfig,
+            login_key=ack.login_key,
         )
     return built
 

@@ -45,7 +45,7 @@ from components.istio.objects import mesh_wide_mtls
 from components.istio.topology import MeshMember, MeshTopology
 from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
 from stacks.config import TwoClusterStack
-from stacks.scenarios.alibaba import alibaba_provider, node_pool_spec
+from stacks.scenarios.alibaba import alibaba_provider, node_login_keys, node_pool_spec
 from stacks.scenarios.mesh import INGRESS_SELECTOR, control_plane_args
 from stacks.scenarios.tags import stack_tags
 
@@ -111,6 +111,7 @@ def deploy(config: TwoClusterStack) -> dict[str, pulumi.Input[Any]]:
             {name: cluster.kubeconfig for name, cluster in clusters.items()}
         ),
         "egressIp": network.eip.ip_address,
+        **node_login_keys({name: cluster.login_key for name, cluster in clusters.items()}),
         "kubectlSetup": " && ".join(
             f"pulumi stack output kubeconfigs --show-secrets | jq -r .{name} > {name}.kubeconfig"
             for name in names

@@ -11,8 +11,8 @@ import pulumi
 # RFC 5737 documentation addresses: never real endpoints.
 FAKE_LB_IP = "203.0.113.10"
 FAKE_EIP = "198.51.100.7"
-# What ACK would answer for "the newest Serverless 1.36": a plausible, not a real, version.
-FAKE_ACK_VERSIONS = ("1.36.1-aliyun.1", "1.36.3-aliyun.1")
+# What ACK would list as creatable: plausible, not real, versions of several minors.
+FAKE_ACK_VERSIONS = ("1.34.6-aliyun.1", "1.35.2-aliyun.1", "1.36.1-aliyun.1", "1.36.3-aliyun.1")
 FAKE_KUBECONFIG = """apiVersion: v1
 kind: Config
 clusters:
@@ -89,6 +89,15 @@ def _fake_cert(kind: str) -> Callable[[pulumi.runtime.MockResourceArgs], dict[st
     return lambda args: {key: f"-----FAKE {kind} {args.name}-----\n"}
 
 
+def _fake_key(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    """A tls private key in every encoding the provider gives (PEM, OpenSSH)."""
+    return {
+        **_fake_cert("KEY")(args),
+        "privateKeyOpenssh": f"-----FAKE OPENSSH KEY {args.name}-----\n",
+        "publicKeyOpenssh": f"ssh-rsa FAKE-{args.name}\n",
+    }
+
+
 # Per resource type: the outputs the cloud adds to the inputs.
 OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] = {
     "kubernetes:core/v1:Service": _service_read,
@@ -120,7 +129,7 @@ OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] 
         ),
         "name": f"projects/{FAKE_GCP_PROJECT}/serviceAccounts/{email}",
     },
-    "tls:index/privateKey:PrivateKey": _fake_cert("KEY"),
+    "tls:index/privateKey:PrivateKey": _fake_key,
     "tls:index/certRequest:CertRequest": _fake_cert("CSR"),
     "tls:index/selfSignedCert:SelfSignedCert": _fake_cert("CERT"),
     "tls:index/locallySignedCert:LocallySignedCert": _fake_cert("CERT"),
@@ -146,8 +155,9 @@ class FakeCloud(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list]:
         if args.token == GET_KUBERNETES_VERSION:
-            minor = str(args.args.get("kubernetesVersion", ""))
-            versions = [v for v in FAKE_ACK_VERSIONS if v.startswith(f"{minor}.")]
+            # An exact filter matches itself only (the API documents exact versions there).
+            wanted = args.args.get("kubernetesVersion")
+            versions = [v for v in FAKE_ACK_VERSIONS if wanted in (None, v)]
             return {
                 "clusterType": args.args.get("clusterType"),
                 "metadatas": [{"version": v, "runtimes": []} for v in versions],
