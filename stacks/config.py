@@ -366,10 +366,13 @@ class AlicloudNetworkConfig(AlicloudVpcConfig):
     )
 
 
-class AskClusterConfig(Model):
-    """The ASK cluster of seed 000 (values from the console walkthrough)."""
+class ServerlessClusterConfig(Model):
+    """The serverless cluster of seed 000 (values from the console walkthrough)."""
 
     name: DnsLabel = "hello-istio"
+    # acs: Container Compute Service, what a new account can create. ask: ACK Serverless, the
+    # seed's, for accounts that created an ASK cluster before 2025-02-17.
+    offering: Literal["acs", "ask"] = "acs"
     # Seed: 1.20.11-aliyun.1, long retired. Istio 1.31 supports Kubernetes 1.32-1.36.
     kubernetes_version: AckVersion = "1.36"
     cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
@@ -377,10 +380,21 @@ class AskClusterConfig(Model):
     api_server_public: bool = True
     timezone: str = "Asia/Shanghai"
     # Seed: "use Log Service: create a new project" (ACK names it k8s-log-<cluster id>).
+    # ASK only: the log addon on ACS is not one this package has checked.
     log_project: bool = True
     # ACK keeps the log project when the cluster is deleted unless told otherwise.
     delete_logs_on_destroy: bool = False
     deletion_protection: bool = True
+
+    @model_validator(mode="after")
+    def _log_project_is_asks(self) -> ServerlessClusterConfig:
+        if self.offering == "acs" and self.log_project and "log_project" in self.model_fields_set:
+            raise ValueError(
+                f"{PROJECT}:cluster.logProject applies to offering ask only (the Log Service "
+                "addon on ACS is not one this package has checked); remove it or set "
+                "cluster.offering to ask"
+            )
+        return self
 
 
 class NodePoolConfig(Model):
@@ -598,7 +612,7 @@ class LocalStack(MeshStack):
 class SingleClusterStack(MeshStack):
     scenario: Literal["single-cluster"]
     network: AlicloudNetworkConfig = AlicloudNetworkConfig()
-    cluster: AskClusterConfig = AskClusterConfig()
+    cluster: ServerlessClusterConfig = ServerlessClusterConfig()
 
     @model_validator(mode="after")
     def _checks(self) -> SingleClusterStack:

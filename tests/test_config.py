@@ -96,6 +96,11 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         ["meshstack:istio.profile = 'minimal'", "'default'", "'demo'"],
     ),
     (
+        "log project on ACS",
+        raw(SC, cluster={"offering": "acs", "logProject": True}),
+        ["meshstack:cluster.logProject applies to offering ask only"],
+    ),
+    (
         "istio minor not tested",
         raw(istio={"version": "1.30.3"}),
         ["meshstack:istio.version = '1.30.3'", "Istio 1.30 is not one", "1.31.x"],

@@ -1,4 +1,5 @@
-"""The `single-cluster` stack (seeds 000/003/004): Alibaba network, ASK cluster, mesh on it."""
+"""The `single-cluster` stack (seeds 000/003/004): Alibaba network, a serverless cluster (ACS
+by default, the seed's ASK by config), the mesh on it."""
 
 from __future__ import annotations
 
@@ -27,7 +28,22 @@ def one(declared: Declared, type_: str) -> Resource:
     return found
 
 
-def test_ask_cluster_has_the_seed_values(single):
+ASK = {"cluster": {"offering": "ask", "kubernetesVersion": "1.36"}}
+
+
+def test_the_default_cluster_is_one_a_new_account_can_create(single):
+    """ACK Serverless is closed to accounts that never created one (since 2025-02-17, ACK
+    Serverless overview); its replacement ACS is `profile: Acs`."""
+    inputs = one(single, CLUSTER).inputs
+    assert inputs["profile"] == "Acs"
+    assert inputs["name"] == "hello-istio" and inputs["clusterSpec"] == "ack.pro.small"
+    # ACS manages its DNS itself (the provider's ACS acceptance test adds no addon).
+    assert inputs.get("addons", []) == []
+    assert one(single, "meshstack:alicloud:ServerlessCluster").name == "hello-istio"
+
+
+def test_ask_cluster_has_the_seed_values(engine):
+    single = engine.run("single-cluster", ASK)
     inputs = one(single, CLUSTER).inputs
     assert inputs["name"] == "hello-istio"
     assert inputs["profile"] == "Serverless"  # ASK, not the deprecated ServerlessKubernetes
@@ -46,7 +62,7 @@ def test_kubernetes_minor_resolves_to_the_newest_ack_patch(single):
     """The full list of creatable versions, chosen from here: ACK's filter takes exact
     versions only (DescribeKubernetesVersionMetadata)."""
     (lookup,) = [i for i in single.invokes if i.token == GET_KUBERNETES_VERSION]
-    assert lookup.args == {"clusterType": "ManagedKubernetes", "profile": "Serverless"}
+    assert lookup.args == {"clusterType": "ManagedKubernetes", "profile": "Acs"}
     assert one(single, CLUSTER).inputs["version"] == "1.36.3-aliyun.1"
     assert single.outputs["kubernetesVersion"] == "1.36.3-aliyun.1"
 
@@ -59,7 +75,7 @@ def test_exact_kubernetes_version_is_used_as_given(engine):
 
 def test_minor_that_ack_does_not_offer_fails_with_the_key_to_change(engine):
     with pytest.raises(
-        Exception, match=r"no Serverless Kubernetes 1\.33.*cluster\.kubernetesVersion"
+        Exception, match=r"no Acs Kubernetes 1\.33.*cluster\.kubernetesVersion"
     ):
         engine.run("single-cluster", {"cluster": {"kubernetesVersion": "1.33"}})
 

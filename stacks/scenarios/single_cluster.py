@@ -1,11 +1,12 @@
-"""`single-cluster` (seeds 000/003/004): network, ASK cluster, then the mesh on it."""
+"""`single-cluster` (seeds 000/003/004): network, a serverless cluster (ACS, or the seed's ASK),
+then the mesh on it."""
 
 from __future__ import annotations
 
 import pulumi
 
-from components.alicloud.ask import AskCluster, AskClusterArgs
 from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
+from components.alicloud.serverless import ServerlessCluster, ServerlessClusterArgs
 from stacks.config import SingleClusterStack
 from stacks.scenarios.alibaba import alibaba_provider
 from stacks.scenarios.mesh import mesh_on_cluster, mesh_outputs
@@ -26,11 +27,12 @@ def deploy(config: SingleClusterStack) -> dict[str, pulumi.Input[str]]:
             tags=tags,
         ),
     )
-    cluster = AskCluster(
+    cluster = ServerlessCluster(
         cluster_config.name,
-        AskClusterArgs(
+        ServerlessClusterArgs(
             provider=cloud,
             cluster_name=cluster_config.name,
+            offering=cluster_config.offering,
             kubernetes_version=cluster_config.kubernetes_version,
             vswitch_ids=network.vswitch_ids,
             service_cidr=cluster_config.service_cidr,

@@ -1,13 +1,20 @@
-"""An ACK Serverless (ASK) cluster and an explicit Kubernetes provider for it.
+"""A serverless Kubernetes cluster on Alibaba Cloud, and an explicit Kubernetes provider for it.
 
-ASK is `cs.ManagedKubernetes(profile="Serverless")` in pulumi-alicloud 4.x (the older
-`cs.ServerlessKubernetes` is deprecated).
+Two offerings run pods without nodes of the user's:
+- ACS (Container Compute Service), `cs.ManagedKubernetes(profile="Acs")`: what a new account
+  can create;
+- ACK Serverless (ASK), `profile="Serverless"` (the deprecated `cs.ServerlessKubernetes`
+  before pulumi-alicloud 4.x): seed 000's cluster, closed to accounts that never created one
+  ("Starting February 17, 2025, ACK Serverless disables cluster creation for new users",
+  ACK Serverless overview; the notice points to ACS).
+Neither runs DaemonSets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -20,11 +27,16 @@ from components.alicloud.cluster_common import (
     resolve_version,
 )
 
+ASK_CLUSTER_TYPE = "meshstack:alicloud:AskCluster"
+# The config's word for each offering, and ACK's profile for it.
+PROFILES = {"acs": "Acs", "ask": "Serverless"}
+
 
 @dataclass(frozen=True)
-class AskClusterArgs:
+class ServerlessClusterArgs:
     provider: alicloud.Provider
     cluster_name: str
+    offering: Literal["acs", "ask"]
     # "1.36" (ACK's newest patch of that minor) or an exact "1.36.1-aliyun.1".
     kubernetes_version: str
     vswitch_ids: Sequence[pulumi.Input[str]]
@@ -40,36 +52,50 @@ class AskClusterArgs:
     internet: list[pulumi.Resource] = field(default_factory=list)
 
 
-def ask_addons(log_project: bool) -> list[alicloud.cs.ManagedKubernetesAddonArgs]:
-    """Cluster addons of seed 000: CoreDNS service discovery, and a new Log Service project.
-
+def serverless_addons(
+    offering: str, log_project: bool
+) -> list[alicloud.cs.ManagedKubernetesAddonArgs]:
+    """ASK: seed 000's addons, CoreDNS service discovery and a new Log Service project.
     Without a DNS addon, ASK pods resolve through the VPC's DNS and no Service name resolves:
     Istio (istiod.istio-system.svc) would not work. Managed CoreDNS is ACK's recommended one.
     `alibaba-log-controller` with no project named creates `k8s-log-<cluster id>`.
+    ACS: none; its DNS is managed with the cluster (the provider's own ACS acceptance test,
+    TestAccAliCloudCSManagedKubernetesForProfile, creates one without addons).
     """
+    if offering == "acs":
+        return []
     names = ["managed-coredns", *(["alibaba-log-controller"] if log_project else [])]
     return [alicloud.cs.ManagedKubernetesAddonArgs(name=n) for n in names]
 
 
-class AskCluster(pulumi.ComponentResource):
+class ServerlessCluster(pulumi.ComponentResource):
     cluster: alicloud.cs.ManagedKubernetes
     kubernetes_version: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
 
     def __init__(
-        self, name: str, args: AskClusterArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: ServerlessClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("meshstack:alicloud:AskCluster", name, None, opts)
+        super().__init__(
+            "meshstack:alicloud:ServerlessCluster",
+            name,
+            None,
+            # Its children keep their state from when this was the ASK-only AskCluster.
+            pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=ASK_CLUSTER_TYPE)])
+            ),
+        )
         invoke = pulumi.InvokeOutputOptions(parent=self, provider=args.provider)
+        profile = PROFILES[args.offering]
         self.kubernetes_version = resolve_version(
-            args.kubernetes_version, "Serverless", invoke, "cluster.kubernetesVersion"
+            args.kubernetes_version, profile, invoke, "cluster.kubernetesVersion"
         )
 
         self.cluster = alicloud.cs.ManagedKubernetes(
             f"{name}-cluster",
             name=args.cluster_name,
-            profile="Serverless",
+            profile=profile,
             cluster_spec=args.cluster_spec,
             version=self.kubernetes_version,
             vswitch_ids=args.vswitch_ids,
@@ -79,7 +105,7 @@ class AskCluster(pulumi.ComponentResource):
             # Seed: "expose the API server through an EIP".
             slb_internet_enabled=args.api_server_public,
             timezone=args.timezone,
-            addons=ask_addons(args.log_project),
+            addons=serverless_addons(args.offering, args.log_project),
             delete_options=delete_options(args.delete_logs_on_destroy),
             deletion_protection=args.deletion_protection,
             tags=args.tags,
