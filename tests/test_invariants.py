@@ -35,6 +35,9 @@ IGNORED_CHANGES = {
         "newNatGateway",
         "slbInternetEnabled",
     },
+    # Membership is one AsmMember per cluster; the provider's list would detach every member
+    # on any change (components/alicloud/asm_api.py).
+    "alicloud:servicemesh/serviceMesh:ServiceMesh": {"clusterIds"},
 }
 SENSITIVE_CONFIG_KEY = re.compile(r"password|secret|token|accesskey|privatekey|credential", re.I)
 

@@ -74,9 +74,7 @@ def test_exact_kubernetes_version_is_used_as_given(engine):
 
 
 def test_minor_that_ack_does_not_offer_fails_with_the_key_to_change(engine):
-    with pytest.raises(
-        Exception, match=r"no Acs Kubernetes 1\.33.*cluster\.kubernetesVersion"
-    ):
+    with pytest.raises(Exception, match=r"no Acs Kubernetes 1\.33.*cluster\.kubernetesVersion"):
         engine.run("single-cluster", {"cluster": {"kubernetesVersion": "1.33"}})
 
 

@@ -6,8 +6,9 @@ import pytest
 import yaml
 
 from components.apps.cluster_local import routing_objects
-from tools.offline.engine import Declared, Resource, stack_config
+from tools.offline.engine import Declared, OfflineEngine, Resource, stack_config
 from tools.offline.fakes import (
+    FAKE_ASM_PUBLIC_KUBECONFIG,
     FAKE_ASM_VERSIONS,
     FAKE_CA_DATA,
     FAKE_CLB_IP,
@@ -203,11 +204,32 @@ def test_every_security_group_rule_names_exactly_one_source(asm):
 # --- ASM (the seed) ----------------------------------------------------------------------
 
 
+MEMBER = "pulumi-python:dynamic/asm:Member"
+
+
+def members(declared: Declared) -> dict[str, dict]:
+    return {
+        r.name: {k: v for k, v in r.inputs.items() if not k.startswith("__")}
+        for r in declared.of_type(MEMBER)
+    }
+
+
 def test_asm_instance_mesh1_holds_both_clusters(asm):
     (mesh,) = asm.of_type(MESH)
     inputs = mesh.inputs
     assert inputs["serviceMeshName"] == "mesh1"
-    assert inputs["clusterIds"] == ["m1c1-cluster-id", "m1c2-cluster-id"]
+    # Membership is one resource per cluster, not the provider's list (which removes every
+    # old cluster and adds every new one on any change).
+    assert "clusterIds" not in inputs
+    assert mesh.options.ignore_changes == ("clusterIds",)
+    assert members(asm) == {
+        f"mesh1-member-{name}": {
+            "mesh_id": "mesh1-mesh-id",
+            "cluster_id": f"{name}-cluster-id",
+            "region": "us-west-1",
+        }
+        for name in ("m1c1", "m1c2")
+    }
     assert (inputs["edition"], inputs["clusterSpec"]) == ("Pro", "enterprise")
     assert inputs["network"] == {"vpcId": "mesh1-vpc-id", "vswitcheList": "mesh1-vswitch-m1c1-id"}
     assert inputs["loadBalancer"] == {"apiServerPublicEip": True}
@@ -216,8 +238,42 @@ def test_asm_instance_mesh1_holds_both_clusters(asm):
         "accessLog": {"enabled": True},
         "enableLocalityLb": False,
     }
-    # ASM installs its agents into the clusters: their nodes come first.
-    assert all(asm.depends_on(mesh, pool) for pool in asm.of_type(NODE_POOL))
+    # ASM installs its agents into each cluster: that cluster's nodes come first (and only
+    # those: the members join side by side).
+    for name in ("m1c1", "m1c2"):
+        other = "m1c2" if name == "m1c1" else "m1c1"
+        member = asm.named(f"mesh1-member-{name}")
+        assert asm.named(f"{name}-node-pool").urn in asm.upstream(member)
+        assert asm.named(f"{other}-node-pool").urn not in asm.upstream(member)
+
+
+def test_adding_or_reordering_clusters_leaves_every_membership_as_it_was(engine, asm):
+    clusters = stack_config("two-cluster-retention")["meshstack:clusters"]
+    reordered = engine.run("two-cluster-retention", {"clusters": clusters[::-1]})
+    assert members(reordered) == members(asm)
+    third = {
+        "name": "m1c3",
+        "zone": "us-west-1b",
+        "vswitchCidr": "192.168.32.0/20",
+        "podCidr": "10.12.0.0/16",
+        "serviceCidr": "172.16.32.0/20",
+        "reviewsVersions": ["v1"],
+    }
+    grown = members(OfflineEngine().run("two-cluster-retention", {"clusters": [*clusters, third]}))
+    assert {k: v for k, v in grown.items() if k != "mesh1-member-m1c3"} == members(asm)
+    assert grown["mesh1-member-m1c3"]["cluster_id"] == "m1c3-cluster-id"
+
+
+def test_istio_objects_reach_asm_through_its_public_kubeconfig(asm):
+    """The provider's `kubeconfig` is the VPC-private one (DescribeServiceMeshKubeconfig with
+    PrivateIpAddress=true): unreachable from a laptop or CI."""
+    (kubeconfig,) = asm.of_type("pulumi-python:dynamic/asm:Kubeconfig")
+    assert kubeconfig.inputs["private"] is False
+    assert kubeconfig.options.additional_secret_outputs == ("kubeconfig",)
+    provider = asm.named("mesh1-kubernetes")
+    assert provider.inputs["kubeconfig"] == FAKE_ASM_PUBLIC_KUBECONFIG
+    assert "kubeconfig" in provider.secret_inputs
+    assert asm.outputs["meshKubeconfig"] == FAKE_ASM_PUBLIC_KUBECONFIG
 
 
 def test_asm_minor_resolves_to_its_newest_release(asm):

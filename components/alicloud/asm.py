@@ -1,20 +1,24 @@
 """Alibaba Cloud Service Mesh (ASM): a managed Istio control plane for several clusters.
 
-`AsmMesh` is the instance with its member clusters and a Kubernetes provider for its API
-server, where Istio objects are applied. `AsmIngressGateway` is ASM's way to run an ingress
-gateway in a member cluster: an `IstioGateway` object (istio.alibabacloud.com/v1beta1) that
-ASM turns into a Deployment and a LoadBalancer Service there.
+`AsmMesh` is the instance, its member clusters (one AsmMember each: adding or reordering
+clusters never detaches another, which the provider's `cluster_ids` list would), and a
+Kubernetes provider for its API server, where Istio objects are applied, built from the
+kubeconfig for where `pulumi up` runs (public, unless the API server has no EIP).
+`AsmIngressGateway` is ASM's way to run an ingress gateway in a member cluster: an
+`IstioGateway` object (istio.alibabacloud.com/v1beta1) that ASM turns into a Deployment and a
+LoadBalancer Service there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
+from components.alicloud.asm_resources import AsmKubeconfig, AsmMember
 from components.alicloud.versions import MINIMUM_ASM_RELEASE, asm_release, version_key
 from components.kube import kube_provider
 
@@ -40,6 +44,13 @@ class AsmMeshSettings:
 
 
 @dataclass(frozen=True)
+class AsmMemberCluster:
+    cluster_id: pulumi.Input[str]
+    # ASM installs its agents into the cluster: it needs nodes first.
+    ready: pulumi.Resource
+
+
+@dataclass(frozen=True)
 class AsmMeshArgs:
     provider: alicloud.Provider
     mesh_name: str
@@ -49,18 +60,22 @@ class AsmMeshArgs:
     cluster_spec: str
     vpc_id: pulumi.Input[str]
     vswitch_id: pulumi.Input[str]
-    cluster_ids: Sequence[pulumi.Input[str]]
+    # The member clusters by a stable key (their name), so that each keeps its resource.
+    members: Mapping[str, AsmMemberCluster]
+    # The region, for ASM's API (the provider's is not readable from the program).
+    region: str
+    # The API server on an EIP: its kubeconfig works outside the VPC.
     api_server_public: bool = True
     # Pulumi's `protect` on the instance: ASM itself has no deletion protection.
     deletion_protection: bool = True
     settings: AsmMeshSettings = field(default_factory=AsmMeshSettings)
     tags: dict[str, str] = field(default_factory=dict)
-    # ASM installs its agents into member clusters: they need nodes first.
-    members_ready: Sequence[pulumi.Resource] = ()
 
 
 class AsmMesh(pulumi.ComponentResource):
     mesh: alicloud.servicemesh.ServiceMesh
+    # By the key of `members`: what a member cluster's workloads wait for.
+    members: dict[str, AsmMember]
     version: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
@@ -84,18 +99,37 @@ class AsmMesh(pulumi.ComponentResource):
                 api_server_public_eip=args.api_server_public
             ),
             mesh_config=args.settings.mesh_config(),
-            cluster_ids=list(args.cluster_ids),
             tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.provider,
-                depends_on=list(args.members_ready),
                 protect=args.deletion_protection,
-                # The provider does not mark the mesh's kubeconfig secret; state must.
+                # The provider does not mark the mesh's (VPC-private) kubeconfig secret.
                 additional_secret_outputs=["kubeconfig"],
+                # Members are AsmMember resources. Ignored, the list never reaches the
+                # provider's Update (pulumi-terraform-bridge drops ignored keys from the
+                # diff), so a mesh created with cluster_ids by an earlier version keeps them.
+                ignore_changes=["clusterIds"],
             ),
         )
-        self.kubeconfig = pulumi.Output.secret(self.mesh.kubeconfig)
+        self.members = {
+            key: AsmMember(
+                f"{name}-member-{key}",
+                self.mesh.id,
+                member.cluster_id,
+                args.region,
+                pulumi.ResourceOptions(parent=self, depends_on=[member.ready]),
+            )
+            for key, member in args.members.items()
+        }
+        access = AsmKubeconfig(
+            f"{name}-kubeconfig",
+            self.mesh.id,
+            private=not args.api_server_public,
+            region=args.region,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.kubeconfig = pulumi.Output.secret(access.kubeconfig)
         self.provider = kube_provider(
             f"{name}-kubernetes", self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
         )
@@ -141,6 +175,8 @@ class AsmIngressGatewayArgs:
     # Selector label `istio: <gateway_name>`; the Service becomes istio-<gateway_name>.
     gateway_name: str
     cluster_ids: Sequence[pulumi.Input[str]]
+    # Those clusters' memberships: ASM runs the gateway only in a member.
+    members: Sequence[pulumi.Resource]
     ports: Sequence[tuple[str, int]] = (("http2", 80), ("https", 443))
     replicas: int = 1
     tags: dict[str, str] = field(default_factory=dict)
@@ -184,7 +220,9 @@ class AsmIngressGateway(pulumi.ComponentResource):
             spec=pulumi.Output.all(self.load_balancer.id, *args.cluster_ids).apply(
                 lambda ids: ingress_gateway_spec(ids[0], ids[1:], args.ports, args.replicas)
             ),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.mesh_provider),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.mesh_provider, depends_on=list(args.members)
+            ),
         )
         self.address = self.load_balancer.address
         self.register_outputs({"address": self.address, "gateway": args.gateway_name})

@@ -20,6 +20,7 @@ from components.alicloud.ack import AckCluster, AckClusterArgs
 from components.alicloud.asm import (
     AsmIngressGateway,
     AsmIngressGatewayArgs,
+    AsmMemberCluster,
     AsmMesh,
     AsmMeshArgs,
     AsmMeshSettings,
@@ -183,7 +184,11 @@ def _asm_mesh(
             cluster_spec=config.asm.cluster_spec,
             vpc_id=network.vpc.id,
             vswitch_id=network.vswitches[0].id,
-            cluster_ids=[cluster.cluster.id for cluster in clusters.values()],
+            members={
+                name: AsmMemberCluster(cluster.cluster.id, ready=cluster.node_pool)
+                for name, cluster in clusters.items()
+            },
+            region=config.network.region,
             api_server_public=config.asm.api_server_public,
             deletion_protection=config.asm.deletion_protection,
             settings=AsmMeshSettings(
@@ -192,7 +197,6 @@ def _asm_mesh(
                 locality_load_balancing=config.asm.locality_load_balancing,
             ),
             tags=tags,
-            members_ready=[cluster.node_pool for cluster in clusters.values()],
         ),
     )
     gateway = AsmIngressGateway(
@@ -202,6 +206,7 @@ def _asm_mesh(
             mesh_provider=asm.provider,
             gateway_name=ASM_GATEWAY_NAME,
             cluster_ids=[clusters[config.gateway_cluster.name].cluster.id],
+            members=[asm.members[config.gateway_cluster.name]],
             tags=tags,
         ),
     )
@@ -230,14 +235,14 @@ def _asm_mesh(
         ),
     )
     namespaces = _app_namespaces(config, clusters)
-    # ASM is `running` once the clusters are added, not once each one injects sidecars.
+    # A member is added once ASM is `running` again, not once the cluster injects sidecars.
     injection = {
         name: InjectionReady(
             f"{name}-injection",
             InjectionReadyArgs(
                 provider=cluster.provider,
                 namespace=namespaces[name].metadata.name,
-                after=[asm.mesh],
+                after=[asm.members[name]],
             ),
         ).job
         for name, cluster in clusters.items()

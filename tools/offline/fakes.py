@@ -34,6 +34,7 @@ FAKE_ASM_VERSIONS = (
     "v1.26.3.110-g0fedcba9-aliyun",
 )
 FAKE_CLB_IP = "203.0.113.20"
+FAKE_ASM_PUBLIC_KUBECONFIG = FAKE_KUBECONFIG.replace("198.51.100.8", "203.0.113.40")
 FAKE_CA_DATA = "ZmFrZS1jYQ=="
 FAKE_READER_TOKEN = "fake-reader-token"
 
@@ -108,7 +109,12 @@ OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] 
     },
     "alicloud:ecs/eipAddress:EipAddress": lambda _: {"ipAddress": FAKE_EIP},
     "alicloud:cs/managedKubernetes:ManagedKubernetes": _ack_connections,
+    # The provider's own (VPC-private) kubeconfig, and ASM's API answer for ours.
     "alicloud:servicemesh/serviceMesh:ServiceMesh": lambda _: {"kubeconfig": FAKE_KUBECONFIG},
+    "pulumi-python:dynamic/asm:Kubeconfig": lambda _: {
+        "kubeconfig": FAKE_ASM_PUBLIC_KUBECONFIG,
+        "expires": "2027-11-29T00:00:00Z",
+    },
     "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": lambda _: {
         "address": FAKE_CLB_IP
     },
