@@ -21,6 +21,7 @@ from components.alicloud.cluster_common import (
     delete_options,
     resolve_version,
 )
+from components.naming import fixed_name
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,13 @@ class AckCluster(pulumi.ComponentResource):
             delete_options=delete_options(delete_logs=False),
             deletion_protection=args.deletion_protection,
             tags=args.tags,
-            opts=pulumi.ResourceOptions.merge(
-                child,
-                pulumi.ResourceOptions(
-                    depends_on=list(args.internet), ignore_changes=CREATE_ONLY_ARGUMENTS
-                ),
+            opts=fixed_name(
+                pulumi.ResourceOptions.merge(
+                    child,
+                    pulumi.ResourceOptions(
+                        depends_on=list(args.internet), ignore_changes=CREATE_ONLY_ARGUMENTS
+                    ),
+                )
             ),
         )
         pool = args.node_pool
@@ -114,10 +117,8 @@ class AckCluster(pulumi.ComponentResource):
                 key_pair_name=f"{args.cluster_name}-nodes",
                 public_key=key.public_key_openssh,
                 tags=args.tags,
-                # Key pair names are unique per region (ImportKeyPair): delete the old first.
-                opts=pulumi.ResourceOptions.merge(
-                    child, pulumi.ResourceOptions(delete_before_replace=True)
-                ),
+                # Key pair names are unique per region (ImportKeyPair).
+                opts=fixed_name(child),
             ).key_pair_name
             self.login_key = pulumi.Output.secret(key.private_key_openssh)
         self.node_pool = alicloud.cs.NodePool(
@@ -135,7 +136,7 @@ class AckCluster(pulumi.ComponentResource):
             system_disk_size=pool.system_disk_size_gb,
             key_name=key_name,
             tags=args.tags,
-            opts=child,
+            opts=fixed_name(child),
         )
         self.intranet_endpoint = self.cluster.connections.apply(_intranet_endpoint)
         self.public_endpoint = self.cluster.connections.apply(

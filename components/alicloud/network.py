@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_alicloud as alicloud
 
+from components.naming import fixed_name
+
 
 @dataclass(frozen=True)
 class VSwitchSpec:
@@ -58,7 +60,8 @@ class AlicloudNetwork(pulumi.ComponentResource):
                 cidr_block=spec.cidr,
                 zone_id=spec.zone,
                 tags=tags,
-                opts=child,
+                # A new vSwitch could not take the old one's range while it exists.
+                opts=fixed_name(child),
             )
             for spec in args.vswitches
         ]
@@ -100,8 +103,11 @@ class AlicloudNetwork(pulumi.ComponentResource):
                 source_vswitch_id=vswitch.id,
                 snat_ip=self.eip.ip_address,
                 snat_entry_name=f"{name}-{spec.name}",
-                opts=pulumi.ResourceOptions.merge(
-                    child, pulumi.ResourceOptions(depends_on=[association])
+                # One SNAT entry per vSwitch.
+                opts=fixed_name(
+                    pulumi.ResourceOptions.merge(
+                        child, pulumi.ResourceOptions(depends_on=[association])
+                    )
                 ),
             )
             for spec, vswitch in zip(args.vswitches, self.vswitches, strict=True)

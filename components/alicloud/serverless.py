@@ -26,6 +26,7 @@ from components.alicloud.cluster_common import (
     delete_options,
     resolve_version,
 )
+from components.naming import fixed_name
 
 ASK_CLUSTER_TYPE = "meshstack:alicloud:AskCluster"
 # The config's word for each offering, and ACK's profile for it.
@@ -109,11 +110,14 @@ class ServerlessCluster(pulumi.ComponentResource):
             delete_options=delete_options(args.delete_logs_on_destroy),
             deletion_protection=args.deletion_protection,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=args.provider,
-                depends_on=args.internet,
-                ignore_changes=CREATE_ONLY_ARGUMENTS,
+            # Cluster names are unique per account (ErrorClusterNameAlreadyExist).
+            opts=fixed_name(
+                pulumi.ResourceOptions(
+                    parent=self,
+                    provider=args.provider,
+                    depends_on=args.internet,
+                    ignore_changes=CREATE_ONLY_ARGUMENTS,
+                )
             ),
         )
         access = ClusterAccess(name, self.cluster, invoke, parent=self)

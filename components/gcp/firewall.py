@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
+from components.naming import fixed_name
+
 
 @dataclass(frozen=True)
 class FirewallRule:
@@ -53,7 +55,7 @@ class Firewall(pulumi.ComponentResource):
                 source_ranges=list(rule.source_ranges) or None,
                 source_tags=list(rule.source_tags) or None,
                 target_tags=list(rule.target_tags),
-                opts=child,
+                opts=fixed_name(child),
             )
             for rule in args.rules
         }

@@ -23,6 +23,7 @@ import yaml
 
 from components.gcp.apis import CLOUD_PLATFORM_SCOPE
 from components.kube import kube_provider
+from components.naming import fixed_name
 
 AUTH_PLUGIN = "gke-gcloud-auth-plugin"
 # Google's minimum for a node service account: logs, metrics, resource metadata
@@ -171,16 +172,20 @@ class GkeCluster(pulumi.ComponentResource):
             enable_shielded_nodes=True,
             deletion_protection=args.deletion_protection,
             resource_labels=dict(args.labels),
-            opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=list(args.depends_on))
+            opts=fixed_name(
+                pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=list(args.depends_on))
+                )
             ),
         )
         self.node_account = gcp.serviceaccount.Account(
             f"{name}-node-sa",
             account_id=node_account_id(args.cluster_name),
             display_name=f"Nodes of GKE {args.cluster_name} (meshstack)",
-            opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=list(args.depends_on))
+            opts=fixed_name(
+                pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=list(args.depends_on))
+                )
             ),
         )
         node_role = gcp.projects.IAMMember(
@@ -219,8 +224,8 @@ class GkeCluster(pulumi.ComponentResource):
                 ),
             ),
             # Nodes log and report metrics from their first minute.
-            opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=[node_role])
+            opts=fixed_name(
+                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[node_role]))
             ),
         )
         self.workload_pool = self.cluster.workload_identity_config.apply(

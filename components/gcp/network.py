@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
+from components.naming import fixed_name
+
 POD_RANGE = "pods"
 SERVICE_RANGE = "services"
 
@@ -51,8 +53,10 @@ class GcpNetwork(pulumi.ComponentResource):
             name=name,
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
-            opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=list(args.depends_on))
+            opts=fixed_name(
+                pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=list(args.depends_on))
+                )
             ),
         )
         self.subnetworks = {
@@ -71,12 +75,16 @@ class GcpNetwork(pulumi.ComponentResource):
                         range_name=SERVICE_RANGE, ip_cidr_range=subnet.service_cidr
                     ),
                 ],
-                opts=child,
+                opts=fixed_name(child),
             )
             for subnet in args.subnets
         }
         router = gcp.compute.Router(
-            f"{name}-router", name=name, network=self.network.id, region=args.region, opts=child
+            f"{name}-router",
+            name=name,
+            network=self.network.id,
+            region=args.region,
+            opts=fixed_name(child),
         )
         gcp.compute.RouterNat(
             f"{name}-nat",
@@ -85,7 +93,7 @@ class GcpNetwork(pulumi.ComponentResource):
             region=args.region,
             nat_ip_allocate_option="AUTO_ONLY",
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
-            opts=child,
+            opts=fixed_name(child),
         )
         self.register_outputs(
             {
@@ -103,5 +111,5 @@ class GcpNetwork(pulumi.ComponentResource):
             address_type="INTERNAL",
             region=self._args.region,
             subnetwork=self.subnetworks[subnet].id,
-            opts=pulumi.ResourceOptions(parent=self, provider=self._args.provider),
+            opts=fixed_name(pulumi.ResourceOptions(parent=self, provider=self._args.provider)),
         )

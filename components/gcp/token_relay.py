@@ -27,6 +27,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components.jobs import SCRIPT_DEADLINE_SECONDS, job_spec, script_config_map, script_pod
+from components.naming import fixed_name
 
 SCRIPT = "token_relay_job.py"
 READER = "secret_reader_vm.py"
@@ -98,7 +99,9 @@ class TokenRelay(pulumi.ComponentResource):
                 auto=gcp.secretmanager.SecretReplicationAutoArgs()
             ),
             labels=args.labels,
-            opts=pulumi.ResourceOptions.merge(cloud, pulumi.ResourceOptions(depends_on=[args.api])),
+            opts=fixed_name(
+                pulumi.ResourceOptions.merge(cloud, pulumi.ResourceOptions(depends_on=[args.api]))
+            ),
         )
         gcp.secretmanager.SecretIamMember(
             f"{name}-reader",
@@ -111,7 +114,7 @@ class TokenRelay(pulumi.ComponentResource):
             f"{name}-writer",
             account_id=f"{args.secret_id[:24].rstrip('-')}-relay",
             display_name=f"Writes {args.secret_id} from the cluster (meshstack)",
-            opts=cloud,
+            opts=fixed_name(cloud),
         )
         writes = gcp.secretmanager.SecretIamMember(
             f"{name}-writes",

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.gcp.apis import CLOUD_PLATFORM_SCOPE
+from components.naming import fixed_name
 
 # Service account ids: 6-30 characters.
 ACCOUNT_ID_MAX = 30
@@ -55,7 +56,7 @@ class GceVm(pulumi.ComponentResource):
             f"{name}-sa",
             account_id=account_id(args.instance_name),
             display_name=f"VM {args.instance_name} (meshstack)",
-            opts=after_apis,
+            opts=fixed_name(after_apis),
         )
         self.instance = gcp.compute.Instance(
             f"{name}-instance",
@@ -87,7 +88,7 @@ class GceVm(pulumi.ComponentResource):
             labels=dict(args.labels),
             deletion_protection=args.deletion_protection,
             allow_stopping_for_update=True,
-            opts=after_apis,
+            opts=fixed_name(after_apis),
         )
         self.internal_ip = self.instance.network_interfaces.apply(
             lambda interfaces: interfaces[0].network_ip or ""
