@@ -1,0 +1,196 @@
+"""The value types of the stack configuration: each with the words its errors use."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic.alias_generators import to_camel
+
+PROJECT = "meshstack"
+
+# Each pattern with the words an error message uses for it.
+PATTERN_HELP: dict[str, str] = {}
+
+
+def _pattern(regex: str, help_text: str) -> StringConstraints:
+    PATTERN_HELP[regex] = help_text
+    return StringConstraints(pattern=regex)
+
+
+SemVer = Annotated[
+    str,
+    _pattern(r"^\d+\.\d+\.\d+$", "an exact release such as 1.31.0 (no range, no 'latest')"),
+]
+
+
+DnsLabel = Annotated[
+    str,
+    _pattern(
+        r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+        "a DNS label: at most 63 lower-case letters, digits and '-', "
+        "starting and ending with a letter or digit",
+    ),
+]
+
+
+ImageRegistry = Annotated[
+    str,
+    _pattern(
+        r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$",
+        "an image registry such as docker.io/istio",
+    ),
+]
+
+
+ImageTag = Annotated[
+    str, _pattern(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", "an image tag such as 1.31.0")
+]
+
+
+ChartRepository = Annotated[
+    str, _pattern(r"^(https|oci)://\S+$", "an https:// or oci:// chart repository URL")
+]
+
+
+Region = Annotated[str, _pattern(r"^[a-z]{2}(-[a-z0-9]+)+$", "a region id such as us-west-1")]
+
+
+Zone = Annotated[
+    str, _pattern(r"^[a-z]{2}(-[a-z0-9]+)+$", "a zone id such as us-west-1a or cn-hangzhou-h")
+]
+
+
+CloudZone = Annotated[
+    str, _pattern(r"^[a-z]+(-[a-z0-9]+)+$", "a zone id such as us-west-1a or us-west1-b")
+]
+
+
+AckVersion = Annotated[
+    str,
+    _pattern(
+        r"^1\.\d+(\.\d+-aliyun\.\d+)?$",
+        "a Kubernetes minor version such as 1.36 (ACK's newest patch of it is used) "
+        "or an exact ACK version such as 1.36.1-aliyun.1",
+    ),
+]
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as err:
+        raise ValueError(f"not a network CIDR ({err})") from None
+    if network.version != 4:
+        raise ValueError("only IPv4 ranges are supported")
+    return str(network)
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
+InstanceType = Annotated[
+    str, _pattern(r"^ecs\.[a-z0-9-]+\.[a-z0-9]+$", "an ECS instance type such as ecs.g7.xlarge")
+]
+
+
+AsmVersion = Annotated[
+    str,
+    _pattern(
+        r"^(1\.\d+|v1\.\d+\.\d+\.\d+-[0-9A-Za-z.-]+)$",
+        "an ASM minor version such as 1.26 (ASM's newest release of it is used) "
+        "or an exact ASM version such as v1.26.3.110-g1a2b3c4d-aliyun",
+    ),
+]
+
+
+PullPolicy = Literal["IfNotPresent", "Always", "Never"]
+
+
+GcpRegion = Annotated[
+    str, _pattern(r"^[a-z]+-[a-z]+[0-9]+$", "a Google Cloud region such as us-west1")
+]
+
+
+GcpZone = Annotated[
+    str, _pattern(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$", "a Google Cloud zone such as us-west1-b")
+]
+
+
+GcpProject = Annotated[
+    str,
+    _pattern(
+        r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+        "a Google Cloud project id: 6-30 lower-case letters, digits and '-'",
+    ),
+]
+
+
+GkeVersion = Annotated[
+    str, _pattern(r"^1\.\d+(\.\d+(-gke\.\d+)?)?$", "a GKE version such as 1.35 or 1.35.2-gke.1200")
+]
+
+
+MachineType = Annotated[
+    str, _pattern(r"^[a-z][a-z0-9]*-[a-z0-9-]+$", "a Compute Engine machine type such as e2-medium")
+]
+
+
+# "family/<name>" or "<project>/<family or image>" as gcloud and the provider accept it.
+GceImage = Annotated[
+    str, _pattern(r"^[a-z][a-z0-9-]*/[a-z][a-z0-9-]*$", "an image such as debian-cloud/debian-13")
+]
+
+
+# An Istio network name: empty means the single, flat network (seed 001).
+# Compute Engine and GKE names: RFC 1035 labels (a letter first); GKE allows 40 characters.
+GceName = Annotated[
+    str,
+    _pattern(
+        r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$",
+        "a Compute Engine name: a lower-case letter, then lower-case letters, digits and '-', "
+        "at most 63, not ending in '-'",
+    ),
+]
+
+
+GkeClusterName = Annotated[
+    str,
+    _pattern(
+        r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$",
+        "a GKE cluster name: a lower-case letter, then lower-case letters, digits and '-', "
+        "at most 40, not ending in '-'",
+    ),
+]
+
+
+IstioClusterName = Annotated[
+    str,
+    _pattern(
+        r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$",
+        "a cluster name such as Kubernetes or cluster1 (letters, digits, '-', '_', '.')",
+    ),
+]
+
+
+ImageReference = Annotated[
+    str,
+    _pattern(
+        r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+        "an image with a pinned tag such as gcr.io/tetratelabs/hello-world:1.0.0",
+    ),
+]
+
+
+NetworkName = Annotated[
+    str, _pattern(r"^([a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?)?$", "empty or a name such as network1")
+]
+
+
+class Model(BaseModel):
+    """Strict base: unknown keys are errors, keys are camelCase as in the stack files."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, validate_by_name=False, frozen=True
+    )

@@ -1,0 +1,45 @@
+"""`local`: the mesh on an existing Kubernetes context."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from stacks.config.checks import _refuse_cni_on_serverless
+from stacks.config.fields import (
+    Model,
+)
+from stacks.config.mesh import IstioConfig, MeshStack
+
+
+class KubeContextConfig(Model):
+    """An existing cluster (the `local` scenario), reached as `kubectl` reaches it."""
+
+    # None: what kubectl reads, $KUBECONFIG (a list of files) or ~/.kube/config.
+    kubeconfig: str | None = Field(default=None, min_length=1)
+    # None: the kubeconfig's current context.
+    context: str | None = Field(default=None, min_length=1)
+    # Virtual nodes only (no DaemonSets): Istio CNI is refused.
+    serverless: bool = False
+
+
+class LocalIstioConfig(IstioConfig):
+    """kind and minikube give a LoadBalancer Service no address without an add-on, and Helm
+    would wait for one until it rolls back: the gateway is a ClusterIP Service, reached with
+    `kubectl port-forward`. Set LoadBalancer where the cluster has a load balancer (Docker
+    Desktop, k3d, MetalLB, `minikube tunnel`, cloud-provider-kind)."""
+
+    ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "ClusterIP"
+
+
+class LocalStack(MeshStack):
+    scenario: Literal["local"]
+    kubernetes: KubeContextConfig = KubeContextConfig()
+    # Frozen models: narrowing the field's type in a subclass is safe.
+    istio: LocalIstioConfig = LocalIstioConfig()  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    @model_validator(mode="after")
+    def _cni_needs_daemonsets(self) -> LocalStack:
+        _refuse_cni_on_serverless(self.istio, self.kubernetes.serverless)
+        return self

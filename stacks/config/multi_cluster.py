@@ -1,0 +1,192 @@
+"""`multi-cluster`: N clusters on ACK and/or GKE, any of Istio's models."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from components.istio.topology import MeshMember, MeshTopology, TopologyError
+from stacks.config.alibaba import AlicloudVpcConfig, NodePoolConfig
+from stacks.config.checks import (
+    _refuse_mismatch,
+    _refuse_unsupported_kubernetes,
+    _refuse_vswitch_outside,
+    assert_disjoint,
+)
+from stacks.config.fields import (
+    PROJECT,
+    AckVersion,
+    Cidr,
+    CloudZone,
+    DnsLabel,
+    GcpZone,
+    GkeClusterName,
+    GkeVersion,
+    Model,
+)
+from stacks.config.google import GcpConfig, GkeNodePoolConfig
+from stacks.config.mesh import HelloWorldConfig, IstioConfig, IstioProfile
+
+
+class MeshClusterConfig(Model):
+    """One cluster of a multi-cluster mesh, on Alibaba Cloud (ACK) or Google Cloud (GKE)."""
+
+    name: DnsLabel
+    cloud: Literal["ack", "gke"]
+    # primary: runs istiod; remote: uses the istiod of `primary`.
+    role: Literal["primary", "remote"] = "primary"
+    primary: DnsLabel | None = None
+    # Clusters on one network reach each other's pods; across networks, through gateways.
+    network: DnsLabel = "network1"
+    # Checked against the cloud's own zone shape and region.
+    zone: CloudZone
+    # The nodes' range: the ACK cluster's vSwitch (inside alicloud.vpcCidr) or the GKE subnet.
+    node_cidr: Cidr
+    pod_cidr: Cidr
+    service_cidr: Cidr
+    # ACK: a minor (its newest patch) or an exact version; GKE: None is the channel's default.
+    kubernetes_version: str | None = None
+    deletion_protection: bool = True
+    # ACK only: the API server on a public endpoint (a primary in another cloud reads it).
+    api_server_public: bool = True
+    ack_node_pool: NodePoolConfig = NodePoolConfig()
+    # GKE only.
+    release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
+    gke_node_pool: GkeNodePoolConfig = GkeNodePoolConfig()
+    # GKE only: who may reach the public endpoint; include the egress addresses of any
+    # primary in another cloud that reads this cluster.
+    authorized_networks: list[Cidr] | None = None
+    # None: where the topology needs one (other networks, or remotes to serve).
+    east_west_gateway: bool | None = None
+
+
+class MeshIstioConfig(IstioConfig):
+    """Istio's default profile on every primary; no egress gateway."""
+
+    profile: IstioProfile = "default"
+    egress_gateway: bool = False
+
+
+class SampleAppConfig(HelloWorldConfig):
+    """hello-world in every cluster: a call from any cluster is answered by any of them."""
+
+    namespace: DnsLabel = "sample"
+
+
+KUBERNETES_VERSION_PATTERNS = {"ack": AckVersion, "gke": GkeVersion}
+
+
+OTHER_CLOUD_KEYS = {
+    "ack": ("gke_node_pool", "release_channel", "authorized_networks"),
+    "gke": ("ack_node_pool", "api_server_public"),
+}
+
+
+class MultiClusterStack(Model):
+    """Seed 001, section 1: N clusters on ACK and/or GKE, any control-plane and network model."""
+
+    scenario: Literal["multi-cluster"]
+    mesh_id: DnsLabel = "mesh1"
+    alicloud: AlicloudVpcConfig = AlicloudVpcConfig()
+    gcp: GcpConfig = GcpConfig()
+    clusters: list[MeshClusterConfig] = Field(min_length=2)
+    istio: MeshIstioConfig = MeshIstioConfig()
+    hello_world: SampleAppConfig = SampleAppConfig()
+
+    @model_validator(mode="after")
+    def _checks(self) -> MultiClusterStack:
+        for i, cluster in enumerate(self.clusters):
+            self._check_cluster(f"clusters[{i}]", cluster)
+        try:
+            topology = self.topology
+        except TopologyError as err:
+            raise ValueError(f"{PROJECT}:clusters: {err}") from None
+        clouds_of: dict[str, set[str]] = {}
+        for cluster in self.clusters:
+            clouds_of.setdefault(cluster.network, set()).add(cluster.cloud)
+        shared = sorted(n for n, clouds in clouds_of.items() if len(clouds) > 1)
+        if shared:
+            raise ValueError(
+                f"{PROJECT}:clusters: network {shared[0]!r} has clusters on both ACK and GKE, "
+                "whose pods cannot reach each other directly; give each cloud its own network "
+                "(traffic between them then goes through east-west gateways)"
+            )
+        for i, cluster in enumerate(self.clusters):
+            if cluster.east_west_gateway is False and topology.needs_eastwest_gateway(cluster.name):
+                why = (
+                    "the mesh spans several networks"
+                    if topology.multi_network
+                    else "its remotes reach istiod through it"
+                )
+                raise ValueError(
+                    f"{PROJECT}:clusters[{i}].eastWestGateway is false, but {cluster.name!r} "
+                    f"needs one: {why}"
+                )
+        for cluster_name, reader in topology.remote_secrets():
+            read, reading = self._cluster(cluster_name), self._cluster(reader)
+            if read.cloud == "ack" and reading.cloud != "ack" and not read.api_server_public:
+                i = self.clusters.index(read)
+                raise ValueError(
+                    f"{PROJECT}:clusters[{i}].apiServerPublic is false, but istiod in "
+                    f"{reader!r} (another cloud) reads the API server of {read.name!r}"
+                )
+        named: list[tuple[str, str]] = []
+        for i, cluster in enumerate(self.clusters):
+            named += [
+                (f"clusters[{i}].nodeCidr", cluster.node_cidr),
+                (f"clusters[{i}].podCidr", cluster.pod_cidr),
+                (f"clusters[{i}].serviceCidr", cluster.service_cidr),
+            ]
+        assert_disjoint(named)
+        if any(c.cloud == "ack" for c in self.clusters):
+            ack_ranges = [(key, cidr) for key, cidr in named if not key.endswith(".nodeCidr")] + [
+                ("alicloud.vpcCidr", self.alicloud.vpc_cidr)
+            ]
+            assert_disjoint(ack_ranges)
+        return self
+
+    def _check_cluster(self, key: str, cluster: MeshClusterConfig) -> None:
+        for field_name in OTHER_CLOUD_KEYS[cluster.cloud]:
+            if field_name in cluster.model_fields_set:
+                raise ValueError(
+                    f"{PROJECT}:{key}.{to_camel(field_name)} does not apply to "
+                    f"{cluster.cloud.upper()} clusters"
+                )
+        version = cluster.kubernetes_version
+        if version is not None:
+            _refuse_mismatch(
+                f"{key}.kubernetesVersion", version, KUBERNETES_VERSION_PATTERNS[cluster.cloud]
+            )
+            _refuse_unsupported_kubernetes(self.istio.version, version, f"{key}.kubernetesVersion")
+        if cluster.cloud == "ack":
+            _refuse_vswitch_outside(
+                self.alicloud,
+                f"{key}.nodeCidr",
+                cluster.node_cidr,
+                f"{key}.zone",
+                cluster.zone,
+                network_key="alicloud",
+            )
+        else:
+            _refuse_mismatch(f"{key}.name", cluster.name, GkeClusterName)
+            _refuse_mismatch(f"{key}.zone", cluster.zone, GcpZone)
+            if not cluster.zone.startswith(f"{self.gcp.region}-"):
+                raise ValueError(
+                    f"{PROJECT}:{key}.zone {cluster.zone!r} is not in "
+                    f"{PROJECT}:gcp.region {self.gcp.region!r}"
+                )
+
+    @staticmethod
+    def ack_version(cluster: MeshClusterConfig) -> str:
+        return cluster.kubernetes_version or "1.36"
+
+    def _cluster(self, name: str) -> MeshClusterConfig:
+        return next(c for c in self.clusters if c.name == name)
+
+    @property
+    def topology(self) -> MeshTopology:
+        return MeshTopology(
+            tuple(MeshMember(c.name, c.network, c.role, c.primary) for c in self.clusters)
+        )

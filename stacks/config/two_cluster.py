@@ -1,0 +1,120 @@
+"""`two-cluster-retention`: ACK clusters in one VPC, one mesh (ASM or Istio), retention."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from stacks.config.alibaba import (
+    AlicloudVpcConfig,
+    AsmConfig,
+    MemberClusterConfig,
+    RetentionConfig,
+    SharedBookinfoConfig,
+)
+from stacks.config.checks import (
+    _refuse_asm_without_retention,
+    _refuse_unsupported_kubernetes,
+    _refuse_vswitch_outside,
+    assert_disjoint,
+)
+from stacks.config.fields import (
+    PROJECT,
+    DnsLabel,
+    Model,
+)
+from stacks.config.mesh import IstioConfig
+
+# Seed 002's clusters; the seed lets the console pick the ranges, these are disjoint ones.
+SEED_002_CLUSTERS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "m1c1",
+        "zone": "us-west-1a",
+        "vswitchCidr": "192.168.0.0/20",
+        "podCidr": "10.10.0.0/16",
+        "serviceCidr": "172.16.0.0/20",
+        "reviewsVersions": ["v1"],
+        "ingressGateway": True,
+    },
+    {
+        "name": "m1c2",
+        "zone": "us-west-1a",
+        "vswitchCidr": "192.168.16.0/20",
+        "podCidr": "10.11.0.0/16",
+        "serviceCidr": "172.16.16.0/20",
+        "reviewsVersions": ["v2"],
+    },
+)
+
+
+class TwoClusterStack(Model):
+    """Seed 002: ACK clusters in one VPC, one mesh, Bookinfo split, cluster-local traffic."""
+
+    scenario: Literal["two-cluster-retention"]
+    # asm: the managed ASM control plane (seed 002); istio: istiod in every cluster,
+    # multi-primary on one network with a shared root of trust.
+    control_plane: Literal["asm", "istio"] = "asm"
+    # Names the ASM instance (seed: mesh1), or Istio's meshID when controlPlane is istio.
+    mesh_id: DnsLabel = "mesh1"
+    network: AlicloudVpcConfig = AlicloudVpcConfig()
+    clusters: list[MemberClusterConfig] = Field(
+        default_factory=lambda: [
+            MemberClusterConfig.model_validate(cluster) for cluster in SEED_002_CLUSTERS
+        ],
+        min_length=2,
+    )
+    asm: AsmConfig = AsmConfig()
+    # Used when controlPlane is istio.
+    istio: IstioConfig = IstioConfig()
+    bookinfo: SharedBookinfoConfig = SharedBookinfoConfig()
+    retention: RetentionConfig = RetentionConfig()
+
+    @model_validator(mode="after")
+    def _checks(self) -> TwoClusterStack:
+        names = [c.name for c in self.clusters]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(
+                f"{PROJECT}:clusters repeats the name(s) {duplicates}; cluster names must be "
+                "unique (they name the clusters, their security groups and their subsets)"
+            )
+        gateways = [c.name for c in self.clusters if c.ingress_gateway]
+        if len(gateways) != 1:
+            raise ValueError(
+                f"{PROJECT}:clusters: exactly one cluster sets ingressGateway: true "
+                f"(it receives the ingress gateway); found {gateways or 'none'}"
+            )
+        if self.control_plane == "istio":
+            for i, cluster in enumerate(self.clusters):
+                _refuse_unsupported_kubernetes(
+                    self.istio.version,
+                    cluster.kubernetes_version,
+                    f"clusters[{i}].kubernetesVersion",
+                )
+        elif self.asm.version.startswith("v"):
+            _refuse_asm_without_retention(self.asm.version)
+        named: list[tuple[str, str]] = [("network.vpcCidr", self.network.vpc_cidr)]
+        for i, cluster in enumerate(self.clusters):
+            key = f"clusters[{i}]"
+            _refuse_vswitch_outside(
+                self.network,
+                f"{key}.vswitchCidr",
+                cluster.vswitch_cidr,
+                f"{key}.zone",
+                cluster.zone,
+            )
+            named += [
+                (f"{key}.podCidr", cluster.pod_cidr),
+                (f"{key}.serviceCidr", cluster.service_cidr),
+            ]
+        # vSwitches lie inside the VPC by design: compare them with each other only.
+        assert_disjoint(named)
+        assert_disjoint(
+            [(f"clusters[{i}].vswitchCidr", c.vswitch_cidr) for i, c in enumerate(self.clusters)]
+        )
+        return self
+
+    @property
+    def gateway_cluster(self) -> MemberClusterConfig:
+        return next(c for c in self.clusters if c.ingress_gateway)

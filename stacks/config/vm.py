@@ -1,0 +1,81 @@
+"""`vm`: GKE, Istio and a Compute Engine VM that joins the mesh."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+
+from pydantic import model_validator
+
+from stacks.config.checks import _refuse_unsupported_kubernetes, assert_disjoint
+from stacks.config.fields import (
+    PROJECT,
+    DnsLabel,
+    IstioClusterName,
+    Model,
+    NetworkName,
+)
+from stacks.config.google import GceVmConfig, GcpConfig, GcpNetworkConfig, GkeClusterConfig
+from stacks.config.mesh import HelloWorldConfig, IstioConfig, IstioProfile
+
+
+class MeshIdentityConfig(Model):
+    """Seed 001's IstioOperator values: mesh ID, cluster name, network."""
+
+    mesh_id: DnsLabel = "mesh1"
+    # Istio's name for this cluster (seed: "Kubernetes"); the VM's cluster.env carries it.
+    cluster_name: IstioClusterName = "Kubernetes"
+    # Seed: "" (one flat network). A name makes the east-west gateway a network gateway.
+    network: NetworkName = ""
+
+
+class VmIstioConfig(IstioConfig):
+    """Seed 001 installs Istio's default profile (no egress gateway). Its ingress gateway
+    serves nothing in this lab: it stays, without a public load balancer."""
+
+    profile: IstioProfile = "default"
+    egress_gateway: bool = False
+    ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "ClusterIP"
+
+
+class VmStack(Model):
+    """Seed 001: GKE + Istio + an east-west gateway + a GCE VM that joins the mesh by itself."""
+
+    scenario: Literal["vm"]
+    gcp: GcpConfig = GcpConfig()
+    network: GcpNetworkConfig = GcpNetworkConfig()
+    cluster: GkeClusterConfig = GkeClusterConfig()
+    istio: VmIstioConfig = VmIstioConfig()
+    mesh: MeshIdentityConfig = MeshIdentityConfig()
+    vm: GceVmConfig = GceVmConfig()
+    hello_world: HelloWorldConfig = HelloWorldConfig()
+
+    @model_validator(mode="after")
+    def _checks(self) -> VmStack:
+        gcp = self.gcp
+        if not gcp.zone.startswith(f"{gcp.region}-"):
+            raise ValueError(
+                f"{PROJECT}:gcp.zone {gcp.zone!r} is not in {PROJECT}:gcp.region {gcp.region!r}"
+            )
+        if self.cluster.kubernetes_version:
+            _refuse_unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version)
+        assert_disjoint(
+            [
+                ("network.subnetCidr", self.network.subnet_cidr),
+                ("network.podCidr", self.network.pod_cidr),
+                ("network.serviceCidr", self.network.service_cidr),
+            ]
+        )
+        for i, cidr in enumerate(self.vm.ssh_source_ranges):
+            if ipaddress.IPv4Network(cidr).prefixlen == 0:
+                raise ValueError(
+                    f"{PROJECT}:vm.sshSourceRanges[{i}] {cidr} opens SSH to the whole internet; "
+                    "name the ranges you connect from (e.g. 35.235.240.0/20 for IAP TCP forwarding)"
+                )
+        if bool(self.mesh.network) != bool(self.vm.network):
+            raise ValueError(
+                f"{PROJECT}:mesh.network is {self.mesh.network!r} and {PROJECT}:vm.network is "
+                f"{self.vm.network!r}: name both networks (a multi-network mesh, traffic through "
+                "the east-west gateway) or neither (one flat network, as in seed 001)"
+            )
+        return self
