@@ -24,6 +24,11 @@ ISTIO_CHARTS = ("base", "istiod", "gateway", "cni", "ztunnel")
 # (istio.io/latest/docs/releases/supported-releases). The config refuses Istio minors that
 # are not listed: their charts are not the ones the tests render.
 ISTIO_SUPPORTS_KUBERNETES: Mapping[str, tuple[int, int]] = {"1.31": (32, 36)}
+# The Kubernetes minor of ACK, ACS and ASK clusters unless configured (its newest patch is
+# looked up); within the Istio range above.
+ALIBABA_KUBERNETES = "1.36"
+# ASM's minor for the managed control plane (its newest release is looked up).
+ASM = "1.26"
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
-from pulumi.runtime.config import CONFIG, get_config_env
+from pulumi.runtime.config import (
+    CONFIG,
+    get_config_env,
+    get_config_secret_keys_env,
+    is_config_secret,
+)
 
+from components.alicloud.catalog import AlibabaCatalog
 from stacks import config as stack_config
+from stacks.config.lookups import Catalog
 from stacks.scenarios import local, multi_cluster, single_cluster, two_cluster, vm
 
 
@@ -27,9 +34,18 @@ SCENARIOS: dict[str, Callable[[Any], Mapping[str, pulumi.Input[Any]]]] = {
 }
 
 
-def run() -> None:
+def is_secret(key: str) -> bool:
+    """Whether a config value was set with `--secret` (encrypted in the stack file)."""
+    return is_config_secret(key) or key in get_config_secret_keys_env()
+
+
+def run(catalog: Catalog | None = None) -> None:
+    """`catalog`: who answers the cloud lookups (Alibaba's API unless given, e.g. a fake)."""
+    raw = raw_config()
+    if catalog is None:
+        catalog = AlibabaCatalog(raw.get("alicloud:accessKey"), raw.get("alicloud:secretKey"))
     try:
-        config = stack_config.load(raw_config())
+        config = stack_config.load(raw, catalog=catalog, is_secret=is_secret)
     except stack_config.ConfigError as err:
         # RunError ends the program with this message and no traceback; nothing was registered.
         raise pulumi.RunError(str(err)) from None

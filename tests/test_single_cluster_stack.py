@@ -58,24 +58,40 @@ def test_ask_cluster_has_the_seed_values(engine):
     assert modes == {"SLB": "delete", "SLS_Data": "retain", "SLS_ControlPlane": "retain"}
 
 
-def test_kubernetes_minor_resolves_to_the_newest_ack_patch(single):
-    """The full list of creatable versions, chosen from here: ACK's filter takes exact
-    versions only (DescribeKubernetesVersionMetadata)."""
-    (lookup,) = [i for i in single.invokes if i.token == GET_KUBERNETES_VERSION]
-    assert lookup.args == {"clusterType": "ManagedKubernetes", "profile": "Acs"}
+def test_kubernetes_minor_resolves_to_the_newest_ack_patch(engine):
+    """Asked of ACK before anything is registered (stacks/config/lookups.py): the full list of
+    creatable versions, chosen from here (ACK's filter takes exact versions only)."""
+    single = engine.run("single-cluster")
+    assert ("ack_versions", "us-west-1", "Acs") in engine.catalog.asked
     assert one(single, CLUSTER).inputs["version"] == "1.36.3-aliyun.1"
     assert single.outputs["kubernetesVersion"] == "1.36.3-aliyun.1"
+    assert not [i for i in single.invokes if i.token == GET_KUBERNETES_VERSION]
 
 
 def test_exact_kubernetes_version_is_used_as_given(engine):
     declared = engine.run("single-cluster", {"cluster": {"kubernetesVersion": "1.35.2-aliyun.1"}})
     assert one(declared, CLUSTER).inputs["version"] == "1.35.2-aliyun.1"
-    assert not [i for i in declared.invokes if i.token == GET_KUBERNETES_VERSION]
 
 
-def test_minor_that_ack_does_not_offer_fails_with_the_key_to_change(engine):
-    with pytest.raises(Exception, match=r"no Acs Kubernetes 1\.33.*cluster\.kubernetesVersion"):
-        engine.run("single-cluster", {"cluster": {"kubernetesVersion": "1.33"}})
+def test_versions_and_zones_ack_does_not_offer_are_refused_before_anything_exists(engine):
+    settings = {
+        "cluster": {"kubernetesVersion": "1.33"},
+        "network": {
+            "region": "us-west-1",
+            "vswitches": [{"zone": "us-west-1c", "cidr": "192.168.0.0/19"}],
+        },
+    }
+    with pytest.raises(Exception) as refused:
+        engine.run("single-cluster", settings)
+    message = str(refused.value)
+    assert "meshstack:cluster.kubernetesVersion = '1.33': ACK offers no Acs Kubernetes 1.33" in (
+        message
+    )
+    assert "minors it offers: 1.34, 1.35, 1.36" in message
+    assert "meshstack:network.vswitches[0].zone = 'us-west-1c' is not a zone of us-west-1" in (
+        message
+    )
+    assert engine.monitor.recorded == []  # not even a provider
 
 
 def test_network_has_one_vswitch_per_zone_and_a_nat_with_eip(single):
@@ -118,8 +134,9 @@ def test_every_alibaba_call_goes_through_the_stack_provider_in_its_region(single
     assert provider.inputs["region"] == "us-west-1"
     cloud = [r for r in single if r.type.startswith("alicloud:")]
     assert len(cloud) == 9 and all(r.provider_urn == provider.urn for r in cloud)
+    # The cluster's credential; versions and zones were asked before (the config's lookups).
     alibaba_invokes = [i for i in single.invokes if i.token.startswith("alicloud:")]
-    assert len(alibaba_invokes) == 2
+    assert [i.token for i in alibaba_invokes] == [GET_CLUSTER_CREDENTIAL]
     assert all(i.provider_urn == provider.urn for i in alibaba_invokes)
 
 

@@ -14,8 +14,6 @@ from tools.offline.fakes import (
     FAKE_CLB_IP,
     FAKE_LB_IP,
     FAKE_READER_TOKEN,
-    GET_ASM_VERSIONS,
-    GET_KUBERNETES_VERSION,
     intranet_endpoint,
 )
 
@@ -164,10 +162,11 @@ def test_a_key_pair_of_the_users_is_used_as_given(engine):
     assert "nodeLoginKeys" not in declared.outputs
 
 
-def test_kubernetes_versions_resolve_for_ack_managed_clusters(asm):
-    lookups = [i for i in asm.invokes if i.token == GET_KUBERNETES_VERSION]
-    assert len(lookups) == 2
-    assert all(i.args["profile"] == "Default" for i in lookups)
+def test_kubernetes_versions_resolve_for_ack_managed_clusters(engine):
+    asm = engine.run(STACK)
+    assert [a for a in engine.catalog.asked if a[0] == "ack_versions"] == [
+        ("ack_versions", "us-west-1", "Default")
+    ] * 2
     assert {cluster_named(asm, n).inputs["version"] for n in ("m1c1", "m1c2")} == {
         "1.36.3-aliyun.1"
     }
@@ -276,17 +275,20 @@ def test_istio_objects_reach_asm_through_its_public_kubeconfig(asm):
     assert asm.outputs["meshKubeconfig"] == FAKE_ASM_PUBLIC_KUBECONFIG
 
 
-def test_asm_minor_resolves_to_its_newest_release(asm):
-    (lookup,) = [i for i in asm.invokes if i.token == GET_ASM_VERSIONS]
-    assert lookup.args == {"edition": "Pro"}
+def test_asm_minor_resolves_to_its_newest_release(engine):
+    asm = engine.run(STACK)
+    assert ("asm_versions", "us-west-1", "Pro") in engine.catalog.asked
     (mesh,) = asm.of_type(MESH)
     assert mesh.inputs["version"] == FAKE_ASM_VERSIONS[-1]
     assert asm.outputs["asmVersion"] == FAKE_ASM_VERSIONS[-1]
 
 
 def test_asm_minor_it_does_not_offer_names_the_key_and_what_it_offers(engine):
-    with pytest.raises(Exception, match=r"no 1\.19 release.*asm\.version.*\['1\.25', '1\.26'\]"):
+    with pytest.raises(
+        Exception, match=r"asm\.version = '1\.19': .*no 1\.19 release.*1\.25, 1\.26"
+    ):
         engine.run(STACK, {"asm": {"version": "1.19"}})
+    assert engine.monitor.recorded == []  # asked before anything was registered
 
 
 def test_istio_objects_go_to_the_asm_api_server_and_workloads_to_the_clusters(asm):

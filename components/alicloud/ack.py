@@ -19,8 +19,8 @@ from components.alicloud.cluster_common import (
     CREATE_ONLY_ARGUMENTS,
     ClusterAccess,
     delete_options,
-    resolve_version,
 )
+from components.alicloud.offerings import ACK_PROFILE
 from components.naming import fixed_name
 
 
@@ -40,10 +40,8 @@ class NodePoolSpec:
 class AckClusterArgs:
     provider: alicloud.Provider
     cluster_name: str
-    # "1.36" (ACK's newest patch of that minor) or an exact "1.36.1-aliyun.1".
+    # An exact version ACK offers, such as "1.36.1-aliyun.1".
     kubernetes_version: str
-    # The config key of the version, named in errors.
-    version_config_key: str
     vswitch_id: pulumi.Input[str]
     security_group_id: pulumi.Input[str]
     pod_cidr: str
@@ -77,13 +75,11 @@ class AckCluster(pulumi.ComponentResource):
         super().__init__("meshstack:alicloud:AckCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         invoke = pulumi.InvokeOutputOptions(parent=self, provider=args.provider)
-        self.kubernetes_version = resolve_version(
-            args.kubernetes_version, "Default", invoke, args.version_config_key
-        )
+        self.kubernetes_version = pulumi.Output.from_input(args.kubernetes_version)
         self.cluster = alicloud.cs.ManagedKubernetes(
             f"{name}-cluster",
             name=args.cluster_name,
-            profile="Default",
+            profile=ACK_PROFILE,
             cluster_spec=args.cluster_spec,
             version=self.kubernetes_version,
             vswitch_ids=[args.vswitch_id],

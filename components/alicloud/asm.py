@@ -19,7 +19,6 @@ import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
 from components.alicloud.asm_resources import AsmKubeconfig, AsmMember
-from components.alicloud.versions import MINIMUM_ASM_RELEASE, asm_release, version_key
 from components.kube import kube_provider
 
 ASM_GATEWAY_API = "istio.alibabacloud.com/v1beta1"
@@ -54,7 +53,8 @@ class AsmMemberCluster:
 class AsmMeshArgs:
     provider: alicloud.Provider
     mesh_name: str
-    # "1.26" (ASM's newest release of that minor) or an exact "v1.26.3.110-g…-aliyun".
+    # An exact release ASM offers, such as "v1.26.3.110-g…-aliyun" (the config resolves a
+    # minor to its newest: stacks/config/lookups.py).
     version: str
     edition: str
     cluster_spec: str
@@ -84,8 +84,7 @@ class AsmMesh(pulumi.ComponentResource):
         self, name: str, args: AsmMeshArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("meshstack:alicloud:ServiceMesh", name, None, opts)
-        invoke = pulumi.InvokeOutputOptions(parent=self, provider=args.provider)
-        self.version = resolve_asm_version(args.version, args.edition, invoke)
+        self.version = pulumi.Output.from_input(args.version)
         self.mesh = alicloud.servicemesh.ServiceMesh(
             f"{name}-mesh",
             service_mesh_name=args.mesh_name,
@@ -136,34 +135,6 @@ class AsmMesh(pulumi.ComponentResource):
         self.register_outputs(
             {"meshId": self.mesh.id, "version": self.version, "kubeconfig": self.kubeconfig}
         )
-
-
-def resolve_asm_version(
-    version: str, edition: str, opts: pulumi.InvokeOutputOptions
-) -> pulumi.Output[str]:
-    """An exact version as given; a minor resolved to the newest release ASM offers."""
-    if version.startswith("v"):
-        return pulumi.Output.from_input(version)
-    offered = alicloud.servicemesh.get_versions_output(edition=edition, opts=opts)
-
-    def newest(versions) -> str:
-        releases = [v.version for v in versions]
-        matching = [r for r in releases if asm_release(r)[:2] == version_key(version)]
-        if not matching:
-            minors = sorted({".".join(map(str, asm_release(r)[:2])) for r in releases})
-            raise ValueError(
-                f"ASM ({edition} edition) offers no {version} release in this region; set "
-                f"meshstack:asm.version to one of {minors or 'the minors it offers'}"
-            )
-        chosen = max(matching, key=asm_release)
-        if asm_release(chosen) < MINIMUM_ASM_RELEASE:
-            raise ValueError(
-                f"ASM {chosen} predates cluster-local retention (1.15.3.101); set "
-                "meshstack:asm.version to a later minor"
-            )
-        return chosen
-
-    return offered.versions.apply(newest)
 
 
 @dataclass(frozen=True)

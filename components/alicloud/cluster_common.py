@@ -1,6 +1,8 @@
-"""What ASK and ACK clusters share: version resolution, delete options, and cluster access.
+"""What serverless and ACK clusters share: delete options and cluster access.
 
-Both are `cs.ManagedKubernetes` (profile "Serverless" or "Default"). The kubeconfig comes from
+All are `cs.ManagedKubernetes` (profile "Acs", "Serverless" or "Default"), created with an
+exact version the config resolved from ACK's list (stacks/config/lookups.py). The kubeconfig
+comes from
 the cluster-credential data source (the cluster's own `kube_config` attribute is deprecated)
 and stays a secret throughout.
 """
@@ -13,47 +15,13 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from components.alicloud.versions import version_key
 from components.kube import kube_provider
 
-EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+-aliyun\.\d+$")
+EXACT_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+-aliyun\.[0-9]+$")
 # Arguments ACK reads only when it creates the cluster (the provider documents each as "Only
 # works for Create"): a later change would preview as an update that changes nothing, so it
 # is not diffed. Changing them means a new cluster.
 CREATE_ONLY_ARGUMENTS = ["addons", "new_nat_gateway", "slb_internet_enabled"]
-
-
-def resolve_version(
-    version: str, profile: str, opts: pulumi.InvokeOutputOptions, key: str
-) -> pulumi.Output[str]:
-    """An exact version as given; a minor resolved to ACK's newest patch of it for `profile`.
-
-    The lookup asks for every version a new cluster may run and chooses here: ACK's API
-    documents only exact versions (1.26.3-aliyun.1) for its KubernetesVersion filter, and
-    without one it returns the creatable versions (DescribeKubernetesVersionMetadata, Mode
-    default `creatable`; the data source sends no Mode). A newer patch later shows up in
-    `pulumi preview` as an in-place upgrade of `version`; pin an exact version to hold it.
-    `key` is the config key named in the error.
-    """
-    if EXACT_VERSION.match(version):
-        return pulumi.Output.from_input(version)
-    found = alicloud.cs.get_kubernetes_version_output(
-        cluster_type="ManagedKubernetes", profile=profile, opts=opts
-    )
-    minor = version_key(version)
-
-    def newest(metadata) -> str:
-        metadata = [m for m in metadata or [] if version_key(m.version)[:2] == minor]
-        if not metadata:
-            raise ValueError(
-                f"ACK offers no {profile} Kubernetes {version} in this region; set "
-                f"meshstack:{key} to a minor it offers "
-                "(aliyun cs GET /api/v1/metadata/versions?ClusterType=ManagedKubernetes"
-                f"&Profile={profile} lists them)"
-            )
-        return max((m.version for m in metadata), key=version_key)
-
-    return found.metadatas.apply(newest)
 
 
 def delete_options(delete_logs: bool) -> list[alicloud.cs.ManagedKubernetesDeleteOptionArgs]:

@@ -24,13 +24,11 @@ from components.alicloud.cluster_common import (
     CREATE_ONLY_ARGUMENTS,
     ClusterAccess,
     delete_options,
-    resolve_version,
 )
+from components.alicloud.offerings import PROFILES
 from components.naming import fixed_name
 
 ASK_CLUSTER_TYPE = "meshstack:alicloud:AskCluster"
-# The config's word for each offering, and ACK's profile for it.
-PROFILES = {"acs": "Acs", "ask": "Serverless"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ class ServerlessClusterArgs:
     provider: alicloud.Provider
     cluster_name: str
     offering: Literal["acs", "ask"]
-    # "1.36" (ACK's newest patch of that minor) or an exact "1.36.1-aliyun.1".
+    # An exact version ACK offers, such as "1.36.1-aliyun.1".
     kubernetes_version: str
     vswitch_ids: Sequence[pulumi.Input[str]]
     service_cidr: str
@@ -89,9 +87,7 @@ class ServerlessCluster(pulumi.ComponentResource):
         )
         invoke = pulumi.InvokeOutputOptions(parent=self, provider=args.provider)
         profile = PROFILES[args.offering]
-        self.kubernetes_version = resolve_version(
-            args.kubernetes_version, profile, invoke, "cluster.kubernetesVersion"
-        )
+        self.kubernetes_version = pulumi.Output.from_input(args.kubernetes_version)
 
         self.cluster = alicloud.cs.ManagedKubernetes(
             f"{name}-cluster",

@@ -10,7 +10,7 @@ MINIMUM_ASM_RELEASE = (1, 15, 3, 101)
 
 def version_key(version: str) -> tuple[int, ...]:
     """(1, 36, 3, 1) of "1.36.3-aliyun.1": every number in the string, in order."""
-    return tuple(int(part) for part in re.findall(r"\d+", version))
+    return tuple(int(part) for part in re.findall(r"[0-9]+", version))
 
 
 def asm_release(version: str) -> tuple[int, ...]:

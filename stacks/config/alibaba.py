@@ -10,6 +10,7 @@ from components import versions
 from stacks.config.fields import (
     PROJECT,
     AckVersion,
+    AppNamespace,
     AsmVersion,
     Cidr,
     DnsLabel,
@@ -18,6 +19,7 @@ from stacks.config.fields import (
     InstanceType,
     Model,
     Region,
+    TimeZone,
     Zone,
 )
 from stacks.config.mesh import MtlsMode, ReviewsVersion
@@ -51,11 +53,11 @@ class ServerlessClusterConfig(Model):
     # seed's, for accounts that created an ASK cluster before 2025-02-17.
     offering: Literal["acs", "ask"] = "acs"
     # Seed: 1.20.11-aliyun.1, long retired. Istio 1.31 supports Kubernetes 1.32-1.36.
-    kubernetes_version: AckVersion = "1.36"
+    kubernetes_version: AckVersion = versions.ALIBABA_KUBERNETES
     cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
     service_cidr: Cidr = "172.21.0.0/20"
     api_server_public: bool = True
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZone = "Asia/Shanghai"
     # Seed: "use Log Service: create a new project" (ACK names it k8s-log-<cluster id>).
     # ASK only: the log addon on ACS is not one this package has checked.
     log_project: bool = True
@@ -100,7 +102,7 @@ class MemberClusterConfig(Model):
     # Flannel pod range and Service range: outside the VPC and disjoint across clusters.
     pod_cidr: Cidr
     service_cidr: Cidr
-    kubernetes_version: AckVersion = "1.36"
+    kubernetes_version: AckVersion = versions.ALIBABA_KUBERNETES
     cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
     api_server_public: bool = True
     deletion_protection: bool = True
@@ -115,7 +117,7 @@ class AsmConfig(Model):
     """The managed control plane: an Alibaba Cloud Service Mesh (ASM) instance."""
 
     # Cluster-local retention needs ASM 1.15.3.101 or later.
-    version: AsmVersion = "1.26"
+    version: AsmVersion = versions.ASM
     edition: Literal["Default", "Pro"] = "Pro"
     cluster_spec: Literal["standard", "enterprise", "ultimate"] = "enterprise"
     # The ASM API server (where Istio objects are applied) on a public EIP, so that
@@ -135,7 +137,7 @@ class AsmConfig(Model):
 class SharedBookinfoConfig(Model):
     """Bookinfo deployed in every cluster (which reviews versions is per cluster)."""
 
-    namespace: DnsLabel = "bookinfo"
+    namespace: AppNamespace = "bookinfo"
     image_hub: ImageRegistry = versions.BOOKINFO_HUB
     image_tag: ImageTag = versions.BOOKINFO_TAG
 
@@ -156,10 +158,13 @@ class RetentionConfig(Model):
 
     @model_validator(mode="after")
     def _star_alone(self) -> RetentionConfig:
+        problems = []
         if "*" in self.services and len(self.services) > 1:
-            raise ValueError(f"services {self.services}: '*' already means every service")
+            problems.append(f"services {self.services}: '*' already means every service")
         if len(set(self.services)) != len(self.services):
-            raise ValueError(f"services lists a service twice: {self.services}")
+            problems.append(f"services lists a service twice: {self.services}")
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property

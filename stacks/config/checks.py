@@ -1,56 +1,76 @@
-"""Cross-field checks the scenario models share."""
+"""Cross-field checks the scenario models share.
+
+Each check returns its problems (sentences naming their keys, `meshstack:<key> …`) instead of
+stopping at the first: a scenario's validator collects every one with `Problems` and raises
+them together, and the loader shows each as a line of its own.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from typing import Any, get_args
 
 from components import versions
 from components.alicloud.versions import MINIMUM_ASM_RELEASE, asm_release
 from stacks.config.alibaba import AlicloudVpcConfig
-from stacks.config.fields import (
-    PATTERN_HELP,
-    PROJECT,
-)
+from stacks.config.fields import PATTERN_HELP, PROJECT
 from stacks.config.mesh import IstioConfig
 
 
-def _refuse_cni_on_serverless(istio: IstioConfig, serverless: bool) -> None:
+class Problems:
+    """Every problem a validator finds; `raise_any` ends it with all of them at once."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, *found: str | Iterable[str]) -> None:
+        for item in found:
+            self.lines += [item] if isinstance(item, str) else list(item)
+
+    def raise_any(self) -> None:
+        if self.lines:
+            raise ValueError("\n".join(self.lines))
+
+
+def cni_on_serverless(istio: IstioConfig, serverless: bool) -> list[str]:
     if istio.cni and serverless:
-        raise ValueError(
+        return [
             f"{PROJECT}:istio.cni is true, but this cluster is serverless (virtual nodes run "
             "no DaemonSet, and Istio CNI is a DaemonSet); set istio.cni to false: sidecars then "
-            "use an init "
-            "container with NET_ADMIN and NET_RAW"
-        )
+            "use an init container with NET_ADMIN and NET_RAW"
+        ]
+    return []
 
 
-def _refuse_unsupported_kubernetes(
+def unsupported_kubernetes(
     istio_version: str, kubernetes_version: str, key: str = "cluster.kubernetesVersion"
-) -> None:
+) -> list[str]:
     istio_minor = ".".join(istio_version.split(".")[:2])
     supported = versions.ISTIO_SUPPORTS_KUBERNETES.get(istio_minor)
     kubernetes_minor = int(kubernetes_version.split(".")[1])
     if supported and not supported[0] <= kubernetes_minor <= supported[1]:
         low, high = supported
-        raise ValueError(
+        return [
             f"{PROJECT}:{key} {kubernetes_version!r} is outside what Istio "
             f"{istio_minor} supports (Kubernetes 1.{low} to 1.{high}); choose one of those or "
             f"another {PROJECT}:istio.version"
-        )
+        ]
+    return []
 
 
-def _refuse_asm_without_retention(version: str) -> None:
+def asm_without_retention(version: str) -> list[str]:
     if asm_release(version) < MINIMUM_ASM_RELEASE:
         minimum = ".".join(map(str, MINIMUM_ASM_RELEASE))
-        raise ValueError(
+        return [
             f"{PROJECT}:asm.version {version!r} predates cluster-local retention "
             f"(ASM {minimum}); choose a later release"
-        )
+        ]
+    return []
 
 
-def _refuse_vswitch_outside(
+def vswitch_outside(
     network: AlicloudVpcConfig,
     cidr_key: str,
     cidr: str,
@@ -58,32 +78,37 @@ def _refuse_vswitch_outside(
     zone: str,
     *,
     network_key: str = "network",
-) -> None:
+) -> list[str]:
     """A vSwitch lies in the VPC's range and in a zone of the VPC's region."""
+    problems = []
     vpc = ipaddress.IPv4Network(network.vpc_cidr)
     if not ipaddress.IPv4Network(cidr).subnet_of(vpc):
-        raise ValueError(
+        problems.append(
             f"{PROJECT}:{cidr_key} {cidr} is not inside {PROJECT}:{network_key}.vpcCidr {vpc}"
         )
     if not zone.startswith(network.region):
-        raise ValueError(
+        problems.append(
             f"{PROJECT}:{zone_key} {zone!r} is not in "
             f"{PROJECT}:{network_key}.region {network.region!r}"
         )
+    return problems
 
 
-def _refuse_mismatch(key: str, value: str, kind: Any) -> None:
-    """A value checked against one of the pattern types above, where the type depends on
-    another field (e.g. a cluster's cloud)."""
+def mismatch(key: str, value: str, kind: Any) -> list[str]:
+    """A value checked against one of the pattern types of `fields`, where the type depends
+    on another field (e.g. a cluster's cloud)."""
     pattern = get_args(kind)[1].pattern
     if not re.match(pattern, value):
-        raise ValueError(f"{PROJECT}:{key} = {value!r}: expected {PATTERN_HELP[pattern]}")
+        return [f"{PROJECT}:{key} = {value!r}: expected {PATTERN_HELP[pattern]}"]
+    return []
 
 
-def assert_disjoint(named_cidrs: list[tuple[str, str]]) -> None:
-    """Refuse the first pair of overlapping ranges, naming both keys and both ranges."""
+def overlapping(named_cidrs: list[tuple[str, str]]) -> list[str]:
+    """Every pair of overlapping ranges, naming both keys and both ranges."""
     networks = [(key, ipaddress.ip_network(cidr)) for key, cidr in named_cidrs]
-    for i, (key_a, net_a) in enumerate(networks):
-        for key_b, net_b in networks[i + 1 :]:
-            if net_a.overlaps(net_b):
-                raise ValueError(f"{PROJECT}:{key_a} {net_a} overlaps {PROJECT}:{key_b} {net_b}")
+    return [
+        f"{PROJECT}:{key_a} {net_a} overlaps {PROJECT}:{key_b} {net_b}"
+        for i, (key_a, net_a) in enumerate(networks)
+        for key_b, net_b in networks[i + 1 :]
+        if net_a.overlaps(net_b)
+    ]

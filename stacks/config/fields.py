@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import zoneinfo
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
@@ -21,7 +22,9 @@ def _pattern(regex: str, help_text: str) -> StringConstraints:
 
 SemVer = Annotated[
     str,
-    _pattern(r"^\d+\.\d+\.\d+$", "an exact release such as 1.31.0 (no range, no 'latest')"),
+    _pattern(
+        r"^[0-9]+\.[0-9]+\.[0-9]+$", "an exact release such as 1.31.0 (no range, no 'latest')"
+    ),
 ]
 
 
@@ -38,7 +41,7 @@ DnsLabel = Annotated[
 ImageRegistry = Annotated[
     str,
     _pattern(
-        r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$",
+        r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$",
         "an image registry such as docker.io/istio",
     ),
 ]
@@ -70,7 +73,7 @@ CloudZone = Annotated[
 AckVersion = Annotated[
     str,
     _pattern(
-        r"^1\.\d+(\.\d+-aliyun\.\d+)?$",
+        r"^1\.[0-9]+(\.[0-9]+-aliyun\.[0-9]+)?$",
         "a Kubernetes minor version such as 1.36 (ACK's newest patch of it is used) "
         "or an exact ACK version such as 1.36.1-aliyun.1",
     ),
@@ -78,10 +81,13 @@ AckVersion = Annotated[
 
 
 def _cidr(value: str) -> str:
+    if "/" not in value:
+        # ip_network would take it as one address (/32).
+        raise ValueError("expected a range with its prefix length, such as 10.0.0.0/16")
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError as err:
-        raise ValueError(f"not a network CIDR ({err})") from None
+        raise ValueError(f"not a network range ({err})") from None
     if network.version != 4:
         raise ValueError("only IPv4 ranges are supported")
     return str(network)
@@ -98,7 +104,7 @@ InstanceType = Annotated[
 AsmVersion = Annotated[
     str,
     _pattern(
-        r"^(1\.\d+|v1\.\d+\.\d+\.\d+-[0-9A-Za-z.-]+)$",
+        r"^(1\.[0-9]+|v1\.[0-9]+\.[0-9]+\.[0-9]+-[0-9A-Za-z.-]+)$",
         "an ASM minor version such as 1.26 (ASM's newest release of it is used) "
         "or an exact ASM version such as v1.26.3.110-g1a2b3c4d-aliyun",
     ),
@@ -128,7 +134,10 @@ GcpProject = Annotated[
 
 
 GkeVersion = Annotated[
-    str, _pattern(r"^1\.\d+(\.\d+(-gke\.\d+)?)?$", "a GKE version such as 1.35 or 1.35.2-gke.1200")
+    str,
+    _pattern(
+        r"^1\.[0-9]+(\.[0-9]+(-gke\.[0-9]+)?)?$", "a GKE version such as 1.35 or 1.35.2-gke.1200"
+    ),
 ]
 
 
@@ -177,7 +186,7 @@ IstioClusterName = Annotated[
 ImageReference = Annotated[
     str,
     _pattern(
-        r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+        r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
         "an image with a pinned tag such as gcr.io/tetratelabs/hello-world:1.0.0",
     ),
 ]
@@ -186,6 +195,50 @@ ImageReference = Annotated[
 NetworkName = Annotated[
     str, _pattern(r"^([a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?)?$", "empty or a name such as network1")
 ]
+
+
+# Namespaces Kubernetes and Istio own: an application declared there would collide with
+# them (a second Namespace resource of the same name, or workloads inside the control plane's).
+RESERVED_NAMESPACES = ("istio-system", "kube-system", "kube-public", "kube-node-lease")
+
+
+def _application_namespace(value: str) -> str:
+    if value in RESERVED_NAMESPACES:
+        raise ValueError(
+            f"{value} belongs to {'Istio' if value == 'istio-system' else 'Kubernetes'}; "
+            "choose a namespace of the application's own"
+        )
+    return value
+
+
+AppNamespace = Annotated[DnsLabel, AfterValidator(_application_namespace)]
+
+
+def _created_namespace(value: str) -> str:
+    if value == "default":
+        raise ValueError("default exists in every cluster; choose a namespace the stack creates")
+    return value
+
+
+VmNamespace = Annotated[AppNamespace, AfterValidator(_created_namespace)]
+# istiod's Service is `istiod-<revision>`: a DNS label of at most 63 characters.
+Revision = Annotated[
+    str,
+    _pattern(
+        r"^[a-z0-9]([-a-z0-9]{0,54}[a-z0-9])?$",
+        "a revision: at most 56 lower-case letters, digits and '-' (istiod's Service is "
+        "istiod-<revision>, a name of at most 63 characters)",
+    ),
+]
+
+
+def _time_zone(value: str) -> str:
+    if value not in zoneinfo.available_timezones():
+        raise ValueError("expected an IANA time zone such as Asia/Shanghai or UTC")
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
 
 
 class Model(BaseModel):

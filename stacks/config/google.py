@@ -19,6 +19,7 @@ from stacks.config.fields import (
     MachineType,
     Model,
     NetworkName,
+    VmNamespace,
 )
 
 
@@ -72,7 +73,8 @@ class GceVmConfig(Model):
     # Who may reach port 22; nobody by default. Google's IAP TCP forwarding uses 35.235.240.0/20.
     ssh_source_ranges: list[Cidr] = Field(default_factory=list)
     deletion_protection: bool = False
-    namespace: DnsLabel = "vm-namespace"
+    # The stack creates it: not "default", nor one Kubernetes or Istio owns.
+    namespace: VmNamespace = "vm-namespace"
     service_account: DnsLabel = "vm-sa"
     # The WorkloadGroup, Service, WorkloadEntry and ServiceEntry name, and the `app` label.
     app: DnsLabel = "hello-vm"

@@ -6,7 +6,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from stacks.config.checks import _refuse_cni_on_serverless
+from stacks.config.checks import (
+    Problems,
+    cni_on_serverless,
+)
 from stacks.config.fields import (
     Model,
 )
@@ -41,5 +44,7 @@ class LocalStack(MeshStack):
 
     @model_validator(mode="after")
     def _cni_needs_daemonsets(self) -> LocalStack:
-        _refuse_cni_on_serverless(self.istio, self.kubernetes.serverless)
+        problems = Problems()
+        problems.add(cni_on_serverless(self.istio, self.kubernetes.serverless))
+        problems.raise_any()
         return self

@@ -10,13 +10,14 @@ from pydantic import Field, field_validator, model_validator
 from components import versions
 from stacks.config.fields import (
     PROJECT,
+    AppNamespace,
     ChartRepository,
-    DnsLabel,
     ImageReference,
     ImageRegistry,
     ImageTag,
     Model,
     PullPolicy,
+    Revision,
     SemVer,
 )
 
@@ -37,7 +38,7 @@ class IstioConfig(Model):
     tag: ImageTag | None = None
     image_pull_policy: PullPolicy = "IfNotPresent"
     profile: IstioProfile = "demo"
-    revision: DnsLabel | None = None
+    revision: Revision | None = None
     # Mesh-wide PeerAuthentication; PERMISSIVE only while migrating plain-text clients.
     mtls: MtlsMode = "STRICT"
     outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
@@ -94,7 +95,7 @@ class BookinfoConfig(Model):
     """The Bookinfo sample as typed resources (seed 000 / 003)."""
 
     enabled: bool = True
-    namespace: DnsLabel = "bookinfo"
+    namespace: AppNamespace = "bookinfo"
     image_hub: ImageRegistry = versions.BOOKINFO_HUB
     image_tag: ImageTag = versions.BOOKINFO_TAG
     reviews_versions: list[ReviewsVersion] = Field(default=["v1", "v2", "v3"], min_length=1)
@@ -102,14 +103,17 @@ class BookinfoConfig(Model):
 
     @model_validator(mode="after")
     def _routing_targets_deployed(self) -> BookinfoConfig:
+        problems = []
         if len(set(self.reviews_versions)) != len(self.reviews_versions):
-            raise ValueError(f"reviewsVersions lists a version twice: {self.reviews_versions}")
+            problems.append(f"reviewsVersions lists a version twice: {self.reviews_versions}")
         missing = ROUTING_NEEDS[self.routing] - set(self.reviews_versions)
         if missing:
-            raise ValueError(
+            problems.append(
                 f"routing {self.routing!r} sends traffic to reviews {sorted(missing)}, "
                 f"which reviewsVersions {self.reviews_versions} does not deploy"
             )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
 
@@ -167,7 +171,7 @@ class HelloWorldConfig(Model):
     """Seed 001's in-cluster service the VM calls (http://hello-world.default)."""
 
     enabled: bool = True
-    namespace: DnsLabel = "default"
+    namespace: AppNamespace = "default"
     image: ImageReference = versions.HELLO_WORLD_IMAGE
 
 

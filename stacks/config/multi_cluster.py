@@ -7,17 +7,20 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from components import versions
 from components.istio.topology import MeshMember, MeshTopology, TopologyError
 from stacks.config.alibaba import AlicloudVpcConfig, NodePoolConfig
 from stacks.config.checks import (
-    _refuse_mismatch,
-    _refuse_unsupported_kubernetes,
-    _refuse_vswitch_outside,
-    assert_disjoint,
+    Problems,
+    mismatch,
+    overlapping,
+    unsupported_kubernetes,
+    vswitch_outside,
 )
 from stacks.config.fields import (
     PROJECT,
     AckVersion,
+    AppNamespace,
     Cidr,
     CloudZone,
     DnsLabel,
@@ -72,7 +75,7 @@ class MeshIstioConfig(IstioConfig):
 class SampleAppConfig(HelloWorldConfig):
     """hello-world in every cluster: a call from any cluster is answered by any of them."""
 
-    namespace: DnsLabel = "sample"
+    namespace: AppNamespace = "sample"
 
 
 KUBERNETES_VERSION_PATTERNS = {"ack": AckVersion, "gke": GkeVersion}
@@ -97,41 +100,19 @@ class MultiClusterStack(Model):
 
     @model_validator(mode="after")
     def _checks(self) -> MultiClusterStack:
+        problems = Problems()
         for i, cluster in enumerate(self.clusters):
-            self._check_cluster(f"clusters[{i}]", cluster)
-        try:
-            topology = self.topology
-        except TopologyError as err:
-            raise ValueError(f"{PROJECT}:clusters: {err}") from None
+            problems.add(self._check_cluster(f"clusters[{i}]", cluster))
         clouds_of: dict[str, set[str]] = {}
         for cluster in self.clusters:
             clouds_of.setdefault(cluster.network, set()).add(cluster.cloud)
-        shared = sorted(n for n, clouds in clouds_of.items() if len(clouds) > 1)
-        if shared:
-            raise ValueError(
-                f"{PROJECT}:clusters: network {shared[0]!r} has clusters on both ACK and GKE, "
-                "whose pods cannot reach each other directly; give each cloud its own network "
-                "(traffic between them then goes through east-west gateways)"
-            )
-        for i, cluster in enumerate(self.clusters):
-            if cluster.east_west_gateway is False and topology.needs_eastwest_gateway(cluster.name):
-                why = (
-                    "the mesh spans several networks"
-                    if topology.multi_network
-                    else "its remotes reach istiod through it"
-                )
-                raise ValueError(
-                    f"{PROJECT}:clusters[{i}].eastWestGateway is false, but {cluster.name!r} "
-                    f"needs one: {why}"
-                )
-        for cluster_name, reader in topology.remote_secrets():
-            read, reading = self._cluster(cluster_name), self._cluster(reader)
-            if read.cloud == "ack" and reading.cloud != "ack" and not read.api_server_public:
-                i = self.clusters.index(read)
-                raise ValueError(
-                    f"{PROJECT}:clusters[{i}].apiServerPublic is false, but istiod in "
-                    f"{reader!r} (another cloud) reads the API server of {read.name!r}"
-                )
+        problems.add(
+            f"{PROJECT}:clusters: network {network!r} has clusters on both ACK and GKE, "
+            "whose pods cannot reach each other directly; give each cloud its own network "
+            "(traffic between them then goes through east-west gateways)"
+            for network, clouds in sorted(clouds_of.items())
+            if len(clouds) > 1
+        )
         named: list[tuple[str, str]] = []
         for i, cluster in enumerate(self.clusters):
             named += [
@@ -139,29 +120,55 @@ class MultiClusterStack(Model):
                 (f"clusters[{i}].podCidr", cluster.pod_cidr),
                 (f"clusters[{i}].serviceCidr", cluster.service_cidr),
             ]
-        assert_disjoint(named)
+        problems.add(overlapping(named))
         if any(c.cloud == "ack" for c in self.clusters):
-            ack_ranges = [(key, cidr) for key, cidr in named if not key.endswith(".nodeCidr")] + [
-                ("alicloud.vpcCidr", self.alicloud.vpc_cidr)
-            ]
-            assert_disjoint(ack_ranges)
+            ack_ranges = [(key, cidr) for key, cidr in named if not key.endswith(".nodeCidr")]
+            problems.add(overlapping([*ack_ranges, ("alicloud.vpcCidr", self.alicloud.vpc_cidr)]))
+        try:
+            topology = self.topology
+        except TopologyError as err:
+            problems.add(f"{PROJECT}:clusters: {err}")
+            problems.raise_any()
+            return self
+        for i, cluster in enumerate(self.clusters):
+            if cluster.east_west_gateway is False and topology.needs_eastwest_gateway(cluster.name):
+                why = (
+                    "the mesh spans several networks"
+                    if topology.multi_network
+                    else "its remotes reach istiod through it"
+                )
+                problems.add(
+                    f"{PROJECT}:clusters[{i}].eastWestGateway is false, but {cluster.name!r} "
+                    f"needs one: {why}"
+                )
+        for cluster_name, reader in topology.remote_secrets():
+            read, reading = self._cluster(cluster_name), self._cluster(reader)
+            if read.cloud == "ack" and reading.cloud != "ack" and not read.api_server_public:
+                i = self.clusters.index(read)
+                problems.add(
+                    f"{PROJECT}:clusters[{i}].apiServerPublic is false, but istiod in "
+                    f"{reader!r} (another cloud) reads the API server of {read.name!r}"
+                )
+        problems.raise_any()
         return self
 
-    def _check_cluster(self, key: str, cluster: MeshClusterConfig) -> None:
-        for field_name in OTHER_CLOUD_KEYS[cluster.cloud]:
-            if field_name in cluster.model_fields_set:
-                raise ValueError(
-                    f"{PROJECT}:{key}.{to_camel(field_name)} does not apply to "
-                    f"{cluster.cloud.upper()} clusters"
-                )
+    def _check_cluster(self, key: str, cluster: MeshClusterConfig) -> list[str]:
+        problems = [
+            f"{PROJECT}:{key}.{to_camel(field_name)} does not apply to "
+            f"{cluster.cloud.upper()} clusters"
+            for field_name in OTHER_CLOUD_KEYS[cluster.cloud]
+            if field_name in cluster.model_fields_set
+        ]
         version = cluster.kubernetes_version
         if version is not None:
-            _refuse_mismatch(
+            shape = mismatch(
                 f"{key}.kubernetesVersion", version, KUBERNETES_VERSION_PATTERNS[cluster.cloud]
             )
-            _refuse_unsupported_kubernetes(self.istio.version, version, f"{key}.kubernetesVersion")
+            problems += shape or unsupported_kubernetes(
+                self.istio.version, version, f"{key}.kubernetesVersion"
+            )
         if cluster.cloud == "ack":
-            _refuse_vswitch_outside(
+            problems += vswitch_outside(
                 self.alicloud,
                 f"{key}.nodeCidr",
                 cluster.node_cidr,
@@ -170,17 +177,18 @@ class MultiClusterStack(Model):
                 network_key="alicloud",
             )
         else:
-            _refuse_mismatch(f"{key}.name", cluster.name, GkeClusterName)
-            _refuse_mismatch(f"{key}.zone", cluster.zone, GcpZone)
+            problems += mismatch(f"{key}.name", cluster.name, GkeClusterName)
+            problems += mismatch(f"{key}.zone", cluster.zone, GcpZone)
             if not cluster.zone.startswith(f"{self.gcp.region}-"):
-                raise ValueError(
+                problems.append(
                     f"{PROJECT}:{key}.zone {cluster.zone!r} is not in "
                     f"{PROJECT}:gcp.region {self.gcp.region!r}"
                 )
+        return problems
 
     @staticmethod
     def ack_version(cluster: MeshClusterConfig) -> str:
-        return cluster.kubernetes_version or "1.36"
+        return cluster.kubernetes_version or versions.ALIBABA_KUBERNETES
 
     def _cluster(self, name: str) -> MeshClusterConfig:
         return next(c for c in self.clusters if c.name == name)

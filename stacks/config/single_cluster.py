@@ -8,10 +8,11 @@ from pydantic import model_validator
 
 from stacks.config.alibaba import AlicloudNetworkConfig, ServerlessClusterConfig
 from stacks.config.checks import (
-    _refuse_cni_on_serverless,
-    _refuse_unsupported_kubernetes,
-    _refuse_vswitch_outside,
-    assert_disjoint,
+    Problems,
+    cni_on_serverless,
+    overlapping,
+    unsupported_kubernetes,
+    vswitch_outside,
 )
 from stacks.config.mesh import MeshStack
 
@@ -23,15 +24,24 @@ class SingleClusterStack(MeshStack):
 
     @model_validator(mode="after")
     def _checks(self) -> SingleClusterStack:
-        _refuse_cni_on_serverless(self.istio, serverless=True)
-        _refuse_unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version)
-        named = []
+        problems = Problems()
+        problems.add(
+            cni_on_serverless(self.istio, serverless=True),
+            unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version),
+        )
+        # vSwitches lie inside the VPC by design: each is compared with the others and the
+        # Service range; the Service range with the VPC too.
+        named = [("network.vpcCidr", self.network.vpc_cidr)]
+        vswitches = []
         for i, vswitch in enumerate(self.network.vswitches):
             key = f"network.vswitches[{i}]"
-            _refuse_vswitch_outside(
-                self.network, f"{key}.cidr", vswitch.cidr, f"{key}.zone", vswitch.zone
+            problems.add(
+                vswitch_outside(
+                    self.network, f"{key}.cidr", vswitch.cidr, f"{key}.zone", vswitch.zone
+                )
             )
-            named.append((f"{key}.cidr", vswitch.cidr))
-        named.append(("cluster.serviceCidr", self.cluster.service_cidr))
-        assert_disjoint(named)
+            vswitches.append((f"{key}.cidr", vswitch.cidr))
+        service = ("cluster.serviceCidr", self.cluster.service_cidr)
+        problems.add(overlapping([*vswitches, service]), overlapping([*named, service]))
+        problems.raise_any()
         return self

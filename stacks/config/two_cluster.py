@@ -14,10 +14,11 @@ from stacks.config.alibaba import (
     SharedBookinfoConfig,
 )
 from stacks.config.checks import (
-    _refuse_asm_without_retention,
-    _refuse_unsupported_kubernetes,
-    _refuse_vswitch_outside,
-    assert_disjoint,
+    Problems,
+    asm_without_retention,
+    overlapping,
+    unsupported_kubernetes,
+    vswitch_outside,
 )
 from stacks.config.fields import (
     PROJECT,
@@ -72,47 +73,58 @@ class TwoClusterStack(Model):
 
     @model_validator(mode="after")
     def _checks(self) -> TwoClusterStack:
+        problems = Problems()
         names = [c.name for c in self.clusters]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(
+            problems.add(
                 f"{PROJECT}:clusters repeats the name(s) {duplicates}; cluster names must be "
                 "unique (they name the clusters, their security groups and their subsets)"
             )
         gateways = [c.name for c in self.clusters if c.ingress_gateway]
         if len(gateways) != 1:
-            raise ValueError(
+            problems.add(
                 f"{PROJECT}:clusters: exactly one cluster sets ingressGateway: true "
                 f"(it receives the ingress gateway); found {gateways or 'none'}"
             )
         if self.control_plane == "istio":
             for i, cluster in enumerate(self.clusters):
-                _refuse_unsupported_kubernetes(
-                    self.istio.version,
-                    cluster.kubernetes_version,
-                    f"clusters[{i}].kubernetesVersion",
+                problems.add(
+                    unsupported_kubernetes(
+                        self.istio.version,
+                        cluster.kubernetes_version,
+                        f"clusters[{i}].kubernetesVersion",
+                    )
                 )
         elif self.asm.version.startswith("v"):
-            _refuse_asm_without_retention(self.asm.version)
+            problems.add(asm_without_retention(self.asm.version))
         named: list[tuple[str, str]] = [("network.vpcCidr", self.network.vpc_cidr)]
         for i, cluster in enumerate(self.clusters):
             key = f"clusters[{i}]"
-            _refuse_vswitch_outside(
-                self.network,
-                f"{key}.vswitchCidr",
-                cluster.vswitch_cidr,
-                f"{key}.zone",
-                cluster.zone,
+            problems.add(
+                vswitch_outside(
+                    self.network,
+                    f"{key}.vswitchCidr",
+                    cluster.vswitch_cidr,
+                    f"{key}.zone",
+                    cluster.zone,
+                )
             )
             named += [
                 (f"{key}.podCidr", cluster.pod_cidr),
                 (f"{key}.serviceCidr", cluster.service_cidr),
             ]
         # vSwitches lie inside the VPC by design: compare them with each other only.
-        assert_disjoint(named)
-        assert_disjoint(
-            [(f"clusters[{i}].vswitchCidr", c.vswitch_cidr) for i, c in enumerate(self.clusters)]
+        problems.add(
+            overlapping(named),
+            overlapping(
+                [
+                    (f"clusters[{i}].vswitchCidr", c.vswitch_cidr)
+                    for i, c in enumerate(self.clusters)
+                ]
+            ),
         )
+        problems.raise_any()
         return self
 
     @property

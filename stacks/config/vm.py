@@ -7,7 +7,11 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from stacks.config.checks import _refuse_unsupported_kubernetes, assert_disjoint
+from stacks.config.checks import (
+    Problems,
+    overlapping,
+    unsupported_kubernetes,
+)
 from stacks.config.fields import (
     PROJECT,
     DnsLabel,
@@ -52,30 +56,36 @@ class VmStack(Model):
 
     @model_validator(mode="after")
     def _checks(self) -> VmStack:
+        problems = Problems()
         gcp = self.gcp
         if not gcp.zone.startswith(f"{gcp.region}-"):
-            raise ValueError(
+            problems.add(
                 f"{PROJECT}:gcp.zone {gcp.zone!r} is not in {PROJECT}:gcp.region {gcp.region!r}"
             )
         if self.cluster.kubernetes_version:
-            _refuse_unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version)
-        assert_disjoint(
-            [
-                ("network.subnetCidr", self.network.subnet_cidr),
-                ("network.podCidr", self.network.pod_cidr),
-                ("network.serviceCidr", self.network.service_cidr),
-            ]
+            problems.add(
+                unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version)
+            )
+        problems.add(
+            overlapping(
+                [
+                    ("network.subnetCidr", self.network.subnet_cidr),
+                    ("network.podCidr", self.network.pod_cidr),
+                    ("network.serviceCidr", self.network.service_cidr),
+                ]
+            )
         )
         for i, cidr in enumerate(self.vm.ssh_source_ranges):
             if ipaddress.IPv4Network(cidr).prefixlen == 0:
-                raise ValueError(
+                problems.add(
                     f"{PROJECT}:vm.sshSourceRanges[{i}] {cidr} opens SSH to the whole internet; "
                     "name the ranges you connect from (e.g. 35.235.240.0/20 for IAP TCP forwarding)"
                 )
         if bool(self.mesh.network) != bool(self.vm.network):
-            raise ValueError(
+            problems.add(
                 f"{PROJECT}:mesh.network is {self.mesh.network!r} and {PROJECT}:vm.network is "
                 f"{self.vm.network!r}: name both networks (a multi-network mesh, traffic through "
                 "the east-west gateway) or neither (one flat network, as in seed 001)"
             )
+        problems.raise_any()
         return self

@@ -87,7 +87,6 @@ def deploy(config: TwoClusterStack) -> dict[str, pulumi.Input[Any]]:
                 provider=cloud,
                 cluster_name=c.name,
                 kubernetes_version=c.kubernetes_version,
-                version_config_key=f"clusters[{i}].kubernetesVersion",
                 vswitch_id=network.vswitches[i].id,
                 security_group_id=security.groups[c.name].id,
                 pod_cidr=c.pod_cidr,

@@ -24,7 +24,7 @@ from pulumi.runtime.settings import ROOT as ROOT_STACK
 from pulumi.runtime.settings import get_root_resource
 
 from stacks.config import PROJECT
-from tools.offline.fakes import FakeCloud
+from tools.offline.fakes import FakeCatalog, FakeCloud
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS_DIR = REPO_ROOT / "stacks"
@@ -360,6 +360,8 @@ class OfflineEngine:
 
     def __init__(self, stack: str = "test", *, preview: bool = False) -> None:
         self.monitor = RecordingMonitor(FakeCloud())
+        # The cloud lookups the config makes before anything is registered.
+        self.catalog = FakeCatalog()
         ROOT_STACK.set(None)  # a new root stack, so no export of an earlier run leaks in
         pulumi.runtime.set_mocks(
             self.monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=self.monitor
@@ -377,7 +379,7 @@ class OfflineEngine:
 
         values = merged_config(stack, overrides, config)
         pulumi.runtime.set_all_config(to_pulumi_strings(values))
-        return self.run_program(run)
+        return self.run_program(lambda: run(catalog=self.catalog))
 
     def run_program(self, program: Callable[[], None]) -> Declared:
         """Run `program` (a stack program, or a test's own component set-up) to completion."""

@@ -44,9 +44,9 @@ FAKE_INTERNAL_ADDRESS = "10.10.0.100"
 FAKE_VM_IP = "10.10.0.7"
 FAKE_GCP_PROJECT = "fake-project"
 
+# Asked no more through the provider: the config looks versions up before registering.
 GET_KUBERNETES_VERSION = "alicloud:cs/getKubernetesVersion:getKubernetesVersion"
 GET_CLUSTER_CREDENTIAL = "alicloud:cs/getClusterCredential:getClusterCredential"
-GET_ASM_VERSIONS = "alicloud:servicemesh/getVersions:getVersions"
 GET_GCP_CLIENT_CONFIG = "gcp:organizations/getClientConfig:getClientConfig"
 
 
@@ -153,6 +153,30 @@ IDS: dict[str, Callable[[pulumi.runtime.MockResourceArgs], str]] = {
 }
 
 
+# Where the fake Alibaba Cloud has zones (a plausible, not a real, list).
+FAKE_ALIBABA_ZONES = ("a", "b")
+
+
+class FakeCatalog:
+    """What the config's cloud lookups hear offline (stacks/config/lookups.Catalog), with the
+    shapes of Alibaba's answers: exact ACK versions, exact ASM releases, zone ids."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, ...]] = []
+
+    def ack_versions(self, region: str, profile: str) -> list[str]:
+        self.asked.append(("ack_versions", region, profile))
+        return list(FAKE_ACK_VERSIONS)
+
+    def asm_versions(self, region: str, edition: str) -> list[str]:
+        self.asked.append(("asm_versions", region, edition))
+        return list(FAKE_ASM_VERSIONS)
+
+    def alibaba_zones(self, region: str) -> list[str]:
+        self.asked.append(("alibaba_zones", region))
+        return [f"{region}{suffix}" for suffix in FAKE_ALIBABA_ZONES]
+
+
 class FakeCloud(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = {**args.inputs, **OUTPUTS.get(args.typ, lambda _: {})(args)}
@@ -160,32 +184,12 @@ class FakeCloud(pulumi.runtime.Mocks):
         return resource_id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list]:
-        if args.token == GET_KUBERNETES_VERSION:
-            # An exact filter matches itself only (the API documents exact versions there).
-            wanted = args.args.get("kubernetesVersion")
-            versions = [v for v in FAKE_ACK_VERSIONS if wanted in (None, v)]
-            return {
-                "clusterType": args.args.get("clusterType"),
-                "metadatas": [{"version": v, "runtimes": []} for v in versions],
-                "id": "versions",
-            }, []
         if args.token == GET_CLUSTER_CREDENTIAL:
             return {
                 "clusterId": args.args["clusterId"],
                 "kubeConfig": FAKE_KUBECONFIG,
                 "certificateAuthorities": [{"clusterCert": FAKE_CA_DATA}],
                 "id": args.args["clusterId"],
-            }, []
-        if args.token == GET_ASM_VERSIONS:
-            edition = args.args.get("edition", "Default")
-            return {
-                "edition": edition,
-                "versions": [
-                    {"edition": edition, "id": f"{edition}:{v}", "version": v}
-                    for v in FAKE_ASM_VERSIONS
-                ],
-                "ids": [f"{edition}:{v}" for v in FAKE_ASM_VERSIONS],
-                "id": edition,
             }, []
         if args.token == GET_GCP_CLIENT_CONFIG:
             # The provider's own settings (the access token is not one we read).
