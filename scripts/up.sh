@@ -38,7 +38,8 @@ else
   pulumi=.tools/pulumi/bin/pulumi
 fi
 
-scenario=$(.venv/bin/python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["config"]["meshstack:scenario"])' "stacks/Pulumi.$stack.yaml")
+# The stack file's scenario (or what is wrong with the file, and exit).
+scenario=$(.venv/bin/python -m tools.stack_file scenario "$stack") || exit 1
 if [ "$scenario" = local ]; then
   # Which kubeconfig files and context the stack will use (the ones kubectl uses), or why not.
   .venv/bin/python -m tools.kube_context "stacks/Pulumi.$stack.yaml" || exit 1
@@ -52,17 +53,7 @@ else
     fail "stack '$stack' builds cloud resources: log in to a state backend first (\`pulumi login\`, or set PULUMI_BACKEND_URL, e.g. gs://bucket or s3://bucket?endpoint=oss-us-west-1.aliyuncs.com) and set the cloud credentials listed in README.md."
   fi
   # The clouds the stack builds in: per scenario, or per cluster for multi-cluster stacks.
-  clouds=$(.venv/bin/python - "stacks/Pulumi.$stack.yaml" <<'PY'
-import sys, yaml
-config = yaml.safe_load(open(sys.argv[1]))["config"]
-scenario = config["meshstack:scenario"]
-if scenario == "multi-cluster":
-    names = {"ack": "alibaba", "gke": "gcp"}
-    print(" ".join(sorted({names[c["cloud"]] for c in config["meshstack:clusters"]})))
-else:
-    print({"single-cluster": "alibaba", "two-cluster-retention": "alibaba", "vm": "gcp"}[scenario])
-PY
-)
+  clouds=$(.venv/bin/python -m tools.stack_file clouds "$stack") || exit 1
   if [[ $clouds == *alibaba* ]] &&
     { [ -z "${ALIBABA_CLOUD_ACCESS_KEY_ID:-}" ] || [ -z "${ALIBABA_CLOUD_ACCESS_KEY_SECRET:-}" ]; }; then
     fail "stack '$stack' creates Alibaba Cloud resources: export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (a RAM user allowed to manage VPC, EIP, NAT, ECS security groups, SLB, ACK and ASM)."

@@ -71,7 +71,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
     (
         "typo in a nested key",
         raw(istio={"versoin": "1.31.0"}),
-        ["meshstack:istio.versoin", "allowed: chartRepository", "version"],
+        ["meshstack:istio.versoin", "did you mean 'version'?", "allowed: chartRepository"],
     ),
     (
         "version range",
@@ -105,7 +105,11 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         raw(istio={"version": "1.30.3"}),
         ["meshstack:istio.version = '1.30.3'", "Istio 1.30 is not one", "1.31.x"],
     ),
-    ("wrong type", raw(istio={"cni": "maybe"}), ["meshstack:istio.cni = 'maybe'", "expected true or false"]),
+    (
+        "wrong type",
+        raw(istio={"cni": "maybe"}),
+        ["meshstack:istio.cni = 'maybe'", "expected true or false"],
+    ),
     ("object expected", raw(istio=[1]), ["meshstack:istio = [1]", "expected an object"]),
     (
         "bad JSON",
@@ -122,7 +126,11 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         raw(bookinfo={"namespace": "Book_Info"}),
         ["bookinfo.namespace = 'Book_Info'", "DNS label"],
     ),
-    ("bad revision", raw(istio={"revision": "-1"}), ["istio.revision = '-1'", "at most 56", "istiod-<revision>"]),
+    (
+        "bad revision",
+        raw(istio={"revision": "-1"}),
+        ["istio.revision = '-1'", "at most 56", "istiod-<revision>"],
+    ),
     (
         "routing to an undeployed version",
         raw(bookinfo={"reviewsVersions": ["v1"], "routing": "reviews-v3"}),
@@ -498,6 +506,126 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
         raw(VM, vm={"instanceID": "vm1"}),
         ["meshstack:vm.instanceID is not a known setting", "instanceId"],
     ),
+    # --- the classes of mistake a corpus of realistic stack files found accepted or unclear
+    (
+        "non-ASCII digit in a version",
+        raw(istio={"version": "1.3\u0661.0"}),
+        ["meshstack:istio.version", "ARABIC-INDIC DIGIT ONE", "an exact release such as 1.31.0"],
+    ),
+    (
+        "pod range without its prefix length",
+        raw(TC, clusters=[cluster("m1c1", 0, gateway=True, pod="10.10.0.0"), cluster("m1c2", 1)]),
+        ["meshstack:clusters[0].podCidr = '10.10.0.0'", "prefix length", "10.0.0.0/16"],
+    ),
+    (
+        "Bookinfo in Istio's namespace",
+        raw(bookinfo={"namespace": "istio-system"}),
+        ["meshstack:bookinfo.namespace = 'istio-system'", "belongs to Istio"],
+    ),
+    (
+        "VM namespace that already exists",
+        raw(VM, vm={"namespace": "default"}),
+        ["meshstack:vm.namespace = 'default'", "exists in every cluster"],
+    ),
+    (
+        "revision too long for istiod's Service name",
+        raw(istio={"revision": "r" * 57}),
+        ["meshstack:istio.revision", "at most 56", "istiod-<revision>"],
+    ),
+    (
+        "single-cluster Service range inside the VPC",
+        raw(SC, cluster={"serviceCidr": "192.168.64.0/20"}),
+        ["meshstack:network.vpcCidr 192.168.0.0/16 overlaps meshstack:cluster.serviceCidr"],
+    ),
+    (
+        "time zone that does not exist",
+        raw(SC, cluster={"timezone": "Asia/Shangai"}),
+        ["meshstack:cluster.timezone = 'Asia/Shangai'", "IANA time zone"],
+    ),
+    (
+        "Google region in an Alibaba stack",
+        raw(
+            SC,
+            network={
+                "region": "us-west1",
+                "vswitches": [{"zone": "us-west1-a", "cidr": "192.168.0.0/19"}],
+            },
+        ),
+        [
+            "meshstack:network.region = 'us-west1'",
+            "an Alibaba Cloud region id",
+            "meshstack:network.vswitches[0].zone = 'us-west1-a'",
+        ],
+    ),
+    (
+        "Alibaba region in a Google stack",
+        raw(VM, gcp={"region": "us-west-1", "zone": "us-west-1a"}),
+        ["meshstack:gcp.region = 'us-west-1'", "a Google Cloud region such as us-west1"],
+    ),
+    (
+        "Google zone the region lacks",
+        raw(VM, gcp={"region": "us-west1", "zone": "us-west1-d"}),
+        ["meshstack:gcp.zone 'us-west1-d' is not a zone of us-west1", "us-west1-a, us-west1-b"],
+    ),
+    (
+        "misspelt namespace",
+        {"meshstack:scenario": "local", "meshstak:istio": json.dumps({"mtls": "STRICT"})},
+        ["meshstak:istio", "did you mean meshstack:istio?"],
+    ),
+    (
+        "unquoted version",
+        raw(SC, cluster={"kubernetesVersion": 1.36}),
+        ["meshstack:cluster.kubernetesVersion = 1.36", 'write it in quotes ("1.36")'],
+    ),
+    (
+        "flat key from pulumi config set without --path",
+        {"meshstack:scenario": "local", "meshstack:istio.version": "1.31.0"},
+        ["meshstack:istio.version is one key", "pulumi config set --path"],
+    ),
+    (
+        "cloud credential in plain text",
+        {"meshstack:scenario": "local", "alicloud:secretKey": "not-secret"},
+        ["alicloud:secretKey is in the stack file in plain text", "pulumi config set --secret"],
+    ),
+    (
+        "a name with a look-alike letter",
+        raw(bookinfo={"namespace": "b\u043eokinfo"}),
+        ["meshstack:bookinfo.namespace", "CYRILLIC SMALL LETTER O"],
+    ),
+    (
+        "a long value shortened",
+        raw(istio={"hub": "X" * 300}),
+        ["meshstack:istio.hub = 'XXXXX", "…", "an image registry"],
+    ),
+    (
+        "no value shown as nothing",
+        raw(bookinfo={"imageTag": None}),
+        ["meshstack:bookinfo.imageTag = nothing", "expected text"],
+    ),
+    (
+        "field and cross-field mistakes together",
+        raw(SC, istio={"cni": True, "mtls": "STRCT"}, cluster={"serviceCidr": "192.168.64.0/20"}),
+        [
+            "meshstack:istio.mtls = 'STRCT'",
+            "meshstack:istio.cni is true, but this cluster is serverless",
+            "overlaps meshstack:cluster.serviceCidr",
+        ],
+    ),
+    (
+        "every overlap, not the first",
+        raw(
+            TC,
+            clusters=[
+                cluster("m1c1", 0, gateway=True, pod="10.10.0.0/16", service="172.16.0.0/20"),
+                cluster("m1c2", 1, pod="10.10.0.0/16", service="172.16.0.0/20"),
+            ],
+        ),
+        [
+            "meshstack:clusters[0].podCidr 10.10.0.0/16 overlaps meshstack:clusters[1].podCidr",
+            "meshstack:clusters[0].serviceCidr 172.16.0.0/20 overlaps "
+            "meshstack:clusters[1].serviceCidr",
+        ],
+    ),
 ]
 
 
@@ -514,6 +642,10 @@ def test_bad_config_is_refused_with_a_clear_message(config, fragments):
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} missing from:\n{message}"
     assert "Traceback" not in message and "pydantic" not in message
+    # In a user's words: no Python or pydantic internals, no value echoed at length.
+    for internal in ("None", "Input should", "Value error", "validation error", "[type="):
+        assert internal not in message, f"{internal!r} in:\n{message}"
+    assert all(len(line) < 400 for line in message.splitlines()), message
 
 
 @each_bad_config

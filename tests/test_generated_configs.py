@@ -15,15 +15,17 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from stacks.config.loading import HEADER
 from tests.conftest import istio_crd_file
 from tests.schema.crd import crd_errors
 from tests.schema.kube import LOWEST, kubernetes_errors
 from tools import charts
-from tools.offline.engine import OfflineEngine, stack_config, stack_names
+from tools.offline.engine import OfflineEngine
+from tools.stack_file import committed_stacks, stack_config
 
 ASM_API = "istio.alibabacloud.com/"
 EXAMPLES_PER_STACK = 4
-CONFIG_ERROR = "Invalid stack configuration"
+CONFIG_ERROR = HEADER
 
 istio_settings = st.fixed_dictionaries(
     {},
@@ -128,7 +130,7 @@ def _merged(stack: str, changes: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-cases = st.sampled_from(stack_names()).flatmap(
+cases = st.sampled_from(committed_stacks()).flatmap(
     lambda stack: st.tuples(
         st.just(stack),
         st.fixed_dictionaries({}, optional=SECTIONS[stack]).map(
@@ -139,7 +141,7 @@ cases = st.sampled_from(stack_names()).flatmap(
 
 
 def test_every_stack_has_generated_settings() -> None:
-    assert set(SECTIONS) == set(stack_names())
+    assert set(SECTIONS) == set(committed_stacks())
 
 
 def test_generated_configs_build_schema_valid_graphs_or_fail_cleanly(helm) -> None:

@@ -9,14 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.offline.engine import (
-    STACKS_DIR,
-    Declared,
-    OfflineEngine,
-    Resource,
-    stack_config,
-    stack_names,
-)
+from tools.offline.engine import Declared, OfflineEngine, Resource
+from tools.stack_file import STACKS_DIR, committed_stacks, stack_config
 
 CLUSTER_TYPES = {
     "alicloud:cs/managedKubernetes:ManagedKubernetes",
@@ -65,7 +59,7 @@ def _injected_namespaces(declared: Declared) -> set[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("stack", stack_names())
+@pytest.mark.parametrize("stack", committed_stacks())
 def test_kubernetes_providers_wait_for_their_cluster(stack: str) -> None:
     declared = _evaluate(stack)
     clusters = {r.urn for r in declared if r.type in CLUSTER_TYPES}
@@ -78,7 +72,7 @@ def test_kubernetes_providers_wait_for_their_cluster(stack: str) -> None:
         assert declared.upstream(provider) & clusters, provider.name
 
 
-@pytest.mark.parametrize("stack", stack_names())
+@pytest.mark.parametrize("stack", committed_stacks())
 def test_istio_objects_wait_for_crds_and_injected_workloads_for_istiod(stack: str) -> None:
     declared = _evaluate(stack)
     crd_sources = {r.urn for r in [*_charts(declared, "base"), *declared.of_type(ASM)]}
@@ -109,7 +103,7 @@ def _load_balancer_type(resource: Resource) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("stack", stack_names())
+@pytest.mark.parametrize("stack", committed_stacks())
 def test_helm_releases_are_atomic_and_their_uninstall_waits(stack: str) -> None:
     """Atomic: a failed install rolls back. It also makes the provider's uninstall wait (up to
     the timeout) until every object is gone, a LoadBalancer Service's cloud LB included."""
@@ -122,7 +116,7 @@ def test_helm_releases_are_atomic_and_their_uninstall_waits(stack: str) -> None:
         assert 300 <= release.inputs["timeout"] <= 1800, release.name
 
 
-@pytest.mark.parametrize("stack", stack_names())
+@pytest.mark.parametrize("stack", committed_stacks())
 def test_load_balancers_are_deleted_before_their_cluster(stack: str) -> None:
     """Pulumi deletes dependents first: whatever makes a cloud load balancer must depend on
     the cluster (or mesh) it runs in, so it goes before the cluster and the network do."""
@@ -138,7 +132,7 @@ def test_load_balancers_are_deleted_before_their_cluster(stack: str) -> None:
         assert declared.upstream(maker) & clusters, maker.name
 
 
-@pytest.mark.parametrize("stack", stack_names())
+@pytest.mark.parametrize("stack", committed_stacks())
 def test_ignored_changes_are_the_documented_ones(stack: str) -> None:
     for resource in _evaluate(stack).created:
         expected = IGNORED_CHANGES.get(resource.type, set())
@@ -158,7 +152,7 @@ def _sensitive_paths(value: Any, path: str = "") -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("stack", stack_names())
+@pytest.mark.parametrize("stack", committed_stacks())
 def test_every_sensitive_value_is_secret(stack: str) -> None:
     declared = _evaluate(stack)
     checked = 0
@@ -196,7 +190,7 @@ def _plain_secrets(value: Any, path: str = "") -> list[str]:
     return []
 
 
-@pytest.mark.parametrize("stack", stack_names())
+@pytest.mark.parametrize("stack", committed_stacks())
 def test_stack_files_hold_no_plain_text_secret(stack: str) -> None:
     document = yaml.safe_load((STACKS_DIR / f"Pulumi.{stack}.yaml").read_text())
     assert _plain_secrets(document) == []

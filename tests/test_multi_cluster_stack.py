@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tools.benchmark import scaled_clusters
-from tools.offline.engine import Declared, Resource, stack_config
+from tools.offline.engine import Declared, Resource
 from tools.offline.fakes import (
     FAKE_GKE_ENDPOINT,
     FAKE_LB_IP,
@@ -20,6 +20,7 @@ from tools.offline.fakes import (
     intranet_endpoint,
     public_endpoint,
 )
+from tools.stack_file import stack_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"

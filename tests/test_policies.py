@@ -17,7 +17,8 @@ from pulumi_policy import (
 )
 
 from policy import mesh_policies
-from tools.offline.engine import REPO_ROOT, Declared, OfflineEngine, Resource, stack_names
+from tools.offline.engine import Declared, OfflineEngine, Resource
+from tools.stack_file import REPO_ROOT, committed_stacks
 
 POLICIES = {p.name: p for p in mesh_policies.POLICIES}
 KUBE_PROVIDER = PolicyProviderResource(
@@ -256,7 +257,7 @@ def _as_policy_args(declared: Declared, resource: Resource) -> ResourceValidatio
     )
 
 
-@pytest.mark.parametrize("stack", stack_names())
+@pytest.mark.parametrize("stack", committed_stacks())
 def test_every_stack_passes_every_policy(stack: str) -> None:
     declared = OfflineEngine(stack).run(stack)
     found = [

@@ -18,13 +18,13 @@ from tests.schema.asm import asm_errors
 from tests.schema.crd import crd_errors
 from tests.schema.kube import SUPPORTED, kubernetes_errors
 from tests.variants import params
-from tools.offline.engine import stack_config, stack_names
+from tools.stack_file import committed_stacks, stack_config
 
 ASM_API = "istio.alibabacloud.com/"
 
 
 def test_every_scenario_has_a_stack_file():
-    scenarios = {stack_config(s)["meshstack:scenario"] for s in stack_names()}
+    scenarios = {stack_config(s)["meshstack:scenario"] for s in committed_stacks()}
     assert scenarios == set(SCENARIOS)
 
 

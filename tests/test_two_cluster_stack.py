@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from components.apps.cluster_local import routing_objects
-from tools.offline.engine import Declared, OfflineEngine, Resource, stack_config
+from tools.offline.engine import Declared, OfflineEngine, Resource
 from tools.offline.fakes import (
     FAKE_ASM_PUBLIC_KUBECONFIG,
     FAKE_ASM_VERSIONS,
@@ -16,6 +16,7 @@ from tools.offline.fakes import (
     FAKE_READER_TOKEN,
     intranet_endpoint,
 )
+from tools.stack_file import stack_config
 
 STACK = "two-cluster-retention"
 CLUSTER = "alicloud:cs/managedKubernetes:ManagedKubernetes"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.offline.engine import REPO_ROOT, stack_config, stack_names
+from tools.stack_file import REPO_ROOT, committed_stacks, stack_config
 
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 ACTIONLINT = shutil.which("actionlint", path=str(Path(sys.executable).parent))
@@ -72,7 +72,9 @@ def test_preview_covers_every_cloud_stack_with_its_cloud() -> None:
         return cloud_of_scenario[config["meshstack:scenario"]]
 
     matrix = {row["stack"]: row["cloud"] for row in _preview_job()["strategy"]["matrix"]["include"]}
-    cloud_stacks = {s for s in stack_names() if stack_config(s)["meshstack:scenario"] != "local"}
+    cloud_stacks = {
+        s for s in committed_stacks() if stack_config(s)["meshstack:scenario"] != "local"
+    }
     assert set(matrix) == cloud_stacks
     assert matrix == {s: clouds(s) for s in cloud_stacks}
 

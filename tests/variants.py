@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 
 from stacks import config as stack_config
-from tools.offline.engine import merged_config, stack_names, to_pulumi_strings
+from tools.offline.engine import merged_config, to_pulumi_strings
+from tools.stack_file import committed_stacks
 
 Variant = tuple[str, dict[str, Any]]
 
 VARIANTS: list[Variant] = [
-    *((stack, {}) for stack in stack_names()),
+    *((stack, {}) for stack in committed_stacks()),
     # Self-managed Istio in every cluster, with cluster-local serviceSettings.
     ("two-cluster-retention", {"controlPlane": "istio"}),
     # Multi-network: the network gateway and the cross-network Gateway.

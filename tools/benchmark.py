@@ -37,7 +37,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tools.offline.engine import REPO_ROOT, Declared, Resource, selected_stacks, stack_names
+from tools.offline.engine import Declared, Resource
+from tools.stack_file import REPO_ROOT, selected_stacks, stack_names
 
 # Typical minutes to create one resource of a type, from the providers' usual create times
 # (the order of magnitude matters, not the decimals). Unlisted resources: DEFAULT_MINUTES.

@@ -29,6 +29,8 @@ import yaml
 
 from components.versions import ISTIO_CHARTS
 from tools import kubetools
+from tools.offline.engine import run_stack
+from tools.stack_file import stack_names
 
 REPO_ROOT = kubetools.REPO_ROOT
 PULLED = REPO_ROOT / ".charts"
@@ -208,9 +210,7 @@ def pull(releases: Iterable[Release], destination: Path = PULLED) -> list[str]:
 
 
 def declared_releases() -> list[Release]:
-    """The Helm releases of every committed stack, as the program declares them."""
-    from tools.offline.engine import run_stack, stack_names
-
+    """The Helm releases of every stack, as the program declares them."""
     return [
         Release.of(r.inputs)
         for stack in stack_names()

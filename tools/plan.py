@@ -26,14 +26,9 @@ from typing import Any
 
 import yaml
 
-from tools.offline.engine import (
-    REPO_ROOT,
-    Declared,
-    Resource,
-    run_stack,
-    selected_stacks,
-    stack_names,
-)
+from stacks.config import ConfigError
+from tools.offline.engine import Declared, Resource, run_stack
+from tools.stack_file import REPO_ROOT, StackFileError, selected_stacks, stack_names
 
 PLANS_DIR = REPO_ROOT / "plans"
 REDACTED = "[secret]"
@@ -155,7 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     stale = []
     for stack in selected_stacks(parser, args.stacks):
         path = args.out / f"{stack}.yaml"
-        text = plan(stack)
+        try:
+            text = plan(stack)
+        except (ConfigError, StackFileError) as err:
+            # What `pulumi up` would say, without a traceback around it.
+            print(f"{stack}: {err}", file=sys.stderr)
+            return 1
         if args.check:
             if not path.is_file() or path.read_text() != text:
                 stale.append(path)

@@ -57,11 +57,22 @@ ChartRepository = Annotated[
 ]
 
 
-Region = Annotated[str, _pattern(r"^[a-z]{2}(-[a-z0-9]+)+$", "a region id such as us-west-1")]
+# Alibaba Cloud's ids (us-west-1, cn-hangzhou, cn-wuhan-lr); Google's (us-west1) do not fit.
+Region = Annotated[
+    str,
+    _pattern(
+        r"^[a-z]{2}-[a-z]+(-[a-z0-9]+)?$",
+        "an Alibaba Cloud region id such as us-west-1 or cn-hangzhou",
+    ),
+]
 
 
 Zone = Annotated[
-    str, _pattern(r"^[a-z]{2}(-[a-z0-9]+)+$", "a zone id such as us-west-1a or cn-hangzhou-h")
+    str,
+    _pattern(
+        r"^[a-z]{2}-[a-z]+(-[a-z0-9]+)?-?[a-z]$",
+        "an Alibaba Cloud zone id such as us-west-1a or cn-hangzhou-h",
+    ),
 ]
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from stacks.config.fields import (
+    PROJECT,
     Cidr,
     DnsLabel,
     GceImage,
@@ -21,6 +22,40 @@ from stacks.config.fields import (
     NetworkName,
     VmNamespace,
 )
+
+# The zones of Google Cloud's regions (cloud.google.com/compute/docs/regions-zones, 2026):
+# a zone a known region lacks is refused; a region not listed here is taken on trust.
+GCP_ZONES: dict[str, str] = {
+    "us-central1": "abcf",
+    "us-east1": "bcd",
+    **dict.fromkeys(
+        [
+            "us-east4", "us-east5", "us-south1", "us-west1", "us-west2", "us-west3",
+            "us-west4", "northamerica-northeast1", "northamerica-northeast2",
+            "northamerica-south1", "southamerica-east1", "southamerica-west1",
+            "europe-central2", "europe-north1", "europe-north2", "europe-southwest1",
+            "europe-west2", "europe-west3", "europe-west4", "europe-west6", "europe-west8",
+            "europe-west9", "europe-west10", "europe-west12", "asia-east1", "asia-east2",
+            "asia-northeast1", "asia-northeast2", "asia-northeast3", "asia-south1",
+            "asia-south2", "asia-southeast1", "asia-southeast2", "australia-southeast1",
+            "australia-southeast2", "me-central1", "me-central2", "me-west1",
+            "africa-south1",
+        ],
+        "abc",
+    ),
+    "europe-west1": "bcd",
+}  # fmt: skip
+
+
+def gcp_zone_problems(region: str, zone: str, key: str) -> list[str]:
+    """The zone lies in the region, and the region has it (where the region is known)."""
+    if not zone.startswith(f"{region}-"):
+        return [f"{PROJECT}:{key} {zone!r} is not in {PROJECT}:gcp.region {region!r}"]
+    letters = GCP_ZONES.get(region)
+    if letters is not None and zone.removeprefix(f"{region}-") not in letters:
+        zones = ", ".join(f"{region}-{letter}" for letter in letters)
+        return [f"{PROJECT}:{key} {zone!r} is not a zone of {region}; its zones: {zones}"]
+    return []
 
 
 class GcpConfig(Model):

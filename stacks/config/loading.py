@@ -35,6 +35,8 @@ CREDENTIAL_KEYS = (
     "gcp:credentials",
     "gcp:accessToken",
 )
+# Every refusal starts so (tools and tests recognise it).
+HEADER = "Invalid stack configuration"
 # Values longer than this are shortened in messages.
 SHOWN_LENGTH = 60
 
@@ -168,7 +170,7 @@ def _remove(values: Any, loc: list[Any]) -> bool:
 
 def _message(problems: list[str]) -> str:
     count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
-    return "\n".join([f"Invalid stack configuration ({count}):", *(f"  - {p}" for p in problems)])
+    return "\n".join([f"{HEADER} ({count}):", *(f"  - {p}" for p in problems)])
 
 
 def _user_loc(error: Any) -> list[Any]:

@@ -29,7 +29,7 @@ from stacks.config.fields import (
     GkeVersion,
     Model,
 )
-from stacks.config.google import GcpConfig, GkeNodePoolConfig
+from stacks.config.google import GcpConfig, GkeNodePoolConfig, gcp_zone_problems
 from stacks.config.mesh import HelloWorldConfig, IstioConfig, IstioProfile
 
 
@@ -178,12 +178,9 @@ class MultiClusterStack(Model):
             )
         else:
             problems += mismatch(f"{key}.name", cluster.name, GkeClusterName)
-            problems += mismatch(f"{key}.zone", cluster.zone, GcpZone)
-            if not cluster.zone.startswith(f"{self.gcp.region}-"):
-                problems.append(
-                    f"{PROJECT}:{key}.zone {cluster.zone!r} is not in "
-                    f"{PROJECT}:gcp.region {self.gcp.region!r}"
-                )
+            problems += mismatch(f"{key}.zone", cluster.zone, GcpZone) or gcp_zone_problems(
+                self.gcp.region, cluster.zone, f"{key}.zone"
+            )
         return problems
 
     @staticmethod

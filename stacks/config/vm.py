@@ -19,7 +19,13 @@ from stacks.config.fields import (
     Model,
     NetworkName,
 )
-from stacks.config.google import GceVmConfig, GcpConfig, GcpNetworkConfig, GkeClusterConfig
+from stacks.config.google import (
+    GceVmConfig,
+    GcpConfig,
+    GcpNetworkConfig,
+    GkeClusterConfig,
+    gcp_zone_problems,
+)
 from stacks.config.mesh import HelloWorldConfig, IstioConfig, IstioProfile
 
 
@@ -57,11 +63,7 @@ class VmStack(Model):
     @model_validator(mode="after")
     def _checks(self) -> VmStack:
         problems = Problems()
-        gcp = self.gcp
-        if not gcp.zone.startswith(f"{gcp.region}-"):
-            problems.add(
-                f"{PROJECT}:gcp.zone {gcp.zone!r} is not in {PROJECT}:gcp.region {gcp.region!r}"
-            )
+        problems.add(gcp_zone_problems(self.gcp.region, self.gcp.zone, "gcp.zone"))
         if self.cluster.kubernetes_version:
             problems.add(
                 unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version)

@@ -8,46 +8,24 @@ the stack outputs with their secrecy.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import ROOT as ROOT_STACK
 from pulumi.runtime.settings import get_root_resource
 
-from stacks.config import PROJECT
+from stacks.config import PROJECT, ConfigError
+from stacks.config.loading import HEADER as CONFIG_ERROR
 from tools.offline.fakes import FakeCatalog, FakeCloud
+from tools.stack_file import stack_config
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-STACKS_DIR = REPO_ROOT / "stacks"
 SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
-
-
-def stack_names() -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in STACKS_DIR.glob("Pulumi.*.yaml"))
-
-
-def selected_stacks(parser: argparse.ArgumentParser, requested: Iterable[str]) -> list[str]:
-    """The stacks a command line names (all when none), or the parser's usage error."""
-    requested = list(requested)
-    unknown = sorted(set(requested) - set(stack_names()))
-    if unknown:
-        parser.error(f"no stack file for {unknown}; stacks: {', '.join(stack_names())}")
-    return requested or stack_names()
-
-
-def stack_config(stack: str) -> dict[str, Any]:
-    """The `config:` block of a stack file, as Python values."""
-    document = yaml.safe_load((STACKS_DIR / f"Pulumi.{stack}.yaml").read_text())
-    return dict(document.get("config") or {})
 
 
 def merged_config(
@@ -379,7 +357,13 @@ class OfflineEngine:
 
         values = merged_config(stack, overrides, config)
         pulumi.runtime.set_all_config(to_pulumi_strings(values))
-        return self.run_program(lambda: run(catalog=self.catalog))
+        try:
+            return self.run_program(lambda: run(catalog=self.catalog))
+        except pulumi.RunError as err:
+            # The program's refusal of its config: the message alone, as `pulumi up` shows it.
+            if str(err).startswith(CONFIG_ERROR):
+                raise ConfigError(str(err)) from None
+            raise
 
     def run_program(self, program: Callable[[], None]) -> Declared:
         """Run `program` (a stack program, or a test's own component set-up) to completion."""
