@@ -17,10 +17,16 @@ import itertools
 from typing import Any
 
 import pytest
+from alibabacloud_cs20151215 import client as cs_client
+from alibabacloud_cs20151215 import models as cs
+from alibabacloud_servicemesh20200111 import client as mesh_client
 from alibabacloud_servicemesh20200111 import models
+from alibabacloud_vpc20160428 import client as vpc_client
+from alibabacloud_vpc20160428 import models as vpc
 
 from components.alicloud.asm_api import AsmError, SdkMeshApi, expires_soon, join, leave
 from components.alicloud.asm_resources import KubeconfigProvider, MemberProvider
+from components.alicloud.catalog import AlibabaCatalog
 
 NO_WAIT = {"clock": itertools.count().__next__, "nap": lambda _: None, "timeout": 1000}
 
@@ -207,3 +213,52 @@ def test_the_sdk_adapter_builds_a_client_from_alibabas_credential_chain(monkeypa
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test")
     client = SdkMeshApi("us-west-1")._client  # type: ignore[attr-defined]
     assert client._endpoint == "servicemesh.aliyuncs.com"  # ASM's central endpoint
+
+
+# --- the catalog the config asks before registering anything ---------------------------------
+
+
+def test_the_catalog_reads_the_sdks_own_answers(monkeypatch):
+    """components/alicloud/catalog.py against each SDK's response models, built from the
+    APIs' wire names (DescribeKubernetesVersionMetadata is a list of metadata objects;
+    DescribeVersions VersionInfo[].Edition/Versions; DescribeZones Zones.Zone[].ZoneId)."""
+    asked: list[Any] = []
+
+    def answer(model: Any, wire: Any) -> Any:
+        return type("Response", (), {"body": model.from_map(wire)})
+
+    def versions(self, request):
+        asked.append(request.to_map())
+        response = cs.DescribeKubernetesVersionMetadataResponse().from_map(
+            {
+                "body": [
+                    {"version": "1.36.3-aliyun.1", "creatable": True},
+                    {"version": "1.33.1-aliyun.1", "creatable": False},
+                ]
+            }
+        )
+        return response
+
+    monkeypatch.setattr(cs_client.Client, "describe_kubernetes_version_metadata", versions)
+    monkeypatch.setattr(
+        mesh_client.Client,
+        "describe_versions",
+        lambda self: answer(
+            models.DescribeVersionsResponseBody(),
+            {"VersionInfo": [{"Edition": "Pro", "Versions": ["v1.26.3.110-gabc-aliyun"]}]},
+        ),
+    )
+    monkeypatch.setattr(
+        vpc_client.Client,
+        "describe_zones",
+        lambda self, request: answer(
+            vpc.DescribeZonesResponseBody(),
+            {"Zones": {"Zone": [{"ZoneId": "us-west-1a"}, {"ZoneId": "us-west-1b"}]}},
+        ),
+    )
+    catalog = AlibabaCatalog("LTAI-test", "test")
+    assert catalog.ack_versions("us-west-1", "Acs") == ["1.36.3-aliyun.1"]  # creatable only
+    assert asked == [{"ClusterType": "ManagedKubernetes", "Profile": "Acs", "Region": "us-west-1"}]
+    assert catalog.asm_versions("us-west-1", "Pro") == ["v1.26.3.110-gabc-aliyun"]
+    assert catalog.asm_versions("us-west-1", "Default") == []
+    assert catalog.alibaba_zones("us-west-1") == ["us-west-1a", "us-west-1b"]

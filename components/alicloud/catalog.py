@@ -41,7 +41,7 @@ class AlibabaCatalog:
                 region=region, cluster_type="ManagedKubernetes", profile=profile
             )
         )
-        return [m.version for m in answer.body or [] if m.creatable is not False]
+        return [m.version for m in answer.body or [] if m.version and m.creatable is not False]
 
     @functools.cache  # noqa: B019
     def asm_versions(self, region: str, edition: str) -> list[str]:
@@ -60,4 +60,4 @@ class AlibabaCatalog:
         answer = client.describe_zones(
             models.DescribeZonesRequest(region_id=region, zone_type="AvailabilityZone")
         )
-        return [z.zone_id for z in answer.body.zones.zone or []]
+        return [z.zone_id for z in answer.body.zones.zone or [] if z.zone_id]
