@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from stacks.config import ConfigError
 from stacks.config.loading import HEADER
 from tests.conftest import istio_crd_file
 from tests.schema.crd import crd_errors
@@ -196,3 +198,93 @@ def test_generated_configs_build_schema_valid_graphs_or_fail_cleanly(helm) -> No
         if errors:
             problems[case] = errors
     assert releases and problems == {}
+
+
+# --- mistakes of every class a user makes, combined: all refused at once, before anything ---
+
+# A mistake: where it goes in a stack's config (section, path inside it) or a raw key, the
+# value, and the key the message must name.
+Mistake = tuple[str, tuple[Any, ...], Any, str]
+ANY_ISTIO = (
+    "local",
+    "single-cluster",
+    "two-cluster-retention",
+    "vm",
+    "multi-primary",
+    "primary-remote",
+)
+MISTAKES: dict[str, dict[str, Mistake]] = {
+    "non-ASCII digit in a version": {
+        s: ("istio", ("version",), "1.3\u0661.0", "meshstack:istio.version") for s in ANY_ISTIO
+    },
+    "range without its prefix length": {
+        "single-cluster": ("network", ("vswitches", 0, "cidr"), "192.168.0.0", "vswitches[0].cidr"),
+        "two-cluster-retention": ("clusters", (0, "podCidr"), "10.10.0.0", "clusters[0].podCidr"),
+        "vm": ("network", ("podCidr",), "10.20.0.0", "meshstack:network.podCidr"),
+        "multi-primary": ("clusters", (0, "podCidr"), "10.40.0.0", "clusters[0].podCidr"),
+        "primary-remote": ("clusters", (1, "nodeCidr"), "10.128.16.0", "clusters[1].nodeCidr"),
+    },
+    "application in a system namespace": {
+        "local": ("bookinfo", ("namespace",), "istio-system", "meshstack:bookinfo.namespace"),
+        "single-cluster": ("bookinfo", ("namespace",), "kube-system", "bookinfo.namespace"),
+        "vm": ("vm", ("namespace",), "istio-system", "meshstack:vm.namespace"),
+    },
+    "revision too long": {
+        s: ("istio", ("revision",), "r" * 60, "meshstack:istio.revision") for s in ANY_ISTIO
+    },
+    "time zone that does not exist": {
+        "single-cluster": ("cluster", ("timezone",), "Mars/Olympus", "cluster.timezone"),
+    },
+    "region of the other cloud": {
+        "single-cluster": ("network", ("region",), "us-west1", "meshstack:network.region"),
+        "vm": ("gcp", ("region",), "us-west-1", "meshstack:gcp.region"),
+    },
+    "misspelt namespace": {s: ("", ("meshstak:istio",), "{}", "meshstak:istio") for s in ANY_ISTIO},
+    "flat key": {
+        s: ("", ("meshstack:istio.mtls",), "STRICT", "meshstack:istio.mtls") for s in ANY_ISTIO
+    },
+    "credential in plain text": {
+        s: ("", ("alicloud:secretKey",), "secret", "alicloud:secretKey") for s in ANY_ISTIO
+    },
+}
+
+
+def _with_mistake(values: dict[str, Any], mistake: Mistake) -> dict[str, Any]:
+    section, path, value, _ = mistake
+    if not section:
+        return {**values, path[0]: value}
+    values = json.loads(json.dumps(values))
+    target = values.setdefault(f"meshstack:{section}", {})
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return values
+
+
+mistaken = st.sampled_from(committed_stacks()).flatmap(
+    lambda stack: st.tuples(
+        st.just(stack),
+        st.lists(
+            st.sampled_from(sorted(m for m in MISTAKES if stack in MISTAKES[m])),
+            min_size=1,
+            max_size=4,
+            unique=True,
+        ),
+    )
+)
+
+
+@settings(max_examples=30, deadline=None, database=None)
+@given(case=mistaken)
+def test_generated_mistakes_are_refused_together_before_anything_exists(case) -> None:
+    stack, names = case
+    values = stack_config(stack)
+    for name in names:
+        values = _with_mistake(values, MISTAKES[name][stack])
+    engine = OfflineEngine(stack)
+    with pytest.raises(ConfigError) as refused:
+        engine.run(stack, config=values)
+    message = str(refused.value)
+    for name in names:
+        assert MISTAKES[name][stack][3] in message, f"{name}: not named in\n{message}"
+    assert engine.monitor.recorded == [], "resources registered before the refusal"
