@@ -12,7 +12,7 @@ No ttlSecondsAfterFinished: a Job that deleted itself would be created again on 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pulumi
@@ -23,6 +23,47 @@ from components.versions import PYTHON_IMAGE
 SCRIPTS_PATH = "/scripts"
 NOBODY = 65534
 NO_SIDECAR = {"sidecar.istio.io/inject": "false"}
+
+
+class JobIdentity:
+    """A Job's own service account, allowed exactly `rules` in its namespace."""
+
+    account: k8s.core.v1.ServiceAccount
+    # Depend on this before running the Job: the permissions exist once it does.
+    binding: k8s.rbac.v1.RoleBinding
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        namespace: pulumi.Input[str],
+        rules: Sequence[k8s.rbac.v1.PolicyRuleArgs],
+        opts: pulumi.ResourceOptions,
+        annotations: Mapping[str, pulumi.Input[str]] | None = None,
+    ) -> None:
+        self.account = k8s.core.v1.ServiceAccount(
+            f"{resource_name}-account",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name, namespace=namespace, annotations=annotations
+            ),
+            opts=opts,
+        )
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace)
+        role = k8s.rbac.v1.Role(f"{resource_name}-role", metadata=metadata, rules=rules, opts=opts)
+        self.binding = k8s.rbac.v1.RoleBinding(
+            f"{resource_name}-binding",
+            metadata=metadata,
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name
+            ),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(
+                    kind="ServiceAccount", name=self.account.metadata.name, namespace=namespace
+                )
+            ],
+            opts=opts,
+        )
 
 
 def script_config_map(

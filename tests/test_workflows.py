@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
+from tests.conftest import unavailable
 from tools.stack_file import REPO_ROOT, committed_stacks, stack_config
 
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
@@ -19,7 +19,7 @@ ACTIONLINT = shutil.which("actionlint", path=str(Path(sys.executable).parent))
 
 def _actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
     if ACTIONLINT is None:
-        pytest.skip("actionlint is not installed (requirements-dev.txt)")
+        unavailable("actionlint is not installed (requirements-dev.txt)")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     return subprocess.run(
         [ACTIONLINT, "-no-color", *map(str, files)],

@@ -26,7 +26,13 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.jobs import SCRIPT_DEADLINE_SECONDS, job_spec, script_config_map, script_pod
+from components.jobs import (
+    SCRIPT_DEADLINE_SECONDS,
+    JobIdentity,
+    job_spec,
+    script_config_map,
+    script_pod,
+)
 from components.naming import fixed_name
 
 SCRIPT = "token_relay_job.py"
@@ -137,39 +143,17 @@ class TokenRelay(pulumi.ComponentResource):
             opts=cloud,
         )
 
-        account = k8s.core.v1.ServiceAccount(
-            f"{name}-account",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=relay_account,
-                namespace=args.namespace,
-                annotations={"iam.gke.io/gcp-service-account": writer.email},
-            ),
-            opts=kube,
-        )
-        role = k8s.rbac.v1.Role(
-            f"{name}-role",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=relay_account, namespace=args.namespace),
+        identity = JobIdentity(
+            name,
+            name=relay_account,
+            namespace=args.namespace,
+            annotations={"iam.gke.io/gcp-service-account": writer.email},
             rules=[
                 k8s.rbac.v1.PolicyRuleArgs(
                     api_groups=[""],
                     resources=["serviceaccounts/token"],
                     resource_names=[args.service_account],
                     verbs=["create"],
-                )
-            ],
-            opts=kube,
-        )
-        binding = k8s.rbac.v1.RoleBinding(
-            f"{name}-binding",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=relay_account, namespace=args.namespace),
-            role_ref=k8s.rbac.v1.RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name
-            ),
-            subjects=[
-                k8s.rbac.v1.SubjectArgs(
-                    kind="ServiceAccount",
-                    name=account.metadata.name,
-                    namespace=args.namespace,
                 )
             ],
             opts=kube,
@@ -186,7 +170,7 @@ class TokenRelay(pulumi.ComponentResource):
             app=relay_account,
             config_map=scripts.metadata.name,
             script=SCRIPT,
-            service_account=account.metadata.name,
+            service_account=identity.account.metadata.name,
             env={
                 "NAMESPACE": args.namespace,
                 "SERVICE_ACCOUNT": args.service_account,
@@ -200,7 +184,7 @@ class TokenRelay(pulumi.ComponentResource):
             },
         )
         ready = pulumi.ResourceOptions.merge(
-            kube, pulumi.ResourceOptions(depends_on=[binding, writes, federation])
+            kube, pulumi.ResourceOptions(depends_on=[identity.binding, writes, federation])
         )
         self.first_token = k8s.batch.v1.Job(
             f"{name}-first-token",

@@ -19,7 +19,13 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.jobs import SCRIPT_DEADLINE_SECONDS, job_spec, script_config_map, script_pod
+from components.jobs import (
+    SCRIPT_DEADLINE_SECONDS,
+    JobIdentity,
+    job_spec,
+    script_config_map,
+    script_pod,
+)
 from components.versions import PYTHON_IMAGE
 
 SCRIPT = "injection_check_job.py"
@@ -44,26 +50,12 @@ class InjectionReady(pulumi.ComponentResource):
     ) -> None:
         super().__init__("meshstack:istio:InjectionReady", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        metadata = k8s.meta.v1.ObjectMetaArgs(name=ACCOUNT, namespace=args.namespace)
-        account = k8s.core.v1.ServiceAccount(f"{name}-account", metadata=metadata, opts=child)
-        role = k8s.rbac.v1.Role(
-            f"{name}-role",
-            metadata=metadata,
+        identity = JobIdentity(
+            name,
+            name=ACCOUNT,
+            namespace=args.namespace,
             rules=[
                 k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=["pods"], verbs=["create"])
-            ],
-            opts=child,
-        )
-        binding = k8s.rbac.v1.RoleBinding(
-            f"{name}-binding",
-            metadata=metadata,
-            role_ref=k8s.rbac.v1.RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name
-            ),
-            subjects=[
-                k8s.rbac.v1.SubjectArgs(
-                    kind="ServiceAccount", name=account.metadata.name, namespace=args.namespace
-                )
             ],
             opts=child,
         )
@@ -82,7 +74,7 @@ class InjectionReady(pulumi.ComponentResource):
                     app=ACCOUNT,
                     config_map=scripts.metadata.name,
                     script=SCRIPT,
-                    service_account=account.metadata.name,
+                    service_account=identity.account.metadata.name,
                     env={
                         "NAMESPACE": args.namespace,
                         # Never pulled: a dry-run pod is not scheduled.
@@ -92,7 +84,7 @@ class InjectionReady(pulumi.ComponentResource):
                 )
             ),
             opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=[binding, *args.after])
+                child, pulumi.ResourceOptions(depends_on=[identity.binding, *args.after])
             ),
         )
         self.register_outputs({"job": self.job.metadata.name})
