@@ -89,12 +89,17 @@ def script_pod(
     script: str,
     service_account: pulumi.Input[str],
     env: Mapping[str, pulumi.Input[str]],
+    sidecar: Mapping[str, str] = NO_SIDECAR,
+    api_access: bool = True,
 ) -> k8s.core.v1.PodTemplateSpecArgs:
-    """A pod that runs `python3 /scripts/<script>` once, hardened, uninjected."""
+    """A pod that runs `python3 /scripts/<script>` once, hardened; uninjected unless
+    `sidecar` holds the labels that ask Istio's injector for one. Without `api_access` no
+    Kubernetes token is mounted (an injected sidecar mounts its own)."""
     return k8s.core.v1.PodTemplateSpecArgs(
-        metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": app, **NO_SIDECAR}),
+        metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": app, **sidecar}),
         spec=k8s.core.v1.PodSpecArgs(
             service_account_name=service_account,
+            automount_service_account_token=api_access,
             restart_policy="Never",
             security_context=k8s.core.v1.PodSecurityContextArgs(
                 run_as_non_root=True,
@@ -107,6 +112,9 @@ def script_pod(
                     name=app,
                     image=PYTHON_IMAGE,
                     command=["python3", f"{SCRIPTS_PATH}/{script}"],
+                    # A failed script's last words become the pod's termination message,
+                    # which pulumi-kubernetes shows with the failed Job.
+                    termination_message_policy="FallbackToLogsOnError",
                     env=[
                         k8s.core.v1.EnvVarArgs(name=key, value=value)
                         for key, value in {
@@ -147,11 +155,16 @@ SCRIPT_DEADLINE_SECONDS = 480
 
 
 def job_spec(
-    pod: k8s.core.v1.PodTemplateSpecArgs, deadline_seconds: int = SCRIPT_DEADLINE_SECONDS
+    pod: k8s.core.v1.PodTemplateSpecArgs,
+    deadline_seconds: int = SCRIPT_DEADLINE_SECONDS,
+    *,
+    retries: int = 1,
+    startup_seconds: int = 60,
 ) -> k8s.batch.v1.JobSpecArgs:
-    """One pod, retried once; the script retries inside its own deadline."""
+    """One pod, retried `retries` times; the script retries inside its own deadline, and
+    the Job ends `startup_seconds` after it (an image pull, a sidecar's start)."""
     return k8s.batch.v1.JobSpecArgs(
-        backoff_limit=1,
-        active_deadline_seconds=deadline_seconds + 60,
+        backoff_limit=retries,
+        active_deadline_seconds=deadline_seconds + startup_seconds,
         template=pod,
     )

@@ -58,5 +58,8 @@ BOOKINFO_TAG = "1.20.3"
 JAEGER_IMAGE = "docker.io/jaegertracing/jaeger"
 JAEGER_TAG = "2.17.0"
 HELLO_WORLD_IMAGE = "gcr.io/tetratelabs/hello-world:1.0.0"
+# Istio's helloworld sample (samples/helloworld/helloworld.yaml before the move to
+# registry.istio.io): names the instance that answers, for multi-cluster checks.
+HELLOWORLD_SAMPLE_IMAGE = "docker.io/istio/examples-helloworld-v1:1.0"
 # The runtime of the package's own in-cluster jobs (standard-library Python scripts).
 PYTHON_IMAGE = "docker.io/library/python:3.13-slim"

@@ -14,11 +14,10 @@ ISTIOD_CHAIN = [
     "kubernetes:helm.sh/v3:Release",  # istio-base (CRDs)
     "kubernetes:helm.sh/v3:Release",  # istiod, complete when available
 ]
-MESH_CHAIN = [
-    *ISTIOD_CHAIN,
-    "kubernetes:helm.sh/v3:Release",  # ingress gateway, complete when its LB has an address
-    "kubernetes:core/v1:Service",  # the gateway Service, read for its address
-]
+# The last create of every stack: its verification Job, after what it checks.
+CHECK = "kubernetes:batch/v1:Job"
+# istiod, then the mesh-wide PeerAuthentication the plain-text check needs.
+MTLS_CHAIN = [*ISTIOD_CHAIN, "kubernetes:security.istio.io/v1:PeerAuthentication", CHECK]
 ALIBABA_NETWORK_CHAIN = [
     "pulumi:providers:alicloud",
     "alicloud:vpc/network:Network",
@@ -34,17 +33,14 @@ ACK_CHAIN = [
 ]
 # (stack, config overrides) -> the types along its longest chain.
 LONGEST_CHAIN: dict[tuple[str, str], list[str]] = {
-    # No load balancer to wait for: anything after istiod is as long as the next.
-    ("local", ""): [
-        "pulumi:providers:kubernetes",
-        *ISTIOD_CHAIN,
-        "kubernetes:telemetry.istio.io/v1:Telemetry",
-    ],
+    # Counted in resources; in minutes the gateway's release (its pods, its load balancer)
+    # may be longer, and the check waits for it too.
+    ("local", ""): ["pulumi:providers:kubernetes", *MTLS_CHAIN],
     ("single-cluster", ""): [
         *ALIBABA_NETWORK_CHAIN,
         "alicloud:cs/managedKubernetes:ManagedKubernetes",
         "pulumi:providers:kubernetes",
-        *MESH_CHAIN,
+        *MTLS_CHAIN,
     ],
     # Both clusters side by side: the chain passes through one of them only. Counted in
     # resources, the longest is the injection check's (RBAC, then the Job); in minutes it is
@@ -57,11 +53,17 @@ LONGEST_CHAIN: dict[tuple[str, str], list[str]] = {
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
         "kubernetes:batch/v1:Job",  # injection works in the namespace
         "kubernetes:apps/v1:Deployment",
+        CHECK,
     ],
+    # The check waits for the membership: the clusters' istiods read each other.
     ("two-cluster-retention", "istio"): [
         *ACK_CHAIN,
         "pulumi:providers:kubernetes",
-        *MESH_CHAIN,
+        "kubernetes:core/v1:Namespace",  # istio-system
+        "kubernetes:helm.sh/v3:Release",  # istio-base: the reader's service account
+        "kubernetes:core/v1:Secret",  # the reader's token
+        "kubernetes:core/v1:Secret",  # the remote secret in the other cluster
+        CHECK,
     ],
     # The VM is built beside the cluster: its chain (network, address, instance) is shorter.
     ("vm", ""): [
@@ -79,6 +81,7 @@ LONGEST_CHAIN: dict[tuple[str, str], list[str]] = {
         "kubernetes:rbac.authorization.k8s.io/v1:Role",
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
         "kubernetes:batch/v1:Job",
+        CHECK,  # the VM's checks wait for its first token
     ],
 }
 OVERRIDES = {"": {}, "istio": {"controlPlane": "istio"}}

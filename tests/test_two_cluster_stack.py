@@ -424,7 +424,8 @@ def test_workloads_wait_until_their_own_cluster_injects_sidecars(asm):
     (mesh,) = asm.of_type(MESH)
     for name in ("m1c1", "m1c2"):
         provider = provider_of_cluster(asm, name)
-        (job,) = on(asm, provider, "kubernetes:batch/v1:Job")
+        job = asm.named(f"{name}-injection-job")
+        assert job.provider_urn == provider.urn
         namespace = asm.named(f"{name}-bookinfo-namespace")
         assert mesh.urn in asm.upstream(job) and namespace.urn in asm.upstream(job)
         env = {

@@ -11,6 +11,13 @@ def injection_labels(revision: str | None) -> dict[str, str]:
     return {"istio.io/rev": revision} if revision else {"istio-injection": "enabled"}
 
 
+def pod_injection_labels(revision: str | None) -> dict[str, str]:
+    """A pod's own request for the sidecar, whatever its namespace's labels: istiod's
+    injector webhooks select pods by these where the namespace has no injection label
+    (charts/istiod/templates/mutatingwebhook.yaml, `object` and `rev.object`)."""
+    return {"istio.io/rev": revision} if revision else {"sidecar.istio.io/inject": "true"}
+
+
 def injected_namespace(
     resource_name: str,
     namespace: str,

@@ -56,6 +56,7 @@ class IstioControlPlane(pulumi.ComponentResource):
     ingress_service_type: istio_values.ServiceType | None
     # Read back for its address (LoadBalancer only).
     ingress_service: k8s.core.v1.Service | None
+    peer_authentication: k8s.apiextensions.CustomResource | None
 
     def __init__(
         self, name: str, args: ControlPlaneArgs, opts: pulumi.ResourceOptions | None = None
@@ -161,8 +162,9 @@ class IstioControlPlane(pulumi.ComponentResource):
                 [self.istiod],
             )
 
+        self.peer_authentication = None
         if args.mtls:
-            mesh_wide_mtls(
+            self.peer_authentication = mesh_wide_mtls(
                 f"{name}-peer-authentication",
                 args.mtls,
                 namespace,

@@ -175,9 +175,21 @@ class HelloWorldConfig(Model):
     image: ImageReference = versions.HELLO_WORLD_IMAGE
 
 
+class VerifyConfig(Model):
+    """The checks `pulumi up` runs in the clusters before it reports success (the seeds'
+    verification steps: routes, mTLS, the VM, every cluster answering)."""
+
+    enabled: bool = True
+    # Requests per round of each check (weighted routing takes at least 100).
+    samples: int = Field(default=20, ge=5, le=200)
+    # How long a check may retry before it fails the update (a VM's first boot included).
+    deadline_seconds: int = Field(default=420, ge=60, le=1800)
+
+
 class MeshStack(Model):
     """What every scenario that runs Istio and Bookinfo shares."""
 
     istio: IstioConfig = IstioConfig()
     bookinfo: BookinfoConfig = BookinfoConfig()
     addons: AddonsConfig = AddonsConfig()
+    verify: VerifyConfig = VerifyConfig()

@@ -27,10 +27,11 @@ from stacks.config.fields import (
     GcpZone,
     GkeClusterName,
     GkeVersion,
+    ImageReference,
     Model,
 )
 from stacks.config.google import GcpConfig, GkeNodePoolConfig, gcp_zone_problems
-from stacks.config.mesh import HelloWorldConfig, IstioConfig, IstioProfile
+from stacks.config.mesh import HelloWorldConfig, IstioConfig, IstioProfile, VerifyConfig
 
 
 class MeshClusterConfig(Model):
@@ -73,9 +74,11 @@ class MeshIstioConfig(IstioConfig):
 
 
 class SampleAppConfig(HelloWorldConfig):
-    """hello-world in every cluster: a call from any cluster is answered by any of them."""
+    """Istio's helloworld sample in every cluster, answering with its cluster's name: a call
+    from any cluster is answered by all of them."""
 
     namespace: AppNamespace = "sample"
+    image: ImageReference = versions.HELLOWORLD_SAMPLE_IMAGE
 
 
 KUBERNETES_VERSION_PATTERNS = {"ack": AckVersion, "gke": GkeVersion}
@@ -97,6 +100,7 @@ class MultiClusterStack(Model):
     clusters: list[MeshClusterConfig] = Field(min_length=2)
     istio: MeshIstioConfig = MeshIstioConfig()
     hello_world: SampleAppConfig = SampleAppConfig()
+    verify: VerifyConfig = VerifyConfig()
 
     @model_validator(mode="after")
     def _checks(self) -> MultiClusterStack:

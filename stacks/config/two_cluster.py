@@ -25,7 +25,7 @@ from stacks.config.fields import (
     DnsLabel,
     Model,
 )
-from stacks.config.mesh import IstioConfig
+from stacks.config.mesh import IstioConfig, VerifyConfig
 
 # Seed 002's clusters; the seed lets the console pick the ranges, these are disjoint ones.
 SEED_002_CLUSTERS: tuple[dict[str, Any], ...] = (
@@ -70,6 +70,7 @@ class TwoClusterStack(Model):
     istio: IstioConfig = IstioConfig()
     bookinfo: SharedBookinfoConfig = SharedBookinfoConfig()
     retention: RetentionConfig = RetentionConfig()
+    verify: VerifyConfig = VerifyConfig()
 
     @model_validator(mode="after")
     def _checks(self) -> TwoClusterStack:

@@ -26,7 +26,7 @@ from stacks.config.google import (
     GkeClusterConfig,
     gcp_zone_problems,
 )
-from stacks.config.mesh import HelloWorldConfig, IstioConfig, IstioProfile
+from stacks.config.mesh import HelloWorldConfig, IstioConfig, IstioProfile, VerifyConfig
 
 
 class MeshIdentityConfig(Model):
@@ -59,6 +59,7 @@ class VmStack(Model):
     mesh: MeshIdentityConfig = MeshIdentityConfig()
     vm: GceVmConfig = GceVmConfig()
     hello_world: HelloWorldConfig = HelloWorldConfig()
+    verify: VerifyConfig = VerifyConfig()
 
     @model_validator(mode="after")
     def _checks(self) -> VmStack:

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.apps.bookinfo import Bookinfo, BookinfoArgs
+from components.apps.bookinfo_checks import plain_text_refused, routing_checks
 from components.apps.bookinfo_routing import BookinfoRouting, BookinfoRoutingArgs
 from components.apps.namespace import injected_namespace
 from components.istio.control_plane import (
@@ -25,10 +26,14 @@ from components.observability.addons import (
     Observability,
     ObservabilityArgs,
 )
+from components.verify.mesh_check import MeshCheck
 from stacks.config import AddonsConfig, IstioConfig, MeshStack
+from stacks.scenarios.verification import mesh_check, verified_output
 
 # The Helm gateway chart's release `istio-ingressgateway` carries this label.
 INGRESS_SELECTOR = {"istio": "ingressgateway"}
+# The ingress gateway from inside the cluster: its Service, whatever its type, on port 80.
+INGRESS_URL = f"http://{INGRESS_GATEWAY}.{ISTIO_NAMESPACE}"
 
 
 def istio_release(istio: IstioConfig) -> IstioRelease:
@@ -73,6 +78,7 @@ class Mesh:
     control_plane: IstioControlPlane
     bookinfo: Bookinfo | None
     observability: Observability
+    check: MeshCheck | None = None
 
 
 def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
@@ -109,7 +115,7 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
             reviews_versions=tuple(bookinfo.reviews_versions),
         ),
     )
-    BookinfoRouting(
+    routing = BookinfoRouting(
         "bookinfo-routing",
         BookinfoRoutingArgs(
             provider=provider,
@@ -119,7 +125,24 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
             scenario=bookinfo.routing,
         ),
     )
-    return Mesh(control_plane, app, observability)
+    samples = config.verify.samples
+    checks = routing_checks(INGRESS_URL, bookinfo.routing, bookinfo.reviews_versions, samples)
+    after: list[pulumi.Resource] = [app, routing]
+    if control_plane.ingress_gateway is not None:
+        after.append(control_plane.ingress_gateway)
+    if istio.mtls == "STRICT" and control_plane.peer_authentication is not None:
+        checks.append(plain_text_refused(bookinfo.namespace))
+        after.append(control_plane.peer_authentication)
+    check = mesh_check(
+        "bookinfo-check",
+        config.verify,
+        provider=provider,
+        namespace=namespace.metadata.name,
+        job_name="bookinfo-check",
+        checks=checks,
+        after=after,
+    )
+    return Mesh(control_plane, app, observability, check)
 
 
 def _observability_args(
@@ -169,4 +192,4 @@ def mesh_outputs(mesh: Mesh) -> dict[str, pulumi.Input[str]]:
         )
     for addon, command in mesh.observability.open_commands.items():
         outputs[f"{addon}Command"] = command
-    return outputs
+    return {**outputs, **verified_output([mesh.check])}

@@ -22,7 +22,12 @@ from components.alicloud.security_groups import (
     PeeredSecurityGroupsArgs,
     SecurityGroupMember,
 )
-from components.apps.hello_world import HelloWorld, HelloWorldArgs
+from components.apps.hello_world import (
+    SAMPLE_PORT,
+    HelloWorld,
+    HelloWorldArgs,
+    responders_check,
+)
 from components.gcp.apis import ProjectApis, ProjectApisArgs
 from components.gcp.firewall import Firewall, FirewallArgs, FirewallRule
 from components.gcp.gke import GkeCluster, GkeClusterArgs
@@ -37,6 +42,7 @@ from components.istio.control_plane import ControlPlaneArgs, IstioControlPlane, 
 from components.istio.eastwest import EastWestGateway, EastWestGatewayArgs
 from components.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
 from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
+from components.verify.mesh_check import MeshCheck
 from stacks.config import MeshClusterConfig, MultiClusterStack
 from stacks.scenarios.alibaba import alibaba_provider, node_login_keys, node_pool_spec
 from stacks.scenarios.google import (
@@ -47,6 +53,7 @@ from stacks.scenarios.google import (
 )
 from stacks.scenarios.mesh import control_plane_args, istio_release
 from stacks.scenarios.tags import gcp_labels, stack_tags
+from stacks.scenarios.verification import mesh_check, verified_output
 
 # A load balancer reachable inside its VPC only, per cloud.
 INTERNAL_LOAD_BALANCER = {
@@ -137,25 +144,7 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
             },
         ),
     )
-    for cluster in config.clusters:
-        name = cluster.name
-        ready: list[pulumi.Resource] = [control_planes[name].ready]
-        if cluster.role == "remote":
-            # Injection calls the primary's istiod through its gateway, and that istiod
-            # manages this cluster's webhooks through its remote secret.
-            primary = topology.control_plane_of(name)
-            ready += [gateways[primary], membership.remote_secrets[primary]]
-        if config.hello_world.enabled:
-            HelloWorld(
-                f"{name}-hello-world",
-                HelloWorldArgs(
-                    provider=clusters[name].provider,
-                    namespace=config.hello_world.namespace,
-                    image=config.hello_world.image,
-                    revision=config.istio.revision,
-                    mesh_ready=ready,
-                ),
-            )
+    checks = _hello_world_everywhere(config, clusters, control_planes, gateways, membership)
     return {
         "model": topology.model(),
         "clusters": {
@@ -175,7 +164,60 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
             {name: built.kubeconfig for name, built in clusters.items()}
         ),
         **node_login_keys({name: built.login_key for name, built in clusters.items()}),
+        **verified_output(checks),
     }
+
+
+def _hello_world_everywhere(
+    config: MultiClusterStack,
+    clusters: dict[str, BuiltCluster],
+    control_planes: dict[str, IstioControlPlane],
+    gateways: dict[str, EastWestGateway],
+    membership: MeshMembership,
+) -> list[MeshCheck | None]:
+    """Istio's helloworld in every cluster, answering with its cluster's name; then, from a
+    mesh pod in each cluster, a check that every cluster answers (Istio's multicluster
+    verification: through east-west gateways where networks differ)."""
+    sample, topology = config.hello_world, config.topology
+    if not sample.enabled:
+        return []
+    apps: dict[str, HelloWorld] = {}
+    for cluster in config.clusters:
+        name = cluster.name
+        ready: list[pulumi.Resource] = [control_planes[name].ready]
+        if cluster.role == "remote":
+            # Injection calls the primary's istiod through its gateway, and that istiod
+            # manages this cluster's webhooks through its remote secret.
+            primary = topology.control_plane_of(name)
+            ready += [gateways[primary], membership.remote_secrets[primary]]
+        apps[name] = HelloWorld(
+            f"{name}-hello-world",
+            HelloWorldArgs(
+                provider=clusters[name].provider,
+                namespace=sample.namespace,
+                image=sample.image,
+                revision=config.istio.revision,
+                mesh_ready=ready,
+                container_port=SAMPLE_PORT,
+                env={"SERVICE_VERSION": name},
+            ),
+        )
+    names = [c.name for c in config.clusters]
+    return [
+        mesh_check(
+            f"{name}-hello-world-check",
+            config.verify,
+            provider=clusters[name].provider,
+            namespace=app.namespace,
+            job_name="hello-world-check",
+            checks=[responders_check(sample.namespace, names, config.verify.samples)],
+            # Every cluster's instance, and the paths between clusters.
+            after=[*apps.values(), *gateways.values(), membership],
+            in_mesh=True,
+            revision=config.istio.revision,
+        )
+        for name, app in apps.items()
+    ]
 
 
 def _as_remote(args: ControlPlaneArgs, remote: RemoteOf) -> ControlPlaneArgs:

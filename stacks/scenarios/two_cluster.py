@@ -32,6 +32,7 @@ from components.alicloud.security_groups import (
     SecurityGroupMember,
 )
 from components.apps.bookinfo import Bookinfo, BookinfoArgs
+from components.apps.bookinfo_checks import cluster_local_checks, plain_text_refused
 from components.apps.cluster_local import (
     CLUSTER_LABEL,
     ClusterLocalRouting,
@@ -42,16 +43,19 @@ from components.apps.namespace import injected_namespace
 from components.istio.control_plane import ISTIO_NAMESPACE, IstioControlPlane
 from components.istio.injection import InjectionReady, InjectionReadyArgs
 from components.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
-from components.istio.objects import mesh_wide_mtls
+from components.istio.objects import MtlsMode, mesh_wide_mtls
 from components.istio.topology import MeshMember, MeshTopology
 from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
+from components.verify.mesh_check import MeshCheck
 from stacks.config import TwoClusterStack
 from stacks.scenarios.alibaba import alibaba_provider, node_login_keys, node_pool_spec
-from stacks.scenarios.mesh import INGRESS_SELECTOR, control_plane_args
+from stacks.scenarios.mesh import INGRESS_SELECTOR, INGRESS_URL, control_plane_args
 from stacks.scenarios.tags import stack_tags
+from stacks.scenarios.verification import mesh_check, verified_output
 
 # ASM names the gateway's Service istio-<name>, with the selector label istio: <name>.
 ASM_GATEWAY_NAME = "ingressgateway"
+ASM_GATEWAY_URL = f"http://istio-{ASM_GATEWAY_NAME}.{ISTIO_NAMESPACE}"
 
 
 def deploy(config: TwoClusterStack) -> dict[str, pulumi.Input[Any]]:
@@ -141,9 +145,9 @@ def _bookinfo_everywhere(
     clusters: Mapping[str, AckCluster],
     namespaces: Mapping[str, k8s.core.v1.Namespace],
     mesh_ready: Mapping[str, pulumi.Resource],
-) -> None:
+) -> list[Bookinfo]:
     """Bookinfo in every cluster, labelled with its cluster, with that cluster's reviews."""
-    for c in config.clusters:
+    return [
         Bookinfo(
             f"{c.name}-bookinfo",
             BookinfoArgs(
@@ -156,6 +160,39 @@ def _bookinfo_everywhere(
                 extra_labels={CLUSTER_LABEL: c.name},
             ),
         )
+        for c in config.clusters
+    ]
+
+
+def _bookinfo_check(
+    config: TwoClusterStack,
+    clusters: Mapping[str, AckCluster],
+    namespaces: Mapping[str, k8s.core.v1.Namespace],
+    *,
+    gateway_url: str,
+    mtls: MtlsMode,
+    after: list[pulumi.Resource],
+) -> MeshCheck | None:
+    """Seed 002's check, from the gateway's cluster: /productpage1 shows the first cluster's
+    reviews, /productpage2 the second's; and plain text is refused under STRICT mTLS."""
+    checks = cluster_local_checks(
+        gateway_url,
+        {c.name: c.reviews_versions for c in config.clusters},
+        "reviews" in config.retention.hosts,
+        config.verify.samples,
+    )
+    if mtls == "STRICT":
+        checks.append(plain_text_refused(config.bookinfo.namespace))
+    gateway_cluster = config.gateway_cluster.name
+    return mesh_check(
+        "bookinfo-check",
+        config.verify,
+        provider=clusters[gateway_cluster].provider,
+        namespace=namespaces[gateway_cluster].metadata.name,
+        job_name="bookinfo-check",
+        checks=checks,
+        after=after,
+    )
 
 
 def _urls(address: pulumi.Output[str], names: list[str]) -> pulumi.Output[dict[str, str]]:
@@ -209,7 +246,7 @@ def _asm_mesh(
             tags=tags,
         ),
     )
-    mesh_wide_mtls(
+    mtls = mesh_wide_mtls(
         "mesh-mtls",
         config.asm.mtls,
         ISTIO_NAMESPACE,
@@ -222,7 +259,7 @@ def _asm_mesh(
         None,
         pulumi.ResourceOptions(provider=asm.provider, depends_on=[asm.mesh]),
     )
-    ClusterLocalRouting(
+    routing = ClusterLocalRouting(
         "bookinfo-routing",
         ClusterLocalRoutingArgs(
             provider=asm.provider,
@@ -246,13 +283,22 @@ def _asm_mesh(
         ).job
         for name, cluster in clusters.items()
     }
-    _bookinfo_everywhere(config, clusters, namespaces, injection)
+    bookinfo = _bookinfo_everywhere(config, clusters, namespaces, injection)
+    check = _bookinfo_check(
+        config,
+        clusters,
+        namespaces,
+        gateway_url=ASM_GATEWAY_URL,
+        mtls=config.asm.mtls,
+        after=[gateway.gateway, routing, mtls, *bookinfo],
+    )
     return {
         "meshId": asm.mesh.id,
         "asmVersion": asm.version,
         "meshKubeconfig": asm.kubeconfig,
         "ingressGatewayAddress": gateway.address,
         "productpageUrls": _urls(gateway.address, names),
+        **verified_output([check]),
     }
 
 
@@ -292,7 +338,7 @@ def _istio_mesh(
             ),
         )
     topology = MeshTopology(tuple(MeshMember(name, network) for name in names))
-    MeshMembership(
+    membership = MeshMembership(
         "membership",
         MeshMembershipArgs(
             reads=topology.remote_secrets(),
@@ -312,7 +358,7 @@ def _istio_mesh(
     # with them (retention is istiod's serviceSettings here), and it runs in one cluster: a
     # Gateway elsewhere would select no pod.
     gateway_cluster = config.gateway_cluster.name
-    ClusterLocalRouting(
+    routing = ClusterLocalRouting(
         f"{gateway_cluster}-bookinfo-routing",
         ClusterLocalRoutingArgs(
             provider=clusters[gateway_cluster].provider,
@@ -322,14 +368,25 @@ def _istio_mesh(
             gateway_selector=INGRESS_SELECTOR,
         ),
     )
-    _bookinfo_everywhere(
+    bookinfo = _bookinfo_everywhere(
         config, clusters, namespaces, {n: cp.ready for n, cp in control_planes.items()}
     )
-    gateway = control_planes[config.gateway_cluster.name]
+    gateway = control_planes[gateway_cluster]
     address = gateway.ingress_address()
-    assert address is not None  # the gateway cluster always has an ingress gateway
+    # The gateway cluster always has an ingress gateway; every primary its mTLS policy.
+    assert address is not None and gateway.ingress_gateway is not None
+    policies = [cp.peer_authentication for cp in control_planes.values()]
+    check = _bookinfo_check(
+        config,
+        clusters,
+        namespaces,
+        gateway_url=INGRESS_URL,
+        mtls=config.istio.mtls,
+        after=[gateway.ingress_gateway, routing, membership, *bookinfo, *filter(None, policies)],
+    )
     return {
         "rootCertPem": trust.root_cert_pem,
         "ingressGatewayAddress": address,
         "productpageUrls": _urls(address, names),
+        **verified_output([check]),
     }

@@ -36,6 +36,7 @@ from components.istio.vm_workload import (
     VmWorkloadObjects,
     VmWorkloadObjectsArgs,
 )
+from components.verify.checks import answers_with, refused_in_plain_text
 from stacks.config import VmStack
 from stacks.scenarios.google import (
     GKE_APIS,
@@ -45,6 +46,7 @@ from stacks.scenarios.google import (
 )
 from stacks.scenarios.mesh import control_plane_args, istio_release
 from stacks.scenarios.tags import gcp_labels, stack_tags
+from stacks.scenarios.verification import mesh_check, verified_output
 
 APIS = {**GKE_APIS, "secrets": "secretmanager.googleapis.com"}
 # GKE's internal passthrough load balancer: the gateway is reachable inside the VPC only.
@@ -117,7 +119,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             pilot_env=WORKLOAD_ENTRY_FLAGS,
         ),
     )
-    EastWestGateway(
+    eastwest = EastWestGateway(
         "eastwest",
         EastWestGatewayArgs(
             provider=cluster.provider,
@@ -143,6 +145,11 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         labels={"app": vm_config.app},
     )
     token_secret_id = f"{vm_config.name}-istio-token"
+    application = VmApplication(
+        vm_config.app,
+        vm_config.port,
+        f"{vm_config.app} ({vm_config.instance_id}) on {vm_config.name}",
+    )
     script = pulumi.Output.all(trust.root_cert_pem, gateway_address).apply(
         lambda parts: startup_script(
             istio_version=istio.version,
@@ -150,11 +157,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             root_cert_pem=parts[0],
             gateway_address=parts[1],
             token=TokenSource(*vm_reader(token_secret_id)),
-            application=VmApplication(
-                vm_config.app,
-                vm_config.port,
-                f"{vm_config.app} ({vm_config.instance_id}) on {vm_config.name}",
-            ),
+            application=application,
         )
     )
     vm = GceVm(
@@ -185,7 +188,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             mesh_ready=control_plane.ready,
         ),
     )
-    TokenRelay(
+    relay = TokenRelay(
         "vm-token",
         TokenRelayArgs(
             kubernetes=cluster.provider,
@@ -201,7 +204,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             labels=labels,
         ),
     )
-    Firewall(
+    firewall = Firewall(
         cluster_config.name,
         FirewallArgs(
             provider=cloud,
@@ -221,7 +224,49 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
                 mesh_ready=[control_plane.ready],
             ),
         )
-    return _outputs(config, cluster, vm, gateway_address)
+    # Seed 001's last step: a mesh pod calls hello-vm and gets the VM's answer.
+    after = [objects, vm, relay, firewall, eastwest]
+    url = f"http://{vm_config.app}.{vm_config.namespace}/"
+    checks = [
+        mesh_check(
+            "vm-check",
+            config.verify,
+            provider=cluster.provider,
+            namespace=objects.namespace,
+            job_name="vm-check",
+            checks=[
+                answers_with(
+                    f"{vm_config.app} answers from the VM, through its Service, in the mesh",
+                    url,
+                    application.greeting,
+                    "the VM's page",
+                    config.verify.samples,
+                )
+            ],
+            after=after,
+            in_mesh=True,
+            revision=istio.revision,
+        )
+    ]
+    if istio.mtls == "STRICT":
+        checks.append(
+            mesh_check(
+                "vm-plain-text-check",
+                config.verify,
+                provider=cluster.provider,
+                namespace=objects.namespace,
+                job_name="vm-plain-text-check",
+                checks=[
+                    refused_in_plain_text(
+                        f"mTLS STRICT: {vm_config.app} on the VM refuses a caller without a "
+                        "sidecar",
+                        url,
+                    )
+                ],
+                after=[*after, *filter(None, [control_plane.peer_authentication])],
+            )
+        )
+    return {**_outputs(config, cluster, vm, gateway_address), **verified_output(checks)}
 
 
 def _firewall_rules(config: VmStack, node_tag: str, vm_tag: str) -> list[FirewallRule]:
