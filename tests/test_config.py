@@ -80,6 +80,11 @@ BAD_CONFIGS: list[tuple[str, dict[str, str], list[str]]] = [
     ),
     ("version latest", raw(istio={"version": "latest"}), ["'latest'", "exact release"]),
     (
+        "verification too short",
+        raw(verify={"samples": 2, "deadlineSeconds": 10}),
+        ["meshstack:verify.samples = 2", "meshstack:verify.deadlineSeconds = 10", "60"],
+    ),
+    (
         "mtls enum typo",
         raw(istio={"mtls": "STRCT"}),
         ["meshstack:istio.mtls = 'STRCT'", "'STRICT'"],

@@ -90,6 +90,12 @@ def page_check(
     )
 
 
+def _shown(labels: Sequence[str]) -> str:
+    """v1 and v2 → "reviews v1/v2"; an error's label as it is."""
+    versions = [label for label in labels if label.startswith("v")]
+    return f"reviews {'/'.join(versions)}" if versions == list(labels) else ", ".join(labels)
+
+
 def routing_checks(
     gateway: str, scenario: str, deployed: Sequence[str], samples: int
 ) -> list[Check]:
@@ -97,9 +103,10 @@ def routing_checks(
     seen = SEEN[scenario]
     url = f"{gateway}/productpage"
     anonymous = seen.anonymous or tuple(deployed)
+    who = "an anonymous user" if seen.jason else "every user"
     checks = [
         page_check(
-            f"routing {scenario}: the product page shows reviews {'/'.join(anonymous)}",
+            f"routing {scenario}: {who} sees {_shown(anonymous)}",
             url,
             anonymous,
             samples,
@@ -109,7 +116,7 @@ def routing_checks(
     if seen.jason:
         checks.append(
             page_check(
-                f"routing {scenario}: jason sees {'/'.join(seen.jason)}",
+                f"routing {scenario}: jason sees {_shown(seen.jason)}",
                 url,
                 seen.jason,
                 samples,
@@ -133,7 +140,7 @@ def cluster_local_checks(
         only = tuple(versions) if reviews_retained else tuple(everywhere)
         checks.append(
             page_check(
-                f"{entry_path(i)}: {cluster}'s product page shows reviews {'/'.join(only)}"
+                f"{entry_path(i)}: {cluster}'s product page shows {_shown(only)}"
                 + (" (retained in the cluster)" if reviews_retained else ""),
                 f"{gateway}{entry_path(i)}",
                 only,

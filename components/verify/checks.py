@@ -16,23 +16,27 @@ from typing import Any
 SIGMAS = 4
 # Weighted routing is judged on at least this many answers per round.
 WEIGHTED_SAMPLES = 100
-REFUSED = "refused"
+REFUSED = "closed by the server"
+# The connection was accepted, then closed without an answer: what a sidecar in STRICT mode
+# does to plain text (no filter chain matches it). Not a refused connection (nothing
+# listening) nor an unknown host: those prove nothing about mTLS.
+CLOSED = r"^(RemoteDisconnected|ConnectionResetError|BadStatusLine|BrokenPipeError)\b"
 
 
 @dataclass(frozen=True)
 class AnswerClass:
     """Answers that fit get `label`: an HTTP status and a body regex (a group named `label`
-    names the answer instead), or `error`: no HTTP answer at all."""
+    names the answer instead), or `error`, a regex on why no HTTP answer came."""
 
     label: str
     status: int | None = None
     body: str | None = None
-    error: bool = False
+    error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         rule: dict[str, Any] = {"label": self.label}
-        if self.error:
-            rule["error"] = True
+        if self.error is not None:
+            rule["error"] = self.error
         if self.status is not None:
             rule["status"] = self.status
         if self.body is not None:
@@ -65,7 +69,6 @@ class Check:
     expect: Expect
     samples: int
     login: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
     timeout_seconds: int = 15
 
     def to_json(self) -> dict[str, Any]:
@@ -79,8 +82,6 @@ class Check:
         }
         if self.login:
             check["login"] = self.login
-        if self.headers:
-            check["headers"] = dict(self.headers)
         return check
 
 
@@ -96,7 +97,7 @@ def refused_in_plain_text(name: str, url: str, samples: int = 3) -> Check:
     return Check(
         name=name,
         url=url,
-        classes=(AnswerClass(REFUSED, error=True),),
+        classes=(AnswerClass(REFUSED, error=CLOSED),),
         expect=Expect(only=(REFUSED,)),
         samples=samples,
     )

@@ -2,18 +2,18 @@
 
 CHECKS is a JSON list; each check calls one URL `samples` times per round, classifies every
 answer with its `classes` (the first that matches names it) and holds when a round's answers
-show what `expect` says. Rounds repeat every RETRY_SECONDS until every check holds or
+show what `expect` says. Rounds repeat every RETRY_SECONDS (5) until every check holds or
 DEADLINE_SECONDS pass (routes, sidecars and VMs take a while to be ready); then the pod fails
 with, for each check that did not hold, what it expected and what it saw.
 
 A check (components/verify/checks.py builds them):
   name          what it proves, in a user's words
   url           what it calls (GET)
-  headers       extra request headers
   login         a Bookinfo user: POST <origin>/login first and keep the session cookie
   samples       requests per round
   timeoutSeconds  per request
-  classes       [{label, status?, body? (regex; a group `label` names the answer), error?}]
+  classes       [{label, status?, body?, error?}]: an HTTP status and a body regex (a group
+                `label` names the answer), or `error`, a regex on why there was no answer
   expect        {only?: [labels], each?: [labels], shares?: {label: [low, high]}}
                 only: no other label in a round; shares: a label's share of a round;
                 each: every label seen at least once (over all rounds)
@@ -92,11 +92,14 @@ def _error_name(reason: object) -> str:
     return str(reason)
 
 
+NOT_RECOGNISED = ", not recognised"
+
+
 def classify(answer: Answer, classes: Sequence[Mapping[str, Any]]) -> str:
     """The label of the first class the answer fits; otherwise what the answer was."""
     for rule in classes:
-        if rule.get("error"):
-            if answer.status is None:
+        if "error" in rule:
+            if answer.status is None and re.search(rule["error"], answer.error):
                 return rule["label"]
             continue
         if answer.status is None or answer.status != rule.get("status", answer.status):
@@ -108,13 +111,12 @@ def classify(answer: Answer, classes: Sequence[Mapping[str, Any]]) -> str:
             return match.groupdict().get("label") or rule["label"]
     if answer.status is None:
         return f"no HTTP answer ({answer.error})"
-    return f"HTTP {answer.status}, not recognised"
+    return f"HTTP {answer.status}{NOT_RECOGNISED}"
 
 
 def sample(check: Check, client: Client) -> tuple[Counter[str], dict[str, str]]:
-    """One round: the labels counted, and the first body seen for each label."""
+    """One round: the labels counted, and the first body of each answer not recognised."""
     url = check["url"]
-    headers = dict(check.get("headers", {}))
     if check.get("login"):
         parts = urllib.parse.urlsplit(url)
         # productpage.py login(): `username` into the Flask session, then a redirect to the
@@ -128,10 +130,11 @@ def sample(check: Check, client: Client) -> tuple[Counter[str], dict[str, str]]:
     counts: Counter[str] = Counter()
     examples: dict[str, str] = {}
     for _ in range(int(check["samples"])):
-        answer = client("GET", url, headers, None)
+        answer = client("GET", url, {}, None)
         label = classify(answer, check["classes"])
         counts[label] += 1
-        examples.setdefault(label, answer.body or answer.error)
+        if label.endswith(NOT_RECOGNISED) and answer.body:
+            examples.setdefault(label, answer.body)
     return counts, examples
 
 
@@ -158,19 +161,13 @@ def _labels(labels: Iterable[str]) -> str:
     return ", ".join(labels)
 
 
-def _seen(counts: Counter[str], examples: Mapping[str, str], expected: Iterable[str]) -> str:
+def _seen(counts: Counter[str], examples: Mapping[str, str]) -> str:
+    """Each label with its count, most common first; the start of answers not recognised."""
     parts = [f"{label} x{n}" for label, n in counts.most_common()]
-    unexpected = [label for label in counts if label not in set(expected)]
-    for label in unexpected[:2]:
-        example = " ".join(examples.get(label, "").split())[:EXAMPLE_CHARS]
-        if example:
-            parts.append(f'e.g. "{example}"')
+    parts += [
+        f'e.g. "{" ".join(body.split())[:EXAMPLE_CHARS]}"' for body in list(examples.values())[:2]
+    ]
     return ", ".join(parts)
-
-
-def _expected_labels(check: Check) -> set[str]:
-    expect = check["expect"]
-    return {*expect.get("only", ()), *expect.get("each", ()), *expect.get("shares", {})}
 
 
 def describe(check: Check) -> str:
@@ -186,6 +183,7 @@ def run(
     clock: Callable[[], float] = time.monotonic,
     nap: Callable[[float], None] = time.sleep,
     log: Callable[[str], None] = print,
+    retry_seconds: float = RETRY_SECONDS,
 ) -> list[str]:
     """Rounds until every check holds or the deadline passes: the failures, [] if none."""
     deadline = clock() + deadline_seconds
@@ -197,7 +195,7 @@ def run(
             counts, examples = sample(check, new_client(float(check.get("timeoutSeconds", 15))))
             seen[check["name"]].update(counts)
             problem = verdict(check, counts, seen[check["name"]])
-            observed = _seen(counts, examples, _expected_labels(check))
+            observed = _seen(counts, examples)
             if not problem:
                 log(f"PASS {describe(check)}: {observed}")
                 pending.remove(check)
@@ -208,7 +206,7 @@ def run(
         if clock() >= deadline:
             return [last[check["name"]] for check in pending]
         log(f"waiting for {len(pending)} check(s): {pending[0]['name']} ...")
-        nap(RETRY_SECONDS)
+        nap(retry_seconds)
 
 
 def quit_sidecar() -> None:
@@ -226,6 +224,7 @@ def main() -> None:
             http_client,
             float(settings.get("DEADLINE_SECONDS", "300")),
             log=lambda line: print(line, flush=True),
+            retry_seconds=float(settings.get("RETRY_SECONDS", RETRY_SECONDS)),
         )
     finally:
         if settings.get("IN_MESH") == "1":

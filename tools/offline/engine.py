@@ -66,6 +66,8 @@ class ResourceOptions:
     delete_before_replace: bool | None = None
     retain_on_delete: bool = False
     deleted_with: str = ""
+    # customTimeouts.create ("" when unset: the provider's own default).
+    create_timeout: str = ""
 
     @classmethod
     def of(cls, request) -> ResourceOptions:
@@ -78,6 +80,7 @@ class ResourceOptions:
             ),
             retain_on_delete=request.retainOnDelete,
             deleted_with=request.deletedWith,
+            create_timeout=request.customTimeouts.create,
         )
 
 
