@@ -224,48 +224,37 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
                 mesh_ready=[control_plane.ready],
             ),
         )
-    # Seed 001's last step: a mesh pod calls hello-vm and gets the VM's answer.
-    after = [objects, vm, relay, firewall, eastwest]
+    # Seed 001's last step: a mesh pod calls hello-vm and gets the VM's answer (over mTLS: the
+    # WorkloadEntry names a service account, pilot's getTLSModeFromWorkloadEntry).
     url = f"http://{vm_config.app}.{vm_config.namespace}/"
+    from_mesh = answers_with(
+        f"{vm_config.app} answers from the VM, through its Service, in the mesh",
+        url,
+        application.greeting,
+        "the VM's page",
+        config.verify.samples,
+    )
+    plain_text = refused_in_plain_text(
+        f"mTLS STRICT: {vm_config.app} on the VM refuses a caller without a sidecar", url
+    )
+    after = [objects, vm, relay, firewall, eastwest, control_plane.peer_authentication]
     checks = [
         mesh_check(
-            "vm-check",
+            job,
             config.verify,
             provider=cluster.provider,
             namespace=objects.namespace,
-            job_name="vm-check",
-            checks=[
-                answers_with(
-                    f"{vm_config.app} answers from the VM, through its Service, in the mesh",
-                    url,
-                    application.greeting,
-                    "the VM's page",
-                    config.verify.samples,
-                )
-            ],
-            after=after,
-            in_mesh=True,
+            job_name=job,
+            checks=found,
+            after=[*filter(None, after)],
+            in_mesh=in_mesh,
             revision=istio.revision,
         )
-    ]
-    if istio.mtls == "STRICT":
-        checks.append(
-            mesh_check(
-                "vm-plain-text-check",
-                config.verify,
-                provider=cluster.provider,
-                namespace=objects.namespace,
-                job_name="vm-plain-text-check",
-                checks=[
-                    refused_in_plain_text(
-                        f"mTLS STRICT: {vm_config.app} on the VM refuses a caller without a "
-                        "sidecar",
-                        url,
-                    )
-                ],
-                after=[*after, *filter(None, [control_plane.peer_authentication])],
-            )
+        for job, found, in_mesh in (
+            ("vm-check", [from_mesh], True),
+            ("vm-plain-text-check", [plain_text] if istio.mtls == "STRICT" else [], False),
         )
+    ]
     return {**_outputs(config, cluster, vm, gateway_address), **verified_output(checks)}
 
 
