@@ -86,3 +86,13 @@ def test_secrets_grow_with_primaries_times_clusters(primaries, remotes, networks
         assert gateways == topology.names
     else:
         assert gateways == (["p0"] if remotes else [])
+
+
+def test_vms_make_their_cluster_expose_istiod_and_other_networks_reach_services():
+    same = MeshTopology((primary("k", ""),), vm_networks=("",))
+    assert same.exposes_istiod("k") and same.needs_eastwest_gateway("k")
+    # A VM is not a remote cluster: istiod is not the chart's externalIstiod for it.
+    assert not same.external_istiod("k") and not same.exposes_services("k")
+    other = MeshTopology((primary("k", "cluster-net"),), vm_networks=("vm-net",))
+    assert other.multi_network and other.exposes_services("k")
+    assert not MeshTopology((primary("k", ""),)).needs_eastwest_gateway("k")

@@ -1,7 +1,7 @@
 """An ACK managed (Pro) cluster with one node pool, and an explicit Kubernetes provider for it.
 
 ACK is `cs.ManagedKubernetes(profile="Default")`. Pods use Flannel with the cluster's own pod
-range, so that ranges of several clusters in one VPC can be kept disjoint (seed 002). The
+range, so that ranges of several clusters in one VPC can be kept disjoint. The
 cluster and its nodes use a security group the stack manages (see security_groups.py).
 """
 

@@ -1,4 +1,4 @@
-"""One security group per cluster, each authorising the others (seed 002: m1c1-sg, m1c2-sg).
+"""One security group per cluster, each authorising the others (e.g. m1c1-sg and m1c2-sg).
 
 The stack hands its own groups to ACK, and ACK adds no rules to a group it did not create,
 so each group carries the rules ACK recommends for Flannel clusters

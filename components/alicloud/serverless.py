@@ -4,7 +4,8 @@ Two offerings run pods without nodes of the user's:
 - ACS (Container Compute Service), `cs.ManagedKubernetes(profile="Acs")`: what a new account
   can create;
 - ACK Serverless (ASK), `profile="Serverless"` (the deprecated `cs.ServerlessKubernetes`
-  before pulumi-alicloud 4.x): seed 000's cluster, closed to accounts that never created one
+  before pulumi-alicloud 4.x): the original serverless offering, closed to accounts that
+  never created one
   ("Starting February 17, 2025, ACK Serverless disables cluster creation for new users",
   ACK Serverless overview; the notice points to ACS).
 Neither runs DaemonSets.
@@ -54,7 +55,7 @@ class ServerlessClusterArgs:
 def serverless_addons(
     offering: str, log_project: bool
 ) -> list[alicloud.cs.ManagedKubernetesAddonArgs]:
-    """ASK: seed 000's addons, CoreDNS service discovery and a new Log Service project.
+    """ASK: the serverless addons, CoreDNS service discovery and a new Log Service project.
     Without a DNS addon, ASK pods resolve through the VPC's DNS and no Service name resolves:
     Istio (istiod.istio-system.svc) would not work. Managed CoreDNS is ACK's recommended one.
     `alibaba-log-controller` with no project named creates `k8s-log-<cluster id>`.
@@ -99,7 +100,7 @@ class ServerlessCluster(pulumi.ComponentResource):
             service_cidr=args.service_cidr,
             # The stack brings its own NAT gateway (components/alicloud/network.py).
             new_nat_gateway=False,
-            # Seed: "expose the API server through an EIP".
+            # The API server exposed through an EIP.
             slb_internet_enabled=args.api_server_public,
             timezone=args.timezone,
             addons=serverless_addons(args.offering, args.log_project),

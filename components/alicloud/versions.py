@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-# ASM gained cluster-local retention in this release (seed 002).
+# ASM gained cluster-local retention in this release.
 MINIMUM_ASM_RELEASE = (1, 15, 3, 101)
 
 

@@ -133,7 +133,7 @@ def cluster_local_checks(
     samples: int,
 ) -> list[Check]:
     """/productpage1, /productpage2, …: each cluster's product page; with reviews retained,
-    only that cluster's reviews versions (seed 002: /productpage1 never shows stars)."""
+    only that cluster's reviews versions (no other cluster's stars)."""
     everywhere = sorted({v for versions in reviews_of.values() for v in versions})
     checks = []
     for i, (cluster, versions) in enumerate(reviews_of.items()):

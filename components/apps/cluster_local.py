@@ -1,4 +1,4 @@
-"""Bookinfo across clusters (seed 002): per-cluster entry paths and cluster-local traffic.
+"""Bookinfo across clusters: per-cluster entry paths and cluster-local traffic.
 
 Every workload carries the label `cluster: <name>`, so a DestinationRule can have one subset
 per cluster. The gateway's VirtualService `bookinfo-cluster-local` sends /productpage1 to the
@@ -61,7 +61,7 @@ def per_cluster_destination_rule(service: str, clusters: Sequence[str]) -> Spec:
 
 
 def entry_virtual_service(clusters: Sequence[str], gateway: str = GATEWAY_NAME) -> Spec:
-    """The seed's `bookinfo-cluster-local`, one exact path per cluster."""
+    """`bookinfo-cluster-local`, one exact path per cluster."""
     productpage = {"host": ENTRY_SERVICE, "port": {"number": PORT}}
     per_cluster = [
         {
@@ -95,7 +95,7 @@ def retention_virtual_service(service: str, clusters: Sequence[str]) -> Spec:
 def routing_objects(
     clusters: Sequence[str], gateway_selector: dict[str, str], retained: Sequence[str]
 ) -> dict[tuple[str, str], Spec]:
-    """Every object as {(kind, name): spec}: the seed's three, plus two per retained service."""
+    """Every object as {(kind, name): spec}: the entry's three, plus two per retained service."""
     objects: dict[tuple[str, str], Spec] = {
         ("Gateway", GATEWAY_NAME): gateway_spec(gateway_selector),
         ("VirtualService", VIRTUAL_SERVICE): entry_virtual_service(clusters),

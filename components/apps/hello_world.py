@@ -1,4 +1,4 @@
-"""hello-world: the in-cluster service a VM calls (seed 001, `curl hello-world.default`), or,
+"""hello-world: the in-cluster service a VM calls (`curl hello-world.default`), or,
 in a multi-cluster mesh, Istio's helloworld sample naming the cluster that answers."""
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from components.istio.objects import istio_object
 EASTWEST_GATEWAY = "istio-eastwestgateway"
 EASTWEST_LABELS = {"istio": "eastwestgateway", "app": EASTWEST_GATEWAY}
 # The ports the gateway chart gives a network gateway (`networkGateway`); a single-network
-# gateway (seed 001: `--single-cluster`) declares the same four itself.
+# gateway (`gen-eastwest-gateway.sh --single-cluster`) declares the same four itself.
 EASTWEST_PORTS = (
     {"name": "status-port", "port": 15021, "targetPort": 15021},
     {"name": "tls", "port": 15443, "targetPort": 15443},

@@ -1,14 +1,14 @@
 """Who runs what in a multi-cluster mesh: pure decisions from a list of member clusters.
 
-Istio's models (seed 001, section 1) come from two choices per cluster: its role (a
+Istio's deployment models come from two choices per cluster: its role (a
 *primary* runs istiod; a *remote* uses the istiod of its primary) and its network (clusters
 on one network reach each other's pods; across networks, traffic goes through east-west
 gateways). From those follow, with nothing else to configure:
 
 - every primary reads the API server of every other cluster (a remote secret each): the
   only part that grows as N·(N−1) in a multi-primary mesh;
-- a primary with remotes exposes istiod through its east-west gateway (the remotes'
-  webhooks and proxies reach it there);
+- a primary with remotes, or with VMs, exposes istiod through its east-west gateway (the
+  remotes' webhooks and proxies, and the VMs' proxies, reach it there);
 - with more than one network, every cluster runs an east-west gateway, and every primary
   declares `cross-network-gateway`, which exposes the services behind those gateways to the
   other networks (remotes take their Istio configuration from their primary).
@@ -38,6 +38,8 @@ class TopologyError(ValueError):
 @dataclass(frozen=True)
 class MeshTopology:
     members: tuple[MeshMember, ...]
+    # The networks of VMs that join the mesh ("" for the clusters' own flat network).
+    vm_networks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = [m.name for m in self.members]
@@ -66,7 +68,7 @@ class MeshTopology:
 
     @property
     def networks(self) -> list[str]:
-        return sorted({m.network for m in self.members})
+        return sorted({m.network for m in self.members} | set(self.vm_networks))
 
     @property
     def multi_network(self) -> bool:
@@ -92,8 +94,13 @@ class MeshTopology:
             if cluster != holder
         ]
 
-    def exposes_istiod(self, name: str) -> bool:
+    def external_istiod(self, name: str) -> bool:
+        """Whether `name`'s istiod also serves remote clusters (the chart's externalIstiod)."""
         return bool(self.remotes_of(name))
+
+    def exposes_istiod(self, name: str) -> bool:
+        primary = self.member(name).role == "primary"
+        return self.external_istiod(name) or (primary and bool(self.vm_networks))
 
     def exposes_services(self, name: str) -> bool:
         """Whether `name` holds `cross-network-gateway`. Istio objects live where istiod reads
@@ -105,7 +112,8 @@ class MeshTopology:
         return self.exposes_istiod(name) or self.multi_network
 
     def model(self) -> dict[str, str]:
-        """The seed's four dimensions, as this topology realises them."""
+        """The four dimensions of Istio's deployment models (network, control plane, mesh,
+        tenancy), as this topology realises them."""
         primaries = len(self.primaries)
         if len(self.members) == 1:
             control = "single cluster"

@@ -168,7 +168,7 @@ class TokenSource:
 
 @dataclass(frozen=True)
 class VmApplication:
-    """The workload the VM itself runs (seed 001: `python3 -m http.server 80`)."""
+    """The workload the VM itself runs (`python3 -m http.server`, as in Istio's VM walkthroughs)."""
 
     name: str
     port: int

@@ -1,4 +1,4 @@
-"""A VM workload's objects in the cluster (seed 001, sections 3-2 and 3-5).
+"""A VM workload's objects in the cluster (what `istioctl x workload` steps create by hand).
 
 The namespace and service account the VM's proxy runs as, the WorkloadGroup (its template),
 the Service that gives it a stable name, the WorkloadEntry (one VM: its internal address and
@@ -26,7 +26,7 @@ SERVICE_PORT = 80
 class VmWorkloadObjectsArgs:
     provider: k8s.Provider
     workload: VmWorkload
-    # The WorkloadEntry's `instance-id` label (seed: vm1).
+    # The WorkloadEntry's `instance-id` label (e.g. vm1).
     instance_id: str
     # Where the VM's application listens.
     target_port: int

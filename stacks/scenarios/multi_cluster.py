@@ -9,7 +9,7 @@ signs an intermediate per primary, so mTLS holds across clusters and clouds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -38,20 +38,19 @@ from components.gcp.network import (
     GcpNetworkArgs,
     GcpSubnetSpec,
 )
-from components.istio.control_plane import ControlPlaneArgs, IstioControlPlane, RemoteOf
-from components.istio.eastwest import EastWestGateway, EastWestGatewayArgs
-from components.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
-from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
+from components.istio.control_plane import IstioControlPlane
+from components.istio.eastwest import EastWestGateway
+from components.istio.membership import MeshMembership
 from components.verify.mesh_check import MeshCheck
 from stacks.config import MeshClusterConfig, MultiClusterStack
 from stacks.scenarios.alibaba import alibaba_provider, node_login_keys, node_pool_spec
+from stacks.scenarios.assembly import MeshCluster, assemble_mesh
 from stacks.scenarios.google import (
     GKE_APIS,
     gke_node_pool_spec,
     gke_prerequisites,
     google_provider,
 )
-from stacks.scenarios.mesh import control_plane_args, istio_release
 from stacks.scenarios.tags import gcp_labels, stack_tags
 from stacks.scenarios.verification import mesh_check, verified_output
 
@@ -84,66 +83,27 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
         **_gke_clusters(config, gcp_labels(tags)),
     }
     clusters = {c.name: clusters[c.name] for c in config.clusters}  # the config's order
-    release = istio_release(config.istio)
-    trust = SharedRootOfTrust("mesh-ca", SharedRootOfTrustArgs(clusters=topology.primaries))
     spans_clouds = len({c.cloud for c in config.clusters}) > 1
-
-    control_planes: dict[str, IstioControlPlane] = {}
-    gateways: dict[str, EastWestGateway] = {}
-    # Primaries first: a remote needs its primary's gateway address.
-    for cluster in sorted(config.clusters, key=lambda c: c.role != "primary"):
-        name, built = cluster.name, clusters[cluster.name]
-        primary = cluster.role == "primary"
-        args = control_plane_args(
-            built.provider,
-            config.istio,
-            ingress=primary,
-            ca_certificates=trust.cacerts[name] if primary else None,
-            external_istiod=topology.exposes_istiod(name),
-            mesh_id=config.mesh_id,
-            cluster_name=name,
-            network=cluster.network,
-        )
-        if not primary:
-            assert cluster.primary is not None  # the topology checked it
-            args = _as_remote(args, RemoteOf(cluster.primary, gateways[cluster.primary].address))
-        control_planes[name] = IstioControlPlane(f"{name}-istio", args)
-        if cluster.east_west_gateway is not False and topology.needs_eastwest_gateway(name):
-            gateways[name] = EastWestGateway(
-                f"{name}-eastwest",
-                EastWestGatewayArgs(
-                    provider=built.provider,
-                    release=release,
-                    namespace=control_planes[name].namespace.metadata.name,
-                    mesh_ready=control_planes[name].ready,
-                    # Labelled with its network even on one network, as Istio's primary-remote
-                    # install does (gen-eastwest-gateway.sh --network network1).
-                    network=cluster.network,
-                    service_annotations={}
-                    if spans_clouds
-                    else INTERNAL_LOAD_BALANCER[cluster.cloud],
-                    expose_istiod=topology.exposes_istiod(name),
-                    expose_services=topology.exposes_services(name),
-                ),
+    mesh = assemble_mesh(
+        topology,
+        {
+            c.name: MeshCluster(
+                provider=clusters[c.name].provider,
+                server=clusters[c.name].server,
+                certificate_authority=clusters[c.name].certificate_authority,
+                site=c.cloud,
+                public_server=clusters[c.name].public_server,
+                # Across clouds, the gateways are public; within one, inside the VPC.
+                gateway_annotations={} if spans_clouds else INTERNAL_LOAD_BALANCER[c.cloud],
+                eastwest_gateway=c.east_west_gateway,
             )
-
-    membership = MeshMembership(
-        "membership",
-        MeshMembershipArgs(
-            reads=topology.remote_secrets(),
-            members={
-                name: MemberCluster(
-                    provider=built.provider,
-                    server=built.server,
-                    certificate_authority=built.certificate_authority,
-                    base=control_planes[name].base,
-                    site=built.cloud,
-                    public_server=built.public_server,
-                )
-                for name, built in clusters.items()
-            },
-        ),
+            for c in config.clusters
+        },
+        config.istio,
+        config.mesh_id,
     )
+    assert mesh.membership is not None  # a multi-cluster mesh has at least two clusters
+    control_planes, gateways, membership = mesh.control_planes, mesh.gateways, mesh.membership
     checks = _hello_world_everywhere(config, clusters, control_planes, gateways, membership)
     return {
         "model": topology.model(),
@@ -159,7 +119,7 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
         "eastWestGatewayAddresses": {name: gw.address for name, gw in gateways.items()},
         # Which istiod reads which API server (a remote secret each).
         "istiodReads": sorted(f"{h} reads {c}" for c, h in topology.remote_secrets()),
-        "rootCertPem": trust.root_cert_pem,
+        "rootCertPem": mesh.trust.root_cert_pem,
         "kubeconfigs": pulumi.Output.secret(
             {name: built.kubeconfig for name, built in clusters.items()}
         ),
@@ -218,12 +178,6 @@ def _hello_world_everywhere(
         )
         for name, app in apps.items()
     ]
-
-
-def _as_remote(args: ControlPlaneArgs, remote: RemoteOf) -> ControlPlaneArgs:
-    """A remote's control-plane args: no CA of its own, no gateways, no mesh-wide policy
-    (its primary's applies), and the link to the primary."""
-    return replace(args, remote=remote, mtls=None, egress_gateway=False)
 
 
 def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, BuiltCluster]:

@@ -40,16 +40,15 @@ from components.apps.cluster_local import (
     entry_path,
 )
 from components.apps.namespace import injected_namespace
-from components.istio.control_plane import ISTIO_NAMESPACE, IstioControlPlane
+from components.istio.control_plane import ISTIO_NAMESPACE
 from components.istio.injection import InjectionReady, InjectionReadyArgs
-from components.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
 from components.istio.objects import MtlsMode, mesh_wide_mtls
 from components.istio.topology import MeshMember, MeshTopology
-from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
 from components.verify.mesh_check import MeshCheck
 from stacks.config import TwoClusterStack
 from stacks.scenarios.alibaba import alibaba_provider, node_login_keys, node_pool_spec
-from stacks.scenarios.mesh import INGRESS_SELECTOR, INGRESS_URL, control_plane_args
+from stacks.scenarios.assembly import MeshCluster, assemble_mesh
+from stacks.scenarios.mesh import INGRESS_SELECTOR, INGRESS_URL
 from stacks.scenarios.tags import stack_tags
 from stacks.scenarios.verification import mesh_check, verified_output
 
@@ -309,7 +308,6 @@ def _istio_mesh(
     names = list(clusters)
     namespace = config.bookinfo.namespace
     network = f"{config.mesh_id}-network"
-    trust = SharedRootOfTrust("mesh-ca", SharedRootOfTrustArgs(clusters=names))
     service_settings = (
         (
             {
@@ -322,37 +320,23 @@ def _istio_mesh(
         if config.retention.hosts
         else ()
     )
-    control_planes: dict[str, IstioControlPlane] = {}
-    for c in config.clusters:
-        control_planes[c.name] = IstioControlPlane(
-            f"{c.name}-istio",
-            control_plane_args(
-                clusters[c.name].provider,
-                config.istio,
+    mesh = assemble_mesh(
+        MeshTopology(tuple(MeshMember(name, network) for name in names)),
+        {
+            c.name: MeshCluster(
+                provider=clusters[c.name].provider,
+                server=clusters[c.name].intranet_endpoint,
+                certificate_authority=clusters[c.name].access.certificate_authority,
                 ingress=c.ingress_gateway,
-                ca_certificates=trust.cacerts[c.name],
-                mesh_id=config.mesh_id,
-                cluster_name=c.name,
-                network=network,
-                service_settings=service_settings,
-            ),
-        )
-    topology = MeshTopology(tuple(MeshMember(name, network) for name in names))
-    membership = MeshMembership(
-        "membership",
-        MeshMembershipArgs(
-            reads=topology.remote_secrets(),
-            members={
-                name: MemberCluster(
-                    provider=cluster.provider,
-                    server=cluster.intranet_endpoint,
-                    certificate_authority=cluster.access.certificate_authority,
-                    base=control_planes[name].base,
-                )
-                for name, cluster in clusters.items()
-            },
-        ),
+                mesh_settings={"service_settings": service_settings},
+            )
+            for c in config.clusters
+        },
+        config.istio,
+        config.mesh_id,
     )
+    control_planes, membership = mesh.control_planes, mesh.membership
+    assert membership is not None  # two clusters or more
     namespaces = _app_namespaces(config, clusters)
     # Each istiod reads the Istio objects of its own cluster. Only the ingress gateway routes
     # with them (retention is istiod's serviceSettings here), and it runs in one cluster: a
@@ -385,7 +369,7 @@ def _istio_mesh(
         after=[gateway.ingress_gateway, routing, membership, *bookinfo, *filter(None, policies)],
     )
     return {
-        "rootCertPem": trust.root_cert_pem,
+        "rootCertPem": mesh.trust.root_cert_pem,
         "ingressGatewayAddress": address,
         "productpageUrls": _urls(address, names),
         **verified_output([check]),

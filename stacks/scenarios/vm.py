@@ -27,9 +27,7 @@ from components.gcp.network import (
 )
 from components.gcp.token_relay import TokenRelay, TokenRelayArgs, vm_reader
 from components.gcp.vm import GceVm, GceVmArgs
-from components.istio.control_plane import IstioControlPlane
-from components.istio.eastwest import EastWestGateway, EastWestGatewayArgs
-from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
+from components.istio.topology import MeshMember, MeshTopology
 from components.istio.vm_files import TokenSource, VmApplication, VmWorkload, startup_script
 from components.istio.vm_workload import (
     ISTIO_CA_AUDIENCE,
@@ -38,13 +36,13 @@ from components.istio.vm_workload import (
 )
 from components.verify.checks import answers_with, refused_in_plain_text
 from stacks.config import VmStack
+from stacks.scenarios.assembly import MeshCluster, assemble_mesh
 from stacks.scenarios.google import (
     GKE_APIS,
     gke_node_pool_spec,
     gke_prerequisites,
     google_provider,
 )
-from stacks.scenarios.mesh import control_plane_args, istio_release
 from stacks.scenarios.tags import gcp_labels, stack_tags
 from stacks.scenarios.verification import mesh_check, verified_output
 
@@ -103,35 +101,27 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
 
     # --- the mesh ------------------------------------------------------------------------
     istio = config.istio
-    release = istio_release(istio)
     # Istio's plug-in CA: the root is known before the cluster exists, so the VM can trust
-    # it from its first boot (istiod publishes the same root as `istio-ca-root-cert`).
-    trust = SharedRootOfTrust("mesh-ca", SharedRootOfTrustArgs(clusters=[mesh.cluster_name]))
-    control_plane = IstioControlPlane(
-        "istio",
-        control_plane_args(
-            cluster.provider,
-            istio,
-            ca_certificates=trust.cacerts[mesh.cluster_name],
-            mesh_id=mesh.mesh_id,
-            cluster_name=mesh.cluster_name,
-            network=mesh.network,
-            pilot_env=WORKLOAD_ENTRY_FLAGS,
+    # it from its first boot (istiod publishes the same root as `istio-ca-root-cert`). The
+    # VM reaches istiod through the east-west gateway, on its reserved internal address.
+    assembled = assemble_mesh(
+        MeshTopology(
+            (MeshMember(mesh.cluster_name, mesh.network),), vm_networks=(vm_config.network,)
         ),
+        {
+            mesh.cluster_name: MeshCluster(
+                provider=cluster.provider,
+                mesh_settings={"pilot_env": WORKLOAD_ENTRY_FLAGS},
+                gateway_annotations=INTERNAL_LOAD_BALANCER,
+                gateway_address=gateway_address,
+            )
+        },
+        istio,
+        mesh.mesh_id,
     )
-    eastwest = EastWestGateway(
-        "eastwest",
-        EastWestGatewayArgs(
-            provider=cluster.provider,
-            release=release,
-            namespace=control_plane.namespace.metadata.name,
-            mesh_ready=control_plane.ready,
-            network=mesh.network,
-            service_annotations=INTERNAL_LOAD_BALANCER,
-            load_balancer_ip=gateway_address,
-            expose_services=vm_config.network != mesh.network,
-        ),
-    )
+    trust = assembled.trust
+    control_plane = assembled.control_planes[mesh.cluster_name]
+    eastwest = assembled.gateways[mesh.cluster_name]
 
     # --- the VM ----------------------------------------------------------------------------
     workload = VmWorkload(

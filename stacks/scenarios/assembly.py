@@ -1,0 +1,135 @@
+"""One Istio mesh over a topology and built clusters: the one place a mesh is assembled.
+
+A shared root of trust (an intermediate CA per primary), a control plane per cluster
+(primaries first: a remote needs its primary's east-west gateway), east-west gateways where
+the topology needs them, and the membership (which istiod reads which API server). The
+multi-cluster scenario, the self-managed two-cluster mesh and the VM's cluster all build
+their mesh here; what differs between them is data: the topology and each cluster's
+MeshCluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.istio.control_plane import ControlPlaneArgs, IstioControlPlane, RemoteOf
+from components.istio.eastwest import EastWestGateway, EastWestGatewayArgs
+from components.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
+from components.istio.topology import MeshTopology
+from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
+from stacks.config import IstioConfig
+from stacks.scenarios.mesh import control_plane_args, istio_release
+
+
+@dataclass(frozen=True)
+class MeshCluster:
+    """A built cluster, as the mesh needs it, and the scenario's choices for it."""
+
+    provider: k8s.Provider
+    # Its API server as readers on the same site see it (e.g. a VPC endpoint), its CA
+    # (base64 PEM), and where other sites reach it (None: `server` from everywhere).
+    server: pulumi.Input[str] | None = None
+    certificate_authority: pulumi.Input[str] | None = None
+    site: str = ""
+    public_server: pulumi.Input[str] | None = None
+    # An ingress gateway in this cluster (primaries only).
+    ingress: bool = True
+    # More MeshSettings fields the scenario sets (e.g. pilot_env, service_settings).
+    mesh_settings: Mapping[str, Any] = field(default_factory=dict)
+    # The east-west gateway: cloud-specific Service annotations, a reserved address, and the
+    # user's choice (None: where the topology needs one).
+    gateway_annotations: Mapping[str, str] = field(default_factory=dict)
+    gateway_address: pulumi.Input[str] | None = None
+    eastwest_gateway: bool | None = None
+
+
+@dataclass(frozen=True)
+class AssembledMesh:
+    trust: SharedRootOfTrust
+    control_planes: dict[str, IstioControlPlane]
+    gateways: dict[str, EastWestGateway]
+    # None for a single cluster.
+    membership: MeshMembership | None
+
+
+def assemble_mesh(
+    topology: MeshTopology,
+    clusters: Mapping[str, MeshCluster],
+    istio: IstioConfig,
+    mesh_id: str,
+) -> AssembledMesh:
+    # Resource names: `<cluster>-<role>` in a mesh of several clusters, `<role>` for one.
+    def named(cluster: str, role: str) -> str:
+        return role if len(topology.members) == 1 else f"{cluster}-{role}"
+
+    release = istio_release(istio)
+    trust = SharedRootOfTrust("mesh-ca", SharedRootOfTrustArgs(clusters=topology.primaries))
+    control_planes: dict[str, IstioControlPlane] = {}
+    gateways: dict[str, EastWestGateway] = {}
+    for member in sorted(topology.members, key=lambda m: m.role != "primary"):
+        name, cluster = member.name, clusters[member.name]
+        primary = member.role == "primary"
+        args = control_plane_args(
+            cluster.provider,
+            istio,
+            ingress=cluster.ingress and primary,
+            ca_certificates=trust.cacerts[name] if primary else None,
+            external_istiod=topology.external_istiod(name),
+            mesh_id=mesh_id,
+            cluster_name=name,
+            network=member.network,
+            **cluster.mesh_settings,
+        )
+        if member.primary is not None:
+            args = _as_remote(args, RemoteOf(member.primary, gateways[member.primary].address))
+        control_planes[name] = IstioControlPlane(named(name, "istio"), args)
+        if cluster.eastwest_gateway is not False and topology.needs_eastwest_gateway(name):
+            gateways[name] = EastWestGateway(
+                named(name, "eastwest"),
+                EastWestGatewayArgs(
+                    provider=cluster.provider,
+                    release=release,
+                    namespace=control_planes[name].namespace.metadata.name,
+                    mesh_ready=control_planes[name].ready,
+                    # Labelled with its network even on one network, as Istio's primary-remote
+                    # install does (gen-eastwest-gateway.sh --network network1).
+                    network=member.network,
+                    service_annotations=cluster.gateway_annotations,
+                    load_balancer_ip=cluster.gateway_address,
+                    expose_istiod=topology.exposes_istiod(name),
+                    expose_services=topology.exposes_services(name),
+                ),
+            )
+    membership = None
+    if len(topology.members) > 1:
+        membership = MeshMembership(
+            "membership",
+            MeshMembershipArgs(
+                reads=topology.remote_secrets(),
+                members={name: _member(clusters[name], cp) for name, cp in control_planes.items()},
+            ),
+        )
+    return AssembledMesh(trust, control_planes, gateways, membership)
+
+
+def _member(cluster: MeshCluster, control_plane: IstioControlPlane) -> MemberCluster:
+    assert cluster.server is not None and cluster.certificate_authority is not None
+    return MemberCluster(
+        provider=cluster.provider,
+        server=cluster.server,
+        certificate_authority=cluster.certificate_authority,
+        base=control_plane.base,
+        site=cluster.site,
+        public_server=cluster.public_server,
+    )
+
+
+def _as_remote(args: ControlPlaneArgs, remote: RemoteOf) -> ControlPlaneArgs:
+    """A remote's control-plane args: no CA of its own, no gateways, no mesh-wide policy
+    (its primary's applies), and the link to the primary."""
+    return replace(args, remote=remote, mtls=None, egress_gateway=False)
