@@ -14,7 +14,9 @@ import yaml
 from tools.benchmark import scaled_clusters
 from tools.offline.engine import Declared, Resource
 from tools.offline.fakes import (
+    FAKE_EXTERNAL_ADDRESS,
     FAKE_GKE_ENDPOINT,
+    FAKE_INTERNAL_ADDRESS,
     FAKE_LB_IP,
     FAKE_READER_TOKEN,
     intranet_endpoint,
@@ -130,10 +132,15 @@ def test_every_cluster_exposes_its_services_to_the_other_network_publicly(mixed)
         assert gateway["service"]["annotations"] == {}
         assert istio_kinds(mixed, cluster) >= {("Gateway", "cross-network-gateway")}
         assert ("Gateway", "istiod-gateway") not in istio_kinds(mixed, cluster)
+    # GKE's is a regional public address reserved up front; ACK's is read from its Service.
     assert mixed.outputs["eastWestGatewayAddresses"] == {
         "ack-west": FAKE_LB_IP,
-        "gke-west": FAKE_LB_IP,
+        "gke-west": FAKE_EXTERNAL_ADDRESS,
     }
+    gke = charts(mixed, "gke-west")["istio-eastwestgateway"].inputs["values"]
+    assert gke["service"]["loadBalancerIP"] == FAKE_EXTERNAL_ADDRESS
+    (address,) = mixed.of_type("gcp:compute/address:Address")
+    assert address.inputs["addressType"] == "EXTERNAL" and "subnetwork" not in address.inputs
 
 
 def test_within_one_cloud_the_api_server_is_read_inside_the_vpc(engine):
@@ -174,9 +181,17 @@ def test_only_the_primary_runs_istiod_and_serves_the_remote(primary_remote):
     # primary's gateway as istiod, and the injection path naming this cluster and network.
     assert remote["istiod"].inputs["values"] == {
         "profile": "remote",
-        "global": {"remotePilotAddress": FAKE_LB_IP},
+        "global": {"remotePilotAddress": FAKE_INTERNAL_ADDRESS},
         "istiodRemote": {"injectionPath": "/inject/cluster/gke-remote/net/network1"},
     }
+    # The primary's gateway address is reserved in its subnet before anything exists: the
+    # remote's control plane does not wait for the gateway's load balancer.
+    (address,) = primary_remote.of_type("gcp:compute/address:Address")
+    assert address.inputs["addressType"] == "INTERNAL"
+    assert address.inputs["subnetwork"] == "mesh1-gcp-gke-primary-subnet-id"
+    gateway = primary["istio-eastwestgateway"]
+    assert gateway.inputs["values"]["service"]["loadBalancerIP"] == FAKE_INTERNAL_ADDRESS
+    assert not primary_remote.depends_on(remote["istiod"], gateway)
     assert remote["istio-base"].inputs["values"] == {"profile": "remote"}
     assert "istio-ingressgateway" not in remote and "istio-eastwestgateway" not in remote
     # The remote has no CA of its own: its primary signs its workloads' certificates.

@@ -125,6 +125,19 @@ def test_clusters_are_built_in_parallel(asm):
         assert not asm.depends_on(pool, other)
 
 
+def test_each_cluster_waits_for_its_own_vswitchs_egress_only(asm):
+    """Nodes pull images through the SNAT entry of their vSwitch; another cluster's entry
+    is no reason to wait."""
+    for name in ("m1c1", "m1c2"):
+        cluster = cluster_named(asm, name)
+        entries = {
+            s.name
+            for s in asm.of_type("alicloud:vpc/snatEntry:SnatEntry")
+            if asm.depends_on(cluster, s)
+        }
+        assert entries == {f"mesh1-snat-{name}"}
+
+
 def test_each_cluster_has_a_node_pool_in_its_vswitch_and_security_group(asm):
     pools = {p.inputs["nodePoolName"]: p.inputs for p in asm.of_type(NODE_POOL)}
     assert set(pools) == {"m1c1-workers", "m1c2-workers"}

@@ -104,12 +104,21 @@ class GcpNetwork(pulumi.ComponentResource):
 
     def internal_address(self, role: str, subnet: str = "") -> gcp.compute.Address:
         """A reserved address in a subnet (e.g. for an internal load balancer)."""
+        return self._address(role, "INTERNAL", self.subnetworks[subnet].id)
+
+    def external_address(self, role: str) -> gcp.compute.Address:
+        """A reserved regional public address (e.g. for an external load balancer)."""
+        return self._address(role, "EXTERNAL", None)
+
+    def _address(
+        self, role: str, address_type: str, subnetwork: pulumi.Input[str] | None
+    ) -> gcp.compute.Address:
         name = f"{self._name}-{role}"
         return gcp.compute.Address(
             name,
             name=name,
-            address_type="INTERNAL",
+            address_type=address_type,
             region=self._args.region,
-            subnetwork=self.subnetworks[subnet].id,
+            subnetwork=subnetwork,
             opts=fixed_name(pulumi.ResourceOptions(parent=self, provider=self._args.provider)),
         )

@@ -88,7 +88,7 @@ def assemble_mesh(
         if member.primary is not None:
             args = _as_remote(args, RemoteOf(member.primary, gateways[member.primary].address))
         control_planes[name] = IstioControlPlane(named(name, "istio"), args)
-        if cluster.eastwest_gateway is not False and topology.needs_eastwest_gateway(name):
+        if has_eastwest_gateway(topology, name, cluster.eastwest_gateway):
             gateways[name] = EastWestGateway(
                 named(name, "eastwest"),
                 EastWestGatewayArgs(
@@ -115,6 +115,11 @@ def assemble_mesh(
             ),
         )
     return AssembledMesh(trust, control_planes, gateways, membership)
+
+
+def has_eastwest_gateway(topology: MeshTopology, name: str, choice: bool | None) -> bool:
+    """Where the topology needs one, unless the user said no (refused where it must exist)."""
+    return choice is not False and topology.needs_eastwest_gateway(name)
 
 
 def _member(cluster: MeshCluster, control_plane: IstioControlPlane) -> MemberCluster:

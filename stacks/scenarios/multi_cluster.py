@@ -44,7 +44,7 @@ from components.istio.membership import MeshMembership
 from components.verify.mesh_check import MeshCheck
 from stacks.config import MeshClusterConfig, MultiClusterStack
 from stacks.scenarios.alibaba import alibaba_provider, node_login_keys, node_pool_spec
-from stacks.scenarios.assembly import MeshCluster, assemble_mesh
+from stacks.scenarios.assembly import MeshCluster, assemble_mesh, has_eastwest_gateway
 from stacks.scenarios.google import (
     GKE_APIS,
     gke_node_pool_spec,
@@ -73,17 +73,19 @@ class BuiltCluster:
     kubeconfig: pulumi.Output[str]
     # ACK: the nodes' SSH key when the stack made it (secret).
     login_key: pulumi.Output[str] | None = None
+    # The east-west gateway's address, reserved before the cluster exists (GKE).
+    gateway_address: pulumi.Input[str] | None = None
 
 
 def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
     topology = config.topology
     tags = stack_tags()
+    spans_clouds = len({c.cloud for c in config.clusters}) > 1
     clusters: dict[str, BuiltCluster] = {
         **_ack_clusters(config, tags),
-        **_gke_clusters(config, gcp_labels(tags)),
+        **_gke_clusters(config, gcp_labels(tags), public_gateways=spans_clouds),
     }
     clusters = {c.name: clusters[c.name] for c in config.clusters}  # the config's order
-    spans_clouds = len({c.cloud for c in config.clusters}) > 1
     mesh = assemble_mesh(
         topology,
         {
@@ -95,6 +97,7 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
                 public_server=clusters[c.name].public_server,
                 # Across clouds, the gateways are public; within one, inside the VPC.
                 gateway_annotations={} if spans_clouds else INTERNAL_LOAD_BALANCER[c.cloud],
+                gateway_address=clusters[c.name].gateway_address,
                 eastwest_gateway=c.east_west_gateway,
             )
             for c in config.clusters
@@ -221,7 +224,8 @@ def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, 
                 api_server_public=c.api_server_public,
                 deletion_protection=c.deletion_protection,
                 tags=tags,
-                internet=network.snat_entries,
+                # Its nodes pull images through their own vSwitch's SNAT entry.
+                internet=[network.snat_entries[i]],
             ),
         )
         built[c.name] = BuiltCluster(
@@ -236,7 +240,9 @@ def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, 
     return built
 
 
-def _gke_clusters(config: MultiClusterStack, labels: dict[str, str]) -> dict[str, BuiltCluster]:
+def _gke_clusters(
+    config: MultiClusterStack, labels: dict[str, str], *, public_gateways: bool
+) -> dict[str, BuiltCluster]:
     members = [c for c in config.clusters if c.cloud == "gke"]
     if not members:
         return {}
@@ -292,6 +298,17 @@ def _gke_clusters(config: MultiClusterStack, labels: dict[str, str]) -> dict[str
             public_server=None,  # GKE's endpoint is public
             certificate_authority=gke.certificate_authority,
             kubeconfig=gke.kubeconfig,
+            # Reserved up front: a remote's istiod values carry its primary's gateway
+            # address, without waiting for the gateway's load balancer.
+            gateway_address=(
+                (
+                    network.external_address(f"{c.name}-eastwest")
+                    if public_gateways
+                    else network.internal_address(f"{c.name}-eastwest", subnet=c.name)
+                ).address
+                if has_eastwest_gateway(config.topology, c.name, c.east_west_gateway)
+                else None
+            ),
         )
     return built
 

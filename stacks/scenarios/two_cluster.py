@@ -99,7 +99,8 @@ def deploy(config: TwoClusterStack) -> dict[str, pulumi.Input[Any]]:
                 api_server_public=c.api_server_public,
                 deletion_protection=c.deletion_protection,
                 tags=tags,
-                internet=network.snat_entries,
+                # Its nodes pull images through their own vSwitch's SNAT entry.
+                internet=[network.snat_entries[i]],
             ),
         )
         for i, c in enumerate(config.clusters)

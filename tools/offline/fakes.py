@@ -38,9 +38,10 @@ FAKE_ASM_PUBLIC_KUBECONFIG = FAKE_KUBECONFIG.replace("198.51.100.8", "203.0.113.
 FAKE_CA_DATA = "ZmFrZS1jYQ=="
 FAKE_READER_TOKEN = "fake-reader-token"
 
-# Google Cloud: a GKE endpoint, the reserved internal address, the VM's address.
+# Google Cloud: a GKE endpoint, the reserved internal and external addresses, the VM's.
 FAKE_GKE_ENDPOINT = "203.0.113.30"
 FAKE_INTERNAL_ADDRESS = "10.10.0.100"
+FAKE_EXTERNAL_ADDRESS = "203.0.113.50"
 FAKE_VM_IP = "10.10.0.7"
 FAKE_GCP_PROJECT = "fake-project"
 
@@ -122,7 +123,12 @@ OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] 
         "endpoint": FAKE_GKE_ENDPOINT,
         "masterAuth": {"clusterCaCertificate": FAKE_CA_DATA},
     },
-    "gcp:compute/address:Address": lambda _: {"address": FAKE_INTERNAL_ADDRESS},
+    # compute.Address: `address` is the one reserved, of the type asked for.
+    "gcp:compute/address:Address": lambda args: {
+        "address": FAKE_EXTERNAL_ADDRESS
+        if args.inputs.get("addressType") == "EXTERNAL"
+        else FAKE_INTERNAL_ADDRESS
+    },
     "gcp:compute/instance:Instance": lambda args: {
         "networkInterfaces": [
             {**interface, "networkIp": FAKE_VM_IP} for interface in args.inputs["networkInterfaces"]
