@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pulumi
 import pytest
 
@@ -65,14 +67,24 @@ def test_table_has_a_row_per_stack_and_flags_budget_misses() -> None:
     fast = benchmark.Measurement("a", 1.0, 0.2, 100, 10, 10.0, 10.0, ["Cluster c"])
     slow = benchmark.Measurement("b", 9.0, 3.0, 100, 10, 12.0, 10.0, ["Cluster c"])
     scale = [
-        benchmark.ScaleMeasurement(2, 0.5, 50, 2),
-        benchmark.ScaleMeasurement(32, 5.0, 600, 992),
+        benchmark.ScaleMeasurement(2, 0.5, 50, 2, 150),
+        benchmark.ScaleMeasurement(8, 1.5, 160, 56, 180),
+        benchmark.ScaleMeasurement(32, 5.0, 600, 992, 290),
+        benchmark.ScaleMeasurement(64, 12.0, 1190, 4032, 420),
     ]
     text = benchmark.markdown([fast, slow], scale)
     rows = [line for line in text.splitlines() if line.startswith(("| a |", "| b |"))]
     assert rows[0].endswith("| 0% | yes |") and rows[1].endswith("| 20% | NO |")
     assert "- **a**: Cluster c" in text
-    assert "| 32 | 5.00 | 10.0 | 600 | 992 |" in text and ": 10.0×." in text
+    assert "| 32 | 5.00 | 10.0 | 290 | 600 | 992 |" in text
+    assert (
+        "(3.75×), time under 16× N = 2's (10.0×), peak memory under 300 MB (290 MB): yes." in text
+    )
+    # Quadratic resources, or N = 32 over the memory budget, miss it (N = 64 is not judged).
+    assert not benchmark.scale_within_budget(
+        [*scale[:2], replace(scale[2], resources=700), scale[3]]
+    )
+    assert not benchmark.scale_within_budget([*scale[:2], replace(scale[2], peak_mb=310), scale[3]])
 
 
 @pytest.mark.parametrize(("n", "remotes"), [(2, 0), (32, 0), (6, 5)])

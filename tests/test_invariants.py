@@ -72,6 +72,54 @@ def test_kubernetes_providers_wait_for_their_cluster(stack: str) -> None:
         assert declared.upstream(provider) & clusters, provider.name
 
 
+NODE_POOLS = {"alicloud:cs/nodePool:NodePool", "gcp:container/nodePool:NodePool"}
+# What runs pods: workloads, Jobs, and every chart but Istio's `base` (CRDs, webhooks,
+# service accounts: no pod).
+POD_RUNNERS = {
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:batch/v1:CronJob",
+}
+
+
+def _runs_pods(resource: Resource) -> bool:
+    if resource.type == HELM:
+        return resource.inputs.get("chart") != "base"
+    return resource.type in POD_RUNNERS
+
+
+@pytest.mark.parametrize("stack", committed_stacks())
+def test_what_runs_pods_waits_for_nodes_and_nothing_else_does(stack: str) -> None:
+    """Namespaces, CRDs, CA and remote Secrets are created while the nodes are; a pod would
+    wait unscheduled (and a Helm release or a Job time out) without them."""
+    declared = _evaluate(stack)
+    pools = {r.urn: r for r in declared if r.type in NODE_POOLS}
+    if not pools:  # `local`, and serverless clusters: no nodes of the stack's
+        return
+    # Each provider's cluster, and that cluster's node pool.
+    clusters = {r.urn for r in declared if r.type in CLUSTER_TYPES and r.type != ASM}
+    pool_of_cluster = {
+        cluster: pool for pool in pools.values() for cluster in declared.upstream(pool) & clusters
+    }
+    pool_of_provider = {
+        provider.urn: pool_of_cluster[cluster]
+        for provider in declared.of_type("pulumi:providers:kubernetes")
+        for cluster in declared.upstream(provider) & set(pool_of_cluster)
+    }
+    checked = 0
+    for resource in declared.kube_objects() + declared.of_type(HELM):
+        pool = pool_of_provider.get(resource.provider_urn)
+        if pool is None:  # the ASM API server: no nodes
+            continue
+        waits = pool.urn in declared.upstream(resource)
+        if _runs_pods(resource):
+            assert waits, f"{resource.name} runs pods before {pool.name} exists"
+            checked += 1
+        elif resource.type in {"kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret"}:
+            assert not waits, f"{resource.name} needs no nodes but waits for {pool.name}"
+    assert checked
+
+
 @pytest.mark.parametrize("stack", committed_stacks())
 def test_istio_objects_wait_for_crds_and_injected_workloads_for_istiod(stack: str) -> None:
     declared = _evaluate(stack)

@@ -119,10 +119,9 @@ def test_the_control_plane_can_be_limited_to_authorised_networks(engine):
     }
 
 
-def test_every_kubernetes_object_goes_through_the_gke_provider_after_the_nodes(vm):
+def test_every_kubernetes_object_goes_through_the_gke_provider(vm):
+    # What runs pods waits for the node pool: tests/test_invariants.py.
     provider = vm.named("istio-vm-lab-kubernetes")
-    (pool,) = vm.of_type(NODE_POOL)
-    assert vm.depends_on(provider, pool)
     kube = [r for r in vm if r.type.startswith("kubernetes:") and r.custom]
     assert kube and {r.provider_urn for r in kube} == {provider.urn}
 

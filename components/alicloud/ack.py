@@ -138,7 +138,8 @@ class AckCluster(pulumi.ComponentResource):
         self.public_endpoint = self.cluster.connections.apply(
             lambda connections: (connections[0].api_server_internet or "") if connections else ""
         )
-        self.access = ClusterAccess(name, self.cluster, invoke, parent=self, ready=self.node_pool)
+        # Objects that run no pods need no nodes: what runs pods waits for `node_pool`.
+        self.access = ClusterAccess(name, self.cluster, invoke, parent=self)
         self.kubeconfig = self.access.kubeconfig
         self.provider = self.access.provider
         self.register_outputs(

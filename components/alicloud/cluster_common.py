@@ -52,10 +52,7 @@ class ClusterAccess:
         cluster: alicloud.cs.ManagedKubernetes,
         invoke: pulumi.InvokeOutputOptions,
         parent: pulumi.Resource,
-        ready: pulumi.Resource | None = None,
     ) -> None:
-        """`ready`: what must exist before anything is deployed through the provider (the
-        nodes that will run it)."""
         self.credential = alicloud.cs.get_cluster_credential_output(
             cluster_id=cluster.id, opts=invoke
         )
@@ -63,7 +60,7 @@ class ClusterAccess:
         self.provider = kube_provider(
             f"{name}-kubernetes",
             self.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[ready] if ready else None),
+            opts=pulumi.ResourceOptions(parent=parent),
         )
 
     @property

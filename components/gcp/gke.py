@@ -240,11 +240,9 @@ class GkeCluster(pulumi.ComponentResource):
                 self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate
             ).apply(lambda parts: gke_kubeconfig(args.cluster_name, parts[0], parts[1] or ""))
         )
-        # Nothing is deployed before nodes exist to run it.
+        # Objects that run no pods need no nodes: what runs pods waits for `node_pool`.
         self.provider = kube_provider(
-            f"{name}-kubernetes",
-            self.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool]),
+            f"{name}-kubernetes", self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
         )
         self.register_outputs(
             {

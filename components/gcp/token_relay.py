@@ -19,6 +19,7 @@ Least privilege on each side:
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,8 @@ class TokenRelayArgs:
     # The Secret Manager API, enabled.
     api: pulumi.Resource
     labels: dict[str, str] = field(default_factory=dict)
+    # What the relay's pods need to be scheduled (a node pool).
+    nodes: Sequence[pulumi.Resource] = ()
 
     @property
     def renew_hours(self) -> int:
@@ -184,7 +187,8 @@ class TokenRelay(pulumi.ComponentResource):
             },
         )
         ready = pulumi.ResourceOptions.merge(
-            kube, pulumi.ResourceOptions(depends_on=[identity.binding, writes, federation])
+            kube,
+            pulumi.ResourceOptions(depends_on=[identity.binding, writes, federation, *args.nodes]),
         )
         self.first_token = k8s.batch.v1.Job(
             f"{name}-first-token",

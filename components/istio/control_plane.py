@@ -7,6 +7,7 @@ Istio object (its validating webhook answers for them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -34,6 +35,9 @@ class ControlPlaneArgs:
     ca_certificates: pulumi.Input[dict[str, str]] | None = None
     # Set for a remote cluster: it runs no istiod and uses its primary's.
     remote: RemoteOf | None = None
+    # What pods need to be scheduled (a node pool). The namespace, the CRDs and the CA
+    # Secret do not wait for it; istiod, the CNI and so everything after them do.
+    nodes: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ class IstioControlPlane(pulumi.ComponentResource):
             istio_values.base_values(release, remote=remote is not None),
             [],
         )
-        istiod_after: list[pulumi.Resource] = [self.base]
+        istiod_after: list[pulumi.Resource] = [self.base, *args.nodes]
         if args.ca_certificates is not None:
             # istiod reads its CA at start: the Secret must exist before it.
             istiod_after.append(
@@ -116,7 +120,13 @@ class IstioControlPlane(pulumi.ComponentResource):
             )
         if args.mesh.cni:
             istiod_after.append(
-                chart("cni", "istio-cni", "cni", istio_values.cni_values(release), [self.base])
+                chart(
+                    "cni",
+                    "istio-cni",
+                    "cni",
+                    istio_values.cni_values(release),
+                    [self.base, *args.nodes],
+                )
             )
         istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
         self.istiod = chart(

@@ -10,7 +10,7 @@ MeshCluster.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,6 +37,8 @@ class MeshCluster:
     certificate_authority: pulumi.Input[str] | None = None
     site: str = ""
     public_server: pulumi.Input[str] | None = None
+    # What pods need to be scheduled (a node pool).
+    nodes: Sequence[pulumi.Resource] = ()
     # An ingress gateway in this cluster (primaries only).
     ingress: bool = True
     # More MeshSettings fields the scenario sets (e.g. pilot_env, service_settings).
@@ -85,6 +87,7 @@ def assemble_mesh(
             network=member.network,
             **cluster.mesh_settings,
         )
+        args = replace(args, nodes=cluster.nodes)
         if member.primary is not None:
             args = _as_remote(args, RemoteOf(member.primary, gateways[member.primary].address))
         control_planes[name] = IstioControlPlane(named(name, "istio"), args)

@@ -75,6 +75,8 @@ class BuiltCluster:
     login_key: pulumi.Output[str] | None = None
     # The east-west gateway's address, reserved before the cluster exists (GKE).
     gateway_address: pulumi.Input[str] | None = None
+    # What pods need to be scheduled.
+    nodes: tuple[pulumi.Resource, ...] = ()
 
 
 def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
@@ -91,6 +93,7 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
         {
             c.name: MeshCluster(
                 provider=clusters[c.name].provider,
+                nodes=clusters[c.name].nodes,
                 server=clusters[c.name].server,
                 certificate_authority=clusters[c.name].certificate_authority,
                 site=c.cloud,
@@ -174,8 +177,9 @@ def _hello_world_everywhere(
             namespace=app.namespace,
             job_name="hello-world-check",
             checks=[responders_check(sample.namespace, names, config.verify.samples)],
-            # Every cluster's instance, and the paths between clusters.
-            after=[*apps.values(), *gateways.values(), membership],
+            # Every cluster's instance, and the paths between clusters: the east-west gateways
+            # and the remote secrets through which each istiod learns the others' endpoints.
+            after=[*apps.values(), *gateways.values(), *membership.remote_secrets.values()],
             in_mesh=True,
             revision=config.istio.revision,
         )
@@ -236,6 +240,7 @@ def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, 
             certificate_authority=ack.access.certificate_authority,
             kubeconfig=ack.kubeconfig,
             login_key=ack.login_key,
+            nodes=(ack.node_pool,),
         )
     return built
 
@@ -298,6 +303,7 @@ def _gke_clusters(
             public_server=None,  # GKE's endpoint is public
             certificate_authority=gke.certificate_authority,
             kubeconfig=gke.kubeconfig,
+            nodes=(gke.node_pool,),
             # Reserved up front: a remote's istiod values carry its primary's gateway
             # address, without waiting for the gateway's load balancer.
             gateway_address=(

@@ -326,6 +326,7 @@ def _istio_mesh(
         {
             c.name: MeshCluster(
                 provider=clusters[c.name].provider,
+                nodes=[clusters[c.name].node_pool],
                 server=clusters[c.name].intranet_endpoint,
                 certificate_authority=clusters[c.name].access.certificate_authority,
                 ingress=c.ingress_gateway,

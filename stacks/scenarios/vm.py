@@ -111,6 +111,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         {
             mesh.cluster_name: MeshCluster(
                 provider=cluster.provider,
+                nodes=[cluster.node_pool],
                 mesh_settings={"pilot_env": WORKLOAD_ENTRY_FLAGS},
                 gateway_annotations=INTERNAL_LOAD_BALANCER,
                 gateway_address=gateway_address,
@@ -192,6 +193,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             reader_email=vm.service_account.email,
             api=apis[APIS["secrets"]],
             labels=labels,
+            nodes=[cluster.node_pool],
         ),
     )
     firewall = Firewall(
