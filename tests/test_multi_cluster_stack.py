@@ -25,6 +25,7 @@ from tools.offline.fakes import (
 from tools.stack_file import stack_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+SECURITY_RULE = "alicloud:ecs/securityGroupRule:SecurityGroupRule"
 SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -141,6 +142,31 @@ def test_every_cluster_exposes_its_services_to_the_other_network_publicly(mixed)
     assert gke["service"]["loadBalancerIP"] == FAKE_EXTERNAL_ADDRESS
     (address,) = mixed.of_type("gcp:compute/address:Address")
     assert address.inputs["addressType"] == "EXTERNAL" and "subnetwork" not in address.inputs
+
+
+@pytest.mark.parametrize("n", [2, 6])
+def test_ack_clusters_share_one_security_group_whose_rules_grow_linearly(engine, n):
+    ack = clusters_of("multi-primary")[0]
+    clusters = [
+        {
+            **ack,
+            "name": f"ack-{i}",
+            "nodeCidr": f"192.168.{16 * i}.0/20",
+            "podCidr": f"10.{20 + i}.0.0/16",
+            "serviceCidr": f"172.16.{16 * i}.0/20",
+        }
+        for i in range(n)
+    ]
+    declared = engine.run("multi-primary", {"clusters": clusters})
+    (group,) = declared.of_type("alicloud:ecs/securityGroup:SecurityGroup")
+    assert group.inputs["securityGroupName"] == "mesh1-sg"
+    assert group.inputs["innerAccessPolicy"] == "Accept"  # nodes of every cluster
+    for cluster in declared.of_type("alicloud:cs/managedKubernetes:ManagedKubernetes"):
+        assert cluster.inputs["securityGroupId"] == f"{group.name}-id"
+    rules = declared.of_type(SECURITY_RULE)
+    # ICMP, Alibaba's service range, and each cluster's pods: N + 2.
+    assert len(rules) == n + 2
+    assert {r.inputs.get("cidrIp") for r in rules} >= {c["podCidr"] for c in clusters}
 
 
 def test_within_one_cloud_the_api_server_is_read_inside_the_vpc(engine):
@@ -298,8 +324,10 @@ def test_all_ack_multi_primary_on_one_network_needs_no_gateway(engine):
     assert declared.of_type("gcp:container/cluster:Cluster") == []
     assert declared.outputs["model"]["network"] == "single network"
     assert not [r for r in declared.of_type(RELEASE) if r.inputs["name"] == "istio-eastwestgateway"]
-    groups = declared.of_type("alicloud:ecs/securityGroup:SecurityGroup")
-    assert len(groups) == 2  # each admits the other's group and pod range
+    # One group holds both clusters' nodes and admits both pod ranges.
+    assert len(declared.of_type("alicloud:ecs/securityGroup:SecurityGroup")) == 1
+    pods = {r.inputs.get("cidrIp") for r in declared.of_type(SECURITY_RULE)}
+    assert {"10.11.0.0/16", ack["podCidr"]} <= pods
     for reader, read in (("ack-west", "ack-east"), ("ack-east", "ack-west")):
         server = remote_secrets(declared, reader)[read]["clusters"][0]["cluster"]["server"]
         assert server == intranet_endpoint(f"{read}-cluster")

@@ -18,9 +18,9 @@ import pulumi_kubernetes as k8s
 from components.alicloud.ack import AckCluster, AckClusterArgs
 from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
 from components.alicloud.security_groups import (
-    PeeredSecurityGroups,
-    PeeredSecurityGroupsArgs,
     SecurityGroupMember,
+    SecurityGroupsArgs,
+    SharedSecurityGroup,
 )
 from components.apps.hello_world import (
     SAMPLE_PORT,
@@ -202,9 +202,10 @@ def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, 
             tags=tags,
         ),
     )
-    security = PeeredSecurityGroups(
-        f"{config.mesh_id}-security",
-        PeeredSecurityGroupsArgs(
+    # One group for every ACK cluster's nodes: its rules grow with N, not N².
+    security = SharedSecurityGroup(
+        config.mesh_id,
+        SecurityGroupsArgs(
             provider=cloud,
             vpc_id=network.vpc.id,
             vpc_cidr=config.alicloud.vpc_cidr,
@@ -221,7 +222,7 @@ def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, 
                 cluster_name=c.name,
                 kubernetes_version=config.ack_version(c),
                 vswitch_id=network.vswitches[i].id,
-                security_group_id=security.groups[c.name].id,
+                security_group_id=security.group.id,
                 pod_cidr=c.pod_cidr,
                 service_cidr=c.service_cidr,
                 node_pool=node_pool_spec(c.ack_node_pool),

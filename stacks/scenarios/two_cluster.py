@@ -28,8 +28,8 @@ from components.alicloud.asm import (
 from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
 from components.alicloud.security_groups import (
     PeeredSecurityGroups,
-    PeeredSecurityGroupsArgs,
     SecurityGroupMember,
+    SecurityGroupsArgs,
 )
 from components.apps.bookinfo import Bookinfo, BookinfoArgs
 from components.apps.bookinfo_checks import cluster_local_checks, plain_text_refused
@@ -75,7 +75,7 @@ def deploy(config: TwoClusterStack) -> dict[str, pulumi.Input[Any]]:
     )
     security = PeeredSecurityGroups(
         "cluster-security",
-        PeeredSecurityGroupsArgs(
+        SecurityGroupsArgs(
             provider=cloud,
             vpc_id=network.vpc.id,
             vpc_cidr=config.network.vpc_cidr,
