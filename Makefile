@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test charts plan plan-check benchmark lint
+.PHONY: test charts plan plan-check docs benchmark lint
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ plan: $(VENV)/.installed
 
 plan-check: $(VENV)/.installed
 	$(PY) -m tools.plan --check $(STACK)
+
+# The generated reference: docs/reference/ (config keys per scenario, outputs per stack).
+docs: $(VENV)/.installed
+	$(PY) -m tools.reference
 
 benchmark: $(VENV)/.installed
 	$(PY) -m tools.benchmark --write docs/benchmark.md $(STACK)

@@ -27,43 +27,54 @@ from stacks.config.mesh import MtlsMode, ReviewsVersion
 
 class VSwitchConfig(Model):
     zone: Zone
+    """A zone of the region."""
     cidr: Cidr
+    """The vSwitch's range, inside the VPC."""
 
 
 class AlicloudVpcConfig(Model):
     region: Region = "us-west-1"
+    """The Alibaba Cloud region (us-west-1: Silicon Valley)."""
     vpc_cidr: Cidr = "192.168.0.0/16"
-    # Peak bandwidth of the NAT gateway's EIP (pay-by-traffic: you pay for bytes, not this).
+    """The VPC's range."""
     eip_bandwidth_mbps: int = Field(default=100, ge=1, le=500)
+    """Peak bandwidth of the NAT gateway's EIP (pay-by-traffic: you pay for bytes, not this)."""
 
 
 class AlicloudNetworkConfig(AlicloudVpcConfig):
-    # One vSwitch per zone; serverless pods spread over them.
     vswitches: list[VSwitchConfig] = Field(
         default_factory=lambda: [VSwitchConfig(zone="us-west-1a", cidr="192.168.0.0/19")],
         min_length=1,
     )
+    """One vSwitch per zone; serverless pods spread over them."""
 
 
 class ServerlessClusterConfig(Model):
     """The serverless cluster of seed 000 (values from the console walkthrough)."""
 
     name: DnsLabel = "hello-istio"
-    # acs: Container Compute Service, what a new account can create. ask: ACK Serverless, the
-    # seed's, for accounts that created an ASK cluster before 2025-02-17.
+    """The cluster's name."""
     offering: Literal["acs", "ask"] = "acs"
-    # Seed: 1.20.11-aliyun.1, long retired. Istio 1.31 supports Kubernetes 1.32-1.36.
+    """acs: Container Compute Service, what a new account can create. ask: ACK Serverless, the
+    walkthrough's, for accounts that created an ASK cluster before 2025-02-17."""
     kubernetes_version: AckVersion = versions.ALIBABA_KUBERNETES
+    """A minor (ACK's newest patch of it) or an exact ACK version; the walkthrough's 1.20 is
+    long retired. Checked against the Istio release's Kubernetes range."""
     cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
+    """ack.pro.small (Pro, the walkthrough's) or ack.standard."""
     service_cidr: Cidr = "172.21.0.0/20"
+    """The cluster's Service range; must not overlap the VPC's vSwitches."""
     api_server_public: bool = True
+    """The API server on a public EIP; false needs `pulumi up` from inside the VPC."""
     timezone: TimeZone = "Asia/Shanghai"
-    # Seed: "use Log Service: create a new project" (ACK names it k8s-log-<cluster id>).
-    # ASK only: the log addon on ACS is not one this package has checked.
+    """The cluster's time zone."""
     log_project: bool = True
-    # ACK keeps the log project when the cluster is deleted unless told otherwise.
+    """A new Log Service project, as the walkthrough chooses (ACK names it
+    k8s-log-<cluster id>). ASK only: the log addon on ACS is not one this package has checked."""
     delete_logs_on_destroy: bool = False
+    """ACK keeps the log project when the cluster is deleted unless told otherwise."""
     deletion_protection: bool = True
+    """ACK refuses to delete the cluster until this is false."""
 
     @model_validator(mode="after")
     def _log_project_is_asks(self) -> ServerlessClusterConfig:
@@ -79,67 +90,86 @@ class ServerlessClusterConfig(Model):
 class NodePoolConfig(Model):
     """The worker nodes of one ACK cluster (pay-as-you-go ECS instances)."""
 
-    # Tried in order until one is in stock; 4 vCPU / 16 GiB fits Istio and Bookinfo twice over.
     instance_types: list[InstanceType] = Field(
         default_factory=lambda: ["ecs.g7.xlarge", "ecs.g6.xlarge"], min_length=1
     )
+    """Tried in order until one is in stock; 4 vCPU / 16 GiB fits Istio and Bookinfo twice over."""
     size: int = Field(default=2, ge=1, le=100)
+    """How many nodes."""
     image_type: Literal["AliyunLinux3", "AliyunLinux3ContainerOptimized", "Ubuntu"] = "AliyunLinux3"
+    """The nodes' operating system image."""
     system_disk_category: Literal["cloud_essd", "cloud_auto", "cloud_efficiency"] = "cloud_essd"
+    """The nodes' system disk type."""
     system_disk_size_gb: int = Field(default=120, ge=40, le=2048)
-    # An existing ECS key pair for the nodes' SSH login; without one the stack creates one
-    # (its private key is the secret output nodeLoginKeys). ACK requires a key or a password.
+    """The nodes' system disk size."""
     key_pair: str | None = Field(default=None, min_length=1)
+    """An existing ECS key pair for the nodes' SSH login; without one the stack creates one (its
+    private key is the secret output nodeLoginKeys). ACK requires a key or a password."""
 
 
 class MemberClusterConfig(Model):
     """One ACK Pro cluster of a multi-cluster mesh (seed 002: m1c1, m1c2)."""
 
     name: DnsLabel
+    """The cluster's name (also its security group <name>-sg and its subset in routing)."""
     zone: Zone
-    # The cluster's vSwitch (its nodes); must lie in the VPC.
+    """The zone of its vSwitch."""
     vswitch_cidr: Cidr
-    # Flannel pod range and Service range: outside the VPC and disjoint across clusters.
+    """The cluster's vSwitch (its nodes); must lie in the VPC."""
     pod_cidr: Cidr
+    """Flannel pod range and Service range: outside the VPC and disjoint across clusters."""
     service_cidr: Cidr
+    """Its Service range: outside the VPC, disjoint from every other cluster's."""
     kubernetes_version: AckVersion = versions.ALIBABA_KUBERNETES
+    """A minor (ACK's newest patch of it) or an exact ACK version."""
     cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
+    """ack.pro.small (Pro) or ack.standard."""
     api_server_public: bool = True
+    """The API server on a public EIP (Istio objects and `pulumi up` reach it from outside the
+    VPC)."""
     deletion_protection: bool = True
+    """ACK refuses to delete the cluster until this is false."""
     node_pool: NodePoolConfig = NodePoolConfig()
-    # Seed 002: m1c1 runs reviews v1 only, m1c2 reviews v2 only.
+    """Its worker nodes."""
     reviews_versions: list[ReviewsVersion] = Field(default=["v1"], min_length=1)
-    # Seed 002: the ingress gateway runs in m1c1 only.
+    """The reviews versions this cluster runs (the walkthrough: v1 in m1c1, v2 in m1c2)."""
     ingress_gateway: bool = False
+    """The ingress gateway runs here (exactly one cluster; the walkthrough: m1c1)."""
 
 
 class AsmConfig(Model):
     """The managed control plane: an Alibaba Cloud Service Mesh (ASM) instance."""
 
-    # Cluster-local retention needs ASM 1.15.3.101 or later.
     version: AsmVersion = versions.ASM
+    """Cluster-local retention needs ASM 1.15.3.101 or later."""
     edition: Literal["Default", "Pro"] = "Pro"
+    """ASM's edition (Pro: the commercially supported one)."""
     cluster_spec: Literal["standard", "enterprise", "ultimate"] = "enterprise"
-    # The ASM API server (where Istio objects are applied) on a public EIP, so that
-    # `pulumi up` from outside the VPC reaches it.
+    """The ASM instance's size."""
     api_server_public: bool = True
-    # Mesh settings ASM exposes through its API.
+    """The ASM API server (where Istio objects are applied) on a public EIP, so that `pulumi up`
+    from outside the VPC reaches it."""
     outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
+    """Mesh settings ASM exposes through its API."""
     access_log: bool = True
-    # Prefer endpoints in the caller's zone/region (for services that are not retained).
+    """Envoy access logs on, mesh-wide."""
     locality_load_balancing: bool = False
-    # Mesh-wide PeerAuthentication, applied through the ASM API server.
+    """Prefer endpoints in the caller's zone/region (for services that are not retained)."""
     mtls: MtlsMode = "STRICT"
-    # ASM has no deletion protection of its own: Pulumi's `protect` stands in for it.
+    """Mesh-wide PeerAuthentication, applied through the ASM API server."""
     deletion_protection: bool = True
+    """ASM has no deletion protection of its own: Pulumi's `protect` stands in for it."""
 
 
 class SharedBookinfoConfig(Model):
     """Bookinfo deployed in every cluster (which reviews versions is per cluster)."""
 
     namespace: AppNamespace = "bookinfo"
+    """Bookinfo's namespace in every cluster."""
     image_hub: ImageRegistry = versions.BOOKINFO_HUB
+    """Where Bookinfo's images come from."""
     image_tag: ImageTag = versions.BOOKINFO_TAG
+    """Bookinfo's image tag."""
 
 
 # Bookinfo services called from inside the mesh. productpage is only reached from the
@@ -155,6 +185,7 @@ class RetentionConfig(Model):
     caller's cluster. "*" means every service called inside the mesh."""
 
     services: list[RetentionTarget] = Field(default=["reviews"])
+    """The Bookinfo services whose calls stay in the caller's cluster; "*" for all."""
 
     @model_validator(mode="after")
     def _star_alone(self) -> RetentionConfig:

@@ -256,5 +256,21 @@ class Model(BaseModel):
     """Strict base: unknown keys are errors, keys are camelCase as in the stack files."""
 
     model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, validate_by_name=False, frozen=True
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_name=False,
+        frozen=True,
+        # A field's docstring is its description: the generated reference (make docs).
+        use_attribute_docstrings=True,
     )
+
+
+# The words of the checks that are not patterns, for the generated reference.
+VALIDATOR_HELP = {
+    _cidr: "an IPv4 range with its prefix length, such as 10.0.0.0/16",
+    _time_zone: "an IANA time zone such as Asia/Shanghai or UTC",
+    _application_namespace: "a DNS label naming the application's own namespace "
+    "(not istio-system or kube-*)",
+    _created_namespace: "a DNS label naming a namespace the stack creates "
+    "(not default, istio-system or kube-*)",
+}

@@ -59,66 +59,85 @@ def gcp_zone_problems(region: str, zone: str, key: str) -> list[str]:
 
 
 class GcpConfig(Model):
-    # None: the provider's own default (GOOGLE_PROJECT, or gcloud's configured project).
     project: GcpProject | None = None
+    """Unset: the provider's own default (GOOGLE_PROJECT, or gcloud's configured project)."""
     region: GcpRegion = "us-west1"
-    # Seed 001 uses us-west1-b for the cluster and the VM.
+    """The Google Cloud region."""
     zone: GcpZone = "us-west1-b"
+    """The zone of the cluster and the VM (the walkthrough's us-west1-b)."""
 
 
 class GcpNetworkConfig(Model):
-    # The subnet's primary range: GKE nodes, the VM and the east-west gateway's internal address.
     subnet_cidr: Cidr = "10.10.0.0/20"
-    # VPC-native (alias IP) secondary ranges of the cluster's pods and Services.
+    """The subnet's primary range: GKE nodes, the VM and the east-west gateway's internal
+    address."""
     pod_cidr: Cidr = "10.20.0.0/14"
+    """VPC-native (alias IP) secondary ranges of the cluster's pods and Services."""
     service_cidr: Cidr = "10.24.0.0/20"
+    """The cluster's Service range (a secondary range of the subnet)."""
 
 
 class GkeNodePoolConfig(Model):
-    # 4 vCPU / 16 GiB: istiod, two gateways and the sample apps with room to spare.
     machine_type: MachineType = "e2-standard-4"
+    """4 vCPU / 16 GiB: istiod, two gateways and the sample apps with room to spare."""
     node_count: int = Field(default=2, ge=1, le=100)
+    """How many nodes."""
     disk_size_gb: int = Field(default=50, ge=10, le=2048)
+    """Each node's boot disk size."""
     disk_type: Literal["pd-balanced", "pd-standard", "pd-ssd"] = "pd-balanced"
+    """Each node's boot disk type."""
     spot: bool = False
+    """Spot VMs: cheaper, and Google may take them back at any time."""
 
 
 class GkeClusterConfig(Model):
     """A zonal GKE Standard cluster with its own node pool (no default pool)."""
 
     name: GkeClusterName = "istio-vm-lab"
+    """The GKE cluster's name."""
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
-    # None: the channel's default. Otherwise a minimum the channel upgrades from.
+    """GKE's release channel: how fast the cluster is upgraded."""
     kubernetes_version: GkeVersion | None = None
+    """Unset: the channel's default. Otherwise a minimum the channel upgrades from."""
     deletion_protection: bool = True
+    """GKE refuses to delete the cluster until this is false."""
     node_pool: GkeNodePoolConfig = GkeNodePoolConfig()
-    # Who may reach the control plane's public endpoint (besides the nodes); None: any
-    # address (every request is still authenticated).
+    """The cluster's nodes (private: no public address; a dedicated service account)."""
     authorized_networks: list[Cidr] | None = None
+    """Who may reach the control plane's public endpoint (besides the nodes); unset: any address
+    (every request is still authenticated)."""
 
 
 class GceVmConfig(Model):
     """The Compute Engine VM and the mesh identity of its workload (seed 001's values)."""
 
     name: GceName = "hello-vm-1"
+    """The VM's name."""
     machine_type: MachineType = "e2-medium"
-    # Seed: Debian 10 (buster), retired. The istio-sidecar package installs on current Debian.
+    """The VM's machine type."""
     image: GceImage = "debian-cloud/debian-13"
+    """The VM's image (the walkthrough's Debian 10 is retired; the istio-sidecar package
+    installs on current Debian)."""
     disk_size_gb: int = Field(default=20, ge=10, le=2048)
-    # Who may reach port 22; nobody by default. Google's IAP TCP forwarding uses 35.235.240.0/20.
+    """The VM's boot disk size."""
     ssh_source_ranges: list[Cidr] = Field(default_factory=list)
+    """Who may reach port 22; nobody by default. Google's IAP TCP forwarding uses
+    35.235.240.0/20."""
     deletion_protection: bool = False
-    # The stack creates it: not "default", nor one Kubernetes or Istio owns.
+    """Compute Engine refuses to delete the VM until this is false."""
     namespace: VmNamespace = "vm-namespace"
+    """The stack creates it: not "default", nor one Kubernetes or Istio owns."""
     service_account: DnsLabel = "vm-sa"
-    # The WorkloadGroup, Service, WorkloadEntry and ServiceEntry name, and the `app` label.
+    """The Kubernetes service account the VM's workload runs as (its mesh identity)."""
     app: DnsLabel = "hello-vm"
+    """The WorkloadGroup, Service, WorkloadEntry and ServiceEntry name, and the `app` label."""
     instance_id: DnsLabel = "vm1"
-    # The port the VM's HTTP server listens on (seed: python3 -m http.server 80).
+    """The WorkloadEntry's instance-id label."""
     port: int = Field(default=80, ge=1, le=65535)
-    # The VM's Istio network; empty when it shares the cluster's (seed).
+    """The port the VM's HTTP server listens on (python3 -m http.server, as in the walkthrough)."""
     network: NetworkName = ""
-    # How long each bootstrap token (audience istio-ca) is valid; renewed four times per
-    # lifetime by a CronJob, re-read by the VM every 15 minutes. At least 8 hours, so that a
-    # renewal is never more than half a token's life away.
+    """The VM's Istio network; empty when it shares the cluster's (the walkthrough's case)."""
     token_lifetime_hours: int = Field(default=24, ge=8, le=168)
+    """How long each bootstrap token (audience istio-ca) is valid; renewed four times per
+    lifetime by a CronJob, re-read by the VM every 15 minutes. At least 8 hours, so that a
+    renewal is never more than half a token's life away."""

@@ -19,12 +19,12 @@ from stacks.config.mesh import IstioConfig, MeshStack
 class KubeContextConfig(Model):
     """An existing cluster (the `local` scenario), reached as `kubectl` reaches it."""
 
-    # None: what kubectl reads, $KUBECONFIG (a list of files) or ~/.kube/config.
     kubeconfig: str | None = Field(default=None, min_length=1)
-    # None: the kubeconfig's current context.
+    """Unset: what kubectl reads, $KUBECONFIG (a list of files) or ~/.kube/config."""
     context: str | None = Field(default=None, min_length=1)
-    # Virtual nodes only (no DaemonSets): Istio CNI is refused.
+    """Unset: the kubeconfig's current context."""
     serverless: bool = False
+    """Virtual nodes only (no DaemonSets): Istio CNI is refused."""
 
 
 class LocalIstioConfig(IstioConfig):
@@ -34,13 +34,15 @@ class LocalIstioConfig(IstioConfig):
     Desktop, k3d, MetalLB, `minikube tunnel`, cloud-provider-kind)."""
 
     ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "ClusterIP"
+    """ClusterIP by default: kind and minikube give a LoadBalancer no address. LoadBalancer where
+    the cluster has one (Docker Desktop, k3d, MetalLB, minikube tunnel)."""
 
 
 class LocalStack(MeshStack):
     scenario: Literal["local"]
     kubernetes: KubeContextConfig = KubeContextConfig()
-    # Frozen models: narrowing the field's type in a subclass is safe.
     istio: LocalIstioConfig = LocalIstioConfig()  # pyright: ignore[reportIncompatibleVariableOverride]
+    """Frozen models: narrowing the field's type in a subclass is safe."""
 
     @model_validator(mode="after")
     def _cni_needs_daemonsets(self) -> LocalStack:

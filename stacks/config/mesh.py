@@ -33,18 +33,35 @@ class IstioConfig(Model):
     """Istio control plane from Istio's Helm charts (seeds 000/004)."""
 
     version: SemVer = versions.ISTIO
+    """The Istio release: the charts' version and the images' default tag."""
     chart_repository: ChartRepository = versions.ISTIO_CHART_REPOSITORY
+    """Where the Istio charts come from (the same charts from Istio's OCI registry:
+    oci://ghcr.io/istio/release/charts)."""
     hub: ImageRegistry = versions.ISTIO_HUB
+    """Where Istio's images come from (e.g. a mirror in the cluster's region)."""
     tag: ImageTag | None = None
+    """The images' tag; unset: the version."""
     image_pull_policy: PullPolicy = "IfNotPresent"
+    """When nodes pull Istio's images again."""
     profile: IstioProfile = "demo"
+    """demo: the charts' demo profile (access log on, 100 % tracing, small requests); default:
+    Istio's default settings."""
     revision: Revision | None = None
-    # Mesh-wide PeerAuthentication; PERMISSIVE only while migrating plain-text clients.
+    """A revisioned control plane (istiod-<revision>); injected namespaces are labelled
+    istio.io/rev=<revision>. Unset: the default revision."""
     mtls: MtlsMode = "STRICT"
+    """Mesh-wide PeerAuthentication; PERMISSIVE only while migrating plain-text clients."""
     outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
+    """ALLOW_ANY lets workloads call anything outside the mesh; REGISTRY_ONLY only what a
+    ServiceEntry declares."""
     cni: bool = False
+    """Istio's CNI node agent instead of an init container with NET_ADMIN and NET_RAW in every pod
+    (needs a platform that runs DaemonSets)."""
     ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
+    """The ingress gateway's Service: LoadBalancer (an address from the cloud), NodePort or
+    ClusterIP (reach it with kubectl port-forward)."""
     egress_gateway: bool = True
+    """An egress gateway (the demo profile has one)."""
 
     @property
     def image_tag(self) -> str:
@@ -95,11 +112,19 @@ class BookinfoConfig(Model):
     """The Bookinfo sample as typed resources (seed 000 / 003)."""
 
     enabled: bool = True
+    """Deploy Istio's Bookinfo sample and its routing."""
     namespace: AppNamespace = "bookinfo"
+    """Bookinfo's namespace, labelled for sidecar injection."""
     image_hub: ImageRegistry = versions.BOOKINFO_HUB
+    """Where Bookinfo's images come from."""
     image_tag: ImageTag = versions.BOOKINFO_TAG
+    """Bookinfo's image tag."""
     reviews_versions: list[ReviewsVersion] = Field(default=["v1", "v2", "v3"], min_length=1)
+    """The reviews versions that run (v1: no stars, v2: black, v3: red)."""
     routing: RoutingScenario = "jason-v2"
+    """The traffic-management scenario of Istio's tasks: none, all-v1, jason-v2 (jason sees v2),
+    reviews-80-20, reviews-50-v3, reviews-v3, ratings-delay or ratings-abort (jason meets the
+    fault)."""
 
     @model_validator(mode="after")
     def _routing_targets_deployed(self) -> BookinfoConfig:
@@ -119,29 +144,42 @@ class BookinfoConfig(Model):
 
 class KialiConfig(Model):
     enabled: bool = True
+    """Kiali, the mesh's graph console."""
     chart_version: SemVer = versions.KIALI.version
+    """The kiali-server chart's version."""
     repository: ChartRepository = versions.KIALI.repository
+    """Where the chart comes from."""
 
 
 class PrometheusConfig(Model):
     enabled: bool = True
+    """Prometheus, the metrics Kiali and Grafana read."""
     chart_version: SemVer = versions.PROMETHEUS.version
+    """The prometheus chart's version."""
     repository: ChartRepository = versions.PROMETHEUS.repository
+    """Where the chart comes from."""
 
 
 class GrafanaConfig(Model):
     enabled: bool = True
+    """Grafana with Istio's dashboards."""
     chart_version: SemVer = versions.GRAFANA.version
+    """The grafana chart's version."""
     repository: ChartRepository = versions.GRAFANA.repository
+    """Where the chart comes from."""
 
 
 class JaegerConfig(Model):
     """Jaeger v2 all-in-one (in-memory), declared as typed objects like Istio's own addon."""
 
     enabled: bool = True
+    """Jaeger v2 (in-memory) receiving Istio's traces."""
     image: ImageRegistry = versions.JAEGER_IMAGE
+    """Jaeger's image."""
     tag: ImageTag = versions.JAEGER_TAG
+    """Jaeger's image tag."""
     sampling_percentage: float = Field(default=100.0, ge=0.0, le=100.0)
+    """The share of requests traced."""
 
 
 class AddonsConfig(Model):
@@ -171,8 +209,11 @@ class HelloWorldConfig(Model):
     """Seed 001's in-cluster service the VM calls (http://hello-world.default)."""
 
     enabled: bool = True
+    """Deploy the hello-world service the VM calls."""
     namespace: AppNamespace = "default"
+    """Its namespace (default is labelled for injection, never created or deleted)."""
     image: ImageReference = versions.HELLO_WORLD_IMAGE
+    """Its image, with a pinned tag."""
 
 
 class VerifyConfig(Model):
@@ -180,10 +221,11 @@ class VerifyConfig(Model):
     verification steps: routes, mTLS, the VM, every cluster answering)."""
 
     enabled: bool = True
-    # Requests per round of each check (weighted routing takes at least 100).
+    """Run the in-cluster checks `pulumi up` waits for."""
     samples: int = Field(default=20, ge=5, le=200)
-    # How long a check may retry before it fails the update (a VM's first boot included).
+    """Requests per round of each check (weighted routing takes at least 100)."""
     deadline_seconds: int = Field(default=420, ge=60, le=1800)
+    """How long a check may retry before it fails the update (a VM's first boot included)."""
 
 
 class MeshStack(Model):

@@ -38,39 +38,49 @@ class MeshClusterConfig(Model):
     """One cluster of a multi-cluster mesh, on Alibaba Cloud (ACK) or Google Cloud (GKE)."""
 
     name: DnsLabel
+    """The cluster's name (Istio's cluster name too)."""
     cloud: Literal["ack", "gke"]
-    # primary: runs istiod; remote: uses the istiod of `primary`.
+    """ack: an ACK managed cluster in alicloud.region; gke: a GKE cluster in gcp.region."""
     role: Literal["primary", "remote"] = "primary"
+    """primary: runs istiod; remote: uses the istiod of `primary`."""
     primary: DnsLabel | None = None
-    # Clusters on one network reach each other's pods; across networks, through gateways.
+    """For a remote: the primary whose istiod it uses."""
     network: DnsLabel = "network1"
-    # Checked against the cloud's own zone shape and region.
+    """Clusters on one network reach each other's pods; across networks, through gateways."""
     zone: CloudZone
-    # The nodes' range: the ACK cluster's vSwitch (inside alicloud.vpcCidr) or the GKE subnet.
+    """Checked against the cloud's own zone shape and region."""
     node_cidr: Cidr
+    """The nodes' range: the ACK cluster's vSwitch (inside alicloud.vpcCidr) or the GKE subnet."""
     pod_cidr: Cidr
+    """Its pod range: disjoint from every other cluster's and from the VPC."""
     service_cidr: Cidr
-    # ACK: a minor (its newest patch) or an exact version; GKE: None is the channel's default.
+    """Its Service range: disjoint from every other cluster's."""
     kubernetes_version: str | None = None
+    """ACK: a minor (its newest patch) or an exact version; GKE: None is the channel's default."""
     deletion_protection: bool = True
-    # ACK only: the API server on a public endpoint (a primary in another cloud reads it).
+    """The cloud refuses to delete the cluster until this is false."""
     api_server_public: bool = True
+    """ACK only: the API server on a public endpoint (a primary in another cloud reads it)."""
     ack_node_pool: NodePoolConfig = NodePoolConfig()
-    # GKE only.
+    """ACK only: its worker nodes."""
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
+    """GKE only."""
     gke_node_pool: GkeNodePoolConfig = GkeNodePoolConfig()
-    # GKE only: who may reach the public endpoint; include the egress addresses of any
-    # primary in another cloud that reads this cluster.
+    """GKE only: its nodes."""
     authorized_networks: list[Cidr] | None = None
-    # None: where the topology needs one (other networks, or remotes to serve).
+    """GKE only: who may reach the public endpoint; include the egress addresses of any primary
+    in another cloud that reads this cluster."""
     east_west_gateway: bool | None = None
+    """Unset: where the topology needs one (other networks, or remotes to serve)."""
 
 
 class MeshIstioConfig(IstioConfig):
     """Istio's default profile on every primary; no egress gateway."""
 
     profile: IstioProfile = "default"
+    """Istio's default profile on every primary (demo: the charts' demo profile)."""
     egress_gateway: bool = False
+    """No egress gateway."""
 
 
 class SampleAppConfig(HelloWorldConfig):
@@ -78,7 +88,10 @@ class SampleAppConfig(HelloWorldConfig):
     from any cluster is answered by all of them."""
 
     namespace: AppNamespace = "sample"
+    """Its namespace in every cluster, labelled for injection."""
     image: ImageReference = versions.HELLOWORLD_SAMPLE_IMAGE
+    """Istio's helloworld sample, answering GET /hello with its cluster's name (the verification
+    counts which clusters answer; another image must answer the same way)."""
 
 
 KUBERNETES_VERSION_PATTERNS = {"ack": AckVersion, "gke": GkeVersion}
@@ -95,6 +108,7 @@ class MultiClusterStack(Model):
 
     scenario: Literal["multi-cluster"]
     mesh_id: DnsLabel = "mesh1"
+    """Istio's mesh ID, and the prefix of the shared networks and groups."""
     alicloud: AlicloudVpcConfig = AlicloudVpcConfig()
     gcp: GcpConfig = GcpConfig()
     clusters: list[MeshClusterConfig] = Field(min_length=2)

@@ -53,11 +53,11 @@ class TwoClusterStack(Model):
     """Seed 002: ACK clusters in one VPC, one mesh, Bookinfo split, cluster-local traffic."""
 
     scenario: Literal["two-cluster-retention"]
-    # asm: the managed ASM control plane (seed 002); istio: istiod in every cluster,
-    # multi-primary on one network with a shared root of trust.
     control_plane: Literal["asm", "istio"] = "asm"
-    # Names the ASM instance (seed: mesh1), or Istio's meshID when controlPlane is istio.
+    """asm: the managed ASM control plane (seed 002); istio: istiod in every cluster,
+    multi-primary on one network with a shared root of trust."""
     mesh_id: DnsLabel = "mesh1"
+    """Names the ASM instance (seed: mesh1), or Istio's meshID when controlPlane is istio."""
     network: AlicloudVpcConfig = AlicloudVpcConfig()
     clusters: list[MemberClusterConfig] = Field(
         default_factory=lambda: [
@@ -66,8 +66,8 @@ class TwoClusterStack(Model):
         min_length=2,
     )
     asm: AsmConfig = AsmConfig()
-    # Used when controlPlane is istio.
     istio: IstioConfig = IstioConfig()
+    """Used when controlPlane is istio."""
     bookinfo: SharedBookinfoConfig = SharedBookinfoConfig()
     retention: RetentionConfig = RetentionConfig()
     verify: VerifyConfig = VerifyConfig()

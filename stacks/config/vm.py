@@ -33,10 +33,12 @@ class MeshIdentityConfig(Model):
     """Seed 001's IstioOperator values: mesh ID, cluster name, network."""
 
     mesh_id: DnsLabel = "mesh1"
-    # Istio's name for this cluster (seed: "Kubernetes"); the VM's cluster.env carries it.
+    """Istio's mesh ID."""
     cluster_name: IstioClusterName = "Kubernetes"
-    # Seed: "" (one flat network). A name makes the east-west gateway a network gateway.
+    """Istio's name for this cluster (seed: "Kubernetes"); the VM's cluster.env carries it."""
     network: NetworkName = ""
+    """Istio's network name; empty (the walkthrough's) is one flat network. A name makes the
+    east-west gateway a network gateway."""
 
 
 class VmIstioConfig(IstioConfig):
@@ -44,8 +46,11 @@ class VmIstioConfig(IstioConfig):
     serves nothing in this lab: it stays, without a public load balancer."""
 
     profile: IstioProfile = "default"
+    """Istio's default profile, as in the walkthrough (demo: the charts' demo profile)."""
     egress_gateway: bool = False
+    """No egress gateway (the default profile has none)."""
     ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "ClusterIP"
+    """The ingress gateway serves nothing in this lab: a ClusterIP Service."""
 
 
 class VmStack(Model):
