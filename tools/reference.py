@@ -88,8 +88,10 @@ def _type_words(annotation: Any, metadata: list[Any]) -> str:
         pattern = getattr(item, "pattern", None)
         if pattern in PATTERN_HELP:
             return PATTERN_HELP[pattern]
-        if isinstance(item, AfterValidator) and item.func in VALIDATOR_HELP:
-            return VALIDATOR_HELP[item.func]
+        if isinstance(item, AfterValidator):
+            words = VALIDATOR_HELP.get(item.func)
+            if words:
+                return words
     names = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
     return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
@@ -165,7 +167,7 @@ def pages() -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Write (or --check) docs/reference/.")
     parser.add_argument("--check", action="store_true", help="fail if a page is not current")
     args = parser.parse_args(argv)
     stale = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import zoneinfo
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
@@ -266,7 +267,7 @@ class Model(BaseModel):
 
 
 # The words of the checks that are not patterns, for the generated reference.
-VALIDATOR_HELP = {
+VALIDATOR_HELP: dict[Callable[..., Any], str] = {
     _cidr: "an IPv4 range with its prefix length, such as 10.0.0.0/16",
     _time_zone: "an IANA time zone such as Asia/Shanghai or UTC",
     _application_namespace: "a DNS label naming the application's own namespace "
