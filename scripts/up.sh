@@ -6,12 +6,11 @@
 # Pulumi's official installer, into .tools/pulumi), the backend and the stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
 
-PULUMI_VERSION=3.272.0   # the CLI release that matches the pinned pulumi SDK
 stack=${1:-local}
 [ $# -gt 0 ] && shift
-
-fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 if [ ! -f "stacks/Pulumi.$stack.yaml" ]; then
   known=""
@@ -26,11 +25,8 @@ python=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt ||
   fail "installing requirements.txt failed: check your network or proxy (pip needs PyPI)."
 
-if command -v pulumi >/dev/null 2>&1; then
-  pulumi=$(command -v pulumi)
-elif [ -x .tools/pulumi/bin/pulumi ]; then
-  pulumi=.tools/pulumi/bin/pulumi
-else
+pulumi=$(pulumi_cli)
+if [ -z "$pulumi" ]; then
   echo "Installing the Pulumi CLI $PULUMI_VERSION into .tools/pulumi ..."
   command -v curl >/dev/null || fail "curl is needed to install the Pulumi CLI (or install it yourself: https://www.pulumi.com/docs/install/)."
   curl -fsSL https://get.pulumi.com | sh -s -- --version "$PULUMI_VERSION" --install-root "$PWD/.tools/pulumi" --no-edit-path ||
@@ -38,16 +34,11 @@ else
   pulumi=.tools/pulumi/bin/pulumi
 fi
 
-# The stack file's scenario (or what is wrong with the file, and exit).
-scenario=$(.venv/bin/python -m tools.stack_file scenario "$stack") || exit 1
+# The stack file's scenario (or what is wrong with the file, and exit), and its backend.
+use_backend_for "$stack"
 if [ "$scenario" = local ]; then
   # Which kubeconfig files and context the stack will use (the ones kubectl uses), or why not.
   .venv/bin/python -m tools.kube_context "stacks/Pulumi.$stack.yaml" || exit 1
-  # Local state, no account. The local stack holds no secret, so an empty passphrase is the
-  # default; export PULUMI_CONFIG_PASSPHRASE to choose one.
-  export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}
-  export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-}
-  mkdir -p .pulumi-state
 else
   if [ -z "${PULUMI_BACKEND_URL:-}" ] && ! "$pulumi" whoami >/dev/null 2>&1; then
     fail "stack '$stack' builds cloud resources: log in to a state backend first (\`pulumi login\`, or set PULUMI_BACKEND_URL, e.g. gs://bucket or s3://bucket?endpoint=oss-us-west-1.aliyuncs.com) and set the cloud credentials listed in README.md."
