@@ -9,6 +9,7 @@ from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpe
 from components.alicloud.serverless import ServerlessCluster, ServerlessClusterArgs
 from stacks.config import SingleClusterStack
 from stacks.scenarios.alibaba import alibaba_provider
+from stacks.scenarios.commands import stack_output_command
 from stacks.scenarios.mesh import mesh_on_cluster, mesh_outputs
 from stacks.scenarios.tags import stack_tags
 
@@ -47,12 +48,13 @@ def deploy(config: SingleClusterStack) -> dict[str, pulumi.Input[str]]:
         ),
     )
     mesh = mesh_on_cluster(cluster.provider, config)
+    kubeconfig = f"{cluster_config.name}.kubeconfig"
     return {
         "clusterId": cluster.cluster.id,
         "kubernetesVersion": cluster.kubernetes_version,
         "egressIp": network.eip.ip_address,
         "kubeconfig": cluster.kubeconfig,
-        "kubectlSetup": f"pulumi stack output kubeconfig --show-secrets > {cluster_config.name}"
-        f".kubeconfig && export KUBECONFIG=$PWD/{cluster_config.name}.kubeconfig",
+        "kubectlSetup": f"{stack_output_command()} kubeconfig --show-secrets > {kubeconfig} "
+        f"&& export KUBECONFIG=$PWD/{kubeconfig}",
         **mesh_outputs(mesh),
     }

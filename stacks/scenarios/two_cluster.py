@@ -48,6 +48,7 @@ from components.verify.mesh_check import MeshCheck
 from stacks.config import TwoClusterStack
 from stacks.scenarios.alibaba import alibaba_provider, node_login_keys, node_pool_spec
 from stacks.scenarios.assembly import MeshCluster, assemble_mesh
+from stacks.scenarios.commands import stack_output_command
 from stacks.scenarios.mesh import INGRESS_SELECTOR, INGRESS_URL
 from stacks.scenarios.tags import stack_tags
 from stacks.scenarios.verification import mesh_check, verified_output
@@ -117,7 +118,8 @@ def deploy(config: TwoClusterStack) -> dict[str, pulumi.Input[Any]]:
         "egressIp": network.eip.ip_address,
         **node_login_keys({name: cluster.login_key for name, cluster in clusters.items()}),
         "kubectlSetup": " && ".join(
-            f"pulumi stack output kubeconfigs --show-secrets | jq -r .{name} > {name}.kubeconfig"
+            f"{stack_output_command()} kubeconfigs --show-secrets | jq -r .{name} > "
+            f"{name}.kubeconfig"
             for name in names
         ),
         **mesh_outputs,
