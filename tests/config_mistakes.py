@@ -33,7 +33,7 @@ def cluster(
     return {
         "name": name,
         "zone": "us-west-1a",
-        "vswitchCidr": vswitch or f"192.168.{16 * index}.0/20",
+        "nodeCidr": vswitch or f"192.168.{16 * index}.0/20",
         "podCidr": pod or f"10.{10 + index}.0.0/16",
         "serviceCidr": service or f"172.16.{16 * index}.0/20",
         "kubernetesVersion": version,
@@ -271,8 +271,8 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
             ],
         ),
         [
-            "meshstack:clusters[0].vswitchCidr 192.168.0.0/20 overlaps "
-            "meshstack:clusters[1].vswitchCidr 192.168.8.0/21"
+            "meshstack:clusters[0].nodeCidr 192.168.0.0/20 overlaps "
+            "meshstack:clusters[1].nodeCidr 192.168.8.0/21"
         ],
     ),
     (
@@ -284,7 +284,7 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
                 cluster("m1c2", 1),
             ],
         ),
-        ["meshstack:clusters[0].vswitchCidr 10.200.0.0/20 is not inside meshstack:network.vpcCidr"],
+        ["meshstack:clusters[0].nodeCidr 10.200.0.0/20 is not inside meshstack:network.vpcCidr"],
     ),
     (
         "cluster zone outside the region",

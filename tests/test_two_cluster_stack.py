@@ -267,7 +267,7 @@ def test_adding_or_reordering_clusters_leaves_every_membership_as_it_was(engine,
     third = {
         "name": "m1c3",
         "zone": "us-west-1b",
-        "vswitchCidr": "192.168.32.0/20",
+        "nodeCidr": "192.168.32.0/20",
         "podCidr": "10.12.0.0/16",
         "serviceCidr": "172.16.32.0/20",
         "reviewsVersions": ["v1"],

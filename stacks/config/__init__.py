@@ -5,11 +5,13 @@ stack model or raises one `ConfigError` whose message names each offending key, 
 given and what is allowed. Nothing in this package touches Pulumi resources.
 
 Modules: `fields` (value types), `mesh`, `alibaba`, `google` (settings shared by
-scenarios), `checks` (cross-field checks), one module per scenario, `stack` (the union of
-scenarios), `loading` (parsing and the error message).
+scenarios), `cluster` (a cluster of a mesh, which both multi-cluster scenarios extend),
+`checks` (cross-field checks), one module per scenario, `stack` (the union of scenarios),
+`loading` (parsing and the error message).
 """
 
 from stacks.config.alibaba import NodePoolConfig
+from stacks.config.cluster import ClusterInMesh
 from stacks.config.fields import PROJECT
 from stacks.config.google import GcpConfig, GkeNodePoolConfig
 from stacks.config.loading import ConfigError, load, parse_raw
@@ -28,6 +30,7 @@ __all__ = [
     "SCENARIO_MODELS",
     "AddonsConfig",
     "AnyStack",
+    "ClusterInMesh",
     "ConfigError",
     "GcpConfig",
     "GkeNodePoolConfig",

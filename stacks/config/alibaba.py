@@ -7,6 +7,7 @@ from typing import Literal, get_args
 from pydantic import Field, model_validator
 
 from components import versions
+from stacks.config.cluster import ClusterInMesh
 from stacks.config.fields import (
     PROJECT,
     AckVersion,
@@ -107,28 +108,16 @@ class NodePoolConfig(Model):
     private key is the secret output nodeLoginKeys). ACK requires a key or a password."""
 
 
-class MemberClusterConfig(Model):
-    """One ACK Pro cluster of a multi-cluster mesh (seed 002: m1c1, m1c2)."""
+class MemberClusterConfig(ClusterInMesh):
+    """One ACK Pro cluster of the two-cluster mesh (the walkthrough's m1c1 and m1c2); its
+    security group is <name>-sg and its subset in routing is <name>."""
 
-    name: DnsLabel
-    """The cluster's name (also its security group <name>-sg and its subset in routing)."""
     zone: Zone
     """The zone of its vSwitch."""
-    vswitch_cidr: Cidr
-    """The cluster's vSwitch (its nodes); must lie in the VPC."""
-    pod_cidr: Cidr
-    """Flannel pod range and Service range: outside the VPC and disjoint across clusters."""
-    service_cidr: Cidr
-    """Its Service range: outside the VPC, disjoint from every other cluster's."""
     kubernetes_version: AckVersion = versions.ALIBABA_KUBERNETES
     """A minor (ACK's newest patch of it) or an exact ACK version."""
     cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
     """ack.pro.small (Pro) or ack.standard."""
-    api_server_public: bool = True
-    """The API server on a public EIP (Istio objects and `pulumi up` reach it from outside the
-    VPC)."""
-    deletion_protection: bool = True
-    """ACK refuses to delete the cluster until this is false."""
     node_pool: NodePoolConfig = NodePoolConfig()
     """Its worker nodes."""
     reviews_versions: list[ReviewsVersion] = Field(default=["v1"], min_length=1)

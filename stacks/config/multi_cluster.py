@@ -17,12 +17,12 @@ from stacks.config.checks import (
     unsupported_kubernetes,
     vswitch_outside,
 )
+from stacks.config.cluster import ClusterInMesh
 from stacks.config.fields import (
     PROJECT,
     AckVersion,
     AppNamespace,
     Cidr,
-    CloudZone,
     DnsLabel,
     GcpZone,
     GkeClusterName,
@@ -34,11 +34,9 @@ from stacks.config.google import GcpConfig, GkeNodePoolConfig, gcp_zone_problems
 from stacks.config.mesh import HelloWorldConfig, IstioConfig, IstioProfile, VerifyConfig
 
 
-class MeshClusterConfig(Model):
+class MeshClusterConfig(ClusterInMesh):
     """One cluster of a multi-cluster mesh, on Alibaba Cloud (ACK) or Google Cloud (GKE)."""
 
-    name: DnsLabel
-    """The cluster's name (Istio's cluster name too)."""
     cloud: Literal["ack", "gke"]
     """ack: an ACK managed cluster in alicloud.region; gke: a GKE cluster in gcp.region."""
     role: Literal["primary", "remote"] = "primary"
@@ -47,20 +45,8 @@ class MeshClusterConfig(Model):
     """For a remote: the primary whose istiod it uses."""
     network: DnsLabel = "network1"
     """Clusters on one network reach each other's pods; across networks, through gateways."""
-    zone: CloudZone
-    """Checked against the cloud's own zone shape and region."""
-    node_cidr: Cidr
-    """The nodes' range: the ACK cluster's vSwitch (inside alicloud.vpcCidr) or the GKE subnet."""
-    pod_cidr: Cidr
-    """Its pod range: disjoint from every other cluster's and from the VPC."""
-    service_cidr: Cidr
-    """Its Service range: disjoint from every other cluster's."""
     kubernetes_version: str | None = None
     """ACK: a minor (its newest patch) or an exact version; GKE: None is the channel's default."""
-    deletion_protection: bool = True
-    """The cloud refuses to delete the cluster until this is false."""
-    api_server_public: bool = True
-    """ACK only: the API server on a public endpoint (a primary in another cloud reads it)."""
     ack_node_pool: NodePoolConfig = NodePoolConfig()
     """ACK only: its worker nodes."""
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"

@@ -32,7 +32,7 @@ SEED_002_CLUSTERS: tuple[dict[str, Any], ...] = (
     {
         "name": "m1c1",
         "zone": "us-west-1a",
-        "vswitchCidr": "192.168.0.0/20",
+        "nodeCidr": "192.168.0.0/20",
         "podCidr": "10.10.0.0/16",
         "serviceCidr": "172.16.0.0/20",
         "reviewsVersions": ["v1"],
@@ -41,7 +41,7 @@ SEED_002_CLUSTERS: tuple[dict[str, Any], ...] = (
     {
         "name": "m1c2",
         "zone": "us-west-1a",
-        "vswitchCidr": "192.168.16.0/20",
+        "nodeCidr": "192.168.16.0/20",
         "podCidr": "10.11.0.0/16",
         "serviceCidr": "172.16.16.0/20",
         "reviewsVersions": ["v2"],
@@ -105,8 +105,8 @@ class TwoClusterStack(Model):
             problems.add(
                 vswitch_outside(
                     self.network,
-                    f"{key}.vswitchCidr",
-                    cluster.vswitch_cidr,
+                    f"{key}.nodeCidr",
+                    cluster.node_cidr,
                     f"{key}.zone",
                     cluster.zone,
                 )
@@ -119,10 +119,7 @@ class TwoClusterStack(Model):
         problems.add(
             overlapping(named),
             overlapping(
-                [
-                    (f"clusters[{i}].vswitchCidr", c.vswitch_cidr)
-                    for i, c in enumerate(self.clusters)
-                ]
+                [(f"clusters[{i}].nodeCidr", c.node_cidr) for i, c in enumerate(self.clusters)]
             ),
         )
         problems.raise_any()

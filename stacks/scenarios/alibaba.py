@@ -1,5 +1,5 @@
-"""What every Alibaba Cloud scenario starts from: the provider for its region, and the
-translation of a node-pool config to the ACK component's spec."""
+"""What every Alibaba Cloud scenario starts from: the provider for its region, and the ACK
+cluster of a mesh built from its config (once, for every scenario that has one)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_alicloud as alicloud
 
-from components.alicloud.ack import NodePoolSpec
-from stacks.config import NodePoolConfig
+from components.alicloud.ack import AckCluster, AckClusterArgs, NodePoolSpec
+from components.alicloud.network import AlicloudNetwork
+from stacks.config import ClusterInMesh, NodePoolConfig
 
 
 def alibaba_provider(region: str) -> alicloud.Provider:
@@ -33,4 +34,38 @@ def node_pool_spec(pool: NodePoolConfig) -> NodePoolSpec:
         system_disk_category=pool.system_disk_category,
         system_disk_size_gb=pool.system_disk_size_gb,
         key_pair=pool.key_pair,
+    )
+
+
+def ack_cluster(
+    cluster: ClusterInMesh,
+    *,
+    cloud: alicloud.Provider,
+    network: AlicloudNetwork,
+    vswitch: int,
+    security_group_id: pulumi.Input[str],
+    node_pool: NodePoolConfig,
+    kubernetes_version: str,
+    tags: dict[str, str],
+    cluster_spec: str = "ack.pro.small",
+) -> AckCluster:
+    """An ACK cluster of a mesh on its own vSwitch of `network`, waiting for that vSwitch's
+    SNAT entry only (its nodes pull images through it)."""
+    return AckCluster(
+        cluster.name,
+        AckClusterArgs(
+            provider=cloud,
+            cluster_name=cluster.name,
+            kubernetes_version=kubernetes_version,
+            vswitch_id=network.vswitches[vswitch].id,
+            security_group_id=security_group_id,
+            pod_cidr=cluster.pod_cidr,
+            service_cidr=cluster.service_cidr,
+            node_pool=node_pool_spec(node_pool),
+            cluster_spec=cluster_spec,
+            api_server_public=cluster.api_server_public,
+            deletion_protection=cluster.deletion_protection,
+            tags=tags,
+            internet=[network.snat_entries[vswitch]],
+        ),
     )

@@ -1,11 +1,14 @@
 """What every Google Cloud scenario starts from: the provider for the stack's project and
-region, and the translation of a node-pool config to the GKE component's spec."""
+region, and the GKE cluster built from its config (once, for every scenario that has one)."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import pulumi_gcp as gcp
 
-from components.gcp.gke import GkeNodePoolSpec
+from components.gcp.gke import GkeCluster, GkeClusterArgs, GkeNodePoolSpec
+from components.gcp.network import POD_RANGE, SERVICE_RANGE, GcpNetwork
 from stacks.config import GcpConfig, GkeNodePoolConfig
 
 # The APIs a GKE cluster of ours needs: its network, GKE itself, and its node service account
@@ -32,4 +35,53 @@ def google_provider(config: GcpConfig) -> gcp.Provider:
 def gke_node_pool_spec(pool: GkeNodePoolConfig) -> GkeNodePoolSpec:
     return GkeNodePoolSpec(
         pool.machine_type, pool.node_count, pool.disk_size_gb, pool.disk_type, pool.spot
+    )
+
+
+class GkeSettings(Protocol):
+    """What the vm stack's `cluster` and a multi-cluster stack's GKE cluster both say."""
+
+    @property
+    def release_channel(self) -> str: ...
+    @property
+    def kubernetes_version(self) -> str | None: ...
+    @property
+    def deletion_protection(self) -> bool: ...
+    @property
+    def authorized_networks(self) -> list[str] | None: ...
+
+
+def gke_cluster(
+    name: str,
+    settings: GkeSettings,
+    *,
+    cloud: gcp.Provider,
+    network: GcpNetwork,
+    subnet: str,
+    zone: str,
+    node_pool: GkeNodePoolConfig,
+    node_tag: str,
+    labels: dict[str, str],
+    apis: dict[str, gcp.projects.Service],
+) -> GkeCluster:
+    """A zonal GKE cluster on its subnet of `network` (VPC-native, private nodes)."""
+    return GkeCluster(
+        name,
+        GkeClusterArgs(
+            provider=cloud,
+            cluster_name=name,
+            zone=zone,
+            network=network.network.id,
+            subnetwork=network.subnetworks[subnet].id,
+            pod_range_name=POD_RANGE,
+            service_range_name=SERVICE_RANGE,
+            release_channel=settings.release_channel,
+            kubernetes_version=settings.kubernetes_version,
+            node_pool=gke_node_pool_spec(node_pool),
+            node_tags=[node_tag],
+            deletion_protection=settings.deletion_protection,
+            authorized_networks=settings.authorized_networks,
+            labels=labels,
+            depends_on=gke_prerequisites(apis),
+        ),
     )

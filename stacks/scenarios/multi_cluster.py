@@ -15,7 +15,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.alicloud.ack import AckCluster, AckClusterArgs
 from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
 from components.alicloud.security_groups import (
     SecurityGroupMember,
@@ -30,10 +29,7 @@ from components.apps.hello_world import (
 )
 from components.gcp.apis import ProjectApis, ProjectApisArgs
 from components.gcp.firewall import Firewall, FirewallArgs, FirewallRule
-from components.gcp.gke import GkeCluster, GkeClusterArgs
 from components.gcp.network import (
-    POD_RANGE,
-    SERVICE_RANGE,
     GcpNetwork,
     GcpNetworkArgs,
     GcpSubnetSpec,
@@ -43,12 +39,11 @@ from components.istio.eastwest import EastWestGateway
 from components.istio.membership import MeshMembership
 from components.verify.mesh_check import MeshCheck
 from stacks.config import MeshClusterConfig, MultiClusterStack
-from stacks.scenarios.alibaba import alibaba_provider, node_login_keys, node_pool_spec
+from stacks.scenarios.alibaba import ack_cluster, alibaba_provider, node_login_keys
 from stacks.scenarios.assembly import MeshCluster, assemble_mesh, has_eastwest_gateway
 from stacks.scenarios.google import (
     GKE_APIS,
-    gke_node_pool_spec,
-    gke_prerequisites,
+    gke_cluster,
     google_provider,
 )
 from stacks.scenarios.tags import gcp_labels, stack_tags
@@ -215,23 +210,15 @@ def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, 
     )
     built = {}
     for i, c in enumerate(members):
-        ack = AckCluster(
-            c.name,
-            AckClusterArgs(
-                provider=cloud,
-                cluster_name=c.name,
-                kubernetes_version=config.ack_version(c),
-                vswitch_id=network.vswitches[i].id,
-                security_group_id=security.group.id,
-                pod_cidr=c.pod_cidr,
-                service_cidr=c.service_cidr,
-                node_pool=node_pool_spec(c.ack_node_pool),
-                api_server_public=c.api_server_public,
-                deletion_protection=c.deletion_protection,
-                tags=tags,
-                # Its nodes pull images through their own vSwitch's SNAT entry.
-                internet=[network.snat_entries[i]],
-            ),
+        ack = ack_cluster(
+            c,
+            cloud=cloud,
+            network=network,
+            vswitch=i,
+            security_group_id=security.group.id,
+            node_pool=c.ack_node_pool,
+            kubernetes_version=config.ack_version(c),
+            tags=tags,
         )
         built[c.name] = BuiltCluster(
             cloud="ack",
@@ -277,25 +264,17 @@ def _gke_clusters(
         )
     built = {}
     for c in members:
-        gke = GkeCluster(
+        gke = gke_cluster(
             c.name,
-            GkeClusterArgs(
-                provider=cloud,
-                cluster_name=c.name,
-                zone=c.zone,
-                network=network.network.id,
-                subnetwork=network.subnetworks[c.name].id,
-                pod_range_name=POD_RANGE,
-                service_range_name=SERVICE_RANGE,
-                release_channel=c.release_channel,
-                kubernetes_version=c.kubernetes_version,
-                node_pool=gke_node_pool_spec(c.gke_node_pool),
-                node_tags=[node_tag],
-                deletion_protection=c.deletion_protection,
-                authorized_networks=c.authorized_networks,
-                labels=labels,
-                depends_on=gke_prerequisites(apis),
-            ),
+            c,
+            cloud=cloud,
+            network=network,
+            subnet=c.name,
+            zone=c.zone,
+            node_pool=c.gke_node_pool,
+            node_tag=node_tag,
+            labels=labels,
+            apis=apis,
         )
         built[c.name] = BuiltCluster(
             cloud="gke",

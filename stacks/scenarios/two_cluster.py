@@ -16,7 +16,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from components.alicloud.ack import AckCluster, AckClusterArgs
+from components.alicloud.ack import AckCluster
 from components.alicloud.asm import (
     AsmIngressGateway,
     AsmIngressGatewayArgs,
@@ -46,7 +46,7 @@ from components.istio.objects import MtlsMode, mesh_wide_mtls
 from components.istio.topology import MeshMember, MeshTopology
 from components.verify.mesh_check import MeshCheck
 from stacks.config import TwoClusterStack
-from stacks.scenarios.alibaba import alibaba_provider, node_login_keys, node_pool_spec
+from stacks.scenarios.alibaba import ack_cluster, alibaba_provider, node_login_keys
 from stacks.scenarios.assembly import MeshCluster, assemble_mesh
 from stacks.scenarios.commands import stack_output_command
 from stacks.scenarios.mesh import INGRESS_SELECTOR, INGRESS_URL
@@ -67,9 +67,7 @@ def deploy(config: TwoClusterStack) -> dict[str, pulumi.Input[Any]]:
         NetworkArgs(
             provider=cloud,
             vpc_cidr=config.network.vpc_cidr,
-            vswitches=tuple(
-                VSwitchSpec(c.zone, c.vswitch_cidr, role=c.name) for c in config.clusters
-            ),
+            vswitches=tuple(VSwitchSpec(c.zone, c.node_cidr, role=c.name) for c in config.clusters),
             eip_bandwidth_mbps=config.network.eip_bandwidth_mbps,
             tags=tags,
         ),
@@ -85,24 +83,16 @@ def deploy(config: TwoClusterStack) -> dict[str, pulumi.Input[Any]]:
         ),
     )
     clusters = {
-        c.name: AckCluster(
-            c.name,
-            AckClusterArgs(
-                provider=cloud,
-                cluster_name=c.name,
-                kubernetes_version=c.kubernetes_version,
-                vswitch_id=network.vswitches[i].id,
-                security_group_id=security.groups[c.name].id,
-                pod_cidr=c.pod_cidr,
-                service_cidr=c.service_cidr,
-                node_pool=node_pool_spec(c.node_pool),
-                cluster_spec=c.cluster_spec,
-                api_server_public=c.api_server_public,
-                deletion_protection=c.deletion_protection,
-                tags=tags,
-                # Its nodes pull images through their own vSwitch's SNAT entry.
-                internet=[network.snat_entries[i]],
-            ),
+        c.name: ack_cluster(
+            c,
+            cloud=cloud,
+            network=network,
+            vswitch=i,
+            security_group_id=security.groups[c.name].id,
+            node_pool=c.node_pool,
+            kubernetes_version=c.kubernetes_version,
+            tags=tags,
+            cluster_spec=c.cluster_spec,
         )
         for i, c in enumerate(config.clusters)
     }

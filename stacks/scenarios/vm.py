@@ -17,10 +17,8 @@ import pulumi
 from components.apps.hello_world import HelloWorld, HelloWorldArgs
 from components.gcp.apis import ProjectApis, ProjectApisArgs
 from components.gcp.firewall import Firewall, FirewallArgs, FirewallRule
-from components.gcp.gke import GkeCluster, GkeClusterArgs
+from components.gcp.gke import GkeCluster
 from components.gcp.network import (
-    POD_RANGE,
-    SERVICE_RANGE,
     GcpNetwork,
     GcpNetworkArgs,
     GcpSubnetSpec,
@@ -39,8 +37,7 @@ from stacks.config import VmStack
 from stacks.scenarios.assembly import MeshCluster, assemble_mesh
 from stacks.scenarios.google import (
     GKE_APIS,
-    gke_node_pool_spec,
-    gke_prerequisites,
+    gke_cluster,
     google_provider,
 )
 from stacks.scenarios.tags import gcp_labels, stack_tags
@@ -77,25 +74,17 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         ),
     )
     node_tag, vm_tag = f"{cluster_config.name}-node", vm_config.name
-    cluster = GkeCluster(
+    cluster = gke_cluster(
         cluster_config.name,
-        GkeClusterArgs(
-            provider=cloud,
-            cluster_name=cluster_config.name,
-            zone=gcp_config.zone,
-            network=network.network.id,
-            subnetwork=network.subnetworks[""].id,
-            pod_range_name=POD_RANGE,
-            service_range_name=SERVICE_RANGE,
-            release_channel=cluster_config.release_channel,
-            kubernetes_version=cluster_config.kubernetes_version,
-            node_pool=gke_node_pool_spec(cluster_config.node_pool),
-            node_tags=[node_tag],
-            deletion_protection=cluster_config.deletion_protection,
-            authorized_networks=cluster_config.authorized_networks,
-            labels=labels,
-            depends_on=gke_prerequisites(apis),
-        ),
+        cluster_config,
+        cloud=cloud,
+        network=network,
+        subnet="",
+        zone=gcp_config.zone,
+        node_pool=cluster_config.node_pool,
+        node_tag=node_tag,
+        labels=labels,
+        apis=apis,
     )
     gateway_address = network.internal_address("eastwest").address
 
