@@ -78,9 +78,12 @@ def test_table_has_a_row_per_stack_and_flags_budget_misses() -> None:
     assert "- **a**: Cluster c" in text
     assert "| 32 | 5.00 | 10.0 | 290 | 600 | 992 |" in text
     assert (
-        "(3.75×), time under 16× N = 2's (10.0×), peak memory under 300 MB (290 MB): yes." in text
+        "(3.75×), time at most 8× N = 8's (3.33×), peak memory under 300 MB (290 MB): yes." in text
     )
-    # Quadratic resources, or N = 32 over the memory budget, miss it (N = 64 is not judged).
+    # Quadratic resources or time, or N = 32 over the memory budget, miss it (64 is not judged).
+    assert not benchmark.scale_within_budget(
+        [*scale[:2], replace(scale[2], evaluate_seconds=13.0), scale[3]]
+    )
     assert not benchmark.scale_within_budget(
         [*scale[:2], replace(scale[2], resources=700), scale[3]]
     )
