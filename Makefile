@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test charts plan plan-check docs benchmark lint
+.PHONY: test charts plan plan-check docs schema benchmark lint
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
@@ -27,6 +27,10 @@ plan-check: $(VENV)/.installed
 # The generated reference: docs/reference/ (config keys per scenario, outputs per stack).
 docs: $(VENV)/.installed
 	$(PY) -m tools.reference
+
+# The component provider's schema (provider/schema.json), as Pulumi's analyzer infers it.
+schema: $(VENV)/.installed
+	$(PY) -m meshstack.provider schema > provider/schema.json
 
 benchmark: $(VENV)/.installed
 	$(PY) -m tools.benchmark --write docs/benchmark.md $(STACK)

@@ -13,7 +13,7 @@ from pulumi.runtime.config import (
     is_config_secret,
 )
 
-from components.alicloud.catalog import AlibabaCatalog
+from meshstack.alicloud.catalog import AlibabaCatalog
 from stacks import config as stack_config
 from stacks.config.lookups import Catalog
 from stacks.scenarios import local, multi_cluster, single_cluster, two_cluster, vm

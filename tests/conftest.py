@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from components import versions
+from meshstack import versions
 from tests.schema.kube import LOWEST
 from tools import charts, kubetools
 from tools.offline.engine import OfflineEngine

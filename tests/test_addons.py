@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from components import versions
+from meshstack import versions
 from tools.offline.engine import Declared, Resource
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

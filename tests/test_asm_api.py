@@ -1,4 +1,4 @@
-"""ASM membership and kubeconfig through ASM's API (components/alicloud/asm_api.py and the
+"""ASM membership and kubeconfig through ASM's API (components/meshstack/alicloud/asm_api.py and the
 dynamic resources over it), against a fake ASM whose behaviour follows ASM's API reference:
 
 - AddClusterIntoServiceMesh / RemoveClusterFromServiceMesh change one cluster; the instance
@@ -24,9 +24,9 @@ from alibabacloud_servicemesh20200111 import models
 from alibabacloud_vpc20160428 import client as vpc_client
 from alibabacloud_vpc20160428 import models as vpc
 
-from components.alicloud.asm_api import AsmError, SdkMeshApi, expires_soon, join, leave
-from components.alicloud.asm_resources import KubeconfigProvider, MemberProvider
-from components.alicloud.catalog import AlibabaCatalog
+from meshstack.alicloud.asm_api import AsmError, SdkMeshApi, expires_soon, join, leave
+from meshstack.alicloud.asm_resources import KubeconfigProvider, MemberProvider
+from meshstack.alicloud.catalog import AlibabaCatalog
 
 NO_WAIT = {"clock": itertools.count().__next__, "nap": lambda _: None, "timeout": 1000}
 
@@ -219,7 +219,7 @@ def test_the_sdk_adapter_builds_a_client_from_alibabas_credential_chain(monkeypa
 
 
 def test_the_catalog_reads_the_sdks_own_answers(monkeypatch):
-    """components/alicloud/catalog.py against each SDK's response models, built from the
+    """components/meshstack/alicloud/catalog.py against each SDK's response models, built from the
     APIs' wire names (DescribeKubernetesVersionMetadata is a list of metadata objects;
     DescribeVersions VersionInfo[].Edition/Versions; DescribeZones Zones.Zone[].ZoneId)."""
     asked: list[Any] = []

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pulumi
 import pulumi_kubernetes as k8s
 
-from components.apps.bookinfo import Bookinfo, BookinfoArgs
+from meshstack.apps.bookinfo import Bookinfo, BookinfoArgs
 
 
 def test_extra_labels_reach_every_workload_but_not_the_selectors(engine):
@@ -14,12 +15,9 @@ def test_extra_labels_reach_every_workload_but_not_the_selectors(engine):
         Bookinfo(
             "bookinfo",
             BookinfoArgs(
-                provider=provider,
-                namespace="bookinfo",
-                mesh_ready=ready,
-                reviews_versions=("v2",),
-                extra_labels={"cluster": "m1c2"},
+                namespace="bookinfo", reviews_versions=["v2"], extra_labels={"cluster": "m1c2"}
             ),
+            pulumi.ResourceOptions(provider=provider, depends_on=[ready]),
         )
 
     declared = engine.run_program(program)

@@ -1,4 +1,4 @@
-"""The injection check's script (components/istio/injection_check_job.py) against recorded
+"""The injection check's script (components/meshstack/istio/injection_check_job.py) against recorded
 answers of a dry-run Pod create: the API server returns the pod as admission left it."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from components.istio import injection_check_job as check
+from meshstack.istio import injection_check_job as check
 
 SETTINGS = {"NAMESPACE": "bookinfo", "PROBE_IMAGE": "python:3.13-slim", "DEADLINE_SECONDS": "60"}
 PLAIN = {"spec": {"containers": [{"name": "probe"}]}}

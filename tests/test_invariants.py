@@ -30,7 +30,7 @@ IGNORED_CHANGES = {
         "slbInternetEnabled",
     },
     # Membership is one AsmMember per cluster; the provider's list would detach every member
-    # on any change (components/alicloud/asm_api.py).
+    # on any change (components/meshstack/alicloud/asm_api.py).
     "alicloud:servicemesh/serviceMesh:ServiceMesh": {"clusterIds"},
 }
 SENSITIVE_CONFIG_KEY = re.compile(r"password|secret|token|accesskey|privatekey|credential", re.I)

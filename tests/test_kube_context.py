@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.kube import AMBIENT_KUBECONFIG
+from meshstack.kube import AMBIENT_KUBECONFIG
 from tools.kube_context import NoContext, resolve
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components.apps.bookinfo_routing import routing_scenario
+from meshstack.apps.bookinfo_routing import routing_scenario
 from tests.conftest import rendered
 from tools import charts
 from tools.offline.engine import Declared, Resource

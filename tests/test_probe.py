@@ -1,7 +1,8 @@
-"""The verification script (components/verify/probe_job.py) against recorded answers: product
-pages rendered from Istio's template (tests/data/productpage/README.md), helloworld's and the
-VM's answers, the answers of a broken mesh (Envoy's 404 without a route, 503 without a
-healthy endpoint, a plain-text call that gets through), and a real HTTP run of the script.
+"""The verification script (components/meshstack/verify/probe_job.py) against recorded
+answers: product pages rendered from Istio's template (tests/data/productpage/README.md),
+helloworld's and the VM's answers, the answers of a broken mesh (Envoy's 404 without a
+route, 503 without a healthy endpoint, a plain-text call that gets through), and a real
+HTTP run of the script.
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ from pathlib import Path
 
 import pytest
 
-from components.apps.bookinfo_checks import (
+from meshstack.apps.bookinfo_checks import (
     RATINGS_UNAVAILABLE,
     REVIEWS_UNAVAILABLE,
     cluster_local_checks,
     plain_text_refused,
     routing_checks,
 )
-from components.apps.hello_world import responders_check
-from components.verify import probe_job as probe
-from components.verify.checks import REFUSED, Check, answers_with, refused_in_plain_text
+from meshstack.apps.hello_world import responders_check
+from meshstack.verify import probe_job as probe
+from meshstack.verify.checks import REFUSED, Check, answers_with, refused_in_plain_text
 
 PAGES = Path(__file__).parent / "data" / "productpage"
 GATEWAY = "http://istio-ingressgateway.istio-system"

@@ -2,8 +2,8 @@
 
 Pulumi creates the new resource before deleting the old one. Where the cloud keeps a name
 (or a range) unique, that create would fail with "already exists", so those resources are
-replaced delete-first (components/naming.py). A type missing from the table fails the test:
-each new type is classified, with its reason.
+replaced delete-first (components/meshstack/naming.py). A type missing from the table fails
+the test: each new type is classified, with its reason.
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from components.gcp import secret_reader_vm as reader
-from components.gcp import token_relay_job as relay
-from components.gcp.token_relay import TokenRelayArgs, renewal_schedule, vm_reader
+from meshstack.gcp import secret_reader_vm as reader
+from meshstack.gcp import token_relay_job as relay
+from meshstack.gcp.token_relay import TokenRelayArgs, renewal_schedule, vm_reader
 
 SECRET = "projects/p/secrets/hello-vm-1-istio-token"
 SETTINGS = {

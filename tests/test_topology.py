@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.istio.topology import MeshMember, MeshTopology, TopologyError
+from meshstack.istio.topology import MeshMember, MeshTopology, TopologyError
 
 
 def primary(name: str, network: str = "net1") -> MeshMember:

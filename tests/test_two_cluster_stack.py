@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components.apps.cluster_local import routing_objects
+from meshstack.apps.cluster_local import routing_objects
 from tools.offline.engine import Declared, OfflineEngine, Resource
 from tools.offline.fakes import (
     FAKE_ASM_PUBLIC_KUBECONFIG,

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from components.apps.bookinfo_checks import SEEN
-from components.apps.bookinfo_routing import routing_scenario
-from components.jobs import NO_SIDECAR
-from components.verify.mesh_check import STARTUP_SECONDS
+from meshstack.apps.bookinfo_checks import SEEN
+from meshstack.apps.bookinfo_routing import routing_scenario
+from meshstack.jobs import NO_SIDECAR
+from meshstack.verify.mesh_check import STARTUP_SECONDS
 from tools.offline.engine import Declared, Resource
 from tools.stack_file import committed_stacks
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.istio import vm_files
-from components.istio.vm_files import (
+from meshstack.istio import vm_files
+from meshstack.istio.vm_files import (
     REFRESH_PATH,
     TokenSource,
     VmApplication,

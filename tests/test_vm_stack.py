@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from components.istio.vm_files import sidecar_package_url
+from meshstack.istio.vm_files import sidecar_package_url
 from tools.offline.engine import Declared, Resource
 from tools.offline.fakes import (
     FAKE_GKE_ENDPOINT,

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from components.versions import ISTIO_CHARTS
+from meshstack.versions import ISTIO_CHARTS
 from tools import kubetools
 from tools.offline.engine import run_stack
 from tools.stack_file import stack_names

@@ -1,7 +1,7 @@
 """Which kubeconfig files and context the `local` stack will use: the ones kubectl uses.
 
 With no `meshstack:kubernetes.kubeconfig`, the Kubernetes provider loads its configuration
-with client-go's default rules (components/kube.py AMBIENT_KUBECONFIG), as kubectl does:
+with client-go's default rules (components/meshstack/kube.py AMBIENT_KUBECONFIG), as kubectl does:
 the files of $KUBECONFIG (a list, separated like PATH; missing files skipped; for every
 name the first file that sets it wins, the current context included), or ~/.kube/config.
 `resolve` follows the same rules (kubernetes.io "Organizing cluster access using kubeconfig

@@ -6,7 +6,7 @@ from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
-from components import versions
+from meshstack import versions
 from stacks.config.cluster import ClusterInMesh
 from stacks.config.fields import (
     PROJECT,

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from typing import Any, get_args
 
-from components import versions
-from components.alicloud.versions import MINIMUM_ASM_RELEASE, asm_release
+from meshstack import versions
+from meshstack.alicloud.versions import MINIMUM_ASM_RELEASE, asm_release
 from stacks.config.alibaba import AlicloudVpcConfig
 from stacks.config.fields import PATTERN_HELP, PROJECT
 from stacks.config.mesh import IstioConfig

@@ -1,7 +1,7 @@
 """The checks that need the cloud's answer, made before anything is registered.
 
 Which Kubernetes versions ACK lets a new cluster run, which ASM releases an instance may run,
-which zones a region has: a `Catalog` answers (components/alicloud/catalog.py through
+which zones a region has: a `Catalog` answers (components/meshstack/alicloud/catalog.py through
 Alibaba's API; tools/offline/fakes.py offline). A minor version ("1.36") is resolved here
 to the newest exact one, so the components receive exact versions and `pulumi preview`
 shows them; a version or zone the cloud does not offer is a problem of the same message as
@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from components.alicloud.offerings import ACK_PROFILE, PROFILES
-from components.alicloud.versions import MINIMUM_ASM_RELEASE, asm_release, version_key
+from meshstack.alicloud.offerings import ACK_PROFILE, PROFILES
+from meshstack.alicloud.versions import MINIMUM_ASM_RELEASE, asm_release, version_key
 from stacks.config.fields import PROJECT
 
 

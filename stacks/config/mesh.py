@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components import versions
+from meshstack import versions
 from stacks.config.fields import (
     PROJECT,
     AppNamespace,

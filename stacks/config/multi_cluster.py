@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from components import versions
-from components.istio.topology import MeshMember, MeshTopology, TopologyError
+from meshstack import versions
+from meshstack.istio.topology import MeshMember, MeshTopology, TopologyError
 from stacks.config.alibaba import AlicloudVpcConfig, NodePoolConfig
 from stacks.config.checks import (
     Problems,

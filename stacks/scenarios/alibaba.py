@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_alicloud as alicloud
 
-from components.alicloud.ack import AckCluster, AckClusterArgs, NodePoolSpec
-from components.alicloud.network import AlicloudNetwork
+from meshstack.alicloud.ack import AckCluster, AckClusterArgs, NodePoolSpec
+from meshstack.alicloud.network import AlicloudNetwork
 from stacks.config import ClusterInMesh, NodePoolConfig
 
 
@@ -28,7 +28,7 @@ def node_login_keys(keys: Mapping[str, pulumi.Output[str] | None]) -> dict[str, 
 
 def node_pool_spec(pool: NodePoolConfig) -> NodePoolSpec:
     return NodePoolSpec(
-        instance_types=tuple(pool.instance_types),
+        instance_types=list(pool.instance_types),
         size=pool.size,
         image_type=pool.image_type,
         system_disk_category=pool.system_disk_category,
@@ -54,7 +54,6 @@ def ack_cluster(
     return AckCluster(
         cluster.name,
         AckClusterArgs(
-            provider=cloud,
             cluster_name=cluster.name,
             kubernetes_version=kubernetes_version,
             vswitch_id=network.vswitches[vswitch].id,
@@ -66,6 +65,6 @@ def ack_cluster(
             api_server_public=cluster.api_server_public,
             deletion_protection=cluster.deletion_protection,
             tags=tags,
-            internet=[network.snat_entries[vswitch]],
         ),
+        pulumi.ResourceOptions(provider=cloud, depends_on=[network.snat_entries[vswitch]]),
     )

@@ -17,11 +17,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.istio.control_plane import ControlPlaneArgs, IstioControlPlane, RemoteOf
-from components.istio.eastwest import EastWestGateway, EastWestGatewayArgs
-from components.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
-from components.istio.topology import MeshTopology
-from components.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
+from meshstack.istio.control_plane import ControlPlaneArgs, IstioControlPlane, RemoteOf
+from meshstack.istio.eastwest import EastWestGateway, EastWestGatewayArgs
+from meshstack.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
+from meshstack.istio.topology import MeshTopology
+from meshstack.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
 from stacks.config import IstioConfig
 from stacks.scenarios.mesh import control_plane_args, istio_release
 

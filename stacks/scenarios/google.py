@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import pulumi
 import pulumi_gcp as gcp
 
-from components.gcp.gke import GkeCluster, GkeClusterArgs, GkeNodePoolSpec
-from components.gcp.network import POD_RANGE, SERVICE_RANGE, GcpNetwork
+from meshstack.gcp.gke import GkeCluster, GkeClusterArgs, GkeNodePoolSpec
+from meshstack.gcp.network import POD_RANGE, SERVICE_RANGE, GcpNetwork
 from stacks.config import GcpConfig, GkeNodePoolConfig
 
 # The APIs a GKE cluster of ours needs: its network, GKE itself, and its node service account
@@ -34,7 +35,11 @@ def google_provider(config: GcpConfig) -> gcp.Provider:
 
 def gke_node_pool_spec(pool: GkeNodePoolConfig) -> GkeNodePoolSpec:
     return GkeNodePoolSpec(
-        pool.machine_type, pool.node_count, pool.disk_size_gb, pool.disk_type, pool.spot
+        machine_type=pool.machine_type,
+        node_count=pool.node_count,
+        disk_size_gb=pool.disk_size_gb,
+        disk_type=pool.disk_type,
+        spot=pool.spot,
     )
 
 
@@ -68,7 +73,6 @@ def gke_cluster(
     return GkeCluster(
         name,
         GkeClusterArgs(
-            provider=cloud,
             cluster_name=name,
             zone=zone,
             network=network.network.id,
@@ -82,6 +86,6 @@ def gke_cluster(
             deletion_protection=settings.deletion_protection,
             authorized_networks=settings.authorized_networks,
             labels=labels,
-            depends_on=gke_prerequisites(apis),
         ),
+        pulumi.ResourceOptions(provider=cloud, depends_on=gke_prerequisites(apis)),
     )

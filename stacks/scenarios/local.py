@@ -6,7 +6,7 @@ import os
 
 import pulumi
 
-from components.kube import AMBIENT_KUBECONFIG, kube_provider
+from meshstack.kube import AMBIENT_KUBECONFIG, kube_provider
 from stacks.config import LocalStack
 from stacks.scenarios.mesh import mesh_on_cluster, mesh_outputs
 

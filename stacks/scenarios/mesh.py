@@ -8,25 +8,25 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.apps.bookinfo import Bookinfo, BookinfoArgs
-from components.apps.bookinfo_checks import plain_text_refused, routing_checks
-from components.apps.bookinfo_routing import BookinfoRouting, BookinfoRoutingArgs
-from components.apps.namespace import injected_namespace
-from components.istio.control_plane import (
+from meshstack.apps.bookinfo import Bookinfo, BookinfoArgs
+from meshstack.apps.bookinfo_checks import plain_text_refused, routing_checks
+from meshstack.apps.bookinfo_routing import BookinfoRouting, BookinfoRoutingArgs
+from meshstack.apps.namespace import injected_namespace
+from meshstack.istio.control_plane import (
     INGRESS_GATEWAY,
     ISTIO_NAMESPACE,
     ControlPlaneArgs,
     IstioControlPlane,
 )
-from components.istio.values import IstioRelease, MeshSettings
-from components.observability import values as addon_values
-from components.observability.addons import (
+from meshstack.istio.values import IstioRelease, MeshSettings
+from meshstack.observability import values as addon_values
+from meshstack.observability.addons import (
     ChartRef,
     JaegerSettings,
     Observability,
     ObservabilityArgs,
 )
-from components.verify.mesh_check import MeshCheck
+from meshstack.verify.mesh_check import MeshCheck
 from stacks.config import AddonsConfig, IstioConfig, MeshStack
 from stacks.scenarios.verification import mesh_check, verified_output
 
@@ -107,13 +107,12 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
     app = Bookinfo(
         "bookinfo",
         BookinfoArgs(
-            provider=provider,
             namespace=namespace.metadata.name,
-            mesh_ready=control_plane.ready,
             image_hub=bookinfo.image_hub,
             image_tag=bookinfo.image_tag,
-            reviews_versions=tuple(bookinfo.reviews_versions),
+            reviews_versions=list(bookinfo.reviews_versions),
         ),
+        pulumi.ResourceOptions(provider=provider, depends_on=[control_plane.ready]),
     )
     routing = BookinfoRouting(
         "bookinfo-routing",

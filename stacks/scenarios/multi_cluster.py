@@ -2,7 +2,7 @@
 
 Each cluster's config says its cloud, its role (primary: runs istiod; remote: uses its
 primary's) and its network. The cloud floors are built side by side (one VPC per cloud, a
-vSwitch or subnet per cluster); the topology (components/istio/topology.py) then decides
+vSwitch or subnet per cluster); the topology (components/meshstack/istio/topology.py) then decides
 who runs istiod, who reads whose API server and where east-west gateways go. One root CA
 signs an intermediate per primary, so mTLS holds across clusters and clouds.
 """
@@ -15,29 +15,30 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
-from components.alicloud.security_groups import (
+from meshstack.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
+from meshstack.alicloud.security_groups import (
     SecurityGroupMember,
     SecurityGroupsArgs,
     SharedSecurityGroup,
 )
-from components.apps.hello_world import (
+from meshstack.apps.hello_world import (
     SAMPLE_PORT,
     HelloWorld,
     HelloWorldArgs,
     responders_check,
 )
-from components.gcp.apis import ProjectApis, ProjectApisArgs
-from components.gcp.firewall import Firewall, FirewallArgs, FirewallRule
-from components.gcp.network import (
+from meshstack.apps.namespace import injected_namespace
+from meshstack.gcp.apis import ProjectApis, ProjectApisArgs
+from meshstack.gcp.firewall import Firewall, FirewallArgs, FirewallRule
+from meshstack.gcp.network import (
     GcpNetwork,
     GcpNetworkArgs,
     GcpSubnetSpec,
 )
-from components.istio.control_plane import IstioControlPlane
-from components.istio.eastwest import EastWestGateway
-from components.istio.membership import MeshMembership
-from components.verify.mesh_check import MeshCheck
+from meshstack.istio.control_plane import IstioControlPlane
+from meshstack.istio.eastwest import EastWestGateway
+from meshstack.istio.membership import MeshMembership
+from meshstack.verify.mesh_check import MeshCheck
 from stacks.config import MeshClusterConfig, MultiClusterStack
 from stacks.scenarios.alibaba import ack_cluster, alibaba_provider, node_login_keys
 from stacks.scenarios.assembly import MeshCluster, assemble_mesh, has_eastwest_gateway
@@ -154,14 +155,17 @@ def _hello_world_everywhere(
         apps[name] = HelloWorld(
             f"{name}-hello-world",
             HelloWorldArgs(
-                provider=clusters[name].provider,
-                namespace=sample.namespace,
+                namespace=injected_namespace(
+                    f"{name}-hello-world-namespace",
+                    sample.namespace,
+                    config.istio.revision,
+                    pulumi.ResourceOptions(provider=clusters[name].provider),
+                ).metadata.name,
                 image=sample.image,
-                revision=config.istio.revision,
-                mesh_ready=ready,
                 container_port=SAMPLE_PORT,
                 env={"SERVICE_VERSION": name},
             ),
+            pulumi.ResourceOptions(provider=clusters[name].provider, depends_on=ready),
         )
     names = [c.name for c in config.clusters]
     return [
@@ -190,12 +194,14 @@ def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, 
     network = AlicloudNetwork(
         f"{config.mesh_id}-alicloud",
         NetworkArgs(
-            provider=cloud,
             vpc_cidr=config.alicloud.vpc_cidr,
-            vswitches=tuple(VSwitchSpec(c.zone, c.node_cidr, role=c.name) for c in members),
+            vswitches=list(
+                VSwitchSpec(zone=c.zone, cidr=c.node_cidr, role=c.name) for c in members
+            ),
             eip_bandwidth_mbps=config.alicloud.eip_bandwidth_mbps,
             tags=tags,
         ),
+        pulumi.ResourceOptions(provider=cloud),
     )
     # One group for every ACK cluster's nodes: its rules grow with N, not N².
     security = SharedSecurityGroup(
@@ -225,7 +231,7 @@ def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, 
             provider=ack.provider,
             server=ack.intranet_endpoint,
             public_server=ack.public_endpoint if c.api_server_public else None,
-            certificate_authority=ack.access.certificate_authority,
+            certificate_authority=ack.certificate_authority,
             kubeconfig=ack.kubeconfig,
             login_key=ack.login_key,
             nodes=(ack.node_pool,),
@@ -244,13 +250,15 @@ def _gke_clusters(
     network = GcpNetwork(
         f"{config.mesh_id}-gcp",
         GcpNetworkArgs(
-            provider=cloud,
             region=config.gcp.region,
             subnets=[
-                GcpSubnetSpec(c.node_cidr, c.pod_cidr, c.service_cidr, role=c.name) for c in members
+                GcpSubnetSpec(
+                    cidr=c.node_cidr, pod_cidr=c.pod_cidr, service_cidr=c.service_cidr, role=c.name
+                )
+                for c in members
             ],
-            depends_on=[apis[GKE_APIS["compute"]]],
         ),
+        pulumi.ResourceOptions(provider=cloud, depends_on=[apis[GKE_APIS["compute"]]]),
     )
     node_tag = f"{config.mesh_id}-node"
     if len(members) > 1:

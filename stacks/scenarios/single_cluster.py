@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
-from components.alicloud.serverless import ServerlessCluster, ServerlessClusterArgs
+from meshstack.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
+from meshstack.alicloud.serverless import ServerlessCluster, ServerlessClusterArgs
 from stacks.config import SingleClusterStack
 from stacks.scenarios.alibaba import alibaba_provider
 from stacks.scenarios.commands import stack_output_command
@@ -21,12 +21,12 @@ def deploy(config: SingleClusterStack) -> dict[str, pulumi.Input[str]]:
     network = AlicloudNetwork(
         cluster_config.name,
         NetworkArgs(
-            provider=cloud,
             vpc_cidr=network_config.vpc_cidr,
-            vswitches=tuple(VSwitchSpec(v.zone, v.cidr) for v in network_config.vswitches),
+            vswitches=list(VSwitchSpec(zone=v.zone, cidr=v.cidr) for v in network_config.vswitches),
             eip_bandwidth_mbps=network_config.eip_bandwidth_mbps,
             tags=tags,
         ),
+        pulumi.ResourceOptions(provider=cloud),
     )
     cluster = ServerlessCluster(
         cluster_config.name,

@@ -16,8 +16,8 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from components.alicloud.ack import AckCluster
-from components.alicloud.asm import (
+from meshstack.alicloud.ack import AckCluster
+from meshstack.alicloud.asm import (
     AsmIngressGateway,
     AsmIngressGatewayArgs,
     AsmMemberCluster,
@@ -25,26 +25,26 @@ from components.alicloud.asm import (
     AsmMeshArgs,
     AsmMeshSettings,
 )
-from components.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
-from components.alicloud.security_groups import (
+from meshstack.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
+from meshstack.alicloud.security_groups import (
     PeeredSecurityGroups,
     SecurityGroupMember,
     SecurityGroupsArgs,
 )
-from components.apps.bookinfo import Bookinfo, BookinfoArgs
-from components.apps.bookinfo_checks import cluster_local_checks, plain_text_refused
-from components.apps.cluster_local import (
+from meshstack.apps.bookinfo import Bookinfo, BookinfoArgs
+from meshstack.apps.bookinfo_checks import cluster_local_checks, plain_text_refused
+from meshstack.apps.cluster_local import (
     CLUSTER_LABEL,
     ClusterLocalRouting,
     ClusterLocalRoutingArgs,
     entry_path,
 )
-from components.apps.namespace import injected_namespace
-from components.istio.control_plane import ISTIO_NAMESPACE
-from components.istio.injection import InjectionReady, InjectionReadyArgs
-from components.istio.objects import MtlsMode, mesh_wide_mtls
-from components.istio.topology import MeshMember, MeshTopology
-from components.verify.mesh_check import MeshCheck
+from meshstack.apps.namespace import injected_namespace
+from meshstack.istio.control_plane import ISTIO_NAMESPACE
+from meshstack.istio.injection import InjectionReady, InjectionReadyArgs
+from meshstack.istio.objects import MtlsMode, mesh_wide_mtls
+from meshstack.istio.topology import MeshMember, MeshTopology
+from meshstack.verify.mesh_check import MeshCheck
 from stacks.config import TwoClusterStack
 from stacks.scenarios.alibaba import ack_cluster, alibaba_provider, node_login_keys
 from stacks.scenarios.assembly import MeshCluster, assemble_mesh
@@ -65,12 +65,14 @@ def deploy(config: TwoClusterStack) -> dict[str, pulumi.Input[Any]]:
     network = AlicloudNetwork(
         config.mesh_id,
         NetworkArgs(
-            provider=cloud,
             vpc_cidr=config.network.vpc_cidr,
-            vswitches=tuple(VSwitchSpec(c.zone, c.node_cidr, role=c.name) for c in config.clusters),
+            vswitches=list(
+                VSwitchSpec(zone=c.zone, cidr=c.node_cidr, role=c.name) for c in config.clusters
+            ),
             eip_bandwidth_mbps=config.network.eip_bandwidth_mbps,
             tags=tags,
         ),
+        pulumi.ResourceOptions(provider=cloud),
     )
     security = PeeredSecurityGroups(
         "cluster-security",
@@ -118,7 +120,7 @@ def deploy(config: TwoClusterStack) -> dict[str, pulumi.Input[Any]]:
 
 def _app_namespaces(
     config: TwoClusterStack, clusters: Mapping[str, AckCluster]
-) -> dict[str, k8s.core.v1.Namespace]:
+) -> dict[str, k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch]:
     """The Bookinfo namespace in every cluster, labelled for sidecar injection."""
     return {
         name: injected_namespace(
@@ -135,7 +137,7 @@ def _app_namespaces(
 def _bookinfo_everywhere(
     config: TwoClusterStack,
     clusters: Mapping[str, AckCluster],
-    namespaces: Mapping[str, k8s.core.v1.Namespace],
+    namespaces: Mapping[str, k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch],
     mesh_ready: Mapping[str, pulumi.Resource],
 ) -> list[Bookinfo]:
     """Bookinfo in every cluster, labelled with its cluster, with that cluster's reviews."""
@@ -143,13 +145,14 @@ def _bookinfo_everywhere(
         Bookinfo(
             f"{c.name}-bookinfo",
             BookinfoArgs(
-                provider=clusters[c.name].provider,
                 namespace=namespaces[c.name].metadata.name,
-                mesh_ready=mesh_ready[c.name],
                 image_hub=config.bookinfo.image_hub,
                 image_tag=config.bookinfo.image_tag,
-                reviews_versions=tuple(c.reviews_versions),
+                reviews_versions=list(c.reviews_versions),
                 extra_labels={CLUSTER_LABEL: c.name},
+            ),
+            pulumi.ResourceOptions(
+                provider=clusters[c.name].provider, depends_on=[mesh_ready[c.name]]
             ),
         )
         for c in config.clusters
@@ -159,7 +162,7 @@ def _bookinfo_everywhere(
 def _bookinfo_check(
     config: TwoClusterStack,
     clusters: Mapping[str, AckCluster],
-    namespaces: Mapping[str, k8s.core.v1.Namespace],
+    namespaces: Mapping[str, k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch],
     *,
     gateway_url: str,
     mtls: MtlsMode,
@@ -320,7 +323,7 @@ def _istio_mesh(
                 provider=clusters[c.name].provider,
                 nodes=[clusters[c.name].node_pool],
                 server=clusters[c.name].intranet_endpoint,
-                certificate_authority=clusters[c.name].access.certificate_authority,
+                certificate_authority=clusters[c.name].certificate_authority,
                 ingress=c.ingress_gateway,
                 mesh_settings={"service_settings": service_settings},
             )

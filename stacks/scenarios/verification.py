@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.verify.checks import Check
-from components.verify.mesh_check import MeshCheck, MeshCheckArgs
+from meshstack.verify.checks import Check
+from meshstack.verify.mesh_check import MeshCheck, MeshCheckArgs
 from stacks.config.mesh import VerifyConfig
 
 

@@ -5,7 +5,7 @@ what exists within a minute (the mesh's root certificate, the gateway's reserved
 address, the name of the secret its token will be in), and waits at boot until the cluster
 has issued that token. So the VM is up and installed while GKE and Istio are still coming.
 The token (audience istio-ca) is requested in the cluster and renewed there, and reaches the
-VM through Secret Manager: components/gcp/token_relay.py.
+VM through Secret Manager: components/meshstack/gcp/token_relay.py.
 """
 
 from __future__ import annotations
@@ -14,25 +14,26 @@ from typing import Any
 
 import pulumi
 
-from components.apps.hello_world import HelloWorld, HelloWorldArgs
-from components.gcp.apis import ProjectApis, ProjectApisArgs
-from components.gcp.firewall import Firewall, FirewallArgs, FirewallRule
-from components.gcp.gke import GkeCluster
-from components.gcp.network import (
+from meshstack.apps.hello_world import HelloWorld, HelloWorldArgs
+from meshstack.apps.namespace import injected_namespace
+from meshstack.gcp.apis import ProjectApis, ProjectApisArgs
+from meshstack.gcp.firewall import Firewall, FirewallArgs, FirewallRule
+from meshstack.gcp.gke import GkeCluster
+from meshstack.gcp.network import (
     GcpNetwork,
     GcpNetworkArgs,
     GcpSubnetSpec,
 )
-from components.gcp.token_relay import TokenRelay, TokenRelayArgs, vm_reader
-from components.gcp.vm import GceVm, GceVmArgs
-from components.istio.topology import MeshMember, MeshTopology
-from components.istio.vm_files import TokenSource, VmApplication, VmWorkload, startup_script
-from components.istio.vm_workload import (
+from meshstack.gcp.token_relay import TokenRelay, TokenRelayArgs, vm_reader
+from meshstack.gcp.vm import GceVm, GceVmArgs
+from meshstack.istio.topology import MeshMember, MeshTopology
+from meshstack.istio.vm_files import TokenSource, VmApplication, VmWorkload, startup_script
+from meshstack.istio.vm_workload import (
     ISTIO_CA_AUDIENCE,
     VmWorkloadObjects,
     VmWorkloadObjectsArgs,
 )
-from components.verify.checks import answers_with, refused_in_plain_text
+from meshstack.verify.checks import answers_with, refused_in_plain_text
 from stacks.config import VmStack
 from stacks.scenarios.assembly import MeshCluster, assemble_mesh
 from stacks.scenarios.google import (
@@ -67,11 +68,14 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
     network = GcpNetwork(
         cluster_config.name,
         GcpNetworkArgs(
-            provider=cloud,
             region=gcp_config.region,
-            subnets=[GcpSubnetSpec(net.subnet_cidr, net.pod_cidr, net.service_cidr)],
-            depends_on=[apis[APIS["compute"]]],
+            subnets=[
+                GcpSubnetSpec(
+                    cidr=net.subnet_cidr, pod_cidr=net.pod_cidr, service_cidr=net.service_cidr
+                )
+            ],
         ),
+        pulumi.ResourceOptions(provider=cloud, depends_on=[apis[APIS["compute"]]]),
     )
     node_tag, vm_tag = f"{cluster_config.name}-node", vm_config.name
     cluster = gke_cluster(
@@ -143,7 +147,6 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
     vm = GceVm(
         vm_config.name,
         GceVmArgs(
-            provider=cloud,
             instance_name=vm_config.name,
             zone=gcp_config.zone,
             machine_type=vm_config.machine_type,
@@ -154,7 +157,9 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             tags=[vm_tag],
             deletion_protection=vm_config.deletion_protection,
             labels=labels,
-            depends_on=[apis[APIS["compute"]], apis[APIS["iam"]]],
+        ),
+        pulumi.ResourceOptions(
+            provider=cloud, depends_on=[apis[APIS["compute"]], apis[APIS["iam"]]]
         ),
     )
     objects = VmWorkloadObjects(
@@ -198,12 +203,15 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         HelloWorld(
             "hello-world",
             HelloWorldArgs(
-                provider=cluster.provider,
-                namespace=hello_world.namespace,
+                namespace=injected_namespace(
+                    "hello-world-namespace",
+                    hello_world.namespace,
+                    istio.revision,
+                    pulumi.ResourceOptions(provider=cluster.provider),
+                ).metadata.name,
                 image=hello_world.image,
-                revision=istio.revision,
-                mesh_ready=[control_plane.ready],
             ),
+            pulumi.ResourceOptions(provider=cluster.provider, depends_on=[control_plane.ready]),
         )
     # Seed 001's last step: a mesh pod calls hello-vm and gets the VM's answer (over mTLS: the
     # WorkloadEntry names a service account, pilot's getTLSModeFromWorkloadEntry).

@@ -15,7 +15,7 @@ import jsonschema
 import referencing
 import referencing.jsonschema
 
-from components.versions import ISTIO_SUPPORTS_KUBERNETES
+from meshstack.versions import ISTIO_SUPPORTS_KUBERNETES
 
 # The Kubernetes minors the stacks support: every Istio minor's range (Istio 1.31: 1.32-1.36).
 _MINORS = [minor for bounds in ISTIO_SUPPORTS_KUBERNETES.values() for minor in bounds]

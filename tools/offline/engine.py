@@ -8,6 +8,7 @@ the stack outputs with their secrecy.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -159,8 +160,12 @@ class Declared:
         assert len(matches) == 1, f"{len(matches)} resources named {name!r}"
         return matches[0]
 
+    @functools.cached_property
+    def _by_urn(self) -> dict[str, Resource]:
+        return {r.urn: r for r in self.resources}
+
     def by_urn(self, urn: str) -> Resource:
-        return next(r for r in self.resources if r.urn == urn)
+        return self._by_urn[urn]
 
     def children_of(self, parent: Resource) -> list[Resource]:
         return [r for r in self.resources if r.parent == parent.urn]
@@ -180,10 +185,27 @@ class Declared:
     def istio_objects(self) -> list[Resource]:
         return [r for r in self.kube_objects() if ".istio.io/" in r.type]
 
+    def ancestors(self, resource: Resource) -> list[Resource]:
+        """Its parent components, nearest first (not the stack)."""
+        found: list[Resource] = []
+        while resource.parent in self._by_urn:
+            resource = self._by_urn[resource.parent]
+            found.append(resource)
+        return found
+
+    def dependencies(
+        self, resource: Resource, edges: Callable[[Resource], Iterable[str]] | None = None
+    ) -> set[str]:
+        """What a resource waits for: its own dependencies and its ancestors' (the SDK registers
+        a child once its parent is registered, and a component once its `depends_on` is done:
+        pulumi/runtime/resource.py prepare_resource), or the subset `edges` picks of each."""
+        pick = (lambda r: r.dependencies) if edges is None else edges
+        return {u for r in (resource, *self.ancestors(resource)) for u in pick(r)}
+
     def depends_on(self, resource: Resource, target: Resource) -> bool:
         """True when `resource` waits for `target`, directly or through other resources."""
         seen: set[str] = set()
-        todo = list(resource.dependencies)
+        todo = list(self.dependencies(resource))
         while todo:
             urn = todo.pop()
             if urn == target.urn:
@@ -191,7 +213,7 @@ class Declared:
             if urn in seen:
                 continue
             seen.add(urn)
-            todo.extend(self.by_urn(urn).dependencies)
+            todo.extend(self.dependencies(self.by_urn(urn)))
         return False
 
     def waits_for(
@@ -199,7 +221,7 @@ class Declared:
     ) -> set[str]:
         """URNs a resource's create waits for: its dependencies (or the subset `edges` picks)
         and its provider; a component stands for every custom resource under it."""
-        chosen = resource.dependencies if edges is None else edges(resource)
+        chosen = self.dependencies(resource, edges)
         direct = {*chosen, *([resource.provider_urn] if resource.provider else [])}
         waits: set[str] = set()
         for urn in direct:

@@ -1,0 +1,106 @@
+"""hello-world: the in-cluster service a VM calls (`curl hello-world.default`), or,
+in a multi-cluster mesh, Istio's helloworld sample naming the cluster that answers."""
+
+from collections.abc import Mapping, Sequence
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from meshstack.options import pods_wait_for
+from meshstack.verify.checks import AnswerClass, Check, Expect
+
+APP = "hello-world"
+CONTAINER_PORT = 3000
+SERVICE_PORT = 80
+# Istio's samples/helloworld/src/app.py: GET /hello answers
+# "Hello version: <SERVICE_VERSION>, instance: <pod>" (gunicorn on port 5000, its Dockerfile).
+SAMPLE_PORT = 5000
+SAMPLE_PATH = "/hello"
+SAMPLE_ANSWER = r"Hello version: (?P<label>[^,\s]+), instance:"
+
+
+class HelloWorldArgs(TypedDict):
+    namespace: pulumi.Input[str]
+    """The namespace, labelled for injection (e.g. by `injected_namespace`)."""
+    image: str
+    """The container image."""
+    container_port: NotRequired[int]
+    """The port the container listens on (default 3000)."""
+    env: NotRequired[Mapping[str, str]]
+    """The container's environment."""
+
+
+class HelloWorld(pulumi.ComponentResource):
+    """A one-replica HTTP service with a sidecar: the smallest proof that injection and
+    routing work in a cluster. The Kubernetes provider comes through `opts`; `depends_on` there
+    is what the Deployment waits for, what injection needs (istiod ready; for a remote cluster
+    also the way to its primary's istiod): the pod is injected when it is created."""
+
+    namespace: pulumi.Output[str]
+    """The namespace, once it exists (or is labelled)."""
+
+    def __init__(
+        self, name: str, args: HelloWorldArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        opts, pods_wait = pods_wait_for(opts)
+        super().__init__("meshstack:index:HelloWorld", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        namespace = pulumi.Output.from_input(args["namespace"])
+        container_port = args.get("container_port", CONTAINER_PORT)
+        labels = {"app": APP}
+        k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=APP, namespace=namespace, labels=labels),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="svc",
+                                image=args["image"],
+                                ports=[
+                                    k8s.core.v1.ContainerPortArgs(container_port=container_port)
+                                ],
+                                env=[
+                                    k8s.core.v1.EnvVarArgs(name=k, value=v)
+                                    for k, v in (args.get("env") or {}).items()
+                                ]
+                                or None,
+                            )
+                        ]
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=pods_wait),
+        )
+        k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=APP, namespace=namespace, labels=labels),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                selector=labels,
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="http", port=SERVICE_PORT, target_port=container_port
+                    )
+                ],
+            ),
+            opts=child,
+        )
+        self.namespace = namespace
+        self.register_outputs({"namespace": namespace})
+
+
+def responders_check(namespace: str, responders: Sequence[str], samples: int) -> Check:
+    """Every responder (the sample's SERVICE_VERSION, set to its cluster's name) answers
+    the Service, and nobody else."""
+    return Check(
+        name=f"hello-world answers from every cluster: {', '.join(responders)}",
+        url=f"http://{APP}.{namespace}{SAMPLE_PATH}",
+        classes=(AnswerClass("responder", status=200, body=SAMPLE_ANSWER),),
+        expect=Expect(only=tuple(responders), each=tuple(responders)),
+        samples=samples,
+    )

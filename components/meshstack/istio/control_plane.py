@@ -1,0 +1,205 @@
+"""The Istio control plane from Istio's Helm charts: base → [cni] → istiod → gateways.
+
+The order is the one Istio documents for Helm: `base` carries the CRDs, istiod must be ready
+before anything injected (the gateways run injected proxies, `image: auto`) and before any
+Istio object (its validating webhook answers for them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from meshstack.helm import helm_release
+from meshstack.istio import values as istio_values
+from meshstack.istio.objects import MtlsMode, mesh_wide_mtls
+
+ISTIO_NAMESPACE = "istio-system"
+INGRESS_GATEWAY = "istio-ingressgateway"  # selector label istio: ingressgateway
+EGRESS_GATEWAY = "istio-egressgateway"
+
+
+@dataclass(frozen=True)
+class ControlPlaneArgs:
+    provider: k8s.Provider
+    release: istio_values.IstioRelease
+    mesh: istio_values.MeshSettings = field(default_factory=istio_values.MeshSettings)
+    mtls: MtlsMode | None = "STRICT"
+    ingress_service_type: istio_values.ServiceType | None = "LoadBalancer"
+    egress_gateway: bool = False
+    # Files of the `cacerts` Secret (a plug-in CA, e.g. an intermediate of a shared root);
+    # None: istiod generates its own self-signed root.
+    ca_certificates: pulumi.Input[dict[str, str]] | None = None
+    # Set for a remote cluster: it runs no istiod and uses its primary's.
+    remote: RemoteOf | None = None
+    # What pods need to be scheduled (a node pool). The namespace, the CRDs and the CA
+    # Secret do not wait for it; istiod, the CNI and so everything after them do.
+    nodes: Sequence[pulumi.Resource] = ()
+
+
+@dataclass(frozen=True)
+class RemoteOf:
+    """A remote cluster's link to its primary (Istio's primary-remote model)."""
+
+    primary: str
+    # The primary's east-west gateway, where istiod is exposed.
+    discovery_address: pulumi.Input[str]
+
+
+class IstioControlPlane(pulumi.ComponentResource):
+    """Istio in one cluster. `ready` is what injected workloads and Istio objects wait for."""
+
+    namespace: k8s.core.v1.Namespace
+    base: k8s.helm.v3.Release
+    istiod: k8s.helm.v3.Release
+    ready: pulumi.Resource
+    ingress_gateway: k8s.helm.v3.Release | None
+    ingress_service_type: istio_values.ServiceType | None
+    # Read back for its address (LoadBalancer only).
+    ingress_service: k8s.core.v1.Service | None
+    peer_authentication: k8s.apiextensions.CustomResource | None
+
+    def __init__(
+        self, name: str, args: ControlPlaneArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("meshstack:istio:ControlPlane", name, None, opts)
+        release = args.release
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+
+        labels = {"topology.istio.io/network": args.mesh.network} if args.mesh.network else {}
+        remote = args.remote
+        # Which istiod manages this cluster's webhooks (the primary's, for a remote).
+        annotations = {"topology.istio.io/controlPlaneClusters": remote.primary} if remote else None
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ISTIO_NAMESPACE, labels=labels, annotations=annotations
+            ),
+            opts=child,
+        )
+        namespace = self.namespace.metadata.name
+
+        def chart(
+            role: str,
+            release_name: str,
+            chart_name: str,
+            values: pulumi.Input[dict],
+            after: list,
+        ):
+            return helm_release(
+                f"{name}-{role}",
+                release_name=release_name,
+                chart=chart_name,
+                version=release.version,
+                repository=release.chart_repository,
+                namespace=namespace,
+                values=values,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=after)),
+            )
+
+        self.base = chart(
+            "base",
+            "istio-base",
+            "base",
+            istio_values.base_values(release, remote=remote is not None),
+            [],
+        )
+        istiod_after: list[pulumi.Resource] = [self.base, *args.nodes]
+        if args.ca_certificates is not None:
+            # istiod reads its CA at start: the Secret must exist before it.
+            istiod_after.append(
+                k8s.core.v1.Secret(
+                    f"{name}-cacerts",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name="cacerts", namespace=namespace),
+                    string_data=pulumi.Output.secret(args.ca_certificates),
+                    opts=child,
+                )
+            )
+        if args.mesh.cni:
+            istiod_after.append(
+                chart(
+                    "cni",
+                    "istio-cni",
+                    "cni",
+                    istio_values.cni_values(release),
+                    [self.base, *args.nodes],
+                )
+            )
+        istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
+        self.istiod = chart(
+            "istiod",
+            istiod_name,
+            "istiod",
+            pulumi.Output.from_input(remote.discovery_address).apply(
+                lambda address: istio_values.remote_istiod_values(release, args.mesh, address)
+            )
+            if remote
+            else istio_values.istiod_values(release, args.mesh),
+            istiod_after,
+        )
+        # A Release completes only once istiod's Deployment is available.
+        self.ready = self.istiod
+
+        self.ingress_service_type = args.ingress_service_type
+        self.ingress_gateway = None
+        self.ingress_service = None
+        if args.ingress_service_type:
+            self.ingress_gateway = chart(
+                "ingress",
+                INGRESS_GATEWAY,
+                "gateway",
+                istio_values.gateway_values(release, args.ingress_service_type),
+                [self.istiod],
+            )
+            if args.ingress_service_type == "LoadBalancer":
+                # Read back the Service the chart made, for its load-balancer address.
+                self.ingress_service = k8s.core.v1.Service.get(
+                    f"{name}-ingress-service",
+                    f"{ISTIO_NAMESPACE}/{INGRESS_GATEWAY}",
+                    opts=pulumi.ResourceOptions(
+                        parent=self, provider=args.provider, depends_on=[self.ingress_gateway]
+                    ),
+                )
+        if args.egress_gateway:
+            chart(
+                "egress",
+                EGRESS_GATEWAY,
+                "gateway",
+                istio_values.gateway_values(release, "ClusterIP"),
+                [self.istiod],
+            )
+
+        self.peer_authentication = None
+        if args.mtls:
+            self.peer_authentication = mesh_wide_mtls(
+                f"{name}-peer-authentication",
+                args.mtls,
+                namespace,
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=[self.istiod])
+                ),
+            )
+
+        self.register_outputs(
+            {
+                "namespace": namespace,
+                "istiod": self.istiod.name,
+                "ingressGateway": self.ingress_gateway.name if self.ingress_gateway else None,
+            }
+        )
+
+    def ingress_address(self) -> pulumi.Output[str] | None:
+        """The ingress gateway's load-balancer IP or host name; None without a LoadBalancer."""
+        if self.ingress_service is None:
+            return None
+        return self.ingress_service.status.apply(load_balancer_address)
+
+
+def load_balancer_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
+    ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
+    if not ingress:
+        return ""
+    return ingress[0].ip or ingress[0].hostname or ""

@@ -1,0 +1,183 @@
+"""The east-west gateway: how VMs and other networks reach istiod and the mesh's services.
+
+Declares what `gen-eastwest-gateway.sh | istioctl install` and `expose-istiod.yaml` (and, for
+several networks, `expose-services.yaml`) do: a `gateway` chart release named
+`istio-eastwestgateway` with the labels and the four ports of that script, the Gateway
+`istiod-gateway` + VirtualService `istiod-vs` that pass ports 15012 (xDS, CA) and 15017
+(webhooks) through to istiod, and the Gateway `cross-network-gateway` (15443).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from meshstack.helm import helm_release
+from meshstack.istio import values as istio_values
+from meshstack.istio.control_plane import ISTIO_NAMESPACE, load_balancer_address
+from meshstack.istio.objects import istio_object
+
+EASTWEST_GATEWAY = "istio-eastwestgateway"
+EASTWEST_LABELS = {"istio": "eastwestgateway", "app": EASTWEST_GATEWAY}
+# The ports the gateway chart gives a network gateway (`networkGateway`); a single-network
+# gateway (`gen-eastwest-gateway.sh --single-cluster`) declares the same four itself.
+EASTWEST_PORTS = (
+    {"name": "status-port", "port": 15021, "targetPort": 15021},
+    {"name": "tls", "port": 15443, "targetPort": 15443},
+    {"name": "tls-istiod", "port": 15012, "targetPort": 15012},
+    {"name": "tls-webhook", "port": 15017, "targetPort": 15017},
+)
+XDS_PORT = 15012
+WEBHOOK_PORT = 15017
+CROSS_NETWORK_PORT = 15443
+
+
+def istiod_service(revision: str | None) -> str:
+    """istiod's Service name: revisioned control planes have their own."""
+    return f"istiod-{revision}" if revision else "istiod"
+
+
+def istiod_host(revision: str | None, namespace: str = ISTIO_NAMESPACE) -> str:
+    """The name a VM resolves (through its hosts file) to the east-west gateway."""
+    return f"{istiod_service(revision)}.{namespace}.svc"
+
+
+def eastwest_values(
+    release: istio_values.IstioRelease,
+    network: str,
+    service_annotations: Mapping[str, str],
+    load_balancer_ip: str | None,
+) -> dict[str, Any]:
+    """Gateway chart values of the east-west gateway (pure: tested against the chart schema)."""
+    service: dict[str, Any] = {"annotations": dict(service_annotations)}
+    if load_balancer_ip:
+        service["loadBalancerIP"] = load_balancer_ip
+    if not network:
+        service["ports"] = [dict(port) for port in EASTWEST_PORTS]
+    return istio_values.gateway_values(
+        release,
+        "LoadBalancer",
+        labels=EASTWEST_LABELS,
+        network=network or None,
+        service=service,
+    )
+
+
+def expose_istiod_specs(revision: str | None) -> dict[str, dict[str, Any]]:
+    """Specs of `istiod-gateway` (Gateway) and `istiod-vs` (VirtualService), as upstream."""
+    host = f"{istiod_host(revision)}.cluster.local"
+    ports = {"tls-istiod": XDS_PORT, "tls-istiodwebhook": WEBHOOK_PORT}
+    # The webhook port of the gateway lands on istiod's Service port 443.
+    targets = {XDS_PORT: XDS_PORT, WEBHOOK_PORT: 443}
+    return {
+        "istiod-gateway": {
+            "selector": {"istio": EASTWEST_LABELS["istio"]},
+            "servers": [
+                {
+                    "port": {"name": name, "number": number, "protocol": "tls"},
+                    "tls": {"mode": "PASSTHROUGH"},
+                    "hosts": ["*"],
+                }
+                for name, number in ports.items()
+            ],
+        },
+        "istiod-vs": {
+            "hosts": ["*"],
+            "gateways": ["istiod-gateway"],
+            "tls": [
+                {
+                    "match": [{"port": port, "sniHosts": ["*"]}],
+                    "route": [{"destination": {"host": host, "port": {"number": target}}}],
+                }
+                for port, target in targets.items()
+            ],
+        },
+    }
+
+
+def cross_network_spec() -> dict[str, Any]:
+    """`cross-network-gateway`: mTLS traffic of other networks enters here (SNI routed)."""
+    return {
+        "selector": {"istio": EASTWEST_LABELS["istio"]},
+        "servers": [
+            {
+                "port": {"number": CROSS_NETWORK_PORT, "name": "tls", "protocol": "TLS"},
+                "tls": {"mode": "AUTO_PASSTHROUGH"},
+                "hosts": ["*.local"],
+            }
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class EastWestGatewayArgs:
+    provider: k8s.Provider
+    release: istio_values.IstioRelease
+    # istio-system, as the control plane created it.
+    namespace: pulumi.Input[str]
+    # istiod, ready: the gateway's pods are injected and the Istio objects are admitted by it.
+    mesh_ready: pulumi.Resource
+    # The Istio network this gateway fronts; "" for one flat network.
+    network: str = ""
+    # Cloud-specific Service annotations, e.g. an internal load balancer.
+    service_annotations: Mapping[str, str] = field(default_factory=dict)
+    # A pre-reserved load-balancer address; None lets the cloud pick one.
+    load_balancer_ip: pulumi.Input[str] | None = None
+    expose_istiod: bool = True
+    # Services of this network reachable from other networks (multi-network meshes).
+    expose_services: bool = False
+
+
+class EastWestGateway(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+    address: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: EastWestGatewayArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("meshstack:istio:EastWestGateway", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        after_istiod = pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(depends_on=[args.mesh_ready])
+        )
+        values = pulumi.Output.from_input(args.load_balancer_ip).apply(
+            lambda ip: eastwest_values(args.release, args.network, args.service_annotations, ip)
+        )
+        self.release = helm_release(
+            f"{name}-release",
+            release_name=EASTWEST_GATEWAY,
+            chart="gateway",
+            version=args.release.version,
+            repository=args.release.chart_repository,
+            namespace=args.namespace,
+            values=values,
+            opts=after_istiod,
+        )
+        if args.load_balancer_ip is not None:
+            self.address = pulumi.Output.from_input(args.load_balancer_ip)
+        else:
+            service = k8s.core.v1.Service.get(
+                f"{name}-service",
+                f"{ISTIO_NAMESPACE}/{EASTWEST_GATEWAY}",
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=args.provider, depends_on=[self.release]
+                ),
+            )
+            self.address = service.status.apply(load_balancer_address)
+
+        specs: dict[str, tuple[str, dict[str, Any]]] = {}
+        if args.expose_istiod:
+            istiod_specs = expose_istiod_specs(args.release.revision)
+            specs["istiod-gateway"] = ("Gateway", istiod_specs["istiod-gateway"])
+            specs["istiod-vs"] = ("VirtualService", istiod_specs["istiod-vs"])
+        if args.expose_services:
+            specs["cross-network-gateway"] = ("Gateway", cross_network_spec())
+        for object_name, (kind, spec) in specs.items():
+            istio_object(
+                f"{name}-{object_name}", kind, object_name, args.namespace, spec, opts=after_istiod
+            )
+        self.register_outputs({"release": self.release.name, "address": self.address})

@@ -1,0 +1,168 @@
+"""Mesh membership: each istiod reads the API servers of the clusters it must know.
+
+What `istioctl create-remote-secret` produces, declared: in each cluster that is read, a token
+for `istio-reader-service-account` (created by the `base` chart), and in each cluster whose
+istiod reads others a kubeconfig per cluster read, using that cluster's token. Which pairs
+exist is the topology's decision (components/meshstack/istio/topology.py).
+
+istioctl writes one Secret per pair. Here each reading cluster holds one Secret,
+`istio-remote-secrets`, with one key per cluster read: istiod's secret controller takes every
+key of a labelled Secret as a cluster (pkg/kube/multicluster), and a mesh of N primaries then
+has N Secrets instead of N·(N−1) resources to create, diff and delete.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from meshstack.istio.control_plane import ISTIO_NAMESPACE
+
+READER_ACCOUNT = "istio-reader-service-account"
+READER_TOKEN = "istio-reader-service-account-token"
+REMOTE_SECRETS = "istio-remote-secrets"
+
+
+def remote_kubeconfig(cluster: str, server: str, ca_data: str, token: str) -> str:
+    """The kubeconfig istiod uses for a remote cluster (token auth, as istiod requires).
+
+    JSON, which kubeconfig loaders read as the YAML it is a subset of: rendering N·(N−1) of
+    them in a large mesh costs a tenth of what the YAML emitter does."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": cluster,
+                    "cluster": {"server": server, "certificate-authority-data": ca_data},
+                }
+            ],
+            "users": [{"name": cluster, "user": {"token": token}}],
+            "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
+            "current-context": cluster,
+        },
+        indent=2,
+    )
+
+
+@dataclass(frozen=True)
+class MemberCluster:
+    provider: k8s.Provider
+    # The API server as seen from clusters of the same site (an intranet endpoint in a VPC).
+    server: pulumi.Input[str]
+    # Base64 PEM of the API server's CA.
+    certificate_authority: pulumi.Input[str]
+    # The `base` chart (it creates the reader service account and istio-system).
+    base: pulumi.Resource
+    # Where the cluster's private network is (e.g. one VPC): readers elsewhere use
+    # `public_server` (None: `server` is reachable from everywhere).
+    site: str = ""
+    public_server: pulumi.Input[str] | None = None
+
+    def uses_public_server(self, reader: MemberCluster) -> bool:
+        return self.public_server is not None and reader.site != self.site
+
+
+@dataclass(frozen=True)
+class MeshMembershipArgs:
+    members: Mapping[str, MemberCluster]
+    # (cluster read, cluster reading it) pairs.
+    reads: Sequence[tuple[str, str]]
+
+
+class MeshMembership(pulumi.ComponentResource):
+    # By the cluster holding it: the kubeconfigs of every cluster its istiod reads.
+    remote_secrets: dict[str, k8s.core.v1.Secret]
+
+    def __init__(
+        self,
+        name: str,
+        args: MeshMembershipArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "meshstack:istio:MeshMembership",
+            name,
+            None,
+            pulumi.ResourceOptions.merge(
+                opts,
+                pulumi.ResourceOptions(
+                    aliases=[pulumi.Alias(type_="meshstack:istio:MultiPrimaryMembership")]
+                ),
+            ),
+        )
+        tokens = {
+            cluster: self._reader_token(name, cluster, args.members[cluster])
+            for cluster in dict.fromkeys(cluster for cluster, _ in args.reads)
+        }
+        # Per cluster read, what any reader needs of it; one Output each, whatever N.
+        access = {cluster: _access(args.members[cluster], t) for cluster, t in tokens.items()}
+        read_by: dict[str, list[str]] = {}
+        for cluster, reader in args.reads:
+            read_by.setdefault(reader, []).append(cluster)
+
+        def kubeconfigs(reader: str, clusters: list[str]) -> pulumi.Output[dict[str, str]]:
+            public = [args.members[c].uses_public_server(args.members[reader]) for c in clusters]
+
+            def render(values: list[list[str]]) -> dict[str, str]:
+                return {
+                    cluster: remote_kubeconfig(cluster, server[is_public], ca, token)
+                    for cluster, is_public, (*server, ca, token) in zip(
+                        clusters, public, values, strict=True
+                    )
+                }
+
+            return pulumi.Output.all(*(access[c] for c in clusters)).apply(render)
+
+        self.remote_secrets = {
+            reader: k8s.core.v1.Secret(
+                f"{name}-in-{reader}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=REMOTE_SECRETS,
+                    namespace=ISTIO_NAMESPACE,
+                    labels={"istio/multiCluster": "true"},
+                ),
+                string_data=pulumi.Output.secret(kubeconfigs(reader, clusters)),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=args.members[reader].provider,
+                    depends_on=[args.members[reader].base],
+                ),
+            )
+            for reader, clusters in read_by.items()
+        }
+        self.register_outputs({"reads": sorted(f"{reader} reads {c}" for c, reader in args.reads)})
+
+    def _reader_token(self, name: str, cluster: str, member: MemberCluster) -> pulumi.Output[str]:
+        """A long-lived token of the reader account; Kubernetes fills in `data.token`, and
+        the provider waits for it."""
+        token = k8s.core.v1.Secret(
+            f"{name}-{cluster}-reader-token",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=READER_TOKEN,
+                namespace=ISTIO_NAMESPACE,
+                annotations={"kubernetes.io/service-account.name": READER_ACCOUNT},
+            ),
+            type="kubernetes.io/service-account-token",
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=member.provider, depends_on=[member.base]
+            ),
+        )
+        return pulumi.Output.secret(token.data.apply(lambda data: _decode(data["token"])))
+
+
+def _access(member: MemberCluster, token: pulumi.Output[str]) -> pulumi.Output[list[str]]:
+    """[server, public server, CA, token]: what any reader needs to read `member`."""
+    return pulumi.Output.all(
+        member.server, member.public_server or member.server, member.certificate_authority, token
+    )
+
+
+def _decode(value: str) -> str:
+    return base64.b64decode(value).decode()
