@@ -28,9 +28,11 @@ plan-check: $(VENV)/.installed
 docs: $(VENV)/.installed
 	$(PY) -m tools.reference
 
-# The component provider's schema (provider/schema.json), as Pulumi's analyzer infers it.
+# The component provider's schema (provider/schema.json), as Pulumi's analyzer infers it, and
+# the TypeScript example's SDK stand-in made from it (examples/typescript/sdk).
 schema: $(VENV)/.installed
 	$(PY) -m meshstack.provider schema > provider/schema.json
+	$(PY) -m tools.ts_sdk
 
 benchmark: $(VENV)/.installed
 	$(PY) -m tools.benchmark --write docs/benchmark.md $(STACK)

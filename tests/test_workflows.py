@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -80,7 +81,8 @@ def test_preview_covers_every_cloud_stack_with_its_cloud() -> None:
 
 
 def test_preview_runs_the_policy_pack_and_comments() -> None:
-    step = next(s for s in _preview_job()["steps"] if s.get("uses", "").startswith("pulumi/"))
+    steps = _preview_job()["steps"]
+    step = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions"))
     assert step["with"]["command"] == "preview"
     assert step["with"]["policyPacks"] == "policy"
     assert step["with"]["comment-on-pr"] is True
@@ -90,3 +92,38 @@ def test_preview_runs_the_policy_pack_and_comments() -> None:
 def test_test_workflow_runs_ci() -> None:
     steps = yaml.safe_load((WORKFLOWS / "test.yml").read_text())["jobs"]["test"]["steps"]
     assert any(s.get("run") == ".ci/run" for s in steps)
+
+
+def _workflow(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def test_preview_holds_no_long_lived_cloud_key() -> None:
+    """Each cloud and Pulumi Cloud are reached through OIDC federation (docs/ci-trust.md)."""
+    text = (WORKFLOWS / "preview.yml").read_text()
+    secrets = set(re.findall(r"secrets\.(\w+)", text))
+    # The passphrase encrypts stack secrets of a self-managed backend; it opens no cloud.
+    assert secrets <= {"PULUMI_CONFIG_PASSPHRASE"}, secrets
+    assert "GITHUB_ENV" not in text
+    job = _workflow("preview.yml")["jobs"]["preview"]
+    assert job["permissions"]["id-token"] == "write"
+    uses = {step.get("uses", "").split("@")[0] for step in job["steps"]}
+    assert {
+        "pulumi/auth-actions",
+        "google-github-actions/auth",
+        "aliyun/configure-aliyun-credentials-action",
+    } <= uses
+
+
+def test_release_publishes_by_trusted_publishing_from_a_checked_tag() -> None:
+    workflow = _workflow("release.yml")
+    assert workflow[True]["push"]["tags"] == ["v*.*.*"]  # YAML reads the key `on` as True
+    publish = workflow["jobs"]["publish"]
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"]["name"] == "pypi"
+    assert any(
+        s.get("uses", "").startswith("pypa/gh-action-pypi-publish") for s in publish["steps"]
+    )
+    assert "secrets." not in (WORKFLOWS / "release.yml").read_text()
+    build = " ".join(s.get("run", "") for s in workflow["jobs"]["build"]["steps"])
+    assert "CHANGELOG.md" in build and "pyproject.toml" in build

@@ -23,6 +23,8 @@ from meshstack.naming import fixed_name
 
 
 class NodePoolSpec(TypedDict):
+    """The ACK cluster's node pool."""
+
     instance_types: Sequence[str]
     """ECS instance types the pool may use, in order of preference."""
     size: int

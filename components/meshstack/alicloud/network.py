@@ -14,6 +14,8 @@ from meshstack.naming import fixed_name
 
 
 class VSwitchSpec(TypedDict):
+    """A vSwitch of the VPC."""
+
     zone: str
     """The zone of the vSwitch."""
     cidr: str
@@ -52,6 +54,12 @@ class AlicloudNetwork(pulumi.ComponentResource):
     """The NAT gateway's public address."""
     snat_entries: list[alicloud.vpc.SnatEntry]
     """A SNAT entry per vSwitch: what its nodes wait for before pulling images."""
+    vpc_id: pulumi.Output[str]
+    """The VPC's id."""
+    vswitch_ids: list[pulumi.Output[str]]
+    """The vSwitches' ids, in the order given."""
+    egress_ip: pulumi.Output[str]
+    """The public address the VPC's traffic leaves from."""
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -125,15 +133,14 @@ class AlicloudNetwork(pulumi.ComponentResource):
             for spec, vswitch in zip(vswitches, self.vswitches, strict=True)
         ]
 
+        self.vpc_id = self.vpc.id
+        self.vswitch_ids = [v.id for v in self.vswitches]
+        self.egress_ip = self.eip.ip_address
         self.register_outputs(
             {
-                "vpcId": self.vpc.id,
-                "vswitchIds": [v.id for v in self.vswitches],
+                "vpcId": self.vpc_id,
+                "vswitchIds": self.vswitch_ids,
                 "natGatewayId": self.nat_gateway.id,
-                "egressIp": self.eip.ip_address,
+                "egressIp": self.egress_ip,
             }
         )
-
-    @property
-    def vswitch_ids(self) -> list[pulumi.Output[str]]:
-        return [v.id for v in self.vswitches]

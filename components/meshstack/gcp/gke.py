@@ -78,6 +78,8 @@ def gke_kubeconfig(name: str, endpoint: str, cluster_ca_certificate: str) -> str
 
 
 class GkeNodePoolSpec(TypedDict):
+    """The GKE cluster's node pool."""
+
     machine_type: str
     """The nodes' machine type, e.g. e2-standard-4."""
     node_count: int

