@@ -20,12 +20,13 @@ from meshstack.apps.hello_world import HelloWorld
 from meshstack.gcp.gke import GkeCluster
 from meshstack.gcp.network import GcpNetwork
 from meshstack.gcp.vm import GceVm
+from meshstack.istio.eastwest import EastWestGateway
 from meshstack.istio.trust import SharedRootOfTrust
 
 NAME = "meshstack"
-# The public components: cloud floors, clusters, the mesh's root of trust and the sample
-# applications. Each takes its cloud or Kubernetes provider and what it waits for through
-# `opts`; scenario glue (which cluster reads which) stays in this repository's stacks.
+# The public components: cloud floors, clusters, the mesh's root of trust, the east-west
+# gateway and the sample applications. Each takes its cloud or Kubernetes provider and what it
+# waits for through `opts`; scenario glue (which cluster reads which) stays in the stacks.
 PUBLIC = (
     AlicloudNetwork,
     AckCluster,
@@ -33,6 +34,7 @@ PUBLIC = (
     GkeCluster,
     GceVm,
     SharedRootOfTrust,
+    EastWestGateway,
     Bookinfo,
     HelloWorld,
 )

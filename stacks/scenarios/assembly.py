@@ -95,10 +95,8 @@ def assemble_mesh(
             gateways[name] = EastWestGateway(
                 named(name, "eastwest"),
                 EastWestGatewayArgs(
-                    provider=cluster.provider,
                     release=release,
                     namespace=control_planes[name].namespace.metadata.name,
-                    mesh_ready=control_planes[name].ready,
                     # Labelled with its network even on one network, as Istio's primary-remote
                     # install does (gen-eastwest-gateway.sh --network network1).
                     network=member.network,
@@ -106,6 +104,9 @@ def assemble_mesh(
                     load_balancer_ip=cluster.gateway_address,
                     expose_istiod=topology.exposes_istiod(name),
                     expose_services=topology.exposes_services(name),
+                ),
+                pulumi.ResourceOptions(
+                    provider=cluster.provider, depends_on=[control_planes[name].ready]
                 ),
             )
     membership = None

@@ -7,11 +7,8 @@ several networks, `expose-services.yaml`) do: a `gateway` chart release named
 (webhooks) through to istiod, and the Gateway `cross-network-gateway` (15443).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -113,71 +110,75 @@ def cross_network_spec() -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class EastWestGatewayArgs:
-    provider: k8s.Provider
-    release: istio_values.IstioRelease
-    # istio-system, as the control plane created it.
+class EastWestGatewayArgs(TypedDict):
     namespace: pulumi.Input[str]
-    # istiod, ready: the gateway's pods are injected and the Istio objects are admitted by it.
-    mesh_ready: pulumi.Resource
-    # The Istio network this gateway fronts; "" for one flat network.
-    network: str = ""
-    # Cloud-specific Service annotations, e.g. an internal load balancer.
-    service_annotations: Mapping[str, str] = field(default_factory=dict)
-    # A pre-reserved load-balancer address; None lets the cloud pick one.
-    load_balancer_ip: pulumi.Input[str] | None = None
-    expose_istiod: bool = True
-    # Services of this network reachable from other networks (multi-network meshes).
-    expose_services: bool = False
+    """istiod's namespace (istio-system), as the control plane created it."""
+    release: NotRequired[istio_values.IstioRelease]
+    """Which Istio, the control plane's: every field but revision when given (default: the
+    pinned release)."""
+    network: NotRequired[str]
+    """The Istio network this gateway fronts; none for one flat network."""
+    service_annotations: NotRequired[Mapping[str, str]]
+    """Cloud-specific Service annotations, e.g. an internal load balancer."""
+    load_balancer_ip: NotRequired[pulumi.Input[str] | None]
+    """A reserved load-balancer address; none lets the cloud pick one."""
+    expose_istiod: NotRequired[bool]
+    """Pass istiod's ports (15012 xDS and CA, 15017 webhooks) through (default true)."""
+    expose_services: NotRequired[bool]
+    """Let other networks reach this network's services on 15443 (default false)."""
 
 
 class EastWestGateway(pulumi.ComponentResource):
+    """The east-west gateway of a cluster, as Istio's gen-eastwest-gateway.sh and the
+    expose-istiod / expose-services samples declare it: how VMs and other networks reach
+    istiod and the mesh's services. The Kubernetes provider comes through `opts`;
+    `depends_on` there should hold istiod, ready (it injects the gateway's pods and admits the
+    Istio objects)."""
+
     release: k8s.helm.v3.Release
+    """The gateway chart's release."""
     address: pulumi.Output[str]
+    """The gateway's load-balancer address."""
 
     def __init__(
         self, name: str, args: EastWestGatewayArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("meshstack:istio:EastWestGateway", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        after_istiod = pulumi.ResourceOptions.merge(
-            child, pulumi.ResourceOptions(depends_on=[args.mesh_ready])
-        )
-        values = pulumi.Output.from_input(args.load_balancer_ip).apply(
-            lambda ip: eastwest_values(args.release, args.network, args.service_annotations, ip)
+        super().__init__("meshstack:index:EastWestGateway", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        release = istio_values.istio_release(args.get("release") or istio_values.IstioRelease())
+        network, namespace = args.get("network") or "", args["namespace"]
+        annotations = args.get("service_annotations") or {}
+        load_balancer_ip = args.get("load_balancer_ip")
+        values = pulumi.Output.from_input(load_balancer_ip).apply(
+            lambda ip: eastwest_values(release, network, annotations, ip)
         )
         self.release = helm_release(
             f"{name}-release",
             release_name=EASTWEST_GATEWAY,
             chart="gateway",
-            version=args.release.version,
-            repository=args.release.chart_repository,
-            namespace=args.namespace,
+            version=release.version,
+            repository=release.chart_repository,
+            namespace=namespace,
             values=values,
-            opts=after_istiod,
+            opts=child,
         )
-        if args.load_balancer_ip is not None:
-            self.address = pulumi.Output.from_input(args.load_balancer_ip)
+        if load_balancer_ip is not None:
+            self.address = pulumi.Output.from_input(load_balancer_ip)
         else:
             service = k8s.core.v1.Service.get(
                 f"{name}-service",
                 f"{ISTIO_NAMESPACE}/{EASTWEST_GATEWAY}",
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.provider, depends_on=[self.release]
-                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
             )
             self.address = service.status.apply(load_balancer_address)
 
         specs: dict[str, tuple[str, dict[str, Any]]] = {}
-        if args.expose_istiod:
-            istiod_specs = expose_istiod_specs(args.release.revision)
+        if args.get("expose_istiod", True):
+            istiod_specs = expose_istiod_specs(release.revision)
             specs["istiod-gateway"] = ("Gateway", istiod_specs["istiod-gateway"])
             specs["istiod-vs"] = ("VirtualService", istiod_specs["istiod-vs"])
-        if args.expose_services:
+        if args.get("expose_services", False):
             specs["cross-network-gateway"] = ("Gateway", cross_network_spec())
         for object_name, (kind, spec) in specs.items():
-            istio_object(
-                f"{name}-{object_name}", kind, object_name, args.namespace, spec, opts=after_istiod
-            )
+            istio_object(f"{name}-{object_name}", kind, object_name, namespace, spec, opts=child)
         self.register_outputs({"release": self.release.name, "address": self.address})

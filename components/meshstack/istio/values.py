@@ -6,11 +6,11 @@ on a key whose change or removal changes nothing. The gateway chart also has a s
 schema.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from meshstack import versions
 
 ServiceType = Literal["LoadBalancer", "NodePort", "ClusterIP"]
 # Istio's default profile is the chart's own defaults: no `profile` value. The chart has a
@@ -21,14 +21,26 @@ DEFAULT_PROFILE = "default"
 
 @dataclass(frozen=True)
 class IstioRelease:
-    """Which Istio, from where, with which images."""
+    """Which Istio, from where, with which images (default: the pinned release)."""
 
-    version: str
-    chart_repository: str
-    hub: str
-    tag: str
+    version: str = versions.ISTIO
+    """The Istio charts' version."""
+    chart_repository: str = versions.ISTIO_CHART_REPOSITORY
+    """Where the charts come from."""
+    hub: str = versions.ISTIO_HUB
+    """The images' registry."""
+    tag: str = versions.ISTIO
+    """The images' tag."""
     image_pull_policy: str = "IfNotPresent"
+    """The images' pull policy."""
     revision: str | None = None
+    """The control plane's revision; none: the default one."""
+
+
+def istio_release(value: IstioRelease | Mapping[str, Any]) -> IstioRelease:
+    """An IstioRelease as Python programs give it, or as a component provider receives it (a
+    mapping of its fields)."""
+    return value if isinstance(value, IstioRelease) else IstioRelease(**value)
 
 
 @dataclass(frozen=True)

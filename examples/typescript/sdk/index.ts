@@ -52,6 +52,36 @@ export namespace types {
     }
 
     /**
+     * Which Istio, from where, with which images (default: the pinned release).
+     */
+    export interface IstioRelease {
+        /**
+         * Where the charts come from.
+         */
+        chartRepository: string;
+        /**
+         * The images' registry.
+         */
+        hub: string;
+        /**
+         * The images' pull policy.
+         */
+        imagePullPolicy: string;
+        /**
+         * The control plane's revision; none: the default one.
+         */
+        revision?: string;
+        /**
+         * The images' tag.
+         */
+        tag: string;
+        /**
+         * The Istio charts' version.
+         */
+        version: string;
+    }
+
+    /**
      * The ACK cluster's node pool.
      */
     export interface NodePoolSpec {
@@ -301,6 +331,60 @@ export class Bookinfo extends pulumi.ComponentResource {
 
     constructor(name: string, args: BookinfoArgs, opts?: pulumi.ComponentResourceOptions) {
         super("meshstack:index:Bookinfo", name, { ...args, deployments: undefined, services: undefined }, opts, true);
+    }
+}
+
+export interface EastWestGatewayArgs {
+    /**
+     * Pass istiod's ports (15012 xDS and CA, 15017 webhooks) through (default true).
+     */
+    exposeIstiod?: boolean;
+    /**
+     * Let other networks reach this network's services on 15443 (default false).
+     */
+    exposeServices?: boolean;
+    /**
+     * A reserved load-balancer address; none lets the cloud pick one.
+     */
+    loadBalancerIp?: pulumi.Input<string>;
+    /**
+     * istiod's namespace (istio-system), as the control plane created it.
+     */
+    namespace: pulumi.Input<string>;
+    /**
+     * The Istio network this gateway fronts; none for one flat network.
+     */
+    network?: string;
+    /**
+     * Which Istio, the control plane's: every field but revision when given (default: the
+     * pinned release).
+     */
+    release?: types.IstioRelease;
+    /**
+     * Cloud-specific Service annotations, e.g. an internal load balancer.
+     */
+    serviceAnnotations?: {[key: string]: string};
+}
+
+/**
+ * The east-west gateway of a cluster, as Istio's gen-eastwest-gateway.sh and the
+ * expose-istiod / expose-services samples declare it: how VMs and other networks reach
+ * istiod and the mesh's services. The Kubernetes provider comes through `opts`;
+ * `depends_on` there should hold istiod, ready (it injects the gateway's pods and admits the
+ * Istio objects).
+ */
+export class EastWestGateway extends pulumi.ComponentResource {
+    /**
+     * The gateway's load-balancer address.
+     */
+    public readonly address!: pulumi.Output<string>;
+    /**
+     * The gateway chart's release.
+     */
+    public readonly release!: pulumi.Output<pulumi.CustomResource>;
+
+    constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("meshstack:index:EastWestGateway", name, { ...args, address: undefined, release: undefined }, opts, true);
     }
 }
 
