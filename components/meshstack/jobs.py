@@ -22,7 +22,9 @@ from meshstack.versions import PYTHON_IMAGE
 
 SCRIPTS_PATH = "/scripts"
 NOBODY = 65534
-NO_SIDECAR = {"sidecar.istio.io/inject": "false"}
+# Outside the mesh in either data plane: no sidecar injected, not captured by ambient's
+# ztunnel in an ambient namespace (pod label istio.io/dataplane-mode=none).
+NO_SIDECAR = {"sidecar.istio.io/inject": "false", "istio.io/dataplane-mode": "none"}
 
 
 class JobIdentity:

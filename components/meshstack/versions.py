@@ -51,6 +51,14 @@ def istio_charts(version: str = ISTIO) -> tuple[ChartPin, ...]:
     return tuple(ChartPin(chart, version, ISTIO_CHART_REPOSITORY) for chart in ISTIO_CHARTS)
 
 
+# Kubernetes Gateway API: the release Istio 1.31 builds against (its go.mod), standard channel.
+# Istio installs none of its CRDs; the stacks that use it install these first.
+GATEWAY_API = "v1.6.0"
+GATEWAY_API_CRDS = (
+    "https://github.com/kubernetes-sigs/gateway-api/releases/download/"
+    f"{GATEWAY_API}/standard-install.yaml"
+)
+
 # Images the package declares itself (not through a chart).
 BOOKINFO_HUB = "docker.io/istio"
 # The newest Bookinfo tag on docker.io (the 1.30 samples moved to a registry being retired).

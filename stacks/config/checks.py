@@ -34,6 +34,13 @@ class Problems:
             raise ValueError("\n".join(self.lines))
 
 
+def ambient_unsupported(istio: IstioConfig, why: str) -> list[str]:
+    """dataPlane ambient where this scenario cannot run it, `why` in a user's words."""
+    if istio.data_plane == "ambient":
+        return [f"{PROJECT}:istio.dataPlane 'ambient' is not available here: {why}; use sidecar"]
+    return []
+
+
 def cni_on_serverless(istio: IstioConfig, serverless: bool) -> list[str]:
     if istio.cni and serverless:
         return [

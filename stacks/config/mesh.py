@@ -62,6 +62,51 @@ class IstioConfig(Model):
     ClusterIP (reach it with kubectl port-forward)."""
     egress_gateway: bool = True
     """An egress gateway (the demo profile has one)."""
+    data_plane: Literal["sidecar", "ambient"] = "sidecar"
+    """sidecar: an Envoy proxy injected into every pod; ambient: ztunnel on every node (mTLS,
+    L4) and a waypoint per namespace for L7 routing, no proxy in the pods (istio-cni and
+    ztunnel run as DaemonSets; the charts' ambient profile replaces `profile`)."""
+    ingress_api: Literal["istio", "gateway-api"] | None = None
+    """How ingress is declared: istio (a gateway chart release with Istio's Gateway and
+    VirtualService) or gateway-api (a Kubernetes Gateway of class istio with HTTPRoutes; the
+    Gateway API CRDs are installed first). Unset: istio with sidecars, gateway-api in ambient."""
+    platform: Literal["gke", "k3d", "k3s", "microk8s", "minikube", "openshift"] | None = None
+    """The charts' platform profile, where istio-cni and ztunnel need their host paths set
+    (k3d, k3s, microk8s, minikube, openshift; GKE stacks set gke themselves)."""
+
+    @property
+    def ingress(self) -> str:
+        return self.ingress_api or ("gateway-api" if self.data_plane == "ambient" else "istio")
+
+    @property
+    def routes(self) -> str:
+        """How routing between services is declared: HTTPRoutes (Gateway API's mesh routes,
+        which ambient's waypoints implement) unless sidecars with Istio's ingress."""
+        return "gateway-api" if self.data_plane == "ambient" else self.ingress
+
+    @model_validator(mode="after")
+    def _ambient_settings(self) -> IstioConfig:
+        if self.data_plane != "ambient":
+            return self
+        problems = []
+        if "profile" in self.model_fields_set:
+            problems.append(
+                f"{PROJECT}:istio.profile {self.profile!r} does not apply with dataPlane "
+                "ambient: the charts' ambient profile is used; remove istio.profile"
+            )
+        if self.revision:
+            problems.append(
+                f"{PROJECT}:istio.revision {self.revision!r} is not supported with dataPlane "
+                "ambient by this package (one ztunnel serves every revision); remove it"
+            )
+        if self.ingress_api == "istio":
+            problems.append(
+                f"{PROJECT}:istio.ingressApi 'istio' is not supported with dataPlane ambient by "
+                "this package: its routes are HTTPRoutes; use gateway-api (the default)"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     @property
     def image_tag(self) -> str:
@@ -228,6 +273,10 @@ class VerifyConfig(Model):
     """How long a check may retry before it fails the update (a VM's first boot included)."""
 
 
+# Routing scenarios Gateway API's HTTPRoute cannot express (it has no fault injection).
+FAULT_SCENARIOS = frozenset({"ratings-delay", "ratings-abort"})
+
+
 class MeshStack(Model):
     """What every scenario that runs Istio and Bookinfo shares."""
 
@@ -235,3 +284,15 @@ class MeshStack(Model):
     bookinfo: BookinfoConfig = BookinfoConfig()
     addons: AddonsConfig = AddonsConfig()
     verify: VerifyConfig = VerifyConfig()
+
+    @model_validator(mode="after")
+    def _routing_expressible(self) -> MeshStack:
+        if self.istio.routes == "gateway-api" and self.bookinfo.routing in FAULT_SCENARIOS:
+            raise ValueError(
+                f"{PROJECT}:bookinfo.routing {self.bookinfo.routing!r} injects a fault, which "
+                "Gateway API's HTTPRoute cannot express (routes are HTTPRoutes with dataPlane "
+                "ambient or istio.ingressApi gateway-api); choose none, all-v1, jason-v2, "
+                "reviews-80-20, reviews-50-v3 or reviews-v3, or dataPlane sidecar with "
+                "istio.ingressApi istio"
+            )
+        return self

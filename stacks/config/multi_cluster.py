@@ -12,6 +12,7 @@ from meshstack.istio.topology import MeshMember, MeshTopology, TopologyError
 from stacks.config.alibaba import AlicloudVpcConfig, NodePoolConfig
 from stacks.config.checks import (
     Problems,
+    ambient_unsupported,
     mismatch,
     overlapping,
     unsupported_kubernetes,
@@ -105,6 +106,11 @@ class MultiClusterStack(Model):
     @model_validator(mode="after")
     def _checks(self) -> MultiClusterStack:
         problems = Problems()
+        problems.add(
+            ambient_unsupported(
+                self.istio, "this package runs ambient on the local stack only so far"
+            )
+        )
         for i, cluster in enumerate(self.clusters):
             problems.add(self._check_cluster(f"clusters[{i}]", cluster))
         clouds_of: dict[str, set[str]] = {}

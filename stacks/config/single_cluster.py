@@ -9,6 +9,7 @@ from pydantic import model_validator
 from stacks.config.alibaba import AlicloudNetworkConfig, ServerlessClusterConfig
 from stacks.config.checks import (
     Problems,
+    ambient_unsupported,
     cni_on_serverless,
     overlapping,
     unsupported_kubernetes,
@@ -27,6 +28,11 @@ class SingleClusterStack(MeshStack):
         problems = Problems()
         problems.add(
             cni_on_serverless(self.istio, serverless=True),
+            ambient_unsupported(
+                self.istio,
+                "this cluster is serverless, and virtual nodes run no DaemonSet (ambient's "
+                "ztunnel and istio-cni are DaemonSets)",
+            ),
             unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version),
         )
         # vSwitches lie inside the VPC by design: each is compared with the others and the

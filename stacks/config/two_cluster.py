@@ -15,6 +15,7 @@ from stacks.config.alibaba import (
 )
 from stacks.config.checks import (
     Problems,
+    ambient_unsupported,
     asm_without_retention,
     overlapping,
     unsupported_kubernetes,
@@ -88,6 +89,11 @@ class TwoClusterStack(Model):
                 f"{PROJECT}:clusters: exactly one cluster sets ingressGateway: true "
                 f"(it receives the ingress gateway); found {gateways or 'none'}"
             )
+        problems.add(
+            ambient_unsupported(
+                self.istio, "this package runs ambient on the local stack only so far"
+            )
+        )
         if self.control_plane == "istio":
             for i, cluster in enumerate(self.clusters):
                 problems.add(

@@ -9,6 +9,7 @@ from pydantic import model_validator
 
 from stacks.config.checks import (
     Problems,
+    ambient_unsupported,
     overlapping,
     unsupported_kubernetes,
 )
@@ -70,6 +71,11 @@ class VmStack(Model):
     def _checks(self) -> VmStack:
         problems = Problems()
         problems.add(gcp_zone_problems(self.gcp.region, self.gcp.zone, "gcp.zone"))
+        problems.add(
+            ambient_unsupported(
+                self.istio, "the VM joins the mesh with a sidecar (Istio has no ambient VMs)"
+            )
+        )
         if self.cluster.kubernetes_version:
             problems.add(
                 unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version)

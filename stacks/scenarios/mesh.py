@@ -10,13 +10,20 @@ import pulumi_kubernetes as k8s
 
 from meshstack.apps.bookinfo import Bookinfo, BookinfoArgs
 from meshstack.apps.bookinfo_checks import plain_text_refused, routing_checks
-from meshstack.apps.bookinfo_routing import BookinfoRouting, BookinfoRoutingArgs
+from meshstack.apps.bookinfo_gateway_api import BookinfoGatewayApi, BookinfoGatewayApiArgs
+from meshstack.apps.bookinfo_routing import GATEWAY_NAME, BookinfoRouting, BookinfoRoutingArgs
 from meshstack.apps.namespace import injected_namespace
 from meshstack.istio.control_plane import (
     INGRESS_GATEWAY,
     ISTIO_NAMESPACE,
     ControlPlaneArgs,
     IstioControlPlane,
+)
+from meshstack.istio.gateway_api import (
+    WAYPOINT,
+    deployed_service,
+    gateway_api_object,
+    waypoint_spec,
 )
 from meshstack.istio.values import IstioRelease, MeshSettings
 from meshstack.observability import values as addon_values
@@ -64,12 +71,18 @@ def control_plane_args(
             profile=istio.profile,
             cni=istio.cni,
             outbound_traffic_policy=istio.outbound_traffic_policy,
+            data_plane=istio.data_plane,
+            platform=istio.platform,
             **mesh,
         ),
         mtls=istio.mtls,
-        ingress_service_type=istio.ingress_service_type if ingress else None,
+        # Gateway API ingress: Istio deploys the gateway for the Gateway object itself.
+        ingress_service_type=istio.ingress_service_type
+        if ingress and istio.ingress == "istio"
+        else None,
         egress_gateway=istio.egress_gateway,
         ca_certificates=ca_certificates,
+        gateway_api="gateway-api" in (istio.ingress, istio.routes),
     )
 
 
@@ -79,6 +92,8 @@ class Mesh:
     bookinfo: Bookinfo | None
     observability: Observability
     check: MeshCheck | None = None
+    # The namespace of a Gateway API ingress gateway (Istio deploys it beside its Gateway).
+    gateway_api_ingress: str | None = None
 
 
 def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
@@ -98,12 +113,28 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
     )
     if not bookinfo.enabled:
         return Mesh(control_plane, None, observability)
+    ambient = istio.data_plane == "ambient"
     namespace = injected_namespace(
         "bookinfo-namespace",
         bookinfo.namespace,
         istio.revision,
         pulumi.ResourceOptions(provider=provider),
+        ambient_waypoint=WAYPOINT if ambient else None,
     )
+    # Ambient: L7 routing between services happens in the namespace's waypoint, which the
+    # workloads and routes follow (CRDs → istiod → cni, ztunnel → waypoint → workloads).
+    ready: list[pulumi.Resource] = [control_plane.ready]
+    if ambient:
+        ready.append(
+            gateway_api_object(
+                "bookinfo-waypoint",
+                "Gateway",
+                WAYPOINT,
+                namespace.metadata.name,
+                waypoint_spec(),
+                opts=pulumi.ResourceOptions(provider=provider, depends_on=[control_plane.ready]),
+            )
+        )
     app = Bookinfo(
         "bookinfo",
         BookinfoArgs(
@@ -112,20 +143,11 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
             image_tag=bookinfo.image_tag,
             reviews_versions=list(bookinfo.reviews_versions),
         ),
-        pulumi.ResourceOptions(provider=provider, depends_on=[control_plane.ready]),
+        pulumi.ResourceOptions(provider=provider, depends_on=ready),
     )
-    routing = BookinfoRouting(
-        "bookinfo-routing",
-        BookinfoRoutingArgs(
-            provider=provider,
-            namespace=namespace.metadata.name,
-            mesh_ready=control_plane.ready,
-            gateway_selector=INGRESS_SELECTOR,
-            scenario=bookinfo.routing,
-        ),
-    )
+    routing, ingress_url = _routing(provider, namespace.metadata.name, config, ready)
     samples = config.verify.samples
-    checks = routing_checks(INGRESS_URL, bookinfo.routing, bookinfo.reviews_versions, samples)
+    checks = routing_checks(ingress_url, bookinfo.routing, bookinfo.reviews_versions, samples)
     after: list[pulumi.Resource] = [app, routing]
     if control_plane.ingress_gateway is not None:
         after.append(control_plane.ingress_gateway)
@@ -141,7 +163,42 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
         checks=checks,
         after=after,
     )
-    return Mesh(control_plane, app, observability, check)
+    gateway_namespace = bookinfo.namespace if istio.ingress == "gateway-api" else None
+    return Mesh(control_plane, app, observability, check, gateway_namespace)
+
+
+def _routing(
+    provider: k8s.Provider,
+    namespace: pulumi.Input[str],
+    config: MeshStack,
+    ready: list[pulumi.Resource],
+) -> tuple[pulumi.Resource, str]:
+    """Bookinfo's ingress and routing scenario, in the API the config chose, and the ingress
+    gateway's address inside the cluster (port 80)."""
+    istio, bookinfo = config.istio, config.bookinfo
+    if istio.ingress == "gateway-api":
+        routing = BookinfoGatewayApi(
+            "bookinfo-routing",
+            BookinfoGatewayApiArgs(
+                provider=provider,
+                namespace=namespace,
+                ready=ready,
+                scenario=bookinfo.routing,
+                service_type=istio.ingress_service_type,
+            ),
+        )
+        return routing, f"http://{deployed_service(GATEWAY_NAME)}.{bookinfo.namespace}"
+    routing = BookinfoRouting(
+        "bookinfo-routing",
+        BookinfoRoutingArgs(
+            provider=provider,
+            namespace=namespace,
+            mesh_ready=ready[0],
+            gateway_selector=INGRESS_SELECTOR,
+            scenario=bookinfo.routing,
+        ),
+    )
+    return routing, INGRESS_URL
 
 
 def _observability_args(
@@ -188,6 +245,12 @@ def mesh_outputs(mesh: Mesh) -> dict[str, pulumi.Input[str]]:
             address.apply(lambda a: f"http://{a}/productpage" if a else PORT_FORWARD)
             if address is not None
             else (NODE_PORT if service_type == "NodePort" else "") + PORT_FORWARD
+        )
+    if mesh.gateway_api_ingress:
+        outputs["productpageUrl"] = (
+            f"kubectl -n {mesh.gateway_api_ingress} port-forward "
+            f"svc/{deployed_service(GATEWAY_NAME)} 8080:80, then open "
+            "http://localhost:8080/productpage"
         )
     for addon, command in mesh.observability.open_commands.items():
         outputs[f"{addon}Command"] = command

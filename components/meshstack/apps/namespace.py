@@ -22,16 +22,29 @@ def pod_injection_labels(revision: str | None) -> dict[str, str]:
 BUILT_IN_NAMESPACES = frozenset({"default"})
 
 
+def ambient_labels(waypoint: str | None) -> dict[str, str]:
+    """An ambient namespace: its pods captured by ztunnel, its services' L7 traffic through
+    the namespace's waypoint."""
+    labels = {"istio.io/dataplane-mode": "ambient"}
+    if waypoint:
+        labels["istio.io/use-waypoint"] = waypoint
+    return labels
+
+
 def injected_namespace(
     resource_name: str,
     namespace: str,
     revision: str | None,
     opts: pulumi.ResourceOptions,
     extra_labels: dict[str, str] | None = None,
+    *,
+    ambient_waypoint: str | None = None,
 ) -> k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch:
-    """The namespace, created with the injection label; a built-in one (`default`) only gets
-    the label, by server-side apply (`pulumi destroy` removes the label only)."""
-    labels = {**injection_labels(revision), **(extra_labels or {})}
+    """The namespace, created with the injection label (or, with `ambient_waypoint`, the
+    ambient ones); a built-in one (`default`) only gets the labels, by server-side apply
+    (`pulumi destroy` removes the labels only)."""
+    mesh = ambient_labels(ambient_waypoint) if ambient_waypoint else injection_labels(revision)
+    labels = {**mesh, **(extra_labels or {})}
     if namespace in BUILT_IN_NAMESPACES:
         return k8s.core.v1.NamespacePatch(
             resource_name,

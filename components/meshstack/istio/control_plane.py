@@ -1,4 +1,5 @@
-"""The Istio control plane from Istio's Helm charts: base → [cni] → istiod → gateways.
+"""The Istio control plane from Istio's Helm charts: base → [cni] → istiod → gateways, and in
+ambient mode base → istiod, cni → ztunnel.
 
 The order is the one Istio documents for Helm: `base` carries the CRDs, istiod must be ready
 before anything injected (the gateways run injected proxies, `image: auto`) and before any
@@ -15,6 +16,7 @@ import pulumi_kubernetes as k8s
 
 from meshstack.helm import helm_release
 from meshstack.istio import values as istio_values
+from meshstack.istio.gateway_api import gateway_api_crds
 from meshstack.istio.objects import MtlsMode, mesh_wide_mtls
 
 ISTIO_NAMESPACE = "istio-system"
@@ -35,6 +37,8 @@ class ControlPlaneArgs:
     ca_certificates: pulumi.Input[dict[str, str]] | None = None
     # Set for a remote cluster: it runs no istiod and uses its primary's.
     remote: RemoteOf | None = None
+    # Install the Gateway API CRDs (Gateway API ingress, waypoints) before istiod.
+    gateway_api: bool = False
     # What pods need to be scheduled (a node pool). The namespace, the CRDs and the CA
     # Secret do not wait for it; istiod, the CNI and so everything after them do.
     nodes: Sequence[pulumi.Resource] = ()
@@ -118,16 +122,21 @@ class IstioControlPlane(pulumi.ComponentResource):
                     opts=child,
                 )
             )
-        if args.mesh.cni:
-            istiod_after.append(
-                chart(
-                    "cni",
-                    "istio-cni",
-                    "cni",
-                    istio_values.cni_values(release),
-                    [self.base, *args.nodes],
-                )
+        if args.gateway_api:
+            # Istio installs no Gateway API CRDs; istiod watches them from its start.
+            istiod_after.append(gateway_api_crds(f"{name}-gateway-api", opts=child))
+        cni = None
+        if args.mesh.cni or args.mesh.ambient:
+            cni = chart(
+                "cni",
+                "istio-cni",
+                "cni",
+                istio_values.cni_values(release, args.mesh),
+                [self.base, *args.nodes],
             )
+            if not args.mesh.ambient:
+                # Sidecar mode: the CNI replaces istio-init, so injected pods need it first.
+                istiod_after.append(cni)
         istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
         self.istiod = chart(
             "istiod",
@@ -142,6 +151,17 @@ class IstioControlPlane(pulumi.ComponentResource):
         )
         # A Release completes only once istiod's Deployment is available.
         self.ready = self.istiod
+        if args.mesh.ambient and cni is not None:
+            # Ambient (Istio's Helm order: base → istiod → cni → ztunnel): ztunnel gets its
+            # certificates and configuration from istiod, and a pod is in the mesh once the
+            # CNI node agent and ztunnel run on its node: workloads wait for ztunnel.
+            self.ready = chart(
+                "ztunnel",
+                "ztunnel",
+                "ztunnel",
+                istio_values.ztunnel_values(release, args.mesh),
+                [self.istiod, cni, *args.nodes],
+            )
 
         self.ingress_service_type = args.ingress_service_type
         self.ingress_gateway = None

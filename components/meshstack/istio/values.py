@@ -62,6 +62,16 @@ class MeshSettings:
     pilot_env: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     # This istiod also serves remote clusters (it manages their webhooks).
     external_istiod: bool = False
+    # "sidecar", or "ambient": ztunnel on every node, istio-cni and istiod in the charts'
+    # `ambient` profile (each chart's files/profile-ambient.yaml).
+    data_plane: str = "sidecar"
+    # The charts' platform profile (files/profile-platform-<name>.yaml: gke, k3d, k3s,
+    # microk8s, minikube, openshift), for istio-cni's and ztunnel's host paths.
+    platform: str | None = None
+
+    @property
+    def ambient(self) -> bool:
+        return self.data_plane == "ambient"
 
 
 def _global(release: IstioRelease) -> dict[str, Any]:
@@ -81,8 +91,35 @@ def base_values(release: IstioRelease, *, remote: bool = False) -> dict[str, Any
     return values
 
 
-def cni_values(release: IstioRelease) -> dict[str, Any]:
-    return {"global": _global(release)}
+def _platform(values: dict[str, Any], mesh: MeshSettings) -> dict[str, Any]:
+    if mesh.platform:
+        values.setdefault("global", {})["platform"] = mesh.platform
+    return values
+
+
+def cni_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
+    values: dict[str, Any] = {"global": _global(release)}
+    if mesh.ambient:
+        values["profile"] = "ambient"
+    return _platform(values, mesh)
+
+
+def ztunnel_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
+    """The ztunnel chart keeps its image keys at the top level (values.yaml), not in
+    `global`; the `ambient` profile sets the distroless variant Istio publishes."""
+    values: dict[str, Any] = {
+        "profile": "ambient",
+        "hub": release.hub,
+        "tag": release.tag,
+        "imagePullPolicy": release.image_pull_policy,
+    }
+    if release.revision:
+        values["revision"] = release.revision
+    if mesh.cluster_name:
+        values["multiCluster"] = {"clusterName": mesh.cluster_name}
+    if mesh.network:
+        values["network"] = mesh.network
+    return _platform(values, mesh)
 
 
 def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
@@ -110,11 +147,13 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
         "meshConfig": mesh_config,
         "pilot": pilot,
     }
-    if mesh.profile != DEFAULT_PROFILE:
+    if mesh.ambient:
+        values["profile"] = "ambient"
+    elif mesh.profile != DEFAULT_PROFILE:
         values["profile"] = mesh.profile
     if release.revision:
         values["revision"] = release.revision
-    return values
+    return _platform(values, mesh)
 
 
 def injection_path(cluster_name: str, network: str) -> str:
