@@ -57,6 +57,22 @@ def istio_crds() -> list[Path]:
     return [istio_crd_file()]
 
 
+# The Gateway API CRDs of the pinned release, beside the checkout (shared/reference).
+GATEWAY_API_REFERENCE = charts.REFERENCE / f"gateway-api-{versions.GATEWAY_API}"
+
+
+def gateway_api_crd_files() -> list[Path]:
+    files = sorted(GATEWAY_API_REFERENCE.glob("gateway.networking.k8s.io_*.yaml"))
+    if not files:
+        unavailable(f"Gateway API {versions.GATEWAY_API} CRDs not found at {GATEWAY_API_REFERENCE}")
+    return files
+
+
+@pytest.fixture
+def gateway_api_crds() -> list[Path]:
+    return gateway_api_crd_files()
+
+
 def rendered(release: charts.Release, kubernetes: str = LOWEST) -> list[dict[str, Any]]:
     """What Helm renders for a release, from the pinned chart source (tools/charts.py)."""
     try:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from stacks.config import ConfigError
 from stacks.config.loading import HEADER
-from tests.conftest import istio_crd_file
+from tests.conftest import gateway_api_crd_files, istio_crd_file
 from tests.schema.crd import crd_errors
 from tests.schema.kube import LOWEST, kubernetes_errors
 from tools import charts
@@ -38,6 +38,9 @@ istio_settings = st.fixed_dictionaries(
         "egressGateway": st.booleans(),
         "ingressServiceType": st.sampled_from(["LoadBalancer", "NodePort", "ClusterIP"]),
         "outboundTrafficPolicy": st.sampled_from(["ALLOW_ANY", "REGISTRY_ONLY"]),
+        "dataPlane": st.sampled_from(["sidecar", "ambient"]),
+        "ingressApi": st.sampled_from(["istio", "gateway-api"]),
+        "platform": st.sampled_from(["k3d", "minikube", "kind"]),
     },
 )
 reviews_versions = st.lists(st.sampled_from(["v1", "v2", "v3"]), min_size=0, max_size=3)
@@ -83,6 +86,11 @@ def mesh_clusters(stack: str) -> st.SearchStrategy[list[dict[str, Any]]]:
 
 SECTIONS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "local": {"istio": istio_settings, "bookinfo": bookinfo_settings, "addons": addon_settings},
+    "local-ambient": {
+        "istio": istio_settings,
+        "bookinfo": bookinfo_settings,
+        "addons": addon_settings,
+    },
     "single-cluster": {
         "istio": istio_settings,
         "bookinfo": bookinfo_settings,
@@ -173,9 +181,12 @@ def test_generated_configs_build_schema_valid_graphs_or_fail_cleanly(helm) -> No
             outcomes["refused"] += 1
             return
         outcomes["built"] += 1
+        gateway_api = declared.gateway_api_objects()
         for resource in declared.kube_objects():
             if ".istio.io/" in resource.type:
                 errors = crd_errors(resource.manifest, crds)
+            elif resource in gateway_api:
+                errors = crd_errors(resource.manifest, gateway_api_crd_files())
             elif ASM_API not in resource.type:
                 errors = kubernetes_errors(resource.manifest)
             else:
@@ -207,6 +218,7 @@ def test_generated_configs_build_schema_valid_graphs_or_fail_cleanly(helm) -> No
 Mistake = tuple[str, tuple[Any, ...], Any, str]
 ANY_ISTIO = (
     "local",
+    "local-ambient",
     "single-cluster",
     "two-cluster-retention",
     "vm",
@@ -226,6 +238,12 @@ MISTAKES: dict[str, dict[str, Mistake]] = {
     },
     "application in a system namespace": {
         "local": ("bookinfo", ("namespace",), "istio-system", "meshstack:bookinfo.namespace"),
+        "local-ambient": (
+            "bookinfo",
+            ("namespace",),
+            "istio-system",
+            "meshstack:bookinfo.namespace",
+        ),
         "single-cluster": ("bookinfo", ("namespace",), "kube-system", "bookinfo.namespace"),
         "vm": ("vm", ("namespace",), "istio-system", "meshstack:vm.namespace"),
     },

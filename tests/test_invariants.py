@@ -44,9 +44,9 @@ def _charts(declared: Declared, chart: str) -> list[Resource]:
     return [r for r in declared.of_type(HELM) if r.inputs.get("chart") == chart]
 
 
-def _injected_namespaces(declared: Declared) -> set[tuple[str, str]]:
-    """(provider, namespace) pairs whose pods get a sidecar."""
-    found = set()
+def _mesh_namespaces(declared: Declared) -> dict[tuple[str, str], str]:
+    """(provider, namespace) pairs whose pods are in the mesh: "sidecar" or "ambient"."""
+    found: dict[tuple[str, str], str] = {}
     for resource in declared.kube_objects():
         if resource.type not in {
             "kubernetes:core/v1:Namespace",
@@ -54,8 +54,11 @@ def _injected_namespaces(declared: Declared) -> set[tuple[str, str]]:
         }:
             continue
         labels = resource.manifest.get("metadata", {}).get("labels") or {}
-        if labels.get("istio-injection") == "enabled" or "istio.io/rev" in labels:
-            found.add((resource.provider_urn, resource.manifest["metadata"]["name"]))
+        key = (resource.provider_urn, resource.manifest["metadata"]["name"])
+        if labels.get("istio.io/dataplane-mode") == "ambient":
+            found[key] = "ambient"
+        elif labels.get("istio-injection") == "enabled" or "istio.io/rev" in labels:
+            found[key] = "sidecar"
     return found
 
 
@@ -121,22 +124,30 @@ def test_what_runs_pods_waits_for_nodes_and_nothing_else_does(stack: str) -> Non
 
 
 @pytest.mark.parametrize("stack", committed_stacks())
-def test_istio_objects_wait_for_crds_and_injected_workloads_for_istiod(stack: str) -> None:
+def test_istio_objects_wait_for_crds_and_mesh_workloads_for_istiod(stack: str) -> None:
     declared = _evaluate(stack)
     crd_sources = {r.urn for r in [*_charts(declared, "base"), *declared.of_type(ASM)]}
     control_planes = {r.urn for r in [*_charts(declared, "istiod"), *declared.of_type(ASM)]}
     assert crd_sources and control_planes
     for istio_object in declared.istio_objects():
         assert declared.upstream(istio_object) & crd_sources, istio_object.name
-    injected = _injected_namespaces(declared)
+    mesh = _mesh_namespaces(declared)
+    # An ambient pod is in the mesh once ztunnel (which waits for istiod and the CNI) runs.
+    ztunnels = {r.urn for r in _charts(declared, "ztunnel")}
     workloads = [
-        r
+        (r, mesh[key])
         for r in declared.of_type("kubernetes:apps/v1:Deployment")
-        if (r.provider_urn, r.manifest["metadata"].get("namespace")) in injected
+        if (key := (r.provider_urn, r.manifest["metadata"].get("namespace"))) in mesh
     ]
-    assert workloads, "no injected workload found: the check would be vacuous"
-    for workload in workloads:
-        assert declared.upstream(workload) & control_planes, workload.name
+    assert workloads, "no workload in the mesh found: the check would be vacuous"
+    for workload, data_plane in workloads:
+        waits = declared.upstream(workload)
+        assert waits & (ztunnels if data_plane == "ambient" else control_planes), workload.name
+    # Gateway API objects (gateways, routes, waypoints) need their CRDs and istiod.
+    crds = declared.of_type("kubernetes:yaml/v2:ConfigFile")
+    for gateway_api in declared.gateway_api_objects():
+        assert any(declared.depends_on(gateway_api, c) for c in crds), gateway_api.name
+        assert declared.upstream(gateway_api) & control_planes, gateway_api.name
 
 
 def _load_balancer_type(resource: Resource) -> str | None:

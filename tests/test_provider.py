@@ -206,3 +206,29 @@ def test_missing_required_input_is_refused_by_name() -> None:
     assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT
     details = dict(refused.trailing_metadata() or ())
     assert b"instanceName" in details["grpc-status-details-bin"]
+
+
+# The type tokens the public components had in 0.1.0 (before Pulumi's index-module rule).
+OLD_TYPES = {
+    "AlicloudNetwork": "meshstack:alicloud:Network",
+    "AckCluster": "meshstack:alicloud:AckCluster",
+    "GcpNetwork": "meshstack:gcp:Network",
+    "GkeCluster": "meshstack:gcp:GkeCluster",
+    "GceVm": "meshstack:gcp:Vm",
+    "SharedRootOfTrust": "meshstack:istio:SharedRootOfTrust",
+    "EastWestGateway": "meshstack:istio:EastWestGateway",
+    "Bookinfo": "meshstack:apps:Bookinfo",
+    "HelloWorld": "meshstack:apps:HelloWorld",
+}
+
+
+@pytest.mark.parametrize("stack", ["vm", "multi-primary", "local"])
+def test_public_components_keep_their_earlier_identity(engine, stack) -> None:
+    """An alias of the 0.1.0 type: a deployed stack keeps the components and their children."""
+    declared = engine.run(stack)
+    public = [r for r in declared if r.type.startswith("meshstack:index:")]
+    assert public
+    for component in public:
+        old = OLD_TYPES[component.type.rsplit(":", 1)[1]]
+        assert {"spec": {"type": old, "parentUrn": ""}} in component.options.aliases, old
+    assert set(OLD_TYPES) == {c.__name__ for c in provider.PUBLIC}

@@ -32,7 +32,11 @@ def test_every_scenario_has_a_stack_file():
 def test_kubernetes_objects_are_schema_valid(engine, stack, overrides):
     declared = engine.run(stack, overrides)
     plain = [
-        r for r in declared.kube_objects() if ".istio.io/" not in r.type and ASM_API not in r.type
+        r
+        for r in declared.kube_objects()
+        if ".istio.io/" not in r.type
+        and ASM_API not in r.type
+        and r not in declared.gateway_api_objects()
     ]
     assert plain, "the stack declares no Kubernetes object"
     problems = {
@@ -49,6 +53,26 @@ def test_istio_objects_are_schema_valid(engine, istio_crds, stack, overrides):
     assert objects, "the stack declares no Istio object"
     problems = {r.name: crd_errors(r.manifest, istio_crds) for r in objects}
     assert {name: errs for name, errs in problems.items() if errs} == {}
+
+
+@pytest.mark.parametrize(("stack", "overrides"), params())
+def test_gateway_api_objects_are_schema_valid(engine, gateway_api_crds, stack, overrides):
+    """Against the CRDs of the Gateway API release Istio builds against (v1.6.0, strict)."""
+    objects = engine.run(stack, overrides).gateway_api_objects()
+    problems = {r.name: crd_errors(r.manifest, gateway_api_crds) for r in objects}
+    assert {name: errs for name, errs in problems.items() if errs} == {}
+
+
+def test_gateway_api_check_reports_typos(gateway_api_crds: list[Path]):
+    route = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "reviews"},
+        "spec": {"parentRefs": [{"name": "reviews", "kind": "Service", "group": ""}]},
+    }
+    assert crd_errors(route, gateway_api_crds) == []
+    route["spec"]["rules"] = [{"backendRef": [{"name": "reviews-v1", "port": 9080}]}]
+    assert any("backendRef" in e for e in crd_errors(route, gateway_api_crds))
 
 
 def test_asm_objects_are_schema_valid(engine):

@@ -20,7 +20,7 @@ from tools.stack_file import committed_stacks
 CHECK = "meshstack:verify:MeshCheck"
 JOB = "kubernetes:batch/v1:Job"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
-MTLS = "mTLS STRICT: productpage refuses a caller without a sidecar"
+MTLS = "mTLS STRICT: productpage refuses a caller outside the mesh"
 JASON_V2 = [
     "routing jason-v2: an anonymous user sees reviews v1",
     "routing jason-v2: jason sees reviews v2",
@@ -29,6 +29,7 @@ JASON_V2 = [
 # The committed stacks: per check Job, the names of its checks.
 DECLARED: dict[str, dict[str, list[str]]] = {
     "local": {"bookinfo-check": JASON_V2},
+    "local-ambient": {"bookinfo-check": JASON_V2},
     "single-cluster": {"bookinfo-check": JASON_V2},
     "two-cluster-retention": {
         "bookinfo-check": [

@@ -1,7 +1,8 @@
 // meshstack's components from TypeScript: Istio's Bookinfo sample on a cluster you already
 // have, and the plug-in CA files of a two-cluster mesh's root of trust.
 // `./sdk` stands in for the SDK `pulumi package add ../../provider` generates (it writes one
-// under sdks/meshstack and adds it to package.json); with it, import from "@pulumi/meshstack".
+// under sdks/meshstack and adds it to package.json); with it, import from "@meshstack/meshstack"
+// (the schema's namespace names the package).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as meshstack from "./sdk";

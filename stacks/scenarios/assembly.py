@@ -95,7 +95,10 @@ def assemble_mesh(
             gateways[name] = EastWestGateway(
                 named(name, "eastwest"),
                 EastWestGatewayArgs(
-                    release=release,
+                    istio_version=release.version,
+                    chart_repository=release.chart_repository,
+                    revision=release.revision,
+                    image_pull_policy=release.image_pull_policy,
                     namespace=control_planes[name].namespace.metadata.name,
                     # Labelled with its network even on one network, as Istio's primary-remote
                     # install does (gen-eastwest-gateway.sh --network network1).

@@ -121,11 +121,12 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
         pulumi.ResourceOptions(provider=provider),
         ambient_waypoint=WAYPOINT if ambient else None,
     )
-    # Ambient: L7 routing between services happens in the namespace's waypoint, which the
-    # workloads and routes follow (CRDs → istiod → cni, ztunnel → waypoint → workloads).
+    # Ambient: workloads need ztunnel (control_plane.ready); L7 routing between services
+    # happens in the namespace's waypoint, which the routes and the checks wait for.
     ready: list[pulumi.Resource] = [control_plane.ready]
+    routes_ready = list(ready)
     if ambient:
-        ready.append(
+        routes_ready.append(
             gateway_api_object(
                 "bookinfo-waypoint",
                 "Gateway",
@@ -145,7 +146,7 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
         ),
         pulumi.ResourceOptions(provider=provider, depends_on=ready),
     )
-    routing, ingress_url = _routing(provider, namespace.metadata.name, config, ready)
+    routing, ingress_url = _routing(provider, namespace.metadata.name, config, routes_ready)
     samples = config.verify.samples
     checks = routing_checks(ingress_url, bookinfo.routing, bookinfo.reviews_versions, samples)
     after: list[pulumi.Resource] = [app, routing]

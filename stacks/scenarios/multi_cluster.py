@@ -25,6 +25,7 @@ from meshstack.apps.hello_world import (
     SAMPLE_PORT,
     HelloWorld,
     HelloWorldArgs,
+    namespace_moved_from,
     responders_check,
 )
 from meshstack.apps.namespace import injected_namespace
@@ -159,7 +160,10 @@ def _hello_world_everywhere(
                     f"{name}-hello-world-namespace",
                     sample.namespace,
                     config.istio.revision,
-                    pulumi.ResourceOptions(provider=clusters[name].provider),
+                    pulumi.ResourceOptions(
+                        provider=clusters[name].provider,
+                        aliases=[namespace_moved_from(f"{name}-hello-world")],
+                    ),
                 ).metadata.name,
                 image=sample.image,
                 container_port=SAMPLE_PORT,

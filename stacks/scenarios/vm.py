@@ -14,7 +14,7 @@ from typing import Any
 
 import pulumi
 
-from meshstack.apps.hello_world import HelloWorld, HelloWorldArgs
+from meshstack.apps.hello_world import HelloWorld, HelloWorldArgs, namespace_moved_from
 from meshstack.apps.namespace import injected_namespace
 from meshstack.gcp.apis import ProjectApis, ProjectApisArgs
 from meshstack.gcp.firewall import Firewall, FirewallArgs, FirewallRule
@@ -207,7 +207,10 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
                     "hello-world-namespace",
                     hello_world.namespace,
                     istio.revision,
-                    pulumi.ResourceOptions(provider=cluster.provider),
+                    pulumi.ResourceOptions(
+                        provider=cluster.provider,
+                        aliases=[namespace_moved_from("hello-world")],
+                    ),
                 ).metadata.name,
                 image=hello_world.image,
             ),

@@ -69,6 +69,8 @@ class ResourceOptions:
     deleted_with: str = ""
     # customTimeouts.create ("" when unset: the provider's own default).
     create_timeout: str = ""
+    # Earlier identities (aliasSpecs: name, type, parentUrn, … as set).
+    aliases: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def of(cls, request) -> ResourceOptions:
@@ -82,6 +84,7 @@ class ResourceOptions:
             retain_on_delete=request.retainOnDelete,
             deleted_with=request.deletedWith,
             create_timeout=request.customTimeouts.create,
+            aliases=tuple(json_format.MessageToDict(a) for a in request.aliases),
         )
 
 
@@ -184,6 +187,9 @@ class Declared:
 
     def istio_objects(self) -> list[Resource]:
         return [r for r in self.kube_objects() if ".istio.io/" in r.type]
+
+    def gateway_api_objects(self) -> list[Resource]:
+        return [r for r in self.kube_objects() if ":gateway.networking.k8s.io/" in r.type]
 
     def ancestors(self, resource: Resource) -> list[Resource]:
         """Its parent components, nearest first (not the stack)."""

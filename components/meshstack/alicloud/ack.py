@@ -20,6 +20,7 @@ from meshstack.alicloud.cluster_common import (
 )
 from meshstack.alicloud.offerings import ACK_PROFILE
 from meshstack.naming import fixed_name
+from meshstack.options import register_schema_outputs, renamed
 
 
 class NodePoolSpec(TypedDict):
@@ -92,7 +93,9 @@ class AckCluster(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: AckClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("meshstack:index:AckCluster", name, None, opts)
+        super().__init__(
+            "meshstack:index:AckCluster", name, None, renamed(opts, "meshstack:alicloud:AckCluster")
+        )
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         cluster_name, tags = args["cluster_name"], dict(args.get("tags") or {})
@@ -160,14 +163,7 @@ class AckCluster(pulumi.ComponentResource):
         access = ClusterAccess(name, self.cluster, invoke, parent=self)
         self.kubeconfig, self.provider = access.kubeconfig, access.provider
         self.certificate_authority = access.certificate_authority
-        self.register_outputs(
-            {
-                "clusterId": self.cluster.id,
-                "kubernetesVersion": self.kubernetes_version,
-                "nodePoolId": self.node_pool.id,
-                "kubeconfig": self.kubeconfig,
-            }
-        )
+        register_schema_outputs(self)
 
 
 def _intranet_endpoint(connections) -> str:

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from meshstack.naming import fixed_name
+from meshstack.options import register_schema_outputs, renamed
 
 
 class VSwitchSpec(TypedDict):
@@ -64,7 +65,12 @@ class AlicloudNetwork(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("meshstack:index:AlicloudNetwork", name, None, opts)
+        super().__init__(
+            "meshstack:index:AlicloudNetwork",
+            name,
+            None,
+            renamed(opts, "meshstack:alicloud:Network"),
+        )
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.get("tags") or {})
         vswitches = args["vswitches"]
@@ -136,11 +142,4 @@ class AlicloudNetwork(pulumi.ComponentResource):
         self.vpc_id = self.vpc.id
         self.vswitch_ids = [v.id for v in self.vswitches]
         self.egress_ip = self.eip.ip_address
-        self.register_outputs(
-            {
-                "vpcId": self.vpc_id,
-                "vswitchIds": self.vswitch_ids,
-                "natGatewayId": self.nat_gateway.id,
-                "egressIp": self.egress_ip,
-            }
-        )
+        register_schema_outputs(self)

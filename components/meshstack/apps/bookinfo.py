@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from meshstack import versions
-from meshstack.options import pods_wait_for
+from meshstack.options import pods_wait_for, register_schema_outputs, renamed
 
 PORT = 9080
 SERVICES = ("details", "ratings", "reviews", "productpage")
@@ -24,7 +24,8 @@ REVIEWS_VERSIONS = ("v1", "v2", "v3")
 
 class BookinfoArgs(TypedDict):
     namespace: pulumi.Input[str]
-    """The namespace, labelled for sidecar injection."""
+    """The namespace, labelled for the mesh: pass the Namespace's name output, so that every
+    object waits for it."""
     image_hub: NotRequired[str]
     """Where the images come from (default docker.io/istio)."""
     image_tag: NotRequired[str]
@@ -76,8 +77,9 @@ def workloads(reviews_versions: Sequence[str]) -> list[Workload]:
 class Bookinfo(pulumi.ComponentResource):
     """Istio's Bookinfo sample (productpage, details, ratings, reviews v1-v3) as upstream's
     bookinfo.yaml declares it. The Kubernetes provider comes through `opts`; `depends_on` there
-    is what the Deployments wait for (istiod ready, so that the pods get a sidecar): Services
-    and accounts do not."""
+    is what the Deployments wait for (istiod ready, so that the pods get a sidecar). In a Python
+    program the Services and accounts do not wait for it; other languages' SDKs wait for
+    depends_on before the provider constructs the component."""
 
     services: dict[str, k8s.core.v1.Service]
     """The Services, by name."""
@@ -88,7 +90,9 @@ class Bookinfo(pulumi.ComponentResource):
         self, name: str, args: BookinfoArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         opts, pods_wait = pods_wait_for(opts)
-        super().__init__("meshstack:index:Bookinfo", name, None, opts)
+        super().__init__(
+            "meshstack:index:Bookinfo", name, None, renamed(opts, "meshstack:apps:Bookinfo")
+        )
         child = pulumi.ResourceOptions(parent=self)
         namespace, extra = args["namespace"], dict(args.get("extra_labels") or {})
         self.services = {}
@@ -120,12 +124,7 @@ class Bookinfo(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self, depends_on=pods_wait),
             )
 
-        self.register_outputs(
-            {
-                "services": {k: v.metadata.name for k, v in self.services.items()},
-                "deployments": {k: v.metadata.name for k, v in self.deployments.items()},
-            }
-        )
+        register_schema_outputs(self)
 
 
 def _meta(name: str, namespace: pulumi.Input[str], labels: dict[str, str]):

@@ -152,6 +152,6 @@ def cluster_local_checks(
 
 def plain_text_refused(namespace: str) -> Check:
     return refused_in_plain_text(
-        "mTLS STRICT: productpage refuses a caller without a sidecar",
+        "mTLS STRICT: productpage refuses a caller outside the mesh",
         f"http://productpage.{namespace}:{PORT}/productpage",
     )

@@ -7,7 +7,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from meshstack.options import pods_wait_for
+from meshstack.options import pods_wait_for, register_schema_outputs, renamed
 from meshstack.verify.checks import AnswerClass, Check, Expect
 
 APP = "hello-world"
@@ -20,9 +20,16 @@ SAMPLE_PATH = "/hello"
 SAMPLE_ANSWER = r"Hello version: (?P<label>[^,\s]+), instance:"
 
 
+def namespace_moved_from(component: str) -> pulumi.Alias:
+    """An alias for the namespace HelloWorld `component` of 0.1.0 created as its child (it now
+    takes an existing one): a deployed stack keeps its namespace."""
+    return pulumi.Alias(parent=pulumi.create_urn(component, "meshstack:apps:HelloWorld"))
+
+
 class HelloWorldArgs(TypedDict):
     namespace: pulumi.Input[str]
-    """The namespace, labelled for injection (e.g. by `injected_namespace`)."""
+    """The namespace, labelled for the mesh: pass the Namespace's name output, so that every
+    object waits for it."""
     image: str
     """The container image."""
     container_port: NotRequired[int]
@@ -44,7 +51,9 @@ class HelloWorld(pulumi.ComponentResource):
         self, name: str, args: HelloWorldArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         opts, pods_wait = pods_wait_for(opts)
-        super().__init__("meshstack:index:HelloWorld", name, None, opts)
+        super().__init__(
+            "meshstack:index:HelloWorld", name, None, renamed(opts, "meshstack:apps:HelloWorld")
+        )
         child = pulumi.ResourceOptions(parent=self)
         namespace = pulumi.Output.from_input(args["namespace"])
         container_port = args.get("container_port", CONTAINER_PORT)
@@ -91,7 +100,7 @@ class HelloWorld(pulumi.ComponentResource):
             opts=child,
         )
         self.namespace = namespace
-        self.register_outputs({"namespace": namespace})
+        register_schema_outputs(self)
 
 
 def responders_check(namespace: str, responders: Sequence[str], samples: int) -> Check:

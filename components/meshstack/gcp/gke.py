@@ -22,6 +22,7 @@ import yaml
 from meshstack.gcp.apis import CLOUD_PLATFORM_SCOPE
 from meshstack.kube import kube_provider
 from meshstack.naming import fixed_name
+from meshstack.options import register_schema_outputs, renamed
 
 AUTH_PLUGIN = "gke-gcloud-auth-plugin"
 # Google's minimum for a node service account: logs, metrics, resource metadata
@@ -148,7 +149,9 @@ class GkeCluster(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("meshstack:index:GkeCluster", name, None, opts)
+        super().__init__(
+            "meshstack:index:GkeCluster", name, None, renamed(opts, "meshstack:gcp:GkeCluster")
+        )
         child = pulumi.ResourceOptions(parent=self)
         labels = dict(args.get("labels") or {})
         authorized_networks = args.get("authorized_networks")
@@ -263,10 +266,4 @@ class GkeCluster(pulumi.ComponentResource):
         self.provider = kube_provider(
             f"{name}-kubernetes", self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
         )
-        self.register_outputs(
-            {
-                "clusterName": self.cluster.name,
-                "endpoint": self.cluster.endpoint,
-                "kubeconfig": self.kubeconfig,
-            }
-        )
+        register_schema_outputs(self)

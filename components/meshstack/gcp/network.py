@@ -11,6 +11,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from meshstack.naming import fixed_name
+from meshstack.options import register_schema_outputs, renamed
 
 POD_RANGE = "pods"
 SERVICE_RANGE = "services"
@@ -53,7 +54,9 @@ class GcpNetwork(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: GcpNetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("meshstack:index:GcpNetwork", name, None, opts)
+        super().__init__(
+            "meshstack:index:GcpNetwork", name, None, renamed(opts, "meshstack:gcp:Network")
+        )
         self._name, self._region = name, args["region"]
         child = pulumi.ResourceOptions(parent=self)
         self.network = gcp.compute.Network(
@@ -101,12 +104,7 @@ class GcpNetwork(pulumi.ComponentResource):
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
             opts=fixed_name(child),
         )
-        self.register_outputs(
-            {
-                "network": self.network_id,
-                "subnetworks": self.subnetwork_ids,
-            }
-        )
+        register_schema_outputs(self)
 
     def internal_address(self, role: str, subnet: str = "") -> gcp.compute.Address:
         """A reserved address in a subnet (e.g. for an internal load balancer)."""

@@ -8,6 +8,7 @@ import pulumi_gcp as gcp
 
 from meshstack.gcp.apis import CLOUD_PLATFORM_SCOPE
 from meshstack.naming import fixed_name
+from meshstack.options import register_schema_outputs, renamed
 
 # Service account ids: 6-30 characters.
 ACCOUNT_ID_MAX = 30
@@ -56,7 +57,7 @@ class GceVm(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: GceVmArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("meshstack:index:GceVm", name, None, opts)
+        super().__init__("meshstack:index:GceVm", name, None, renamed(opts, "meshstack:gcp:Vm"))
         child = pulumi.ResourceOptions(parent=self)
         instance_name = args["instance_name"]
         # Its own identity with no project role: it may read only what is granted to it.
@@ -101,10 +102,4 @@ class GceVm(pulumi.ComponentResource):
         self.internal_ip = self.instance.network_interfaces.apply(
             lambda interfaces: interfaces[0].network_ip or ""
         )
-        self.register_outputs(
-            {
-                "name": self.instance.name,
-                "internalIp": self.internal_ip,
-                "serviceAccount": self.service_account.email,
-            }
-        )
+        register_schema_outputs(self)

@@ -17,6 +17,7 @@ from meshstack.helm import helm_release
 from meshstack.istio import values as istio_values
 from meshstack.istio.control_plane import ISTIO_NAMESPACE, load_balancer_address
 from meshstack.istio.objects import istio_object
+from meshstack.options import register_schema_outputs, renamed
 
 EASTWEST_GATEWAY = "istio-eastwestgateway"
 EASTWEST_LABELS = {"istio": "eastwestgateway", "app": EASTWEST_GATEWAY}
@@ -64,9 +65,11 @@ def eastwest_values(
     )
 
 
-def expose_istiod_specs(revision: str | None) -> dict[str, dict[str, Any]]:
+def expose_istiod_specs(
+    revision: str | None, namespace: str = ISTIO_NAMESPACE
+) -> dict[str, dict[str, Any]]:
     """Specs of `istiod-gateway` (Gateway) and `istiod-vs` (VirtualService), as upstream."""
-    host = f"{istiod_host(revision)}.cluster.local"
+    host = f"{istiod_host(revision, namespace)}.cluster.local"
     ports = {"tls-istiod": XDS_PORT, "tls-istiodwebhook": WEBHOOK_PORT}
     # The webhook port of the gateway lands on istiod's Service port 443.
     targets = {XDS_PORT: XDS_PORT, WEBHOOK_PORT: 443}
@@ -113,9 +116,14 @@ def cross_network_spec() -> dict[str, Any]:
 class EastWestGatewayArgs(TypedDict):
     namespace: pulumi.Input[str]
     """istiod's namespace (istio-system), as the control plane created it."""
-    release: NotRequired[istio_values.IstioRelease]
-    """Which Istio, the control plane's: every field but revision when given (default: the
-    pinned release)."""
+    istio_version: NotRequired[str]
+    """The gateway chart's version: the control plane's Istio (default: the pinned one)."""
+    chart_repository: NotRequired[str]
+    """Where the chart comes from (default: Istio's repository)."""
+    revision: NotRequired[str | None]
+    """The control plane's revision, whose istiod injects the gateway; none: the default."""
+    image_pull_policy: NotRequired[str]
+    """The gateway pods' image pull policy (default IfNotPresent)."""
     network: NotRequired[str]
     """The Istio network this gateway fronts; none for one flat network."""
     service_annotations: NotRequired[Mapping[str, str]]
@@ -143,10 +151,21 @@ class EastWestGateway(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: EastWestGatewayArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("meshstack:index:EastWestGateway", name, None, opts)
+        super().__init__(
+            "meshstack:index:EastWestGateway",
+            name,
+            None,
+            renamed(opts, "meshstack:istio:EastWestGateway"),
+        )
         child = pulumi.ResourceOptions(parent=self)
-        release = istio_values.istio_release(args.get("release") or istio_values.IstioRelease())
-        network, namespace = args.get("network") or "", args["namespace"]
+        pinned = istio_values.IstioRelease()
+        release = istio_values.IstioRelease(
+            version=args.get("istio_version", pinned.version),
+            chart_repository=args.get("chart_repository", pinned.chart_repository),
+            revision=args.get("revision"),
+            image_pull_policy=args.get("image_pull_policy", pinned.image_pull_policy),
+        )
+        network, namespace = args.get("network") or "", pulumi.Output.from_input(args["namespace"])
         annotations = args.get("service_annotations") or {}
         load_balancer_ip = args.get("load_balancer_ip")
         values = pulumi.Output.from_input(load_balancer_ip).apply(
@@ -167,18 +186,21 @@ class EastWestGateway(pulumi.ComponentResource):
         else:
             service = k8s.core.v1.Service.get(
                 f"{name}-service",
-                f"{ISTIO_NAMESPACE}/{EASTWEST_GATEWAY}",
+                pulumi.Output.concat(namespace, "/", EASTWEST_GATEWAY),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
             )
             self.address = service.status.apply(load_balancer_address)
 
-        specs: dict[str, tuple[str, dict[str, Any]]] = {}
+        specs: dict[str, tuple[str, pulumi.Input[dict[str, Any]]]] = {}
         if args.get("expose_istiod", True):
-            istiod_specs = expose_istiod_specs(release.revision)
-            specs["istiod-gateway"] = ("Gateway", istiod_specs["istiod-gateway"])
-            specs["istiod-vs"] = ("VirtualService", istiod_specs["istiod-vs"])
+            istiod_specs = namespace.apply(lambda ns: expose_istiod_specs(release.revision, ns))
+            for object_name, kind in (
+                ("istiod-gateway", "Gateway"),
+                ("istiod-vs", "VirtualService"),
+            ):
+                specs[object_name] = (kind, istiod_specs.apply(lambda s, n=object_name: s[n]))
         if args.get("expose_services", False):
             specs["cross-network-gateway"] = ("Gateway", cross_network_spec())
         for object_name, (kind, spec) in specs.items():
             istio_object(f"{name}-{object_name}", kind, object_name, namespace, spec, opts=child)
-        self.register_outputs({"release": self.release.name, "address": self.address})
+        register_schema_outputs(self)

@@ -19,7 +19,7 @@ def istio_object(
     kind: str,
     object_name: str,
     namespace: pulumi.Input[str],
-    spec: dict[str, Any],
+    spec: pulumi.Input[dict[str, Any]],
     *,
     opts: pulumi.ResourceOptions,
     api_version: str = NETWORKING,

@@ -12,6 +12,8 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_tls as tls
 
+from meshstack.options import register_schema_outputs, renamed
+
 ORGANIZATION = "Istio"
 # What a CA certificate may do (Istio's tools/certs: keyCertSign, digitalSignature, …).
 CA_USES = ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"]
@@ -43,7 +45,12 @@ class SharedRootOfTrust(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: SharedRootOfTrustArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("meshstack:index:SharedRootOfTrust", name, None, opts)
+        super().__init__(
+            "meshstack:index:SharedRootOfTrust",
+            name,
+            None,
+            renamed(opts, "meshstack:istio:SharedRootOfTrust"),
+        )
         child = pulumi.ResourceOptions(parent=self)
         root_key = tls.PrivateKey(f"{name}-root-key", algorithm="RSA", rsa_bits=4096, opts=child)
         root = tls.SelfSignedCert(
@@ -92,7 +99,7 @@ class SharedRootOfTrust(pulumi.ComponentResource):
                     lambda pems: cacerts_files(*pems)
                 )
             )
-        self.register_outputs({"rootCertPem": self.root_cert_pem})
+        register_schema_outputs(self)
 
 
 def cacerts_files(ca_cert: str, ca_key: str, root_cert: str) -> dict[str, str]:

@@ -37,12 +37,6 @@ class IstioRelease:
     """The control plane's revision; none: the default one."""
 
 
-def istio_release(value: IstioRelease | Mapping[str, Any]) -> IstioRelease:
-    """An IstioRelease as Python programs give it, or as a component provider receives it (a
-    mapping of its fields)."""
-    return value if isinstance(value, IstioRelease) else IstioRelease(**value)
-
-
 @dataclass(frozen=True)
 class MeshSettings:
     """Mesh-wide behaviour that lands in istiod's values."""

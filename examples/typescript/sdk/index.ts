@@ -52,36 +52,6 @@ export namespace types {
     }
 
     /**
-     * Which Istio, from where, with which images (default: the pinned release).
-     */
-    export interface IstioRelease {
-        /**
-         * Where the charts come from.
-         */
-        chartRepository: string;
-        /**
-         * The images' registry.
-         */
-        hub: string;
-        /**
-         * The images' pull policy.
-         */
-        imagePullPolicy: string;
-        /**
-         * The control plane's revision; none: the default one.
-         */
-        revision?: string;
-        /**
-         * The images' tag.
-         */
-        tag: string;
-        /**
-         * The Istio charts' version.
-         */
-        version: string;
-    }
-
-    /**
      * The ACK cluster's node pool.
      */
     export interface NodePoolSpec {
@@ -304,7 +274,8 @@ export interface BookinfoArgs {
      */
     imageTag?: string;
     /**
-     * The namespace, labelled for sidecar injection.
+     * The namespace, labelled for the mesh: pass the Namespace's name output, so that every
+     * object waits for it.
      */
     namespace: pulumi.Input<string>;
     /**
@@ -316,8 +287,9 @@ export interface BookinfoArgs {
 /**
  * Istio's Bookinfo sample (productpage, details, ratings, reviews v1-v3) as upstream's
  * bookinfo.yaml declares it. The Kubernetes provider comes through `opts`; `depends_on` there
- * is what the Deployments wait for (istiod ready, so that the pods get a sidecar): Services
- * and accounts do not.
+ * is what the Deployments wait for (istiod ready, so that the pods get a sidecar). In a Python
+ * program the Services and accounts do not wait for it; other languages' SDKs wait for
+ * depends_on before the provider constructs the component.
  */
 export class Bookinfo extends pulumi.ComponentResource {
     /**
@@ -336,6 +308,10 @@ export class Bookinfo extends pulumi.ComponentResource {
 
 export interface EastWestGatewayArgs {
     /**
+     * Where the chart comes from (default: Istio's repository).
+     */
+    chartRepository?: string;
+    /**
      * Pass istiod's ports (15012 xDS and CA, 15017 webhooks) through (default true).
      */
     exposeIstiod?: boolean;
@@ -343,6 +319,14 @@ export interface EastWestGatewayArgs {
      * Let other networks reach this network's services on 15443 (default false).
      */
     exposeServices?: boolean;
+    /**
+     * The gateway pods' image pull policy (default IfNotPresent).
+     */
+    imagePullPolicy?: string;
+    /**
+     * The gateway chart's version: the control plane's Istio (default: the pinned one).
+     */
+    istioVersion?: string;
     /**
      * A reserved load-balancer address; none lets the cloud pick one.
      */
@@ -356,10 +340,9 @@ export interface EastWestGatewayArgs {
      */
     network?: string;
     /**
-     * Which Istio, the control plane's: every field but revision when given (default: the
-     * pinned release).
+     * The control plane's revision, whose istiod injects the gateway; none: the default.
      */
-    release?: types.IstioRelease;
+    revision?: string;
     /**
      * Cloud-specific Service annotations, e.g. an internal load balancer.
      */
@@ -609,7 +592,8 @@ export interface HelloWorldArgs {
      */
     image: string;
     /**
-     * The namespace, labelled for injection (e.g. by `injected_namespace`).
+     * The namespace, labelled for the mesh: pass the Namespace's name output, so that every
+     * object waits for it.
      */
     namespace: pulumi.Input<string>;
 }

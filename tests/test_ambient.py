@@ -1,0 +1,177 @@
+"""Istio's ambient data plane and Gateway API (the local-ambient stack): the charts in the
+order Istio documents for Helm (base → istiod, cni → ztunnel), namespaces that opt in, a
+waypoint for L7 routing, Bookinfo's ingress and routing scenarios as Gateway API objects equal
+to Istio's samples/bookinfo/gateway-api/, and the refusals where ambient cannot run.
+(The charts are rendered by tests/test_helm_releases.py, the objects validated against the
+Gateway API v1.6.0 CRDs by tests/test_schemas.py.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from meshstack import versions
+from meshstack.apps.bookinfo_gateway_api import routing_routes
+from stacks.config import ConfigError
+from tools.offline.engine import Declared, Resource
+
+HELM = "kubernetes:helm.sh/v3:Release"
+GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+AMBIENT = {"dataPlane": "ambient"}
+
+
+@pytest.fixture
+def ambient(engine) -> Declared:
+    return engine.run("local-ambient")
+
+
+def _release(declared: Declared, chart: str) -> Resource:
+    (found,) = [r for r in declared.of_type(HELM) if r.inputs["chart"] == chart]
+    return found
+
+
+def test_charts_use_the_ambient_profile_and_pinned_images(ambient):
+    assert _release(ambient, "istiod").inputs["values"]["profile"] == "ambient"
+    assert _release(ambient, "cni").inputs["values"]["profile"] == "ambient"
+    ztunnel = _release(ambient, "ztunnel").inputs["values"]
+    # ztunnel's chart keeps hub and tag at the top level (charts/ztunnel/values.yaml).
+    assert (ztunnel["profile"], ztunnel["hub"], ztunnel["tag"]) == (
+        "ambient",
+        versions.ISTIO_HUB,
+        versions.ISTIO,
+    )
+    # Gateway API ingress: Istio deploys the ingress gateway; the chart serves egress only.
+    gateways = [r.inputs["name"] for r in ambient.of_type(HELM) if r.inputs["chart"] == "gateway"]
+    assert gateways == ["istio-egressgateway"]
+
+
+def test_order_crds_istiod_cni_ztunnel_workloads(ambient):
+    (crds,) = ambient.of_type("kubernetes:yaml/v2:ConfigFile")
+    assert crds.inputs["file"] == versions.GATEWAY_API_CRDS
+    istiod, cni, ztunnel = (_release(ambient, c) for c in ("istiod", "cni", "ztunnel"))
+    assert ambient.depends_on(istiod, crds)
+    assert ambient.depends_on(ztunnel, istiod) and ambient.depends_on(ztunnel, cni)
+    # The node agent and istiod start side by side (neither needs the other to install).
+    assert not ambient.depends_on(cni, istiod) and not ambient.depends_on(istiod, cni)
+    for deployment in ambient.of_type("kubernetes:apps/v1:Deployment"):
+        if deployment.manifest["metadata"]["namespace"] == "bookinfo":
+            assert ambient.depends_on(deployment, ztunnel), deployment.name
+
+
+def test_namespace_opts_in_and_its_waypoint_serves_l7(ambient):
+    namespace = ambient.named("bookinfo-namespace").manifest["metadata"]
+    assert namespace["labels"] == {
+        "istio.io/dataplane-mode": "ambient",
+        "istio.io/use-waypoint": "waypoint",
+    }
+    waypoint = ambient.named("bookinfo-waypoint")
+    assert waypoint.manifest["spec"] == {
+        "gatewayClassName": "istio-waypoint",
+        "listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}],
+    }
+    assert ambient.depends_on(waypoint, _release(ambient, "ztunnel"))
+    # Routes and the check follow the waypoint; the workloads need not wait for it.
+    for route in ambient.of_type(ROUTE):
+        assert ambient.depends_on(route, waypoint), route.name
+    assert ambient.depends_on(ambient.named("bookinfo-check-job"), waypoint)
+    for deployment in ambient.of_type("kubernetes:apps/v1:Deployment"):
+        assert not ambient.depends_on(deployment, waypoint), deployment.name
+
+
+def test_bookinfo_ingress_is_istios_gateway_api_sample(ambient):
+    gateway = ambient.named("bookinfo-routing-gateway").manifest
+    # samples/bookinfo/gateway-api/bookinfo-gateway.yaml, plus the Service type Istio reads.
+    assert gateway["spec"] == {
+        "gatewayClassName": "istio",
+        "listeners": [
+            {
+                "name": "http",
+                "port": 80,
+                "protocol": "HTTP",
+                "allowedRoutes": {"namespaces": {"from": "Same"}},
+            }
+        ],
+    }
+    assert gateway["metadata"]["annotations"] == {"networking.istio.io/service-type": "ClusterIP"}
+    route = ambient.named("bookinfo-routing-route").manifest["spec"]
+    assert route["parentRefs"] == [{"name": "bookinfo-gateway"}]
+    assert route["rules"][0]["backendRefs"] == [{"name": "productpage", "port": 9080}]
+    assert [m["path"] for m in route["rules"][0]["matches"]] == [
+        {"type": "Exact", "value": "/productpage"},
+        {"type": "PathPrefix", "value": "/static"},
+        {"type": "Exact", "value": "/login"},
+        {"type": "Exact", "value": "/logout"},
+        {"type": "PathPrefix", "value": "/api/v1/products"},
+    ]
+    # The check calls the Service Istio deploys for the Gateway: <gateway>-istio.
+    job = ambient.named("bookinfo-check-job").manifest
+    env = {
+        e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert "http://bookinfo-gateway-istio.bookinfo/productpage" in env["CHECKS"]
+
+
+def test_routing_scenarios_equal_istios_gateway_api_samples():
+    service_parent = [{"group": "", "kind": "Service", "name": "reviews", "port": 9080}]
+    # samples/bookinfo/gateway-api/route-reviews-50-v3.yaml
+    assert routing_routes("reviews-50-v3")["reviews"] == {
+        "parentRefs": service_parent,
+        "rules": [
+            {
+                "backendRefs": [
+                    {"name": "reviews-v1", "port": 9080, "weight": 50},
+                    {"name": "reviews-v3", "port": 9080, "weight": 50},
+                ]
+            }
+        ],
+    }
+    # route-all-v1.yaml: every service to its v1 Service.
+    assert {h: r["rules"] for h, r in routing_routes("all-v1").items()} == {
+        h: [{"backendRefs": [{"name": f"{h}-v1", "port": 9080}]}]
+        for h in ("productpage", "reviews", "ratings", "details")
+    }
+    # jason-v2: the header match of the sidecar scenario, as an HTTPRoute header match.
+    assert routing_routes("jason-v2")["reviews"]["rules"] == [
+        {
+            "matches": [{"headers": [{"type": "Exact", "name": "end-user", "value": "jason"}]}],
+            "backendRefs": [{"name": "reviews-v2", "port": 9080}],
+        },
+        {"backendRefs": [{"name": "reviews-v1", "port": 9080}]},
+    ]
+    with pytest.raises(ValueError, match="no fault injection"):
+        routing_routes("ratings-delay")
+
+
+def test_check_pods_stay_outside_the_ambient_mesh(ambient):
+    job = ambient.named("bookinfo-check-job").manifest
+    labels = job["spec"]["template"]["metadata"]["labels"]
+    assert labels["istio.io/dataplane-mode"] == "none"
+
+
+def test_sidecar_mode_can_use_gateway_api_ingress(engine):
+    declared = engine.run("local", {"istio": {"ingressApi": "gateway-api"}})
+    assert {r.manifest["metadata"]["name"] for r in declared.of_type(GATEWAY)} == {
+        "bookinfo-gateway"
+    }
+    assert not [r for r in declared.of_type(HELM) if r.inputs["chart"] in ("ztunnel", "cni")]
+    labels = declared.named("bookinfo-namespace").manifest["metadata"]["labels"]
+    assert labels == {"istio-injection": "enabled"}
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides", "named"),
+    [
+        ("single-cluster", {"istio": {"dataPlane": "ambient"}}, "virtual nodes run no DaemonSet"),
+        ("vm", {"istio": {"dataPlane": "ambient"}}, "Istio has no ambient VMs"),
+        ("multi-primary", {"istio": {"dataPlane": "ambient"}}, "local stack only so far"),
+        ("local-ambient", {"bookinfo": {"routing": "ratings-abort"}}, "cannot express"),
+        # An override replaces the stack file's whole section (tools/offline/engine.py).
+        ("local-ambient", {"istio": {**AMBIENT, "revision": "canary"}}, "revision 'canary'"),
+        ("local-ambient", {"istio": {**AMBIENT, "profile": "demo"}}, "istio.profile 'demo'"),
+        ("local-ambient", {"istio": {**AMBIENT, "ingressApi": "istio"}}, "ingressApi 'istio'"),
+    ],
+)
+def test_ambient_is_refused_where_it_cannot_run(engine, stack, overrides, named):
+    with pytest.raises(ConfigError, match=named):
+        engine.run(stack, overrides)
+    assert engine.monitor.recorded == []
