@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
 from typing import Any
 
 import pulumi
@@ -16,7 +16,6 @@ from pulumi.runtime.config import (
 from meshstack.alicloud.catalog import AlibabaCatalog
 from stacks import config as stack_config
 from stacks.config.lookups import Catalog
-from stacks.scenarios import local, multi_cluster, single_cluster, two_cluster, vm
 
 
 def raw_config() -> dict[str, Any]:
@@ -25,12 +24,15 @@ def raw_config() -> dict[str, Any]:
     return {**get_config_env(), **CONFIG.get()}
 
 
-SCENARIOS: dict[str, Callable[[Any], Mapping[str, pulumi.Input[Any]]]] = {
-    "local": local.deploy,
-    "single-cluster": single_cluster.deploy,
-    "two-cluster-retention": two_cluster.deploy,
-    "vm": vm.deploy,
-    "multi-cluster": multi_cluster.deploy,
+# The module of each scenario (its `deploy`), imported when the stack runs it: a stack loads
+# the provider SDK modules of its own clouds only (the public components' annotations import
+# them when their module loads).
+SCENARIOS: dict[str, str] = {
+    "local": "stacks.scenarios.local",
+    "single-cluster": "stacks.scenarios.single_cluster",
+    "two-cluster-retention": "stacks.scenarios.two_cluster",
+    "vm": "stacks.scenarios.vm",
+    "multi-cluster": "stacks.scenarios.multi_cluster",
 }
 
 
@@ -49,5 +51,5 @@ def run(catalog: Catalog | None = None) -> None:
     except stack_config.ConfigError as err:
         # RunError ends the program with this message and no traceback; nothing was registered.
         raise pulumi.RunError(str(err)) from None
-    for key, value in SCENARIOS[config.scenario](config).items():
+    for key, value in importlib.import_module(SCENARIOS[config.scenario]).deploy(config).items():
         pulumi.export(key, value)

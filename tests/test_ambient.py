@@ -163,7 +163,12 @@ def test_sidecar_mode_can_use_gateway_api_ingress(engine):
     [
         ("single-cluster", {"istio": {"dataPlane": "ambient"}}, "virtual nodes run no DaemonSet"),
         ("vm", {"istio": {"dataPlane": "ambient"}}, "Istio has no ambient VMs"),
-        ("multi-primary", {"istio": {"dataPlane": "ambient"}}, "local stack only so far"),
+        ("primary-remote", {"istio": {"dataPlane": "ambient"}}, "clusters\\[1\\].role is remote"),
+        (
+            "two-cluster-retention",
+            {"istio": {"dataPlane": "ambient"}},
+            "retention is built on sidecars",
+        ),
         ("local-ambient", {"bookinfo": {"routing": "ratings-abort"}}, "cannot express"),
         # An override replaces the stack file's whole section (tools/offline/engine.py).
         ("local-ambient", {"istio": {**AMBIENT, "revision": "canary"}}, "revision 'canary'"),
@@ -175,3 +180,58 @@ def test_ambient_is_refused_where_it_cannot_run(engine, stack, overrides, named)
     with pytest.raises(ConfigError, match=named):
         engine.run(stack, overrides)
     assert engine.monitor.recorded == []
+
+
+def test_multi_cluster_ambient_is_multi_primary_with_hbone_eastwest_gateways(engine):
+    declared = engine.run("multi-primary-ambient")
+    istiods = [r for r in declared.of_type(HELM) if r.inputs["chart"] == "istiod"]
+    assert len(istiods) == 2
+    for istiod in istiods:
+        values = istiod.inputs["values"]
+        assert values["profile"] == "ambient"
+        # pilot/pkg/features/ambient.go: multi-network ambient is off unless asked for.
+        assert values["pilot"]["env"]["AMBIENT_ENABLE_MULTI_NETWORK"] == "true"
+    # ztunnel knows its cluster and network (charts/ztunnel values multiCluster, network).
+    ztunnels = {
+        r.inputs["values"]["multiCluster"]["clusterName"]: r.inputs["values"]
+        for r in declared.of_type(HELM)
+        if r.inputs["chart"] == "ztunnel"
+    }
+    assert {c: v["network"] for c, v in ztunnels.items()} == {
+        "ack-ambient": "alibaba",
+        "gke-ambient": "google",
+    }
+    assert ztunnels["gke-ambient"]["global"]["platform"] == "gke"
+    assert "global" not in ztunnels["ack-ambient"]
+    # samples/multicluster/gen-eastwest-gateway.sh --ambient: no gateway chart, a Gateway.
+    assert not [r for r in declared.of_type(HELM) if r.inputs["chart"] == "gateway"]
+    gateways = {
+        r.manifest["metadata"]["labels"]["topology.istio.io/network"]: r.manifest
+        for r in declared.of_type(GATEWAY)
+    }
+    assert set(gateways) == {"alibaba", "google"}
+    for gateway in gateways.values():
+        assert gateway["metadata"]["name"] == "istio-eastwestgateway"
+        assert gateway["spec"]["gatewayClassName"] == "istio-east-west"
+        assert gateway["spec"]["listeners"] == [
+            {
+                "name": "mesh",
+                "port": 15008,
+                "protocol": "HBONE",
+                "tls": {
+                    "mode": "Terminate",
+                    "options": {"gateway.istio.io/tls-terminate-mode": "ISTIO_MUTUAL"},
+                },
+            }
+        ]
+    # Across clouds the gateways are public; GKE's address is reserved beforehand.
+    assert gateways["google"]["spec"]["addresses"][0]["type"] == "IPAddress"
+    # helloworld's Service is global in ambient (the ambient profile's serviceScopeConfigs).
+    for service in declared.of_type("kubernetes:core/v1:Service"):
+        if service.manifest["metadata"]["name"] == "hello-world":
+            assert service.manifest["metadata"]["labels"]["istio.io/global"] == "true"
+    # The checks run as ambient mesh pods: no sidecar asked for.
+    for job in declared.of_type("kubernetes:batch/v1:Job"):
+        if job.manifest["metadata"]["name"] == "hello-world-check":
+            labels = job.manifest["spec"]["template"]["metadata"]["labels"]
+            assert "sidecar.istio.io/inject" not in labels and "istio.io/rev" not in labels

@@ -120,7 +120,7 @@ SECTIONS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     },
     **{
         stack: {"istio": istio_settings, "clusters": mesh_clusters(stack)}
-        for stack in ("multi-primary", "primary-remote")
+        for stack in ("multi-primary", "multi-primary-ambient", "primary-remote")
     },
     "vm": {
         "istio": istio_settings,
@@ -223,6 +223,7 @@ ANY_ISTIO = (
     "two-cluster-retention",
     "vm",
     "multi-primary",
+    "multi-primary-ambient",
     "primary-remote",
 )
 MISTAKES: dict[str, dict[str, Mistake]] = {
@@ -234,6 +235,12 @@ MISTAKES: dict[str, dict[str, Mistake]] = {
         "two-cluster-retention": ("clusters", (0, "podCidr"), "10.10.0.0", "clusters[0].podCidr"),
         "vm": ("network", ("podCidr",), "10.20.0.0", "meshstack:network.podCidr"),
         "multi-primary": ("clusters", (0, "podCidr"), "10.40.0.0", "clusters[0].podCidr"),
+        "multi-primary-ambient": (
+            "clusters",
+            (0, "podCidr"),
+            "10.40.0.0",
+            "clusters[0].podCidr",
+        ),
         "primary-remote": ("clusters", (1, "nodeCidr"), "10.128.16.0", "clusters[1].nodeCidr"),
     },
     "application in a system namespace": {

@@ -159,6 +159,13 @@ def _load_balancer_type(resource: Resource) -> str | None:
         return spec.get("type")
     if resource.type.endswith(":IstioGateway"):  # ASM creates the Service in the member cluster
         return spec.get("serviceType")
+    # istiod deploys a Service for gateways of its classes, LoadBalancer unless annotated
+    # (waypoints: ClusterIP).
+    if resource.type == "kubernetes:gateway.networking.k8s.io/v1:Gateway" and spec.get(
+        "gatewayClassName"
+    ) in ("istio", "istio-east-west"):
+        annotations = resource.manifest["metadata"].get("annotations") or {}
+        return annotations.get("networking.istio.io/service-type", "LoadBalancer")
     return None
 
 

@@ -232,3 +232,12 @@ def test_public_components_keep_their_earlier_identity(engine, stack) -> None:
         old = OLD_TYPES[component.type.rsplit(":", 1)[1]]
         assert {"spec": {"type": old, "parentUrn": ""}} in component.options.aliases, old
     assert set(OLD_TYPES) == {c.__name__ for c in provider.PUBLIC}
+
+
+@pytest.mark.parametrize("name", ["root_cert_pem", "address", "subnetwork_ids", "a__b", "x_"])
+def test_output_names_are_spelt_as_the_analyzer_spells_them(name: str) -> None:
+    from pulumi.provider.experimental.util import camel_case
+
+    from meshstack.options import camel_case as ours
+
+    assert ours(name) == camel_case(name)

@@ -50,6 +50,12 @@ DECLARED: dict[str, dict[str, list[str]]] = {
         ]
         for cluster in ("ack-west", "gke-west")
     },
+    "multi-primary-ambient": {
+        f"{cluster}-hello-world-check": [
+            "hello-world answers from every cluster: ack-ambient, gke-ambient"
+        ]
+        for cluster in ("ack-ambient", "gke-ambient")
+    },
     "primary-remote": {
         f"{cluster}-hello-world-check": [
             "hello-world answers from every cluster: gke-primary, gke-remote"
@@ -121,15 +127,20 @@ def test_check_jobs_are_bounded_least_privileged_and_in_or_out_of_the_mesh(engin
         assert pod["spec"]["serviceAccountName"] == account.manifest["metadata"]["name"]
         in_mesh = env(job)["IN_MESH"] == "1"
         labels = pod["metadata"]["labels"]
-        if in_mesh:
+        ambient = stack.endswith("-ambient")
+        if in_mesh and ambient:
+            # Its ambient namespace puts it in the mesh; a sidecar label would add one.
+            assert not {"sidecar.istio.io/inject", "istio.io/dataplane-mode"} & set(labels)
+        elif in_mesh:
             # A pod's own request for the sidecar (charts/istiod mutatingwebhook.yaml).
             assert labels["sidecar.istio.io/inject"] == "true", name
         else:
-            assert labels["sidecar.istio.io/inject"] == NO_SIDECAR["sidecar.istio.io/inject"]
-        # A check that calls the mesh from inside needs the sidecar; a plain-text check
-        # must not have one.
+            assert {k: labels[k] for k in NO_SIDECAR} == NO_SIDECAR, name
+        # A check that calls the mesh from inside is a mesh workload; a plain-text check
+        # must not be one.
         plain = all(c["name"].startswith("mTLS STRICT") for c in checks(job))
-        assert in_mesh == (stack in {"vm", "multi-primary", "primary-remote"} and not plain)
+        in_mesh_stacks = {"vm", "multi-primary", "multi-primary-ambient", "primary-remote"}
+        assert in_mesh == (stack in in_mesh_stacks and not plain)
 
 
 def _upstream_named(declared: Declared, job: Resource) -> set[str]:

@@ -5,7 +5,6 @@ import inspect
 from typing import Any
 
 import pulumi
-from pulumi.provider.experimental.util import camel_case
 
 
 def renamed(opts: pulumi.ResourceOptions | None, old_type: str) -> pulumi.ResourceOptions:
@@ -14,6 +13,14 @@ def renamed(opts: pulumi.ResourceOptions | None, old_type: str) -> pulumi.Resour
     return pulumi.ResourceOptions.merge(
         opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=old_type)])
     )
+
+
+def camel_case(name: str) -> str:
+    """A Python name as the component provider's schema spells it (the same rule as
+    pulumi/provider/experimental/util.py camel_case; importing that package loads the whole
+    provider host, 100 MB, into every program)."""
+    first, *rest = name.split("_")
+    return first + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
 def register_schema_outputs(component: pulumi.ComponentResource) -> None:

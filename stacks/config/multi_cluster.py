@@ -12,7 +12,6 @@ from meshstack.istio.topology import MeshMember, MeshTopology, TopologyError
 from stacks.config.alibaba import AlicloudVpcConfig, NodePoolConfig
 from stacks.config.checks import (
     Problems,
-    ambient_unsupported,
     mismatch,
     overlapping,
     unsupported_kubernetes,
@@ -106,11 +105,14 @@ class MultiClusterStack(Model):
     @model_validator(mode="after")
     def _checks(self) -> MultiClusterStack:
         problems = Problems()
-        problems.add(
-            ambient_unsupported(
-                self.istio, "this package runs ambient on the local stack only so far"
+        if self.istio.data_plane == "ambient":
+            problems.add(
+                f"{PROJECT}:clusters[{i}].role is remote, but istio.dataPlane is ambient: "
+                "Istio's ambient multi-cluster model (Beta) is multi-primary; make every "
+                "cluster a primary, or use dataPlane sidecar"
+                for i, cluster in enumerate(self.clusters)
+                if cluster.role == "remote"
             )
-        )
         for i, cluster in enumerate(self.clusters):
             problems.add(self._check_cluster(f"clusters[{i}]", cluster))
         clouds_of: dict[str, set[str]] = {}

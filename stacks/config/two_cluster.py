@@ -91,7 +91,9 @@ class TwoClusterStack(Model):
             )
         problems.add(
             ambient_unsupported(
-                self.istio, "this package runs ambient on the local stack only so far"
+                self.istio,
+                "cluster-local retention is built on sidecars here (ambient runs on the local "
+                "and multi-cluster scenarios)",
             )
         )
         if self.control_plane == "istio":

@@ -70,6 +70,11 @@ def assemble_mesh(
         return role if len(topology.members) == 1 else f"{cluster}-{role}"
 
     release = istio_release(istio)
+    ambient = istio.data_plane == "ambient"
+    # Ambient across networks (Beta since Istio 1.29) is off in istiod unless asked for
+    # (pilot/pkg/features/ambient.go AMBIENT_ENABLE_MULTI_NETWORK, default false).
+    multi_network = ambient and topology.multi_network
+    ambient_env = (("AMBIENT_ENABLE_MULTI_NETWORK", "true"),) if multi_network else ()
     trust = SharedRootOfTrust("mesh-ca", SharedRootOfTrustArgs(clusters=topology.primaries))
     control_planes: dict[str, IstioControlPlane] = {}
     gateways: dict[str, EastWestGateway] = {}
@@ -85,7 +90,10 @@ def assemble_mesh(
             mesh_id=mesh_id,
             cluster_name=name,
             network=member.network,
-            **cluster.mesh_settings,
+            **{
+                **cluster.mesh_settings,
+                "pilot_env": (*cluster.mesh_settings.get("pilot_env", ()), *ambient_env),
+            },
         )
         args = replace(args, nodes=cluster.nodes)
         if member.primary is not None:
@@ -105,8 +113,9 @@ def assemble_mesh(
                     network=member.network,
                     service_annotations=cluster.gateway_annotations,
                     load_balancer_ip=cluster.gateway_address,
-                    expose_istiod=topology.exposes_istiod(name),
-                    expose_services=topology.exposes_services(name),
+                    expose_istiod=topology.exposes_istiod(name) and not ambient,
+                    expose_services=topology.exposes_services(name) and not ambient,
+                    ambient=ambient,
                 ),
                 pulumi.ResourceOptions(
                     provider=cluster.provider, depends_on=[control_planes[name].ready]

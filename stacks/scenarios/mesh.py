@@ -72,7 +72,8 @@ def control_plane_args(
             cni=istio.cni,
             outbound_traffic_policy=istio.outbound_traffic_policy,
             data_plane=istio.data_plane,
-            platform=istio.platform,
+            # A scenario knows some clusters' platform (GKE); the config names the others.
+            platform=mesh.pop("platform", None) or istio.platform,
             **mesh,
         ),
         mtls=istio.mtls,
@@ -119,7 +120,8 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
         bookinfo.namespace,
         istio.revision,
         pulumi.ResourceOptions(provider=provider),
-        ambient_waypoint=WAYPOINT if ambient else None,
+        ambient=ambient,
+        waypoint=WAYPOINT if ambient else None,
     )
     # Ambient: workloads need ztunnel (control_plane.ready); L7 routing between services
     # happens in the namespace's waypoint, which the routes and the checks wait for.

@@ -15,12 +15,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from meshstack.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
-from meshstack.alicloud.security_groups import (
-    SecurityGroupMember,
-    SecurityGroupsArgs,
-    SharedSecurityGroup,
-)
 from meshstack.apps.hello_world import (
     SAMPLE_PORT,
     HelloWorld,
@@ -41,7 +35,6 @@ from meshstack.istio.eastwest import EastWestGateway
 from meshstack.istio.membership import MeshMembership
 from meshstack.verify.mesh_check import MeshCheck
 from stacks.config import MeshClusterConfig, MultiClusterStack
-from stacks.scenarios.alibaba import ack_cluster, alibaba_provider, node_login_keys
 from stacks.scenarios.assembly import MeshCluster, assemble_mesh, has_eastwest_gateway
 from stacks.scenarios.google import (
     GKE_APIS,
@@ -78,6 +71,7 @@ class BuiltCluster:
 
 def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
     topology = config.topology
+    ambient = config.istio.data_plane == "ambient"
     tags = stack_tags()
     spans_clouds = len({c.cloud for c in config.clusters}) > 1
     clusters: dict[str, BuiltCluster] = {
@@ -99,6 +93,8 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
                 gateway_annotations={} if spans_clouds else INTERNAL_LOAD_BALANCER[c.cloud],
                 gateway_address=clusters[c.name].gateway_address,
                 eastwest_gateway=c.east_west_gateway,
+                # istio-cni's and ztunnel's host paths on GKE (the charts' gke platform).
+                mesh_settings={"platform": "gke"} if c.cloud == "gke" and ambient else {},
             )
             for c in config.clusters
         },
@@ -126,7 +122,7 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
         "kubeconfigs": pulumi.Output.secret(
             {name: built.kubeconfig for name, built in clusters.items()}
         ),
-        **node_login_keys({name: built.login_key for name, built in clusters.items()}),
+        **_node_login_keys(clusters),
         **verified_output(checks),
     }
 
@@ -144,6 +140,7 @@ def _hello_world_everywhere(
     sample, topology = config.hello_world, config.topology
     if not sample.enabled:
         return []
+    ambient = config.istio.data_plane == "ambient"
     apps: dict[str, HelloWorld] = {}
     for cluster in config.clusters:
         name = cluster.name
@@ -164,10 +161,14 @@ def _hello_world_everywhere(
                         provider=clusters[name].provider,
                         aliases=[namespace_moved_from(f"{name}-hello-world")],
                     ),
+                    ambient=ambient,
                 ).metadata.name,
                 image=sample.image,
                 container_port=SAMPLE_PORT,
                 env={"SERVICE_VERSION": name},
+                # Ambient serves a Service from every cluster only when it is global (the
+                # charts' ambient profile: meshConfig.serviceScopeConfigs).
+                service_labels={"istio.io/global": "true"} if ambient else {},
             ),
             pulumi.ResourceOptions(provider=clusters[name].provider, depends_on=ready),
         )
@@ -185,15 +186,34 @@ def _hello_world_everywhere(
             after=[*apps.values(), *gateways.values(), *membership.remote_secrets.values()],
             in_mesh=True,
             revision=config.istio.revision,
+            ambient=ambient,
         )
         for name, app in apps.items()
     ]
+
+
+def _node_login_keys(clusters: dict[str, BuiltCluster]) -> dict[str, pulumi.Output]:
+    if not any(built.cloud == "ack" for built in clusters.values()):
+        return {}
+    from stacks.scenarios.alibaba import node_login_keys
+
+    return node_login_keys({name: built.login_key for name, built in clusters.items()})
 
 
 def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, BuiltCluster]:
     members = [c for c in config.clusters if c.cloud == "ack"]
     if not members:
         return {}
+    # Imported here: a mesh without ACK loads none of the Alibaba Cloud SDK's modules (the
+    # components' annotations import them).
+    from meshstack.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
+    from meshstack.alicloud.security_groups import (
+        SecurityGroupMember,
+        SecurityGroupsArgs,
+        SharedSecurityGroup,
+    )
+    from stacks.scenarios.alibaba import ack_cluster, alibaba_provider
+
     cloud = alibaba_provider(config.alicloud.region)
     network = AlicloudNetwork(
         f"{config.mesh_id}-alicloud",

@@ -24,6 +24,7 @@ def mesh_check(
     after: Sequence[pulumi.Resource],
     in_mesh: bool = False,
     revision: str | None = None,
+    ambient: bool = False,
 ) -> MeshCheck | None:
     if not verify.enabled or not checks:
         return None
@@ -37,6 +38,7 @@ def mesh_check(
             after=after,
             in_mesh=in_mesh,
             revision=revision,
+            ambient=ambient,
             deadline_seconds=verify.deadline_seconds,
         ),
     )

@@ -36,6 +36,9 @@ class HelloWorldArgs(TypedDict):
     """The port the container listens on (default 3000)."""
     env: NotRequired[Mapping[str, str]]
     """The container's environment."""
+    service_labels: NotRequired[Mapping[str, str]]
+    """More labels of the Service (ambient multi-cluster: istio.io/global=true makes it
+    reachable from every cluster)."""
 
 
 class HelloWorld(pulumi.ComponentResource):
@@ -88,7 +91,11 @@ class HelloWorld(pulumi.ComponentResource):
         )
         k8s.core.v1.Service(
             f"{name}-service",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=APP, namespace=namespace, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=APP,
+                namespace=namespace,
+                labels={**labels, **(args.get("service_labels") or {})},
+            ),
             spec=k8s.core.v1.ServiceSpecArgs(
                 selector=labels,
                 ports=[

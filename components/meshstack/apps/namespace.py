@@ -38,12 +38,13 @@ def injected_namespace(
     opts: pulumi.ResourceOptions,
     extra_labels: dict[str, str] | None = None,
     *,
-    ambient_waypoint: str | None = None,
+    ambient: bool = False,
+    waypoint: str | None = None,
 ) -> k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch:
-    """The namespace, created with the injection label (or, with `ambient_waypoint`, the
-    ambient ones); a built-in one (`default`) only gets the labels, by server-side apply
+    """The namespace, created with the injection label (ambient: the ambient labels, and its
+    waypoint's); a built-in one (`default`) only gets the labels, by server-side apply
     (`pulumi destroy` removes the labels only)."""
-    mesh = ambient_labels(ambient_waypoint) if ambient_waypoint else injection_labels(revision)
+    mesh = ambient_labels(waypoint) if ambient else injection_labels(revision)
     labels = {**mesh, **(extra_labels or {})}
     if namespace in BUILT_IN_NAMESPACES:
         return k8s.core.v1.NamespacePatch(

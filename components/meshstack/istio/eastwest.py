@@ -16,10 +16,12 @@ import pulumi_kubernetes as k8s
 from meshstack.helm import helm_release
 from meshstack.istio import values as istio_values
 from meshstack.istio.control_plane import ISTIO_NAMESPACE, load_balancer_address
+from meshstack.istio.gateway_api import ambient_eastwest_spec, gateway_api_object
 from meshstack.istio.objects import istio_object
 from meshstack.options import register_schema_outputs, renamed
 
 EASTWEST_GATEWAY = "istio-eastwestgateway"
+NETWORK_LABEL = "topology.istio.io/network"
 EASTWEST_LABELS = {"istio": "eastwestgateway", "app": EASTWEST_GATEWAY}
 # The ports the gateway chart gives a network gateway (`networkGateway`); a single-network
 # gateway (`gen-eastwest-gateway.sh --single-cluster`) declares the same four itself.
@@ -134,6 +136,9 @@ class EastWestGatewayArgs(TypedDict):
     """Pass istiod's ports (15012 xDS and CA, 15017 webhooks) through (default true)."""
     expose_services: NotRequired[bool]
     """Let other networks reach this network's services on 15443 (default false)."""
+    ambient: NotRequired[bool]
+    """Ambient's east-west gateway instead: a Gateway of class istio-east-west that carries
+    other networks' HBONE traffic on 15008 (no chart release, no Istio objects)."""
 
 
 class EastWestGateway(pulumi.ComponentResource):
@@ -143,10 +148,10 @@ class EastWestGateway(pulumi.ComponentResource):
     `depends_on` there should hold istiod, ready (it injects the gateway's pods and admits the
     Istio objects)."""
 
-    release: k8s.helm.v3.Release
-    """The gateway chart's release."""
+    release: k8s.helm.v3.Release | None
+    """The gateway chart's release (none for ambient's gateway, which Istio deploys)."""
     address: pulumi.Output[str]
-    """The gateway's load-balancer address."""
+    """The gateway's load-balancer address (ambient: only when reserved, else empty)."""
 
     def __init__(
         self, name: str, args: EastWestGatewayArgs, opts: pulumi.ResourceOptions | None = None
@@ -168,6 +173,24 @@ class EastWestGateway(pulumi.ComponentResource):
         network, namespace = args.get("network") or "", pulumi.Output.from_input(args["namespace"])
         annotations = args.get("service_annotations") or {}
         load_balancer_ip = args.get("load_balancer_ip")
+        if args.get("ambient", False):
+            self.release = None
+            gateway_api_object(
+                f"{name}-gateway",
+                "Gateway",
+                EASTWEST_GATEWAY,
+                namespace,
+                pulumi.Output.from_input(load_balancer_ip).apply(
+                    lambda ip: ambient_eastwest_spec(dict(annotations), ip)
+                ),
+                labels={NETWORK_LABEL: network} if network else None,
+                opts=child,
+            )
+            # Istio deploys its Service later, so the address is known only when reserved
+            # (otherwise "": `kubectl -n istio-system get gateway istio-eastwestgateway`).
+            self.address = pulumi.Output.from_input(load_balancer_ip or "")
+            register_schema_outputs(self)
+            return
         values = pulumi.Output.from_input(load_balancer_ip).apply(
             lambda ip: eastwest_values(release, network, annotations, ip)
         )

@@ -30,9 +30,40 @@ def gateway_api_crds(resource_name: str, *, opts: pulumi.ResourceOptions) -> k8s
     return k8s.yaml.v2.ConfigFile(resource_name, file=versions.GATEWAY_API_CRDS, opts=opts)
 
 
-def deployed_service(gateway: str) -> str:
-    """The Service Istio deploys for a Gateway of class `istio`."""
-    return f"{gateway}-{ISTIO_CLASS}"
+# Istio's class of ambient east-west gateways (pkg/config/constants EastWestGatewayClassName).
+EAST_WEST_CLASS = "istio-east-west"
+
+
+def deployed_service(gateway: str, class_name: str = ISTIO_CLASS) -> str:
+    """The Service Istio deploys for a Gateway of one of its classes: <name>-<class>."""
+    return f"{gateway}-{class_name}"
+
+
+def ambient_eastwest_spec(
+    annotations: dict[str, str], address: str | None = None
+) -> dict[str, Any]:
+    """An ambient east-west gateway, as `gen-eastwest-gateway.sh --ambient` writes it (double
+    HBONE on 15008, terminated with Istio's mTLS); cloud Service annotations and a reserved
+    address as Gateway API carries them (spec.infrastructure, spec.addresses)."""
+    spec: dict[str, Any] = {
+        "gatewayClassName": EAST_WEST_CLASS,
+        "listeners": [
+            {
+                "name": "mesh",
+                "port": HBONE_PORT,
+                "protocol": "HBONE",
+                "tls": {
+                    "mode": "Terminate",
+                    "options": {"gateway.istio.io/tls-terminate-mode": "ISTIO_MUTUAL"},
+                },
+            }
+        ],
+    }
+    if annotations:
+        spec["infrastructure"] = {"annotations": dict(annotations)}
+    if address:
+        spec["addresses"] = [{"type": "IPAddress", "value": address}]
+    return spec
 
 
 def gateway_api_object(
@@ -40,10 +71,11 @@ def gateway_api_object(
     kind: str,
     object_name: str,
     namespace: pulumi.Input[str],
-    spec: dict[str, Any],
+    spec: pulumi.Input[dict[str, Any]],
     *,
     opts: pulumi.ResourceOptions,
     annotations: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
 ) -> k8s.apiextensions.CustomResource:
     """One Gateway API object; `opts` must carry the cluster's provider and a dependency on
     the CRDs (and on istiod, which programs it)."""
@@ -52,7 +84,7 @@ def gateway_api_object(
         api_version=API_VERSION,
         kind=kind,
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=object_name, namespace=namespace, annotations=annotations
+            name=object_name, namespace=namespace, annotations=annotations, labels=labels
         ),
         spec=spec,
         opts=opts,

@@ -39,6 +39,8 @@ class MeshCheckArgs:
     # With a sidecar (of istiod `revision`), as a mesh workload; else outside the mesh.
     in_mesh: bool = False
     revision: str | None = None
+    # An ambient namespace: a mesh workload needs no sidecar (ztunnel captures the pod).
+    ambient: bool = False
     deadline_seconds: int = DEFAULT_DEADLINE_SECONDS
 
 
@@ -76,7 +78,11 @@ class MeshCheck(pulumi.ComponentResource):
                 "DEADLINE_SECONDS": str(args.deadline_seconds),
                 "IN_MESH": "1" if args.in_mesh else "0",
             },
-            sidecar=pod_injection_labels(args.revision) if args.in_mesh else NO_SIDECAR,
+            sidecar=(
+                ({} if args.ambient else pod_injection_labels(args.revision))
+                if args.in_mesh
+                else NO_SIDECAR
+            ),
             api_access=False,
         )
         limit = args.deadline_seconds + STARTUP_SECONDS

@@ -308,6 +308,11 @@ export class Bookinfo extends pulumi.ComponentResource {
 
 export interface EastWestGatewayArgs {
     /**
+     * Ambient's east-west gateway instead: a Gateway of class istio-east-west that carries
+     * other networks' HBONE traffic on 15008 (no chart release, no Istio objects).
+     */
+    ambient?: boolean;
+    /**
      * Where the chart comes from (default: Istio's repository).
      */
     chartRepository?: string;
@@ -358,11 +363,11 @@ export interface EastWestGatewayArgs {
  */
 export class EastWestGateway extends pulumi.ComponentResource {
     /**
-     * The gateway's load-balancer address.
+     * The gateway's load-balancer address (ambient: only when reserved, else empty).
      */
     public readonly address!: pulumi.Output<string>;
     /**
-     * The gateway chart's release.
+     * The gateway chart's release (none for ambient's gateway, which Istio deploys).
      */
     public readonly release!: pulumi.Output<pulumi.CustomResource>;
 
@@ -596,6 +601,11 @@ export interface HelloWorldArgs {
      * object waits for it.
      */
     namespace: pulumi.Input<string>;
+    /**
+     * More labels of the Service (ambient multi-cluster: istio.io/global=true makes it
+     * reachable from every cluster).
+     */
+    serviceLabels?: {[key: string]: string};
 }
 
 /**
