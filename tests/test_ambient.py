@@ -1,5 +1,5 @@
 """Istio's ambient data plane and Gateway API (the local-ambient stack): the charts in the
-order Istio documents for Helm (base → istiod, cni → ztunnel), namespaces that opt in, a
+order their needs impose (base → istiod and cni side by side → ztunnel), namespaces that opt in, a
 waypoint for L7 routing, Bookinfo's ingress and routing scenarios as Gateway API objects equal
 to Istio's samples/bookinfo/gateway-api/, and the refusals where ambient cannot run.
 (The charts are rendered by tests/test_helm_releases.py, the objects validated against the
@@ -164,6 +164,7 @@ def test_sidecar_mode_can_use_gateway_api_ingress(engine):
         ("single-cluster", {"istio": {"dataPlane": "ambient"}}, "virtual nodes run no DaemonSet"),
         ("vm", {"istio": {"dataPlane": "ambient"}}, "Istio has no ambient VMs"),
         ("primary-remote", {"istio": {"dataPlane": "ambient"}}, "clusters\\[1\\].role is remote"),
+        ("primary-remote", {"istio": {"dataPlane": "ambient"}}, "multi-network meshes only"),
         (
             "two-cluster-retention",
             {"istio": {"dataPlane": "ambient"}},
@@ -227,11 +228,23 @@ def test_multi_cluster_ambient_is_multi_primary_with_hbone_eastwest_gateways(eng
     # Across clouds the gateways are public; GKE's address is reserved beforehand.
     assert gateways["google"]["spec"]["addresses"][0]["type"] == "IPAddress"
     # helloworld's Service is global in ambient (the ambient profile's serviceScopeConfigs).
-    for service in declared.of_type("kubernetes:core/v1:Service"):
-        if service.manifest["metadata"]["name"] == "hello-world":
-            assert service.manifest["metadata"]["labels"]["istio.io/global"] == "true"
-    # The checks run as ambient mesh pods: no sidecar asked for.
-    for job in declared.of_type("kubernetes:batch/v1:Job"):
-        if job.manifest["metadata"]["name"] == "hello-world-check":
-            labels = job.manifest["spec"]["template"]["metadata"]["labels"]
-            assert "sidecar.istio.io/inject" not in labels and "istio.io/rev" not in labels
+    services = [
+        s
+        for s in declared.of_type("kubernetes:core/v1:Service")
+        if s.manifest["metadata"]["name"] == "hello-world"
+    ]
+    assert len(services) == 2
+    for service in services:
+        assert service.manifest["metadata"]["labels"]["istio.io/global"] == "true"
+    # The checks run as ambient mesh pods: no sidecar asked for, not opted out.
+    jobs = [
+        j
+        for j in declared.of_type("kubernetes:batch/v1:Job")
+        if j.manifest["metadata"]["name"] == "hello-world-check"
+    ]
+    assert len(jobs) == 2
+    for job in jobs:
+        labels = job.manifest["spec"]["template"]["metadata"]["labels"]
+        assert not {"sidecar.istio.io/inject", "istio.io/rev", "istio.io/dataplane-mode"} & set(
+            labels
+        )

@@ -70,9 +70,10 @@ class IstioConfig(Model):
     """How ingress is declared: istio (a gateway chart release with Istio's Gateway and
     VirtualService) or gateway-api (a Kubernetes Gateway of class istio with HTTPRoutes; the
     Gateway API CRDs are installed first). Unset: istio with sidecars, gateway-api in ambient."""
-    platform: Literal["gke", "k3d", "k3s", "microk8s", "minikube", "openshift"] | None = None
+    platform: Literal["gke", "k3d", "k3s", "microk8s", "minikube"] | None = None
     """The charts' platform profile, where istio-cni and ztunnel need their host paths set
-    (k3d, k3s, microk8s, minikube, openshift; GKE stacks set gke themselves)."""
+    (k3d, k3s, microk8s, minikube with the docker driver; GKE stacks set gke themselves).
+    OpenShift is not offered: its profile expects istio-cni and ztunnel in kube-system."""
 
     @property
     def ingress(self) -> str:

@@ -105,6 +105,13 @@ class MultiClusterStack(Model):
     @model_validator(mode="after")
     def _checks(self) -> MultiClusterStack:
         problems = Problems()
+        if self.istio.data_plane == "ambient" and len({c.network for c in self.clusters}) < 2:
+            problems.add(
+                f"{PROJECT}:clusters are all on one network, but istio.dataPlane is ambient: "
+                "Istio's ambient multi-cluster supports multi-network meshes only (istiod "
+                "builds the cross-cluster index only with AMBIENT_ENABLE_MULTI_NETWORK); give "
+                "the clusters their own networks, or use dataPlane sidecar"
+            )
         if self.istio.data_plane == "ambient":
             problems.add(
                 f"{PROJECT}:clusters[{i}].role is remote, but istio.dataPlane is ambient: "

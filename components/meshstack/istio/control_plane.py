@@ -152,9 +152,11 @@ class IstioControlPlane(pulumi.ComponentResource):
         # A Release completes only once istiod's Deployment is available.
         self.ready = self.istiod
         if args.mesh.ambient and cni is not None:
-            # Ambient (Istio's Helm order: base → istiod → cni → ztunnel): ztunnel gets its
-            # certificates and configuration from istiod, and a pod is in the mesh once the
-            # CNI node agent and ztunnel run on its node: workloads wait for ztunnel.
+            # Ambient: ztunnel gets its certificates and configuration from istiod (it mounts
+            # istio-ca-root-cert and dials istiod:15012), and a pod is in the mesh once the
+            # CNI node agent and ztunnel run on its node: workloads wait for ztunnel. The CNI
+            # chart uses nothing istiod makes, so it installs beside istiod (Istio's guide
+            # installs them one after the other: base → istiod → cni → ztunnel).
             self.ready = chart(
                 "ztunnel",
                 "ztunnel",

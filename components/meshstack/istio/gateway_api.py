@@ -34,9 +34,10 @@ def gateway_api_crds(resource_name: str, *, opts: pulumi.ResourceOptions) -> k8s
 EAST_WEST_CLASS = "istio-east-west"
 
 
-def deployed_service(gateway: str, class_name: str = ISTIO_CLASS) -> str:
-    """The Service Istio deploys for a Gateway of one of its classes: <name>-<class>."""
-    return f"{gateway}-{class_name}"
+def deployed_service(gateway: str) -> str:
+    """The Service Istio deploys for a Gateway of class `istio`: <name>-istio (waypoint and
+    east-west classes keep the Gateway's name: gatewaycommon/classinfo.go DisableNameSuffix)."""
+    return f"{gateway}-{ISTIO_CLASS}"
 
 
 def ambient_eastwest_spec(

@@ -133,14 +133,13 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
         mesh_config["serviceSettings"] = list(mesh.service_settings)
     if mesh.extension_providers:
         mesh_config["extensionProviders"] = list(mesh.extension_providers)
-    pilot: dict[str, Any] = {"cni": {"enabled": mesh.cni}}
+    # Only when on: a platform profile may turn the CNI on itself (explicit values win).
+    pilot: dict[str, Any] = {"cni": {"enabled": True}} if mesh.cni else {}
     if mesh.pilot_env:
         pilot["env"] = dict(mesh.pilot_env)
-    values: dict[str, Any] = {
-        "global": global_values,
-        "meshConfig": mesh_config,
-        "pilot": pilot,
-    }
+    values: dict[str, Any] = {"global": global_values, "meshConfig": mesh_config}
+    if pilot:
+        values["pilot"] = pilot
     if mesh.ambient:
         values["profile"] = "ambient"
     elif mesh.profile != DEFAULT_PROFILE:
