@@ -12,6 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from meshstack import versions
+from meshstack.istio.objects import istio_object
 
 API_VERSION = "gateway.networking.k8s.io/v1"
 # Istio's Gateway class for gateways it deploys (a Deployment and Service `<name>-istio`).
@@ -80,15 +81,16 @@ def gateway_api_object(
 ) -> k8s.apiextensions.CustomResource:
     """One Gateway API object; `opts` must carry the cluster's provider and a dependency on
     the CRDs (and on istiod, which programs it)."""
-    return k8s.apiextensions.CustomResource(
+    return istio_object(
         resource_name,
-        api_version=API_VERSION,
-        kind=kind,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=object_name, namespace=namespace, annotations=annotations, labels=labels
-        ),
-        spec=spec,
+        kind,
+        object_name,
+        namespace,
+        spec,
         opts=opts,
+        api_version=API_VERSION,
+        labels=labels,
+        annotations=annotations,
     )
 
 

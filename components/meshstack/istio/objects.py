@@ -23,14 +23,19 @@ def istio_object(
     *,
     opts: pulumi.ResourceOptions,
     api_version: str = NETWORKING,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
 ) -> k8s.apiextensions.CustomResource:
-    """One Istio object. `opts` must carry the cluster's provider and a dependency on istiod
-    (the CRDs and the validating webhook that admits the object)."""
+    """One object of a CRD (Istio's; Gateway API's with its `api_version`). `opts` must carry
+    the cluster's provider and a dependency on what defines and admits it (istiod: the CRDs
+    and the validating webhook)."""
     return k8s.apiextensions.CustomResource(
         resource_name,
         api_version=api_version,
         kind=kind,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace),
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=object_name, namespace=namespace, labels=labels, annotations=annotations
+        ),
         spec=spec,
         opts=opts,
     )
