@@ -86,9 +86,9 @@ def _sdk_args_class(token: str) -> type:
     package, module, name = token.split(":")
     if package == "pulumi" and module == "providers":
         return importlib.import_module(f"pulumi_{name}").ProviderArgs
-    path = ".".join(module.split("/")[:-1] if module.count("/") else [module])
-    if package == "kubernetes":
-        path = module.replace("/", ".")
+    # kubernetes' "core/v1" is the module pulumi_kubernetes.core.v1; gcp's "projects/service"
+    # (module/file) is pulumi_gcp.projects.
+    path = module.replace("/", ".") if package == "kubernetes" else module.split("/")[0]
     return getattr(importlib.import_module(f"pulumi_{package}.{path}"), f"{name}Args")
 
 
