@@ -17,5 +17,10 @@ if ! .venv/bin/python -m tools.kubetools >/dev/null; then
   [ "${CI:-}" != true ] || exit 1
   echo "warning: no Helm for this machine: the chart rendering tests will skip" >&2
 fi
+# checkov, pinned, in a virtualenv of its own (tools/scanner.py; ~1 minute the first time).
+if ! .venv/bin/python -m tools.scanner >/dev/null; then
+  [ "${CI:-}" != true ] || exit 1
+  echo "warning: checkov could not be installed: the security scan tests will skip" >&2
+fi
 # One worker per core (pytest-xdist): every test builds its own graph under its own mocks.
 exec .venv/bin/python -m pytest -n auto "$@"

@@ -116,7 +116,11 @@ def test_bookinfo_workloads_match_upstream_shape(local):
     (container,) = reviews["containers"]
     assert container["image"] == "docker.io/istio/examples-bookinfo-reviews-v2:1.20.3"
     assert container["env"] == [{"name": "LOG_DIR", "value": "/tmp/logs"}]
-    assert {v["mountPath"] for v in container["volumeMounts"]} == {"/tmp", "/opt/ibm/wlp/output"}
+    assert {v["mountPath"] for v in container["volumeMounts"]} == {
+        "/tmp",
+        "/opt/ol/wlp/output",
+        "/opt/ol/wlp/usr/servers/defaultServer/configDropins/defaults",
+    }
     services = [
         r.manifest["spec"]["ports"]
         for r in local.of_type("kubernetes:core/v1:Service")

@@ -18,6 +18,7 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
+from meshstack import hardening, network_policy
 from meshstack.versions import PYTHON_IMAGE
 
 SCRIPTS_PATH = "/scripts"
@@ -84,6 +85,18 @@ def script_config_map(
     )
 
 
+def no_ingress(
+    resource_name: str,
+    app: pulumi.Input[str],
+    namespace: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> k8s.networking.v1.NetworkPolicy:
+    """A script's pod serves nothing: no connection in (it calls out only)."""
+    return network_policy.ingress_policy(
+        resource_name, app, namespace, network_policy.ingress_spec({"app": app}), opts
+    )
+
+
 def script_pod(
     *,
     app: pulumi.Input[str],
@@ -103,16 +116,12 @@ def script_pod(
             service_account_name=service_account,
             automount_service_account_token=api_access,
             restart_policy="Never",
-            security_context=k8s.core.v1.PodSecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=NOBODY,
-                run_as_group=NOBODY,
-                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-            ),
+            security_context=hardening.pod_security(NOBODY, NOBODY),
             containers=[
                 k8s.core.v1.ContainerArgs(
                     name=app,
                     image=PYTHON_IMAGE,
+                    image_pull_policy=hardening.pull_policy(PYTHON_IMAGE),
                     command=["python3", f"{SCRIPTS_PATH}/{script}"],
                     # A failed script's last words become the pod's termination message,
                     # which pulumi-kubernetes shows with the failed Job.
@@ -125,15 +134,8 @@ def script_pod(
                             **env,
                         }.items()
                     ],
-                    security_context=k8s.core.v1.SecurityContextArgs(
-                        allow_privilege_escalation=False,
-                        read_only_root_filesystem=True,
-                        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                    ),
-                    resources=k8s.core.v1.ResourceRequirementsArgs(
-                        requests={"cpu": "10m", "memory": "32Mi"},
-                        limits={"cpu": "200m", "memory": "64Mi"},
-                    ),
+                    security_context=hardening.container_security(),
+                    resources=hardening.Resources("10m", "32Mi", "200m", "64Mi").args(),
                     volume_mounts=[
                         k8s.core.v1.VolumeMountArgs(
                             name="scripts", mount_path=SCRIPTS_PATH, read_only=True

@@ -16,7 +16,7 @@ from stacks.config.fields import PROJECT
 from stacks.config.google import GcpConfig, GkeNodePoolConfig
 from stacks.config.loading import ConfigError, load, parse_raw
 from stacks.config.local import LocalStack
-from stacks.config.mesh import ROUTING_NEEDS, AddonsConfig, IstioConfig, MeshStack
+from stacks.config.mesh import ROUTING_NEEDS, AddonsConfig, IstioConfig, MeshStack, SecurityConfig
 from stacks.config.multi_cluster import MeshClusterConfig, MultiClusterStack
 from stacks.config.single_cluster import SingleClusterStack
 from stacks.config.stack import SCENARIO_MODELS, SCENARIOS, AnyStack
@@ -40,6 +40,7 @@ __all__ = [
     "MeshStack",
     "MultiClusterStack",
     "NodePoolConfig",
+    "SecurityConfig",
     "SingleClusterStack",
     "TwoClusterStack",
     "VmStack",

@@ -195,6 +195,11 @@ IstioClusterName = Annotated[
 ]
 
 
+ImageDigest = Annotated[
+    str, _pattern(r"^sha256:[0-9a-f]{64}$", "an image digest: sha256: and 64 hex digits")
+]
+
+
 ImageReference = Annotated[
     str,
     _pattern(

@@ -44,6 +44,10 @@ class LocalStack(MeshStack):
     istio: LocalIstioConfig = LocalIstioConfig()  # pyright: ignore[reportIncompatibleVariableOverride]
     """Frozen models: narrowing the field's type in a subclass is safe."""
 
+    @property
+    def serverless(self) -> bool:
+        return self.kubernetes.serverless
+
     @model_validator(mode="after")
     def _cni_needs_daemonsets(self) -> LocalStack:
         problems = Problems()

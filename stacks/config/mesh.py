@@ -12,6 +12,7 @@ from stacks.config.fields import (
     PROJECT,
     AppNamespace,
     ChartRepository,
+    ImageDigest,
     ImageReference,
     ImageRegistry,
     ImageTag,
@@ -41,8 +42,9 @@ class IstioConfig(Model):
     """Where Istio's images come from (e.g. a mirror in the cluster's region)."""
     tag: ImageTag | None = None
     """The images' tag; unset: the version."""
-    image_pull_policy: PullPolicy = "IfNotPresent"
-    """When nodes pull Istio's images again."""
+    image_pull_policy: PullPolicy = "Always"
+    """When nodes ask the registry for Istio's images: Always (at each container start, pulling
+    only when the tag names another digest), IfNotPresent or Never."""
     profile: IstioProfile = "demo"
     """demo: the charts' demo profile (access log on, 100 % tracing, small requests); default:
     Istio's default settings."""
@@ -54,9 +56,10 @@ class IstioConfig(Model):
     outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
     """ALLOW_ANY lets workloads call anything outside the mesh; REGISTRY_ONLY only what a
     ServiceEntry declares."""
-    cni: bool = False
-    """Istio's CNI node agent instead of an init container with NET_ADMIN and NET_RAW in every pod
-    (needs a platform that runs DaemonSets)."""
+    cni: bool | None = None
+    """Istio's CNI node agent (a DaemonSet) instead of an init container with NET_ADMIN and
+    NET_RAW in every application pod. Unset: on wherever nodes run DaemonSets, off on a
+    serverless cluster (virtual nodes run none; there the init container stays)."""
     ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
     """The ingress gateway's Service: LoadBalancer (an address from the cloud), NodePort or
     ClusterIP (reach it with kubectl port-forward)."""
@@ -108,6 +111,9 @@ class IstioConfig(Model):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def cni_enabled(self, serverless: bool) -> bool:
+        return self.cni if self.cni is not None else not serverless
 
     @property
     def image_tag(self) -> str:
@@ -278,6 +284,20 @@ class VerifyConfig(Model):
 FAULT_SCENARIOS = frozenset({"ratings-delay", "ratings-abort"})
 
 
+class SecurityConfig(Model):
+    """Hardening beyond the defaults every workload gets (docs/security.md)."""
+
+    network_policies: bool = True
+    """NetworkPolicies: each of Bookinfo's and hello-world's services admits its own port and
+    the data plane's; Prometheus, Grafana, Kiali and Jaeger's query API only their namespace's
+    pods (Jaeger's receivers admit every proxy); Istio's charts add theirs
+    (global.networkPolicy.enabled). `kubectl port-forward` is not affected."""
+    image_digests: dict[ImageReference, ImageDigest] = Field(default_factory=dict)
+    """Pull these images by digest: image as the package names it (e.g.
+    docker.io/istio/examples-bookinfo-details-v1:1.20.3) → its digest (`crane digest <image>`
+    or `docker buildx imagetools inspect <image>`). Covers Bookinfo, hello-world and Jaeger."""
+
+
 class MeshStack(Model):
     """What every scenario that runs Istio and Bookinfo shares."""
 
@@ -285,6 +305,12 @@ class MeshStack(Model):
     bookinfo: BookinfoConfig = BookinfoConfig()
     addons: AddonsConfig = AddonsConfig()
     verify: VerifyConfig = VerifyConfig()
+    security: SecurityConfig = SecurityConfig()
+
+    @property
+    def serverless(self) -> bool:
+        """Whether the cluster has virtual nodes only (no DaemonSets)."""
+        return False
 
     @model_validator(mode="after")
     def _routing_expressible(self) -> MeshStack:

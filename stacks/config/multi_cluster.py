@@ -31,7 +31,13 @@ from stacks.config.fields import (
     Model,
 )
 from stacks.config.google import GcpConfig, GkeNodePoolConfig, gcp_zone_problems
-from stacks.config.mesh import HelloWorldConfig, IstioConfig, IstioProfile, VerifyConfig
+from stacks.config.mesh import (
+    HelloWorldConfig,
+    IstioConfig,
+    IstioProfile,
+    SecurityConfig,
+    VerifyConfig,
+)
 
 
 class MeshClusterConfig(ClusterInMesh):
@@ -101,6 +107,7 @@ class MultiClusterStack(Model):
     istio: MeshIstioConfig = MeshIstioConfig()
     hello_world: SampleAppConfig = SampleAppConfig()
     verify: VerifyConfig = VerifyConfig()
+    security: SecurityConfig = SecurityConfig()
 
     @model_validator(mode="after")
     def _checks(self) -> MultiClusterStack:

@@ -23,6 +23,10 @@ class SingleClusterStack(MeshStack):
     network: AlicloudNetworkConfig = AlicloudNetworkConfig()
     cluster: ServerlessClusterConfig = ServerlessClusterConfig()
 
+    @property
+    def serverless(self) -> bool:
+        return True
+
     @model_validator(mode="after")
     def _checks(self) -> SingleClusterStack:
         problems = Problems()

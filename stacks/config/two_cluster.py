@@ -26,7 +26,7 @@ from stacks.config.fields import (
     DnsLabel,
     Model,
 )
-from stacks.config.mesh import IstioConfig, VerifyConfig
+from stacks.config.mesh import IstioConfig, SecurityConfig, VerifyConfig
 
 # Seed 002's clusters; the seed lets the console pick the ranges, these are disjoint ones.
 SEED_002_CLUSTERS: tuple[dict[str, Any], ...] = (
@@ -72,6 +72,7 @@ class TwoClusterStack(Model):
     bookinfo: SharedBookinfoConfig = SharedBookinfoConfig()
     retention: RetentionConfig = RetentionConfig()
     verify: VerifyConfig = VerifyConfig()
+    security: SecurityConfig = SecurityConfig()
 
     @model_validator(mode="after")
     def _checks(self) -> TwoClusterStack:

@@ -27,7 +27,13 @@ from stacks.config.google import (
     GkeClusterConfig,
     gcp_zone_problems,
 )
-from stacks.config.mesh import HelloWorldConfig, IstioConfig, IstioProfile, VerifyConfig
+from stacks.config.mesh import (
+    HelloWorldConfig,
+    IstioConfig,
+    IstioProfile,
+    SecurityConfig,
+    VerifyConfig,
+)
 
 
 class MeshIdentityConfig(Model):
@@ -66,6 +72,7 @@ class VmStack(Model):
     vm: GceVmConfig = GceVmConfig()
     hello_world: HelloWorldConfig = HelloWorldConfig()
     verify: VerifyConfig = VerifyConfig()
+    security: SecurityConfig = SecurityConfig()
 
     @model_validator(mode="after")
     def _checks(self) -> VmStack:

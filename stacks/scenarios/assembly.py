@@ -22,7 +22,7 @@ from meshstack.istio.eastwest import EastWestGateway, EastWestGatewayArgs
 from meshstack.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
 from meshstack.istio.topology import MeshTopology
 from meshstack.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
-from stacks.config import IstioConfig
+from stacks.config import IstioConfig, SecurityConfig
 from stacks.scenarios.mesh import control_plane_args, istio_release
 
 
@@ -64,12 +64,13 @@ def assemble_mesh(
     clusters: Mapping[str, MeshCluster],
     istio: IstioConfig,
     mesh_id: str,
+    security: SecurityConfig,
 ) -> AssembledMesh:
     # Resource names: `<cluster>-<role>` in a mesh of several clusters, `<role>` for one.
     def named(cluster: str, role: str) -> str:
         return role if len(topology.members) == 1 else f"{cluster}-{role}"
 
-    release = istio_release(istio)
+    release = istio_release(istio, security)
     ambient = istio.data_plane == "ambient"
     # Ambient across networks (Beta since Istio 1.29) is off in istiod unless asked for
     # (pilot/pkg/features/ambient.go AMBIENT_ENABLE_MULTI_NETWORK, default false).
@@ -84,6 +85,7 @@ def assemble_mesh(
         args = control_plane_args(
             cluster.provider,
             istio,
+            security,
             ingress=cluster.ingress and primary,
             ca_certificates=trust.cacerts[name] if primary else None,
             external_istiod=topology.external_istiod(name),
@@ -107,6 +109,7 @@ def assemble_mesh(
                     chart_repository=release.chart_repository,
                     revision=release.revision,
                     image_pull_policy=release.image_pull_policy,
+                    network_policy=release.network_policies,
                     namespace=control_planes[name].namespace.metadata.name,
                     # Labelled with its network even on one network, as Istio's primary-remote
                     # install does (gen-eastwest-gateway.sh --network network1).

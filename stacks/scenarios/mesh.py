@@ -13,6 +13,7 @@ from meshstack.apps.bookinfo_checks import plain_text_refused, routing_checks
 from meshstack.apps.bookinfo_gateway_api import BookinfoGatewayApi, BookinfoGatewayApiArgs
 from meshstack.apps.bookinfo_routing import GATEWAY_NAME, BookinfoRouting, BookinfoRoutingArgs
 from meshstack.apps.namespace import injected_namespace
+from meshstack.hardening import pinned
 from meshstack.istio.control_plane import (
     INGRESS_GATEWAY,
     ISTIO_NAMESPACE,
@@ -34,7 +35,7 @@ from meshstack.observability.addons import (
     ObservabilityArgs,
 )
 from meshstack.verify.mesh_check import MeshCheck
-from stacks.config import AddonsConfig, IstioConfig, MeshStack
+from stacks.config import AddonsConfig, IstioConfig, MeshStack, SecurityConfig
 from stacks.scenarios.verification import mesh_check, verified_output
 
 # The Helm gateway chart's release `istio-ingressgateway` carries this label.
@@ -43,7 +44,7 @@ INGRESS_SELECTOR = {"istio": "ingressgateway"}
 INGRESS_URL = f"http://{INGRESS_GATEWAY}.{ISTIO_NAMESPACE}"
 
 
-def istio_release(istio: IstioConfig) -> IstioRelease:
+def istio_release(istio: IstioConfig, security: SecurityConfig) -> IstioRelease:
     return IstioRelease(
         version=istio.version,
         chart_repository=istio.chart_repository,
@@ -51,13 +52,16 @@ def istio_release(istio: IstioConfig) -> IstioRelease:
         tag=istio.image_tag,
         image_pull_policy=istio.image_pull_policy,
         revision=istio.revision,
+        network_policies=security.network_policies,
     )
 
 
 def control_plane_args(
     provider: k8s.Provider,
     istio: IstioConfig,
+    security: SecurityConfig,
     *,
+    serverless: bool = False,
     ingress: bool = True,
     ca_certificates: pulumi.Input[dict[str, str]] | None = None,
     **mesh: Any,
@@ -66,10 +70,10 @@ def control_plane_args(
     ID, cluster name, network, …) a scenario decides; `ingress=False` leaves out the gateway."""
     return ControlPlaneArgs(
         provider=provider,
-        release=istio_release(istio),
+        release=istio_release(istio, security),
         mesh=MeshSettings(
             profile=istio.profile,
-            cni=istio.cni,
+            cni=istio.cni_enabled(serverless),
             outbound_traffic_policy=istio.outbound_traffic_policy,
             data_plane=istio.data_plane,
             # A scenario knows some clusters' platform (GKE); the config names the others.
@@ -107,10 +111,17 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
         else ()
     )
     control_plane = IstioControlPlane(
-        "istio", control_plane_args(provider, istio, extension_providers=tracing)
+        "istio",
+        control_plane_args(
+            provider,
+            istio,
+            config.security,
+            serverless=config.serverless,
+            extension_providers=tracing,
+        ),
     )
     observability = Observability(
-        "addons", _observability_args(provider, control_plane, config.addons)
+        "addons", _observability_args(provider, control_plane, config.addons, config.security)
     )
     if not bookinfo.enabled:
         return Mesh(control_plane, None, observability)
@@ -145,6 +156,8 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
             image_hub=bookinfo.image_hub,
             image_tag=bookinfo.image_tag,
             reviews_versions=list(bookinfo.reviews_versions),
+            network_policies=config.security.network_policies,
+            image_digests=config.security.image_digests,
         ),
         pulumi.ResourceOptions(provider=provider, depends_on=ready),
     )
@@ -205,7 +218,10 @@ def _routing(
 
 
 def _observability_args(
-    provider: k8s.Provider, control_plane: IstioControlPlane, addons: AddonsConfig
+    provider: k8s.Provider,
+    control_plane: IstioControlPlane,
+    addons: AddonsConfig,
+    security: SecurityConfig,
 ) -> ObservabilityArgs:
     def chart(addon) -> ChartRef | None:
         return ChartRef(addon.chart_version, addon.repository) if addon.enabled else None
@@ -219,9 +235,13 @@ def _observability_args(
         prometheus=chart(addons.prometheus),
         grafana=chart(addons.grafana),
         kiali=chart(addons.kiali),
-        jaeger=JaegerSettings(f"{jaeger.image}:{jaeger.tag}", jaeger.sampling_percentage)
+        jaeger=JaegerSettings(
+            pinned(f"{jaeger.image}:{jaeger.tag}", security.image_digests),
+            jaeger.sampling_percentage,
+        )
         if jaeger.enabled
         else None,
+        network_policies=security.network_policies,
     )
 
 

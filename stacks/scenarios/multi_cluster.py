@@ -16,6 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from meshstack.apps.hello_world import (
+    SAMPLE_HEALTH_PATH,
     SAMPLE_PORT,
     HelloWorld,
     HelloWorldArgs,
@@ -30,6 +31,7 @@ from meshstack.gcp.network import (
     GcpNetworkArgs,
     GcpSubnetSpec,
 )
+from meshstack.hardening import pinned
 from meshstack.istio.control_plane import IstioControlPlane
 from meshstack.istio.eastwest import EastWestGateway
 from meshstack.istio.membership import MeshMembership
@@ -72,6 +74,7 @@ class BuiltCluster:
 def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
     topology = config.topology
     ambient = config.istio.data_plane == "ambient"
+    node_agents = ambient or config.istio.cni_enabled(serverless=False)
     tags = stack_tags()
     spans_clouds = len({c.cloud for c in config.clusters}) > 1
     clusters: dict[str, BuiltCluster] = {
@@ -94,12 +97,13 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
                 gateway_address=clusters[c.name].gateway_address,
                 eastwest_gateway=c.east_west_gateway,
                 # istio-cni's and ztunnel's host paths on GKE (the charts' gke platform).
-                mesh_settings={"platform": "gke"} if c.cloud == "gke" and ambient else {},
+                mesh_settings={"platform": "gke"} if c.cloud == "gke" and node_agents else {},
             )
             for c in config.clusters
         },
         config.istio,
         config.mesh_id,
+        config.security,
     )
     assert mesh.membership is not None  # a multi-cluster mesh has at least two clusters
     control_planes, gateways, membership = mesh.control_planes, mesh.gateways, mesh.membership
@@ -163,8 +167,10 @@ def _hello_world_everywhere(
                     ),
                     ambient=ambient,
                 ).metadata.name,
-                image=sample.image,
+                image=pinned(sample.image, config.security.image_digests),
+                network_policies=config.security.network_policies,
                 container_port=SAMPLE_PORT,
+                health_path=SAMPLE_HEALTH_PATH,
                 env={"SERVICE_VERSION": name},
                 # Ambient serves a Service from every cluster only when it is global (the
                 # charts' ambient profile: meshConfig.serviceScopeConfigs).

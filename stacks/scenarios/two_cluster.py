@@ -150,6 +150,8 @@ def _bookinfo_everywhere(
                 image_tag=config.bookinfo.image_tag,
                 reviews_versions=list(c.reviews_versions),
                 extra_labels={CLUSTER_LABEL: c.name},
+                network_policies=config.security.network_policies,
+                image_digests=config.security.image_digests,
             ),
             pulumi.ResourceOptions(
                 provider=clusters[c.name].provider, depends_on=[mesh_ready[c.name]]
@@ -331,6 +333,7 @@ def _istio_mesh(
         },
         config.istio,
         config.mesh_id,
+        config.security,
     )
     control_planes, membership = mesh.control_planes, mesh.membership
     assert membership is not None  # two clusters or more

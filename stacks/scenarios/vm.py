@@ -26,6 +26,7 @@ from meshstack.gcp.network import (
 )
 from meshstack.gcp.token_relay import TokenRelay, TokenRelayArgs, vm_reader
 from meshstack.gcp.vm import GceVm, GceVmArgs
+from meshstack.hardening import pinned
 from meshstack.istio.topology import MeshMember, MeshTopology
 from meshstack.istio.vm_files import TokenSource, VmApplication, VmWorkload, startup_script
 from meshstack.istio.vm_workload import (
@@ -105,13 +106,18 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             mesh.cluster_name: MeshCluster(
                 provider=cluster.provider,
                 nodes=[cluster.node_pool],
-                mesh_settings={"pilot_env": WORKLOAD_ENTRY_FLAGS},
+                mesh_settings={
+                    "pilot_env": WORKLOAD_ENTRY_FLAGS,
+                    # istio-cni's host paths and ResourceQuota on GKE (the charts' gke profile).
+                    **({"platform": "gke"} if istio.cni_enabled(serverless=False) else {}),
+                },
                 gateway_annotations=INTERNAL_LOAD_BALANCER,
                 gateway_address=gateway_address,
             )
         },
         istio,
         mesh.mesh_id,
+        config.security,
     )
     trust = assembled.trust
     control_plane = assembled.control_planes[mesh.cluster_name]
@@ -212,7 +218,8 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
                         aliases=[namespace_moved_from("hello-world")],
                     ),
                 ).metadata.name,
-                image=hello_world.image,
+                image=pinned(hello_world.image, config.security.image_digests),
+                network_policies=config.security.network_policies,
             ),
             pulumi.ResourceOptions(provider=cluster.provider, depends_on=[control_plane.ready]),
         )

@@ -12,7 +12,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from meshstack import versions
+from meshstack import hardening, network_policy, versions
 from meshstack.options import pods_wait_for, register_schema_outputs, renamed
 
 PORT = 9080
@@ -34,6 +34,16 @@ class BookinfoArgs(TypedDict):
     """Which reviews versions run (default v1, v2 and v3)."""
     extra_labels: NotRequired[Mapping[str, str]]
     """Labels added to every object."""
+    network_policies: NotRequired[bool]
+    """A NetworkPolicy per service admitting only its port and the data plane's (default
+    true)."""
+    image_digests: NotRequired[Mapping[str, str]]
+    """Digests (sha256:…) by image reference (`<hub>/examples-bookinfo-<svc>-<version>:<tag>`):
+    those images are pulled by digest."""
+
+
+# details (Ruby WEBrick) and ratings (Node.js): one small process each.
+SMALL = hardening.Resources("10m", "64Mi", "500m", "256Mi")
 
 
 @dataclass(frozen=True)
@@ -41,9 +51,20 @@ class Workload:
     service: str
     version: str
     env: dict[str, str] = field(default_factory=dict)
-    # name -> mount path of an emptyDir
+    # name -> mount path of an emptyDir: where the image writes (its root file system is
+    # read-only)
     scratch: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
+    resources: hardening.Resources = SMALL
+    # The image's group: None keeps it (group 0 for an image made for arbitrary UIDs).
+    group: int | None = hardening.HIGH_UID
+
+
+# Every service answers GET /health on its port: istio/istio samples/bookinfo/src details.rb
+# (mount_proc '/health'), ratings.js, productpage.py (@app.route('/health')) and reviews'
+# LibertyRestEndpoint.java. The images' own users are 1000 and 1001 (their Dockerfiles' USER);
+# they run as any UID: they only read their files.
+HEALTH_PATH = "/health"
 
 
 def workloads(reviews_versions: Sequence[str]) -> list[Workload]:
@@ -53,23 +74,39 @@ def workloads(reviews_versions: Sequence[str]) -> list[Workload]:
             "reviews",
             version,
             env={"LOG_DIR": "/tmp/logs"},
-            scratch={"tmp": "/tmp", "wlp-output": "/opt/ibm/wlp/output"},
+            # Open Liberty (the image's base since istio/istio#49215; its Dockerfile
+            # OpenLiberty/ci.docker kernel-slim): the server's output (workarea, pid) in
+            # WLP_OUTPUT_DIR=/opt/ol/wlp/output, its scripts' temporary files in /tmp, and
+            # the entrypoint docker-server.sh writes configDropins/defaults/keystore.xml at
+            # every start. (Upstream's /opt/ibm/wlp/output is WebSphere Liberty's path.)
+            scratch={
+                "tmp": "/tmp",
+                "wlp-output": "/opt/ol/wlp/output",
+                "config-defaults": "/opt/ol/wlp/usr/servers/defaultServer/configDropins/defaults",
+            },
+            # A JVM: OpenJ9 sizes its heap from the limit.
+            resources=hardening.Resources("50m", "256Mi", "1", "1Gi"),
+            # Built for arbitrary UIDs in group 0 (the base image's chmod g+rwx).
+            group=None,
         )
         for version in reviews_versions
     ]
     return [
-        Workload("details", "v1"),
-        Workload("ratings", "v1"),
+        Workload("details", "v1", scratch={"tmp": "/tmp"}),
+        Workload("ratings", "v1", scratch={"tmp": "/tmp"}),
         *reviews,
         Workload(
             "productpage",
             "v1",
+            # gunicorn's workers keep a heartbeat file in the temporary directory.
             scratch={"tmp": "/tmp"},
             annotations={
                 "prometheus.io/scrape": "true",
                 "prometheus.io/port": str(PORT),
                 "prometheus.io/path": "/metrics",
             },
+            # Eight gevent workers (its Dockerfile's gunicorn -w 8), each a Python process.
+            resources=hardening.Resources("20m", "256Mi", "1", "1Gi"),
         ),
     ]
 
@@ -113,6 +150,17 @@ class Bookinfo(pulumi.ComponentResource):
                 opts=child,
             )
 
+            if args.get("network_policies", True):
+                network_policy.ingress_policy(
+                    f"{name}-{svc}-network-policy",
+                    svc,
+                    namespace,
+                    network_policy.ingress_spec(
+                        {"app": svc}, open_ports=(PORT, *network_policy.DATA_PLANE_PORTS)
+                    ),
+                    child,
+                )
+
         self.deployments = {}
         for workload in workloads(args.get("reviews_versions", REVIEWS_VERSIONS)):
             key = f"{workload.service}-{workload.version}"
@@ -140,21 +188,22 @@ def _deployment(
 ) -> k8s.apps.v1.Deployment:
     selector = {"app": workload.service, "version": workload.version}
     labels = {**selector, **(args.get("extra_labels") or {})}
-    image = (
+    image = hardening.pinned(
         f"{args.get('image_hub', versions.BOOKINFO_HUB)}/examples-bookinfo-"
-        f"{workload.service}-{workload.version}:{args.get('image_tag', versions.BOOKINFO_TAG)}"
+        f"{workload.service}-{workload.version}:{args.get('image_tag', versions.BOOKINFO_TAG)}",
+        args.get("image_digests") or {},
     )
+    mounts, volumes = hardening.scratch_volumes(workload.scratch)
     container = k8s.core.v1.ContainerArgs(
         name=workload.service,
         image=image,
-        image_pull_policy="IfNotPresent",
+        image_pull_policy=hardening.pull_policy(image),
         ports=[k8s.core.v1.ContainerPortArgs(container_port=PORT)],
         env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in workload.env.items()] or None,
-        volume_mounts=[
-            k8s.core.v1.VolumeMountArgs(name=vol, mount_path=path)
-            for vol, path in workload.scratch.items()
-        ]
-        or None,
+        volume_mounts=mounts or None,
+        security_context=hardening.container_security(),
+        resources=workload.resources.args(),
+        **hardening.http_probes(PORT, HEALTH_PATH),
     )
     return k8s.apps.v1.Deployment(
         resource_name,
@@ -168,14 +217,12 @@ def _deployment(
                 ),
                 spec=k8s.core.v1.PodSpecArgs(
                     service_account_name=account.metadata.name,
+                    # Nothing in Bookinfo calls the Kubernetes API; a sidecar brings its own
+                    # projected token.
+                    automount_service_account_token=False,
+                    security_context=hardening.pod_security(gid=workload.group),
                     containers=[container],
-                    volumes=[
-                        k8s.core.v1.VolumeArgs(
-                            name=vol, empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs()
-                        )
-                        for vol in workload.scratch
-                    ]
-                    or None,
+                    volumes=volumes or None,
                 ),
             ),
         ),

@@ -7,6 +7,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from meshstack import hardening, network_policy
 from meshstack.options import pods_wait_for, register_schema_outputs, renamed
 from meshstack.verify.checks import AnswerClass, Check, Expect
 
@@ -17,6 +18,8 @@ SERVICE_PORT = 80
 # "Hello version: <SERVICE_VERSION>, instance: <pod>" (gunicorn on port 5000, its Dockerfile).
 SAMPLE_PORT = 5000
 SAMPLE_PATH = "/hello"
+# app.py's cheap GET /health (its /hello burns CPU on purpose).
+SAMPLE_HEALTH_PATH = "/health"
 SAMPLE_ANSWER = r"Hello version: (?P<label>[^,\s]+), instance:"
 
 
@@ -36,6 +39,11 @@ class HelloWorldArgs(TypedDict):
     """The port the container listens on (default 3000)."""
     env: NotRequired[Mapping[str, str]]
     """The container's environment."""
+    network_policies: NotRequired[bool]
+    """A NetworkPolicy admitting only the container port and the data plane's (default
+    true)."""
+    health_path: NotRequired[str]
+    """The HTTP path the probes ask on the container port (default /)."""
     service_labels: NotRequired[Mapping[str, str]]
     """More labels of the Service (ambient multi-cluster: istio.io/global=true makes it
     reachable from every cluster)."""
@@ -61,6 +69,8 @@ class HelloWorld(pulumi.ComponentResource):
         namespace = pulumi.Output.from_input(args["namespace"])
         container_port = args.get("container_port", CONTAINER_PORT)
         labels = {"app": APP}
+        # gunicorn (Istio's helloworld) keeps its workers' heartbeat files in /tmp.
+        mounts, volumes = hardening.scratch_volumes({"tmp": "/tmp"})
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=APP, namespace=namespace, labels=labels),
@@ -70,10 +80,16 @@ class HelloWorld(pulumi.ComponentResource):
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
                     spec=k8s.core.v1.PodSpecArgs(
+                        # It calls no Kubernetes API; a sidecar brings its own token.
+                        automount_service_account_token=False,
+                        # Istio's helloworld image has no USER (root) and the other one
+                        # none documented: both only read their files.
+                        security_context=hardening.pod_security(),
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="svc",
                                 image=args["image"],
+                                image_pull_policy=hardening.pull_policy(args["image"]),
                                 ports=[
                                     k8s.core.v1.ContainerPortArgs(container_port=container_port)
                                 ],
@@ -82,8 +98,18 @@ class HelloWorld(pulumi.ComponentResource):
                                     for k, v in (args.get("env") or {}).items()
                                 ]
                                 or None,
+                                volume_mounts=mounts,
+                                security_context=hardening.container_security(),
+                                # Istio's samples/helloworld/helloworld.yaml requests 100m.
+                                resources=hardening.Resources(
+                                    "100m", "64Mi", "500m", "256Mi"
+                                ).args(),
+                                **hardening.http_probes(
+                                    container_port, args.get("health_path", "/")
+                                ),
                             )
-                        ]
+                        ],
+                        volumes=volumes,
                     ),
                 ),
             ),
@@ -106,6 +132,16 @@ class HelloWorld(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        if args.get("network_policies", True):
+            network_policy.ingress_policy(
+                f"{name}-network-policy",
+                APP,
+                namespace,
+                network_policy.ingress_spec(
+                    labels, open_ports=(container_port, *network_policy.DATA_PLANE_PORTS)
+                ),
+                child,
+            )
         self.namespace = namespace
         register_schema_outputs(self)
 

@@ -31,6 +31,7 @@ from meshstack.jobs import (
     SCRIPT_DEADLINE_SECONDS,
     JobIdentity,
     job_spec,
+    no_ingress,
     script_config_map,
     script_pod,
 )
@@ -168,6 +169,7 @@ class TokenRelay(pulumi.ComponentResource):
             {SCRIPT: Path(__file__).with_name(SCRIPT)},
             kube,
         )
+        no_ingress(f"{name}-network-policy", relay_account, args.namespace, kube)
         lifetime = args.lifetime_hours * 3600
         pod = script_pod(
             app=relay_account,

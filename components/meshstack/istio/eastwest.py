@@ -125,7 +125,7 @@ class EastWestGatewayArgs(TypedDict):
     revision: NotRequired[str | None]
     """The control plane's revision, whose istiod injects the gateway; none: the default."""
     image_pull_policy: NotRequired[str]
-    """The gateway pods' image pull policy (default IfNotPresent)."""
+    """The gateway pods' image pull policy (default Always)."""
     network: NotRequired[str]
     """The Istio network this gateway fronts; none for one flat network."""
     service_annotations: NotRequired[Mapping[str, str]]
@@ -136,6 +136,9 @@ class EastWestGatewayArgs(TypedDict):
     """Pass istiod's ports (15012 xDS and CA, 15017 webhooks) through (default true)."""
     expose_services: NotRequired[bool]
     """Let other networks reach this network's services on 15443 (default false)."""
+    network_policy: NotRequired[bool]
+    """The chart's NetworkPolicy: the gateway admits only its Service's ports (default
+    false)."""
     ambient: NotRequired[bool]
     """Ambient's east-west gateway instead: a Gateway of class istio-east-west that carries
     other networks' HBONE traffic on 15008 (no chart release, no Istio objects)."""
@@ -169,6 +172,7 @@ class EastWestGateway(pulumi.ComponentResource):
             chart_repository=args.get("chart_repository", pinned.chart_repository),
             revision=args.get("revision"),
             image_pull_policy=args.get("image_pull_policy", pinned.image_pull_policy),
+            network_policies=args.get("network_policy", False),
         )
         network, namespace = args.get("network") or "", pulumi.Output.from_input(args["namespace"])
         annotations = args.get("service_annotations") or {}

@@ -23,6 +23,7 @@ from meshstack.jobs import (
     SCRIPT_DEADLINE_SECONDS,
     JobIdentity,
     job_spec,
+    no_ingress,
     script_config_map,
     script_pod,
 )
@@ -66,6 +67,7 @@ class InjectionReady(pulumi.ComponentResource):
             {SCRIPT: Path(__file__).with_name(SCRIPT)},
             child,
         )
+        no_ingress(f"{name}-network-policy", ACCOUNT, args.namespace, child)
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ACCOUNT, namespace=args.namespace),

@@ -31,10 +31,14 @@ class IstioRelease:
     """The images' registry."""
     tag: str = versions.ISTIO
     """The images' tag."""
-    image_pull_policy: str = "IfNotPresent"
-    """The images' pull policy."""
+    image_pull_policy: str = "Always"
+    """The images' pull policy (Always: images are named by tag; meshstack/hardening.py
+    pull_policy)."""
     revision: str | None = None
     """The control plane's revision; none: the default one."""
+    network_policies: bool = False
+    """The charts' own NetworkPolicies (`global.networkPolicy.enabled`: istiod, istio-cni,
+    ztunnel and gateways admit their serving ports)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,13 @@ def _global(release: IstioRelease) -> dict[str, Any]:
         "hub": release.hub,
         "tag": release.tag,
         "imagePullPolicy": release.image_pull_policy,
+        **_network_policy(release),
     }
+
+
+def _network_policy(release: IstioRelease) -> dict[str, Any]:
+    """The `global` key of every Istio chart that runs pods (templates/networkpolicy.yaml)."""
+    return {"networkPolicy": {"enabled": True}} if release.network_policies else {}
 
 
 def base_values(release: IstioRelease, *, remote: bool = False) -> dict[str, Any]:
@@ -113,6 +123,8 @@ def ztunnel_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
         values["multiCluster"] = {"clusterName": mesh.cluster_name}
     if mesh.network:
         values["network"] = mesh.network
+    if release.network_policies:
+        values["global"] = _network_policy(release)
     return _platform(values, mesh)
 
 
@@ -137,7 +149,13 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
     pilot: dict[str, Any] = {"cni": {"enabled": True}} if mesh.cni else {}
     if mesh.pilot_env:
         pilot["env"] = dict(mesh.pilot_env)
-    values: dict[str, Any] = {"global": global_values, "meshConfig": mesh_config}
+    values: dict[str, Any] = {
+        "global": global_values,
+        "meshConfig": mesh_config,
+        # istiod's container (templates/deployment.yaml); the chart already drops every
+        # capability and runs it as 1337, non-root, read-only.
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
     if pilot:
         values["pilot"] = pilot
     if mesh.ambient:
@@ -197,4 +215,6 @@ def gateway_values(
         values["labels"] = dict(labels)
     if network:
         values["networkGateway"] = network
+    if release.network_policies:
+        values["global"] = _network_policy(release)
     return values

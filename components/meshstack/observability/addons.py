@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from meshstack import hardening, network_policy
 from meshstack.helm import helm_release
 from meshstack.istio.objects import TELEMETRY, istio_object
 from meshstack.observability import values as addon_values
@@ -39,6 +40,8 @@ class ObservabilityArgs:
     grafana: ChartRef | None = None
     kiali: ChartRef | None = None
     jaeger: JaegerSettings | None = None
+    # A NetworkPolicy per addon (observability/values.py ADDON_INGRESS).
+    network_policies: bool = True
 
 
 class Observability(pulumi.ComponentResource):
@@ -91,6 +94,21 @@ class Observability(pulumi.ComponentResource):
                 path=addon_values.KIALI_WEB_ROOT,
             )
 
+        if args.network_policies:
+            for addon in [*self.releases, *(["jaeger"] if args.jaeger else [])]:
+                ingress = addon_values.ADDON_INGRESS[addon]
+                network_policy.ingress_policy(
+                    f"{name}-{addon}-network-policy",
+                    addon,
+                    args.namespace,
+                    network_policy.ingress_spec(
+                        ingress.selector,
+                        ingress.namespace_ports,
+                        namespace_only=True,
+                        open_ports=ingress.open_ports,
+                    ),
+                    child,
+                )
         self.register_outputs(
             {"releases": [r.name for r in self.releases.values()], **self.open_commands}
         )
@@ -109,6 +127,7 @@ class Observability(pulumi.ComponentResource):
     ) -> None:
         """Jaeger v2 all-in-one (memory storage), the shape of Istio's own jaeger addon."""
         labels = {"app": "jaeger"}
+        mounts, volumes = hardening.scratch_volumes({"tmp": "/tmp"})
         metadata = k8s.meta.v1.ObjectMetaArgs(
             name="jaeger", namespace=args.namespace, labels=labels
         )
@@ -129,24 +148,30 @@ class Observability(pulumi.ComponentResource):
                         labels={**labels, **addon_values.NO_SIDECAR}
                     ),
                     spec=k8s.core.v1.PodSpecArgs(
+                        automount_service_account_token=False,
+                        # The image's own user (jaegertracing/jaeger cmd/jaeger/Dockerfile:
+                        # USER 10001), a static binary that writes only to /tmp (its VOLUME).
+                        security_context=hardening.pod_security(),
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="jaeger",
                                 image=jaeger.image,
+                                image_pull_policy=hardening.pull_policy(jaeger.image),
                                 ports=[
                                     k8s.core.v1.ContainerPortArgs(name=n, container_port=p)
                                     for n, p in ports.items()
                                 ],
-                                readiness_probe=k8s.core.v1.ProbeArgs(
-                                    http_get=k8s.core.v1.HTTPGetActionArgs(
-                                        path="/", port=addon_values.JAEGER_UI_PORT
-                                    )
-                                ),
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "10m", "memory": "128Mi"}
-                                ),
+                                # The all-in-one config's healthcheckv2 extension (cmd/jaeger/
+                                # internal/all-in-one.yaml): /status on 13133 answers 200 once
+                                # every pipeline runs, as Istio's samples/addons/jaeger.yaml asks.
+                                **hardening.http_probes(addon_values.JAEGER_HEALTH_PORT, "/status"),
+                                security_context=hardening.container_security(),
+                                volume_mounts=mounts,
+                                # In-memory traces: the memory limit bounds what it keeps.
+                                resources=hardening.Resources("10m", "128Mi", "1", "1Gi").args(),
                             )
-                        ]
+                        ],
+                        volumes=volumes,
                     ),
                 ),
             ),

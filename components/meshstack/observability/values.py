@@ -21,6 +21,47 @@ TRACING_SERVICE, TRACING_HTTP_PORT, TRACING_GRPC_PORT = "tracing", 80, 16685
 COLLECTOR_SERVICE, COLLECTOR_OTLP_GRPC_PORT = "jaeger-collector", 4317
 JAEGER_UI_PORT = 16686
 TRACING_PROVIDER = "jaeger"
+JAEGER_HEALTH_PORT = 13133
+# Jaeger's receivers (OTLP gRPC and HTTP, Zipkin): every proxy in the mesh sends spans.
+JAEGER_RECEIVER_PORTS = (COLLECTOR_OTLP_GRPC_PORT, 4318, 9411)
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """Who may connect to an addon's pods: its selector (the chart's Deployment selector, as
+    rendered), the ports only its namespace's pods call, the ports anyone may call."""
+
+    selector: dict[str, str]
+    namespace_ports: tuple[int, ...]
+    open_ports: tuple[int, ...] = ()
+
+
+# Kiali and Grafana read Prometheus, Kiali reads Grafana and Jaeger's query API: all in one
+# namespace. Prometheus scrapes Kiali's metrics port (9090). People come in through
+# `kubectl port-forward`, which a NetworkPolicy does not see.
+ADDON_INGRESS = {
+    "prometheus": Ingress(
+        {
+            "app.kubernetes.io/component": "server",
+            "app.kubernetes.io/name": "prometheus",
+            "app.kubernetes.io/instance": "prometheus",
+        },
+        (PROMETHEUS_PORT,),
+    ),
+    "grafana": Ingress(
+        {"app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "grafana"},
+        (GRAFANA_PORT,),
+    ),
+    "kiali-server": Ingress(
+        {"app.kubernetes.io/name": "kiali", "app.kubernetes.io/instance": "kiali"},
+        (KIALI_PORT, 9090),
+    ),
+    "jaeger": Ingress(
+        {"app": "jaeger"},
+        (JAEGER_UI_PORT, TRACING_GRPC_PORT),
+        (*JAEGER_RECEIVER_PORTS, JAEGER_HEALTH_PORT),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +110,22 @@ def tracing_telemetry_spec(sampling_percentage: float) -> dict[str, Any]:
     }
 
 
+# The hardening of the package's own pods (meshstack/hardening.py), in the charts' keys.
+RUNTIME_DEFAULT_SECCOMP = {"seccompProfile": {"type": "RuntimeDefault"}}
+LOCKED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
+def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:
+    return {
+        "requests": {"cpu": cpu, "memory": memory},
+        "limits": {"cpu": cpu_limit, "memory": memory_limit},
+    }
+
+
 def prometheus_values() -> dict[str, Any]:
     """One Prometheus server, as Istio's sample: no alertmanager, exporters or pushgateway.
 
@@ -76,6 +133,14 @@ def prometheus_values() -> dict[str, Any]:
     `kubernetes-pods` job scrapes the merged Istio/app metrics every sidecar annotates.
     """
     return {
+        # The config reloader only reads the mounted ConfigMap and calls Prometheus.
+        "configmapReload": {
+            "prometheus": {
+                "image": {"pullPolicy": "Always"},
+                "containerSecurityContext": LOCKED_CONTAINER,
+                "resources": _resources("5m", "32Mi", "100m", "128Mi"),
+            }
+        },
         "alertmanager": {"enabled": False},
         "kube-state-metrics": {"enabled": False},
         "prometheus-node-exporter": {"enabled": False},
@@ -87,6 +152,12 @@ def prometheus_values() -> dict[str, Any]:
             "persistentVolume": {"enabled": False},
             "service": {"servicePort": PROMETHEUS_PORT},
             "global": {"scrape_interval": "15s"},
+            "image": {"pullPolicy": "Always"},
+            # The chart runs it as nobody (65534); it writes only its TSDB, in the
+            # storage-volume emptyDir at /data (persistentVolume off).
+            "securityContext": RUNTIME_DEFAULT_SECCOMP,
+            "containerSecurityContext": LOCKED_CONTAINER,
+            "resources": _resources("50m", "256Mi", "1", "2Gi"),
         },
     }
 
@@ -103,6 +174,10 @@ def grafana_values(endpoints: Endpoints) -> dict[str, Any]:
         "podLabels": dict(NO_SIDECAR),
         "service": {"port": GRAFANA_PORT},
         "persistence": {"enabled": False},
+        "image": {"pullPolicy": "Always"},
+        # No dashboard sidecar (the chart's default): Grafana never calls the Kubernetes API.
+        "automountServiceAccountToken": False,
+        "resources": _resources("50m", "128Mi", "1", "512Mi"),
         "grafana.ini": {
             "auth.anonymous": {"enabled": True, "org_role": "Viewer"},
             "auth.basic": {"enabled": False},

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from meshstack.apps.namespace import pod_injection_labels
-from meshstack.jobs import NO_SIDECAR, job_spec, script_config_map, script_pod
+from meshstack.jobs import NO_SIDECAR, job_spec, no_ingress, script_config_map, script_pod
 from meshstack.verify.checks import Check
 
 SCRIPT = "probe_job.py"
@@ -68,6 +68,7 @@ class MeshCheck(pulumi.ComponentResource):
             {SCRIPT: Path(__file__).with_name(SCRIPT)},
             child,
         )
+        no_ingress(f"{name}-network-policy", args.job_name, args.namespace, child)
         pod = script_pod(
             app=args.job_name,
             config_map=scripts.metadata.name,
