@@ -151,6 +151,7 @@ def test_no_addons_at_all(engine):
     )
     assert set(releases(declared)) == {
         "istio-base",
+        "istio-cni",
         "istiod",
         "istio-ingressgateway",
         "istio-egressgateway",

@@ -153,7 +153,10 @@ def test_sidecar_mode_can_use_gateway_api_ingress(engine):
     assert {r.manifest["metadata"]["name"] for r in declared.of_type(GATEWAY)} == {
         "bookinfo-gateway"
     }
-    assert not [r for r in declared.of_type(HELM) if r.inputs["chart"] in ("ztunnel", "cni")]
+    # istio-cni, the default where nodes run DaemonSets, but no ztunnel and no ambient profile.
+    assert not [r for r in declared.of_type(HELM) if r.inputs["chart"] == "ztunnel"]
+    (cni,) = [r for r in declared.of_type(HELM) if r.inputs["chart"] == "cni"]
+    assert "profile" not in cni.inputs["values"]
     labels = declared.named("bookinfo-namespace").manifest["metadata"]["labels"]
     assert labels == {"istio-injection": "enabled"}
 
@@ -203,7 +206,7 @@ def test_multi_cluster_ambient_is_multi_primary_with_hbone_eastwest_gateways(eng
         "gke-ambient": "google",
     }
     assert ztunnels["gke-ambient"]["global"]["platform"] == "gke"
-    assert "global" not in ztunnels["ack-ambient"]
+    assert "platform" not in ztunnels["ack-ambient"]["global"]
     # samples/multicluster/gen-eastwest-gateway.sh --ambient: no gateway chart, a Gateway.
     assert not [r for r in declared.of_type(HELM) if r.inputs["chart"] == "gateway"]
     gateways = {

@@ -41,7 +41,13 @@ def test_istio_charts_are_pinned_and_from_the_current_repository(local):
         for r in local.of_type(RELEASE)
         if r.inputs["repositoryOpts"]["repo"] == ISTIO_CHARTS
     }
-    assert set(charts) == {"istio-base", "istiod", "istio-ingressgateway", "istio-egressgateway"}
+    assert set(charts) == {
+        "istio-base",
+        "istio-cni",
+        "istiod",
+        "istio-ingressgateway",
+        "istio-egressgateway",
+    }
     for inputs in charts.values():
         assert inputs["version"] == "1.31.0"
         assert inputs["namespace"] == "istio-system"
@@ -49,8 +55,10 @@ def test_istio_charts_are_pinned_and_from_the_current_repository(local):
     istiod = charts["istiod"]["values"]
     assert istiod["profile"] == "demo"
     assert istiod["global"]["hub"] == "docker.io/istio" and istiod["global"]["tag"] == "1.31.0"
-    # No CNI: the chart's own default (pilot.cni.enabled false), so no pilot key is sent.
-    assert "pilot" not in istiod
+    # istio-cni by default (nodes run DaemonSets): the injector adds istio-validation, not
+    # istio-init with NET_ADMIN and NET_RAW (istiod chart values pilot.cni.enabled).
+    assert istiod["pilot"] == {"cni": {"enabled": True}}
+    assert charts["istio-cni"]["values"]["global"]["networkPolicy"] == {"enabled": True}
     assert charts["istio-ingressgateway"]["values"]["service"]["type"] == "ClusterIP"
     assert charts["istio-egressgateway"]["values"]["service"]["type"] == "ClusterIP"
 

@@ -189,6 +189,7 @@ def test_constructed_bookinfo_uses_the_given_provider_and_only_its_pods_wait() -
         "kubernetes:apps/v1:Deployment",
         "kubernetes:core/v1:Service",
         "kubernetes:core/v1:ServiceAccount",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     }
     for child in children:
         assert child.provider == K8S_PROVIDER, child.name

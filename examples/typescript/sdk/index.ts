@@ -266,6 +266,11 @@ export interface BookinfoArgs {
      */
     extraLabels?: {[key: string]: string};
     /**
+     * Digests (sha256:…) by image reference (`<hub>/examples-bookinfo-<svc>-<version>:<tag>`):
+     * those images are pulled by digest.
+     */
+    imageDigests?: {[key: string]: string};
+    /**
      * Where the images come from (default docker.io/istio).
      */
     imageHub?: string;
@@ -278,6 +283,11 @@ export interface BookinfoArgs {
      * object waits for it.
      */
     namespace: pulumi.Input<string>;
+    /**
+     * A NetworkPolicy per service admitting only its port and the data plane's (default
+     * true).
+     */
+    networkPolicies?: boolean;
     /**
      * Which reviews versions run (default v1, v2 and v3).
      */
@@ -325,7 +335,7 @@ export interface EastWestGatewayArgs {
      */
     exposeServices?: boolean;
     /**
-     * The gateway pods' image pull policy (default IfNotPresent).
+     * The gateway pods' image pull policy (default Always).
      */
     imagePullPolicy?: string;
     /**
@@ -344,6 +354,11 @@ export interface EastWestGatewayArgs {
      * The Istio network this gateway fronts; none for one flat network.
      */
     network?: string;
+    /**
+     * The chart's NetworkPolicy: the gateway admits only its Service's ports (default
+     * false).
+     */
+    networkPolicy?: boolean;
     /**
      * The control plane's revision, whose istiod injects the gateway; none: the default.
      */
@@ -593,6 +608,10 @@ export interface HelloWorldArgs {
      */
     env?: {[key: string]: string};
     /**
+     * The HTTP path the probes ask on the container port (default /).
+     */
+    healthPath?: string;
+    /**
      * The container image.
      */
     image: string;
@@ -601,6 +620,11 @@ export interface HelloWorldArgs {
      * object waits for it.
      */
     namespace: pulumi.Input<string>;
+    /**
+     * A NetworkPolicy admitting only the container port and the data plane's (default
+     * true).
+     */
+    networkPolicies?: boolean;
     /**
      * More labels of the Service (ambient multi-cluster: istio.io/global=true makes it
      * reachable from every cluster).
