@@ -126,7 +126,8 @@ class Observability(pulumi.ComponentResource):
         child: pulumi.ResourceOptions,
     ) -> None:
         """Jaeger v2 all-in-one (memory storage), the shape of Istio's own jaeger addon."""
-        labels = {"app": "jaeger"}
+        # The labels its NetworkPolicy selects.
+        labels = addon_values.ADDON_INGRESS["jaeger"].selector
         mounts, volumes = hardening.scratch_volumes({"tmp": "/tmp"})
         metadata = k8s.meta.v1.ObjectMetaArgs(
             name="jaeger", namespace=args.namespace, labels=labels
@@ -135,8 +136,8 @@ class Observability(pulumi.ComponentResource):
             "http-query": addon_values.JAEGER_UI_PORT,
             "grpc-query": addon_values.TRACING_GRPC_PORT,
             "grpc-otel": addon_values.COLLECTOR_OTLP_GRPC_PORT,
-            "http-otel": 4318,
-            "http-zipkin": 9411,
+            "http-otel": addon_values.JAEGER_OTLP_HTTP_PORT,
+            "http-zipkin": addon_values.JAEGER_ZIPKIN_PORT,
         }
         k8s.apps.v1.Deployment(
             f"{name}-jaeger",
