@@ -48,7 +48,7 @@ log() { echo "controlplane: $*" >&2; }
 kubectl_bin=""
 # The repo's real kubectl (tools/kubetools.py installs it into .tools/), resolved once.
 kubectl() {
-  [[ -n "$kubectl_bin" ]] || kubectl_bin="$(cd "$root" && .venv/bin/python -m tools.kubetools | awk '/kubectl/ {print $NF}')"
+  [[ -n "$kubectl_bin" ]] || kubectl_bin="$(cd "$root" && .venv/bin/python -m tools.kubetools | awk '$1 == "kubectl" {print $2}')"
   "$kubectl_bin" --kubeconfig "$kubeconfig" "$@"
 }
 
@@ -83,6 +83,10 @@ certificates() {
   # The stand-in answers as any Service of istio-system (istiod, istiod-<revision>): the API server
   # verifies the name <service>.<namespace>.svc.
   cert webhook "/CN=istiod.istio-system.svc" "DNS:*.istio-system.svc,IP:127.0.0.1"
+  # The front proxy (the API server's identity towards aggregated API servers, and the request
+  # header CA the controller manager's and scheduler's own authentication read): signed by the
+  # same CA here, its allowed name restricted to front-proxy-client.
+  cert front-proxy-client "/CN=front-proxy-client"
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
   openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
   touch "$pki/done"
@@ -223,7 +227,11 @@ EOF
     --client-ca-file "$pki/ca.crt" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-    --authorization-mode Node,RBAC --egress-selector-config-file "$state/egress.yaml" --profiling=false
+    --authorization-mode Node,RBAC --egress-selector-config-file "$state/egress.yaml" --profiling=false \
+    --requestheader-client-ca-file "$pki/ca.crt" --requestheader-allowed-names front-proxy-client \
+    --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+    --requestheader-extra-headers-prefix X-Remote-Extra- \
+    --proxy-client-cert-file "$pki/front-proxy-client.crt" --proxy-client-key-file "$pki/front-proxy-client.key"
   wait_for kube-apiserver 120 https_ok "$server/readyz"
 
   launch kube-controller-manager "$bin/kube-controller-manager" \

@@ -8,7 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 state="${E2E_STATE:-$root/.e2e/cluster}"
 : "${KUBECONFIG:?KUBECONFIG must point at the e2e control plane}"
-k="$(cd "$root" && .venv/bin/python -m tools.kubetools | awk '/kubectl/ {print $NF}')"
+k="$(cd "$root" && .venv/bin/python -m tools.kubetools | awk '$1 == "kubectl" {print $2}')"
 kubectl() { "$k" "$@"; }
 say() { echo "smoke: $*"; }
 
