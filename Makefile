@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test charts plan plan-check docs schema benchmark lint
+.PHONY: test charts plan plan-check docs schema benchmark lint tools e2e
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 
 test:
 	scripts/test.sh
+
+# The real control plane's binaries (kube-apiserver, kube-controller-manager, kube-scheduler,
+# etcd, kwok, the webhook stand-in), built from Go modules pinned in tools/e2e/kube/ into .tools/bin/.
+tools:
+	tools/e2e/build-kube.sh
+
+# The end-to-end run against that control plane (scripts/e2e.sh).
+e2e:
+	scripts/e2e.sh
 
 # The chart sources the tests render, for a machine without ../shared/reference (needs internet).
 charts: $(VENV)/.installed
@@ -40,6 +49,6 @@ benchmark: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/shellcheck scripts/*.sh .ci/run
+	$(VENV)/bin/shellcheck scripts/*.sh tools/e2e/*.sh .ci/run
 	$(VENV)/bin/pyright
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint
