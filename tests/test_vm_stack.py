@@ -153,6 +153,15 @@ def test_project_apis_come_first_and_stay_enabled(vm):
     )
 
 
+def test_every_google_service_account_waits_for_the_iam_api(vm):
+    """Service accounts are created through iam.googleapis.com: on a fresh project the create
+    fails until the API is enabled (the node's, the VM's and the token relay writer's)."""
+    accounts = vm.of_type("gcp:serviceaccount/account:Account")
+    assert {a.name for a in accounts} >= {"vm-token-writer", "hello-vm-1-sa"}
+    for account in accounts:
+        assert vm.depends_on(account, vm.named("apis-iam")), account.name
+
+
 # --- Istio and the east-west gateway ------------------------------------------------------
 
 

@@ -192,6 +192,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             workload_pool=cluster.workload_pool,
             reader_email=vm.service_account.email,
             api=apis[APIS["secrets"]],
+            iam_api=apis[APIS["iam"]],
             labels=labels,
             nodes=[cluster.node_pool],
         ),
