@@ -434,7 +434,7 @@ def test_firewall_opens_only_what_the_mesh_needs(vm):
 
 def test_no_ssh_rule_unless_configured(engine):
     declared = engine.run(STACK, {"vm": {"sshSourceRanges": []}})
-    assert set(rules(declared)) == {"mesh-to-vm", "vm-to-mesh"}
+    assert set(rules(declared)) == {"istiod-webhooks", "mesh-to-vm", "vm-to-mesh"}
 
 
 def test_hello_world_runs_injected_in_default(vm):
