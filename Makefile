@@ -27,11 +27,14 @@ e2e:
 charts: $(VENV)/.installed
 	$(PY) -m tools.charts pull
 
+# With the plans, the RBAC each previewed stack's preview identity needs (ci/preview-rbac/).
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan $(STACK)
+	$(PY) -m tools.preview_rbac
 
 plan-check: $(VENV)/.installed
 	$(PY) -m tools.plan --check $(STACK)
+	$(PY) -m tools.preview_rbac --check
 
 # The generated reference: docs/reference/ (config keys per scenario, outputs per stack).
 docs: $(VENV)/.installed

@@ -153,6 +153,15 @@ def test_project_apis_come_first_and_stay_enabled(vm):
     )
 
 
+def test_every_google_service_account_waits_for_the_iam_api(vm):
+    """Service accounts are created through iam.googleapis.com: on a fresh project the create
+    fails until the API is enabled (the node's, the VM's and the token relay writer's)."""
+    accounts = vm.of_type("gcp:serviceaccount/account:Account")
+    assert {a.name for a in accounts} >= {"vm-token-writer", "hello-vm-1-sa"}
+    for account in accounts:
+        assert vm.depends_on(account, vm.named("apis-iam")), account.name
+
+
 # --- Istio and the east-west gateway ------------------------------------------------------
 
 
@@ -425,7 +434,7 @@ def test_firewall_opens_only_what_the_mesh_needs(vm):
 
 def test_no_ssh_rule_unless_configured(engine):
     declared = engine.run(STACK, {"vm": {"sshSourceRanges": []}})
-    assert set(rules(declared)) == {"mesh-to-vm", "vm-to-mesh"}
+    assert set(rules(declared)) == {"istiod-webhooks", "mesh-to-vm", "vm-to-mesh"}
 
 
 def test_hello_world_runs_injected_in_default(vm):

@@ -42,6 +42,7 @@ from stacks.scenarios.google import (
     GKE_APIS,
     gke_cluster,
     google_provider,
+    istiod_webhook_rule,
 )
 from stacks.scenarios.tags import gcp_labels, stack_tags
 from stacks.scenarios.verification import mesh_check, verified_output
@@ -314,6 +315,15 @@ def _gke_clusters(
             labels=labels,
             apis=apis,
         )
+        if config.topology.member(c.name).role == "primary":  # it runs istiod
+            Firewall(
+                c.name,
+                FirewallArgs(
+                    provider=cloud,
+                    network=network.network.id,
+                    rules=[istiod_webhook_rule(c.name, gke, c.node_cidr)],
+                ),
+            )
         built[c.name] = BuiltCluster(
             cloud="gke",
             provider=gke.provider,

@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from meshstack.gcp.apis import CLOUD_PLATFORM_SCOPE
+from meshstack.gcp.firewall import FirewallRule
 from meshstack.kube import kube_provider
 from meshstack.naming import fixed_name
 from meshstack.options import register_schema_outputs, renamed
@@ -39,6 +40,34 @@ def node_account_id(cluster_name: str) -> str:
         return f"{cluster_name}-nodes"
     digest = hashlib.sha256(cluster_name.encode()).hexdigest()[:4]
     return f"{cluster_name[:19].rstrip('-')}-{digest}-nodes"
+
+
+def control_plane_to_nodes(
+    name: str,
+    cluster_name: str,
+    *,
+    node_cidr: str,
+    node_account: pulumi.Input[str],
+    tcp_ports: Sequence[int],
+    purpose: str,
+) -> FirewallRule:
+    """Admits a cluster's control plane to its own nodes and their pods on `tcp_ports`.
+
+    GKE's rule for private nodes admits the control plane on TCP 443 and 10250 only
+    (cloud.google.com/kubernetes-engine/docs/concepts/firewall-rules, `gke-…-master`): an
+    admission webhook served by a pod on any other port is unreachable until a rule admits it.
+    The source: with no `master_ipv4_cidr_block` (Private Service Connect, as GkeCluster
+    makes) the control plane's endpoint is in the nodes' subnet, the range Google's own
+    module admits for webhooks (terraform-google-kubernetes-engine modules/private-cluster:
+    main.tf `cluster_endpoint_for_nodes`, firewall.tf `master_webhooks`). The target: the
+    cluster's node service account, so nodes of other clusters with the same tag are not."""
+    return FirewallRule(
+        name,
+        f"The control plane of GKE {cluster_name} calls {purpose} on its nodes",
+        target_service_accounts=[node_account],
+        tcp_ports=list(tcp_ports),
+        source_ranges=[node_cidr],
+    )
 
 
 def gke_kubeconfig(name: str, endpoint: str, cluster_ca_certificate: str) -> str:
