@@ -43,6 +43,7 @@ from stacks.scenarios.google import (
     gke_cluster,
     google_provider,
 )
+from stacks.scenarios.multi_cluster_bookinfo import bookinfo_across_clusters
 from stacks.scenarios.tags import gcp_labels, stack_tags
 from stacks.scenarios.verification import mesh_check, verified_output
 
@@ -108,6 +109,12 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
     assert mesh.membership is not None  # a multi-cluster mesh has at least two clusters
     control_planes, gateways, membership = mesh.control_planes, mesh.gateways, mesh.membership
     checks = _hello_world_everywhere(config, clusters, control_planes, gateways, membership)
+    bookinfo_checks, bookinfo_outputs = bookinfo_across_clusters(
+        config,
+        {name: built.provider for name, built in clusters.items()},
+        control_planes,
+        [*gateways.values(), *membership.remote_secrets.values()],
+    )
     return {
         "model": topology.model(),
         "clusters": {
@@ -127,7 +134,8 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
             {name: built.kubeconfig for name, built in clusters.items()}
         ),
         **_node_login_keys(clusters),
-        **verified_output(checks),
+        **bookinfo_outputs,
+        **verified_output([*checks, *bookinfo_checks]),
     }
 
 
