@@ -212,6 +212,7 @@ def test_multi_cluster_ambient_is_multi_primary_with_hbone_eastwest_gateways(eng
     gateways = {
         r.manifest["metadata"]["labels"]["topology.istio.io/network"]: r.manifest
         for r in declared.of_type(GATEWAY)
+        if r.name.endswith("-eastwest-gateway")
     }
     assert set(gateways) == {"alibaba", "google"}
     for gateway in gateways.values():

@@ -352,12 +352,20 @@ class MeshStack(Model):
 
     @model_validator(mode="after")
     def _routing_expressible(self) -> MeshStack:
-        if self.istio.routes == "gateway-api" and self.bookinfo.routing in FAULT_SCENARIOS:
-            raise ValueError(
-                f"{PROJECT}:bookinfo.routing {self.bookinfo.routing!r} injects a fault, which "
-                "Gateway API's HTTPRoute cannot express (routes are HTTPRoutes with dataPlane "
-                "ambient or istio.ingressApi gateway-api); choose none, all-v1, jason-v2, "
-                "reviews-80-20, reviews-50-v3 or reviews-v3, or dataPlane sidecar with "
-                "istio.ingressApi istio"
-            )
+        if self.istio.routes == "gateway-api":
+            problems = routing_inexpressible(self.bookinfo.routing)
+            if problems:
+                raise ValueError("\n".join(problems))
         return self
+
+
+def routing_inexpressible(routing: str) -> list[str]:
+    """A routing scenario that Bookinfo's HTTPRoutes cannot express (a fault)."""
+    if routing not in FAULT_SCENARIOS:
+        return []
+    return [
+        f"{PROJECT}:bookinfo.routing {routing!r} injects a fault, which Gateway API's "
+        "HTTPRoute cannot express (routes are HTTPRoutes with dataPlane ambient or "
+        "istio.ingressApi gateway-api); choose none, all-v1, jason-v2, reviews-80-20, "
+        "reviews-50-v3 or reviews-v3, or dataPlane sidecar with istio.ingressApi istio"
+    ]

@@ -292,6 +292,11 @@ export interface BookinfoArgs {
      * Which reviews versions run (default v1, v2 and v3).
      */
     reviewsVersions?: string[];
+    /**
+     * More labels of the Services (ambient multi-cluster: istio.io/global=true makes a
+     * Service reachable from every cluster).
+     */
+    serviceLabels?: {[key: string]: string};
 }
 
 /**
