@@ -15,6 +15,7 @@ from stacks.config.fields import (
     AsmVersion,
     Cidr,
     DnsLabel,
+    Flag,
     ImageRegistry,
     ImageTag,
     InstanceType,
@@ -65,16 +66,16 @@ class ServerlessClusterConfig(Model):
     """ack.pro.small (Pro, the walkthrough's) or ack.standard."""
     service_cidr: Cidr = "172.21.0.0/20"
     """The cluster's Service range; must not overlap the VPC's vSwitches."""
-    api_server_public: bool = True
+    api_server_public: Flag = True
     """The API server on a public EIP; false needs `pulumi up` from inside the VPC."""
     timezone: TimeZone = "Asia/Shanghai"
     """The cluster's time zone."""
-    log_project: bool = True
+    log_project: Flag = True
     """A new Log Service project, as the walkthrough chooses (ACK names it
     k8s-log-<cluster id>). ASK only: the log addon on ACS is not one this package has checked."""
-    delete_logs_on_destroy: bool = False
+    delete_logs_on_destroy: Flag = False
     """ACK keeps the log project when the cluster is deleted unless told otherwise."""
-    deletion_protection: bool = True
+    deletion_protection: Flag = True
     """ACK refuses to delete the cluster until this is false."""
 
     @model_validator(mode="after")
@@ -122,7 +123,7 @@ class MemberClusterConfig(ClusterInMesh):
     """Its worker nodes."""
     reviews_versions: list[ReviewsVersion] = Field(default=["v1"], min_length=1)
     """The reviews versions this cluster runs (the walkthrough: v1 in m1c1, v2 in m1c2)."""
-    ingress_gateway: bool = False
+    ingress_gateway: Flag = False
     """The ingress gateway runs here (exactly one cluster; the walkthrough: m1c1)."""
 
 
@@ -135,18 +136,18 @@ class AsmConfig(Model):
     """ASM's edition (Pro: the commercially supported one)."""
     cluster_spec: Literal["standard", "enterprise", "ultimate"] = "enterprise"
     """The ASM instance's size."""
-    api_server_public: bool = True
+    api_server_public: Flag = True
     """The ASM API server (where Istio objects are applied) on a public EIP, so that `pulumi up`
     from outside the VPC reaches it."""
     outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
     """Mesh settings ASM exposes through its API."""
-    access_log: bool = True
+    access_log: Flag = True
     """Envoy access logs on, mesh-wide."""
-    locality_load_balancing: bool = False
+    locality_load_balancing: Flag = False
     """Prefer endpoints in the caller's zone/region (for services that are not retained)."""
     mtls: MtlsMode = "STRICT"
     """Mesh-wide PeerAuthentication, applied through the ASM API server."""
-    deletion_protection: bool = True
+    deletion_protection: Flag = True
     """ASM has no deletion protection of its own: Pulumi's `protect` stands in for it."""
 
 

@@ -7,7 +7,7 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, StringConstraints
 from pydantic.alias_generators import to_camel
 
 PROJECT = "meshstack"
@@ -19,6 +19,13 @@ PATTERN_HELP: dict[str, str] = {}
 def _pattern(regex: str, help_text: str) -> StringConstraints:
     PATTERN_HELP[regex] = help_text
     return StringConstraints(pattern=regex)
+
+
+# A boolean is YAML's or JSON's true or false, nothing else: pydantic's lax bool would take
+# "yes", "off", "1", 0 or 1 silently. Nothing is lost: Pulumi hands objects over as JSON, and
+# `pulumi config set --path <key> true` stores a boolean (pulumi/pulumi
+# sdk/go/common/resource/config/map.go, adjustObjectValue).
+Flag = Annotated[bool, Strict()]
 
 
 SemVer = Annotated[

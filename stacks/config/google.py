@@ -10,6 +10,7 @@ from stacks.config.fields import (
     PROJECT,
     Cidr,
     DnsLabel,
+    Flag,
     GceImage,
     GceName,
     GcpProject,
@@ -86,7 +87,7 @@ class GkeNodePoolConfig(Model):
     """Each node's boot disk size."""
     disk_type: Literal["pd-balanced", "pd-standard", "pd-ssd"] = "pd-balanced"
     """Each node's boot disk type."""
-    spot: bool = False
+    spot: Flag = False
     """Spot VMs: cheaper, and Google may take them back at any time."""
 
 
@@ -99,7 +100,7 @@ class GkeClusterConfig(Model):
     """GKE's release channel: how fast the cluster is upgraded."""
     kubernetes_version: GkeVersion | None = None
     """Unset: the channel's default. Otherwise a minimum the channel upgrades from."""
-    deletion_protection: bool = True
+    deletion_protection: Flag = True
     """GKE refuses to delete the cluster until this is false."""
     node_pool: GkeNodePoolConfig = GkeNodePoolConfig()
     """The cluster's nodes (private: no public address; a dedicated service account)."""
@@ -123,7 +124,7 @@ class GceVmConfig(Model):
     ssh_source_ranges: list[Cidr] = Field(default_factory=list)
     """Who may reach port 22; nobody by default. Google's IAP TCP forwarding uses
     35.235.240.0/20."""
-    deletion_protection: bool = False
+    deletion_protection: Flag = False
     """Compute Engine refuses to delete the VM until this is false."""
     namespace: VmNamespace = "vm-namespace"
     """The stack creates it: not "default", nor one Kubernetes or Istio owns."""

@@ -12,6 +12,7 @@ from stacks.config.fields import (
     PROJECT,
     AppNamespace,
     ChartRepository,
+    Flag,
     ImageDigest,
     ImageReference,
     ImageRegistry,
@@ -56,14 +57,14 @@ class IstioConfig(Model):
     outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
     """ALLOW_ANY lets workloads call anything outside the mesh; REGISTRY_ONLY only what a
     ServiceEntry declares."""
-    cni: bool | None = None
+    cni: Flag | None = None
     """Istio's CNI node agent (a DaemonSet) instead of an init container with NET_ADMIN and
     NET_RAW in every application pod. Unset: on wherever nodes run DaemonSets, off on a
     serverless cluster (virtual nodes run none; there the init container stays)."""
     ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
     """The ingress gateway's Service: LoadBalancer (an address from the cloud), NodePort or
     ClusterIP (reach it with kubectl port-forward)."""
-    egress_gateway: bool = True
+    egress_gateway: Flag = True
     """An egress gateway (the demo profile has one)."""
     data_plane: Literal["sidecar", "ambient"] = "sidecar"
     """sidecar: an Envoy proxy injected into every pod; ambient: ztunnel on every node (mTLS,
@@ -163,7 +164,7 @@ ROUTING_NEEDS: Mapping[str, frozenset[str]] = {
 class BookinfoConfig(Model):
     """The Bookinfo sample as typed resources (seed 000 / 003)."""
 
-    enabled: bool = True
+    enabled: Flag = True
     """Deploy Istio's Bookinfo sample and its routing."""
     namespace: AppNamespace = "bookinfo"
     """Bookinfo's namespace, labelled for sidecar injection."""
@@ -195,7 +196,7 @@ class BookinfoConfig(Model):
 
 
 class KialiConfig(Model):
-    enabled: bool = True
+    enabled: Flag = True
     """Kiali, the mesh's graph console."""
     chart_version: SemVer = versions.KIALI.version
     """The kiali-server chart's version."""
@@ -204,7 +205,7 @@ class KialiConfig(Model):
 
 
 class PrometheusConfig(Model):
-    enabled: bool = True
+    enabled: Flag = True
     """Prometheus, the metrics Kiali and Grafana read."""
     chart_version: SemVer = versions.PROMETHEUS.version
     """The prometheus chart's version."""
@@ -213,7 +214,7 @@ class PrometheusConfig(Model):
 
 
 class GrafanaConfig(Model):
-    enabled: bool = True
+    enabled: Flag = True
     """Grafana with Istio's dashboards."""
     chart_version: SemVer = versions.GRAFANA.version
     """The grafana chart's version."""
@@ -224,7 +225,7 @@ class GrafanaConfig(Model):
 class JaegerConfig(Model):
     """Jaeger v2 all-in-one (in-memory), declared as typed objects like Istio's own addon."""
 
-    enabled: bool = True
+    enabled: Flag = True
     """Jaeger v2 (in-memory) receiving Istio's traces."""
     image: ImageRegistry = versions.JAEGER_IMAGE
     """Jaeger's image."""
@@ -260,7 +261,7 @@ class AddonsConfig(Model):
 class HelloWorldConfig(Model):
     """Seed 001's in-cluster service the VM calls (http://hello-world.default)."""
 
-    enabled: bool = True
+    enabled: Flag = True
     """Deploy the hello-world service the VM calls."""
     namespace: AppNamespace = "default"
     """Its namespace (default is labelled for injection, never created or deleted)."""
@@ -272,7 +273,7 @@ class VerifyConfig(Model):
     """The checks `pulumi up` runs in the clusters before it reports success (the seeds'
     verification steps: routes, mTLS, the VM, every cluster answering)."""
 
-    enabled: bool = True
+    enabled: Flag = True
     """Run the in-cluster checks `pulumi up` waits for."""
     samples: int = Field(default=20, ge=5, le=200)
     """Requests per round of each check (weighted routing takes at least 100)."""
@@ -287,7 +288,7 @@ FAULT_SCENARIOS = frozenset({"ratings-delay", "ratings-abort"})
 class SecurityConfig(Model):
     """Hardening beyond the defaults every workload gets (docs/security.md)."""
 
-    network_policies: bool = True
+    network_policies: Flag = True
     """NetworkPolicies: each of Bookinfo's and hello-world's services admits its own port and
     the data plane's; Prometheus, Grafana, Kiali and Jaeger's query API only their namespace's
     pods (Jaeger's receivers admit every proxy); Istio's charts add theirs

@@ -24,6 +24,7 @@ from stacks.config.fields import (
     AppNamespace,
     Cidr,
     DnsLabel,
+    Flag,
     GcpZone,
     GkeClusterName,
     GkeVersion,
@@ -62,7 +63,7 @@ class MeshClusterConfig(ClusterInMesh):
     authorized_networks: list[Cidr] | None = None
     """GKE only: who may reach the public endpoint; include the egress addresses of any primary
     in another cloud that reads this cluster."""
-    east_west_gateway: bool | None = None
+    east_west_gateway: Flag | None = None
     """Unset: where the topology needs one (other networks, or remotes to serve)."""
 
 
@@ -71,7 +72,7 @@ class MeshIstioConfig(IstioConfig):
 
     profile: IstioProfile = "default"
     """Istio's default profile on every primary (demo: the charts' demo profile)."""
-    egress_gateway: bool = False
+    egress_gateway: Flag = False
     """No egress gateway."""
 
 

@@ -16,6 +16,7 @@ from stacks.config.checks import (
 from stacks.config.fields import (
     PROJECT,
     DnsLabel,
+    Flag,
     IstioClusterName,
     Model,
     NetworkName,
@@ -54,7 +55,7 @@ class VmIstioConfig(IstioConfig):
 
     profile: IstioProfile = "default"
     """Istio's default profile, as in the walkthrough (demo: the charts' demo profile)."""
-    egress_gateway: bool = False
+    egress_gateway: Flag = False
     """No egress gateway (the default profile has none)."""
     ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "ClusterIP"
     """The ingress gateway serves nothing in this lab: a ClusterIP Service."""
