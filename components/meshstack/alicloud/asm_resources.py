@@ -15,6 +15,7 @@ import pulumi
 from pulumi import dynamic
 
 from meshstack.alicloud.asm_api import SdkMeshApi, expires_soon, join, leave
+from meshstack.naming import fixed_name
 
 # A kubeconfig ASM says expires within this is fetched again on the next `pulumi up`.
 RENEW_BEFORE = datetime.timedelta(days=7)
@@ -23,7 +24,8 @@ IDENTITY = ("mesh_id", "cluster_id", "region")
 
 class MemberProvider(dynamic.ResourceProvider):
     """A cluster's membership of an ASM instance: added on create, removed on delete; a new
-    cluster or mesh is a new membership (created before the old one goes)."""
+    cluster or mesh is a new membership (AsmMember replaces delete-first: a cluster leaves its
+    old mesh before it joins another)."""
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         join(SdkMeshApi(props["region"]), props["mesh_id"], props["cluster_id"])
@@ -57,7 +59,9 @@ class AsmMember(dynamic.Resource, module="asm", name="Member"):
             MemberProvider(),
             name,
             {"mesh_id": mesh_id, "cluster_id": cluster_id, "region": region},
-            opts,
+            # Leave, then join: a cluster is a member of one mesh at a time, and a replaced
+            # membership's cluster (or mesh) is on its way out anyway.
+            fixed_name(opts or pulumi.ResourceOptions()),
         )
 
 
