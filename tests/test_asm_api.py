@@ -27,6 +27,7 @@ from alibabacloud_vpc20160428 import models as vpc
 from meshstack.alicloud.asm_api import AsmError, SdkMeshApi, expires_soon, join, leave
 from meshstack.alicloud.asm_resources import KubeconfigProvider, MemberProvider
 from meshstack.alicloud.catalog import AlibabaCatalog
+from meshstack.alicloud.credentials import AlibabaCredentials
 
 NO_WAIT = {"clock": itertools.count().__next__, "nap": lambda _: None, "timeout": 1000}
 
@@ -207,10 +208,8 @@ def test_the_sdk_adapter_sends_one_cluster_per_call(sdk):
     ]
 
 
-def test_the_sdk_adapter_builds_a_client_from_alibabas_credential_chain(monkeypatch):
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-test")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test")
-    client = SdkMeshApi("us-west-1")._client  # type: ignore[attr-defined]
+def test_the_sdk_adapter_builds_a_client_for_asms_central_endpoint():
+    client = SdkMeshApi("us-west-1", AlibabaCredentials("LTAI-test", "test"))._client  # type: ignore[attr-defined]
     assert client._endpoint == "servicemesh.aliyuncs.com"  # ASM's central endpoint
 
 
@@ -255,7 +254,7 @@ def test_the_catalog_reads_the_sdks_own_answers(monkeypatch):
             {"Zones": {"Zone": [{"ZoneId": "us-west-1a"}, {"ZoneId": "us-west-1b"}]}},
         ),
     )
-    catalog = AlibabaCatalog("LTAI-test", "test")
+    catalog = AlibabaCatalog(AlibabaCredentials("LTAI-test", "test"))
     assert catalog.ack_versions("us-west-1", "Acs") == ["1.36.3-aliyun.1"]  # creatable only
     assert asked == [{"ClusterType": "ManagedKubernetes", "Profile": "Acs", "Region": "us-west-1"}]
     assert catalog.asm_versions("us-west-1", "Pro") == ["v1.26.3.110-gabc-aliyun"]

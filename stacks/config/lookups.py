@@ -39,8 +39,10 @@ def _asked(what: str, region: str, question: Callable[[], list[str]]) -> list[st
     except Exception as error:  # the SDKs' errors have no common base worth naming
         return (
             f"could not ask Alibaba Cloud {what} in {region} ({type(error).__name__}: "
-            f"{str(error)[:200]}); set ALIBABA_CLOUD_ACCESS_KEY_ID and "
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET (or alicloud:accessKey/secretKey as secrets)"
+            f"{str(error)[:200]}); set alicloud:accessKey and alicloud:secretKey with "
+            "`pulumi config set --secret`, or ALIBABA_CLOUD_ACCESS_KEY_ID and "
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET in the environment (every Alibaba Cloud call of "
+            "the stack uses the same ones)"
         )
 
 

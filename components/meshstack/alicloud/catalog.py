@@ -4,10 +4,9 @@ The config's checks (stacks/config/lookups.py) need three answers: the Kubernete
 ACK creates clusters with (cs DescribeKubernetesVersionMetadata: with no KubernetesVersion
 and no Mode it lists the creatable ones), the ASM releases (servicemesh DescribeVersions:
 VersionInfo[].Edition/Versions), and a region's zones (vpc DescribeZones, ZoneType
-AvailabilityZone). Asked through Alibaba's official SDKs with the same credentials the
-provider uses: `alicloud:accessKey`/`secretKey` from the stack's config when set, else
-Alibaba's default chain (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, a CLI profile, an ECS RAM
-role, OIDC). The SDKs are imported on first use; each answer is asked once.
+AvailabilityZone). Asked through Alibaba's official SDKs with the credentials the provider and
+ASM's client use too (credentials.py). The SDKs are imported on first use; each answer is
+asked once.
 """
 
 from __future__ import annotations
@@ -15,20 +14,15 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from meshstack.alicloud.credentials import AlibabaCredentials
+
 
 class AlibabaCatalog:
-    def __init__(self, access_key_id: str | None = None, access_key_secret: str | None = None):
-        self._keys = (access_key_id, access_key_secret)
+    def __init__(self, credentials: AlibabaCredentials) -> None:
+        self._credentials = credentials
 
     def _config(self, region: str) -> Any:
-        """Each SDK derives its endpoint from the region (its own endpoint rules)."""
-        from alibabacloud_credentials.client import Client as Credentials
-        from alibabacloud_tea_openapi.models import Config
-
-        key_id, secret = self._keys
-        if key_id and secret:
-            return Config(access_key_id=key_id, access_key_secret=secret, region_id=region)
-        return Config(credential=Credentials(), region_id=region)
+        return self._credentials.sdk_config(region)
 
     @functools.cache  # noqa: B019 (one catalog per program run)
     def ack_versions(self, region: str, profile: str) -> list[str]:
