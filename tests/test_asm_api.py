@@ -260,3 +260,43 @@ def test_the_catalog_reads_the_sdks_own_answers(monkeypatch):
     assert catalog.asm_versions("us-west-1", "Pro") == ["v1.26.3.110-gabc-aliyun"]
     assert catalog.asm_versions("us-west-1", "Default") == []
     assert catalog.alibaba_zones("us-west-1") == ["us-west-1a", "us-west-1b"]
+
+
+def test_the_catalog_reads_what_runs_from_the_sdks_own_answers(monkeypatch):
+    """DescribeClustersV1 (a fuzzy name filter: the exact name is picked; current_version) and
+    DescribeServiceMeshes (ServiceMeshes[].ServiceMeshInfo.Name/RegionId/Version)."""
+    asked: list[Any] = []
+
+    def clusters(self, request):
+        asked.append(request.to_map())
+        return cs.DescribeClustersV1Response().from_map(
+            {
+                "body": {
+                    "clusters": [
+                        {"name": "m1c1-old", "current_version": "1.34.6-aliyun.1"},
+                        {"name": "m1c1", "current_version": "1.36.1-aliyun.1"},
+                    ]
+                }
+            }
+        )
+
+    meshes = {
+        "ServiceMeshes": [
+            {"ServiceMeshInfo": {"Name": "mesh1", "RegionId": "cn-hangzhou", "Version": "v1"}},
+            {"ServiceMeshInfo": {"Name": "mesh1", "RegionId": "us-west-1", "Version": "v1.26.2"}},
+        ]
+    }
+    monkeypatch.setattr(cs_client.Client, "describe_clusters_v1", clusters)
+    monkeypatch.setattr(
+        mesh_client.Client,
+        "describe_service_meshes",
+        lambda self, request: type(
+            "Response", (), {"body": models.DescribeServiceMeshesResponseBody().from_map(meshes)}
+        ),
+    )
+    catalog = AlibabaCatalog(AlibabaCredentials("LTAI-test", "test"))
+    assert catalog.ack_cluster_version("us-west-1", "m1c1") == "1.36.1-aliyun.1"
+    assert catalog.ack_cluster_version("us-west-1", "m1c9") is None
+    assert asked[0] == {"name": "m1c1", "page_size": 100, "region_id": "us-west-1"}
+    assert catalog.asm_mesh_version("us-west-1", "mesh1") == "v1.26.2"
+    assert catalog.asm_mesh_version("us-west-1", "mesh2") is None

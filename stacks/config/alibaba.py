@@ -60,8 +60,10 @@ class ServerlessClusterConfig(Model):
     """acs: Container Compute Service, what a new account can create. ask: ACK Serverless, the
     walkthrough's, for accounts that created an ASK cluster before 2025-02-17."""
     kubernetes_version: AckVersion = versions.ALIBABA_KUBERNETES
-    """A minor (ACK's newest patch of it) or an exact ACK version; the walkthrough's 1.20 is
-    long retired. Checked against the Istio release's Kubernetes range."""
+    """A minor or an exact ACK version, in the Istio release's Kubernetes range (the
+    walkthrough's 1.20 is long retired). A new cluster gets the newest patch of a minor; a
+    running one keeps its version while this names it or its minor: raising it is the upgrade,
+    and ACK does not go back."""
     cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
     """ack.pro.small (Pro, the walkthrough's) or ack.standard."""
     service_cidr: Cidr = "172.21.0.0/20"
@@ -116,7 +118,8 @@ class MemberClusterConfig(ClusterInMesh):
     zone: Zone
     """The zone of its vSwitch."""
     kubernetes_version: AckVersion = versions.ALIBABA_KUBERNETES
-    """A minor (ACK's newest patch of it) or an exact ACK version."""
+    """A minor or an exact ACK version: a new cluster gets the newest patch of a minor; a
+    running one keeps its version while this names it or its minor (raising it upgrades)."""
     cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
     """ack.pro.small (Pro) or ack.standard."""
     node_pool: NodePoolConfig = NodePoolConfig()
@@ -131,7 +134,9 @@ class AsmConfig(Model):
     """The managed control plane: an Alibaba Cloud Service Mesh (ASM) instance."""
 
     version: AsmVersion = versions.ASM
-    """Cluster-local retention needs ASM 1.15.3.101 or later."""
+    """A minor or an exact ASM release (cluster-local retention needs 1.15.3.101 or later): a
+    new instance gets the newest release of a minor; a running one keeps its release while this
+    names it or its minor (raising it upgrades; ASM does not go back)."""
     edition: Literal["Default", "Pro"] = "Pro"
     """ASM's edition (Pro: the commercially supported one)."""
     cluster_spec: Literal["standard", "enterprise", "ultimate"] = "enterprise"

@@ -93,8 +93,8 @@ AckVersion = Annotated[
     str,
     _pattern(
         r"^1\.[0-9]+(\.[0-9]+-aliyun\.[0-9]+)?$",
-        "a Kubernetes minor version such as 1.36 (ACK's newest patch of it is used) "
-        "or an exact ACK version such as 1.36.1-aliyun.1",
+        "a Kubernetes minor version such as 1.36 (a new cluster gets ACK's newest patch of "
+        "it, a running one keeps its own) or an exact ACK version such as 1.36.1-aliyun.1",
     ),
 ]
 
@@ -124,8 +124,8 @@ AsmVersion = Annotated[
     str,
     _pattern(
         r"^(1\.[0-9]+|v1\.[0-9]+\.[0-9]+\.[0-9]+-[0-9A-Za-z.-]+)$",
-        "an ASM minor version such as 1.26 (ASM's newest release of it is used) "
-        "or an exact ASM version such as v1.26.3.110-g1a2b3c4d-aliyun",
+        "an ASM minor version such as 1.26 (a new instance gets ASM's newest release of it, a "
+        "running one keeps its own) or an exact ASM version such as v1.26.3.110-g1a2b3c4d-aliyun",
     ),
 ]
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from meshstack import versions
 from stacks.config.fields import (
     PROJECT,
     Cidr,
@@ -98,8 +99,11 @@ class GkeClusterConfig(Model):
     """The GKE cluster's name."""
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
     """GKE's release channel: how fast the cluster is upgraded."""
-    kubernetes_version: GkeVersion | None = None
-    """Unset: the channel's default. Otherwise a minimum the channel upgrades from."""
+    kubernetes_version: GkeVersion = versions.GKE_KUBERNETES
+    """The control plane's Kubernetes minor (or an exact GKE version), within the Istio release's
+    range: GKE applies patches only (a maintenance exclusion holds the minor until its end of
+    support); raising it is the upgrade. Nodes follow the control plane's minor when you upgrade
+    them (gcloud container clusters upgrade --node-pool) or at the minor's end of support."""
     deletion_protection: Flag = True
     """GKE refuses to delete the cluster until this is false."""
     node_pool: GkeNodePoolConfig = GkeNodePoolConfig()

@@ -53,7 +53,9 @@ class MeshClusterConfig(ClusterInMesh):
     network: DnsLabel = "network1"
     """Clusters on one network reach each other's pods; across networks, through gateways."""
     kubernetes_version: str | None = None
-    """ACK: a minor (its newest patch) or an exact version; GKE: None is the channel's default."""
+    """ACK: a minor (the newest patch for a new cluster; a running one keeps its own) or an
+    exact version; GKE: a minor or exact version whose minor GKE holds. Unset: ACK
+    meshstack.versions.ALIBABA_KUBERNETES, GKE GKE_KUBERNETES."""
     ack_node_pool: NodePoolConfig = NodePoolConfig()
     """ACK only: its worker nodes."""
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"

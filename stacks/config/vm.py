@@ -84,10 +84,7 @@ class VmStack(Model):
                 self.istio, "the VM joins the mesh with a sidecar (Istio has no ambient VMs)"
             )
         )
-        if self.cluster.kubernetes_version:
-            problems.add(
-                unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version)
-            )
+        problems.add(unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version))
         problems.add(
             overlapping(
                 [
