@@ -109,6 +109,32 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
         raw(istio={"cni": "maybe"}),
         ["meshstack:istio.cni = 'maybe'", "expected true or false"],
     ),
+    # Booleans are YAML/JSON true or false only: pydantic's lax bool took each of these.
+    (
+        "boolean written yes",
+        raw(istio={"cni": "yes"}),
+        ["meshstack:istio.cni = 'yes'", "expected true or false"],
+    ),
+    (
+        "boolean written off",
+        raw(SC, cluster={"apiServerPublic": "off"}),
+        ["meshstack:cluster.apiServerPublic = 'off'", "expected true or false"],
+    ),
+    (
+        "boolean written 0",
+        raw(istio={"egressGateway": 0}),
+        ["meshstack:istio.egressGateway = 0", "expected true or false"],
+    ),
+    (
+        "boolean written 1",
+        raw(TC, asm={"accessLog": 1}),
+        ["meshstack:asm.accessLog = 1", "expected true or false"],
+    ),
+    (
+        "boolean in quotes",
+        raw(VM, vm={"deletionProtection": "true"}),
+        ["meshstack:vm.deletionProtection = 'true'", "expected true or false"],
+    ),
     ("object expected", raw(istio=[1]), ["meshstack:istio = [1]", "expected an object"]),
     (
         "bad JSON",

@@ -24,6 +24,7 @@ from stacks.config.fields import (
     AppNamespace,
     Cidr,
     DnsLabel,
+    Flag,
     GcpZone,
     GkeClusterName,
     GkeVersion,
@@ -60,7 +61,9 @@ class MeshClusterConfig(ClusterInMesh):
     network: DnsLabel = "network1"
     """Clusters on one network reach each other's pods; across networks, through gateways."""
     kubernetes_version: str | None = None
-    """ACK: a minor (its newest patch) or an exact version; GKE: None is the channel's default."""
+    """ACK: a minor (the newest patch for a new cluster; a running one keeps its own) or an
+    exact version; GKE: a minor or exact version whose minor GKE holds. Unset: ACK
+    meshstack.versions.ALIBABA_KUBERNETES, GKE GKE_KUBERNETES."""
     ack_node_pool: NodePoolConfig = NodePoolConfig()
     """ACK only: its worker nodes."""
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
@@ -70,7 +73,7 @@ class MeshClusterConfig(ClusterInMesh):
     authorized_networks: list[Cidr] | None = None
     """GKE only: who may reach the public endpoint; include the egress addresses of any primary
     in another cloud that reads this cluster."""
-    east_west_gateway: bool | None = None
+    east_west_gateway: Flag | None = None
     """Unset: where the topology needs one (other networks, or remotes to serve)."""
 
 
@@ -79,7 +82,7 @@ class MeshIstioConfig(IstioConfig):
 
     profile: IstioProfile = "default"
     """Istio's default profile on every primary (demo: the charts' demo profile)."""
-    egress_gateway: bool = False
+    egress_gateway: Flag = False
     """No egress gateway."""
 
 
@@ -100,7 +103,7 @@ class MeshBookinfoConfig(SharedBookinfoConfig):
     per cluster routes between services (the routing scenario as HTTPRoutes, the same in
     every cluster); a Gateway API ingress in one cluster."""
 
-    enabled: bool = False
+    enabled: Flag = False
     """Deploy Bookinfo in every cluster (dataPlane ambient only)."""
     ingress_cluster: DnsLabel | None = None
     """The cluster whose Gateway API ingress gateway serves Bookinfo (unset: the first); the

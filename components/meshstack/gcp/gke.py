@@ -19,6 +19,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import yaml
 
+from meshstack import versions
 from meshstack.gcp.apis import CLOUD_PLATFORM_SCOPE
 from meshstack.gcp.firewall import FirewallRule
 from meshstack.kube import kube_provider
@@ -26,6 +27,20 @@ from meshstack.naming import fixed_name
 from meshstack.options import register_schema_outputs, renamed
 
 AUTH_PLUGIN = "gke-gcloud-auth-plugin"
+# A release channel upgrades a cluster past any minor, Istio's supported Kubernetes range
+# (versions.ISTIO_SUPPORTS_KUBERNETES) included, unless told not to. A maintenance exclusion of
+# scope NO_MINOR_UPGRADES ("excludes all minor upgrades for the cluster, only patches are
+# allowed": GKE API MaintenanceExclusionOptions.Scope) until the minor's end of support
+# (end_time_behavior UNTIL_END_OF_SUPPORT) holds the control plane's and the nodes' minor;
+# cloud.google.com/kubernetes-engine/docs/concepts/maintenance-windows-and-exclusions. A minor
+# upgrade is then the user's: a higher kubernetesVersion raises min_master_version, and the
+# provider upgrades the control plane when that is above the running version
+# (terraform-provider-google resource_container_cluster.go, Update). At the end of support
+# GKE upgrades anyway. A maintenance policy takes exactly one window (ExactlyOneOf there):
+# daily from 03:00 UTC (GKE's four hours).
+MINOR_HOLD = "meshstack-hold-kubernetes-minor"
+MINOR_HOLD_START = "2026-01-01T00:00:00Z"
+MAINTENANCE_WINDOW_START = "03:00"
 # Google's minimum for a node service account: logs, metrics, resource metadata
 # (cloud.google.com/kubernetes-engine/docs/how-to/service-accounts).
 NODE_ROLE = "roles/container.defaultNodeServiceAccount"
@@ -107,6 +122,24 @@ def gke_kubeconfig(name: str, endpoint: str, cluster_ca_certificate: str) -> str
     )
 
 
+def minor_held() -> gcp.container.ClusterMaintenancePolicyArgs:
+    """Automatic upgrades within the cluster's minor only (see MINOR_HOLD)."""
+    return gcp.container.ClusterMaintenancePolicyArgs(
+        daily_maintenance_window=gcp.container.ClusterMaintenancePolicyDailyMaintenanceWindowArgs(
+            start_time=MAINTENANCE_WINDOW_START
+        ),
+        maintenance_exclusions=[
+            gcp.container.ClusterMaintenancePolicyMaintenanceExclusionArgs(
+                exclusion_name=MINOR_HOLD,
+                start_time=MINOR_HOLD_START,
+                exclusion_options=gcp.container.ClusterMaintenancePolicyMaintenanceExclusionExclusionOptionsArgs(
+                    scope="NO_MINOR_UPGRADES", end_time_behavior="UNTIL_END_OF_SUPPORT"
+                ),
+            )
+        ],
+    )
+
+
 class GkeNodePoolSpec(TypedDict):
     """The GKE cluster's node pool."""
 
@@ -142,7 +175,8 @@ class GkeClusterArgs(TypedDict):
     node_tags: Sequence[str]
     """Network tags of the nodes, for firewall rules."""
     kubernetes_version: NotRequired[str | None]
-    """The minimum control-plane version (a prefix such as 1.33); by default the channel's."""
+    """The control plane's Kubernetes minor (1.35) or exact version; GKE moves only its
+    patches, raising it is the upgrade (default: meshstack.versions.GKE_KUBERNETES)."""
     deletion_protection: NotRequired[bool]
     """GKE refuses to delete the cluster while set (default true)."""
     authorized_networks: NotRequired[Sequence[str] | None]
@@ -206,7 +240,8 @@ class GkeCluster(pulumi.ComponentResource):
             release_channel=gcp.container.ClusterReleaseChannelArgs(
                 channel=args["release_channel"]
             ),
-            min_master_version=args.get("kubernetes_version"),
+            min_master_version=args.get("kubernetes_version") or versions.GKE_KUBERNETES,
+            maintenance_policy=minor_held(),
             # Pods act as Google service accounts bound to theirs, not as the node's.
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
                 workload_pool=project.apply(lambda p: f"{p}.svc.id.goog")

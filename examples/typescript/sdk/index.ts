@@ -517,7 +517,8 @@ export interface GkeClusterArgs {
      */
     deletionProtection?: boolean;
     /**
-     * The minimum control-plane version (a prefix such as 1.33); by default the channel's.
+     * The control plane's Kubernetes minor (1.35) or exact version; GKE moves only its
+     * patches, raising it is the upgrade (default: meshstack.versions.GKE_KUBERNETES).
      */
     kubernetesVersion?: string;
     /**
