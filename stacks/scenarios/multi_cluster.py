@@ -313,6 +313,7 @@ def _gke_clusters(
             node_tag=node_tag,
             labels=labels,
             apis=apis,
+            network_policies=config.security.network_policies,
         )
         built[c.name] = BuiltCluster(
             cloud="gke",
