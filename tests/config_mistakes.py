@@ -444,6 +444,41 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
         ["meshstack:clusters[0].apiServerPublic is false", "istiod in 'b'"],
     ),
     (
+        "NetworkPolicies on ACK, which would ignore them",
+        raw(
+            MC,
+            security={"networkPolicies": True},
+            clusters=[mesh_cluster("a", 0, "ack", network="ali"), mesh_cluster("b", 1)],
+        ),
+        [
+            "meshstack:security.networkPolicies is true, but cluster(s) 'a' would not enforce",
+            "Flannel",
+            "Terway",
+            "set it to false",
+        ],
+    ),
+    (
+        "NetworkPolicies on ACK with ASM, and every other mistake",
+        raw(TC, security={"networkPolicies": True}, istio={"mtls": "STRCT"}),
+        [
+            "meshstack:security.networkPolicies is true, but cluster(s) 'm1c1', 'm1c2'",
+            "meshstack:istio.mtls = 'STRCT'",
+        ],
+    ),
+    (
+        "NetworkPolicies on ACS",
+        raw(SC, security={"networkPolicies": True}),
+        [
+            "meshstack:security.networkPolicies is true, but cluster(s) 'hello-istio'",
+            "ACS documents no NetworkPolicy enforcement",
+        ],
+    ),
+    (
+        "NetworkPolicies on ASK",
+        raw(SC, security={"networkPolicies": True}, cluster={"offering": "ask"}),
+        ["meshstack:security.networkPolicies is true", "Poseidon add-on"],
+    ),
+    (
         "GKE setting on an ACK cluster",
         raw(
             MC,

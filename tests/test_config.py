@@ -216,3 +216,19 @@ def test_any_input_loads_or_fails_with_config_error(scenario, extra, body):
         assert str(err).strip()
     else:
         assert stack.scenario in stack_config.SCENARIOS
+
+
+@pytest.mark.parametrize(
+    ("config", "enforced"),
+    [
+        (raw("local"), True),
+        (raw("vm"), True),
+        (raw("single-cluster"), False),
+        # Another security key given: the default still follows the clusters.
+        (raw("single-cluster", security={"imageDigests": {}}), False),
+        (raw("two-cluster-retention"), False),
+        (raw("single-cluster", security={"networkPolicies": False}), False),
+    ],
+)
+def test_network_policies_default_to_where_the_clusters_enforce_them(config, enforced):
+    assert load(config).security.network_policies is enforced

@@ -7,6 +7,8 @@ import re
 import pytest
 import yaml
 
+from meshstack.istio.eastwest import eastwest_values
+from meshstack.istio.values import IstioRelease
 from meshstack.istio.vm_files import sidecar_package_url
 from tools.offline.engine import Declared, Resource
 from tools.offline.fakes import (
@@ -225,7 +227,11 @@ def test_multi_network_adds_the_network_gateway_and_cross_network_exposure(engin
     assert ours.manifest["spec"] == upstream["spec"]
     values = release(declared, "istio-eastwestgateway").inputs["values"]
     assert values["networkGateway"] == "network1"
-    assert "ports" not in values["service"]  # the chart's network-gateway ports
+    # The Service takes the chart's network-gateway ports; its NetworkPolicy only these.
+    assert [p["port"] for p in values["service"]["ports"]] == [15021, 15443, 15012, 15017]
+    # Without policies the chart would ignore them (tests/test_helm_releases.py: no ignored key).
+    unpoliced = eastwest_values(IstioRelease(network_policies=False), "network1", {}, None)
+    assert "ports" not in unpoliced["service"]
     namespace = declared.named("istio-namespace").inputs["metadata"]
     assert namespace["labels"] == {"topology.istio.io/network": "network1"}
     entry = istio_object(declared, "WorkloadEntry", "hello-vm").manifest["spec"]

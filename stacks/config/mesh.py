@@ -330,7 +330,10 @@ class SecurityConfig(Model):
     """NetworkPolicies: each of Bookinfo's and hello-world's services admits its own port and
     the data plane's; Prometheus, Grafana, Kiali and Jaeger's query API only their namespace's
     pods (Jaeger's receivers admit every proxy); Istio's charts add theirs
-    (global.networkPolicy.enabled). `kubectl port-forward` is not affected."""
+    (global.networkPolicy.enabled). `kubectl port-forward` is not affected. Enforced by GKE's
+    Dataplane V2 (which GKE clusters then run) and by a local context's CNI (kind's since
+    v0.24); false by default with Alibaba Cloud clusters, which would not enforce them (ACK:
+    Flannel; ACS, ASK: no policy add-on), and true is refused there."""
     image_digests: dict[ImageReference, ImageDigest] = Field(default_factory=dict)
     """Pull these images by digest: image as the package names it (e.g.
     docker.io/istio/examples-bookinfo-details-v1:1.20.3) → its digest (`crane digest <image>`

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -12,8 +12,10 @@ from meshstack.istio.topology import MeshMember, MeshTopology, TopologyError
 from stacks.config.alibaba import AlicloudVpcConfig, NodePoolConfig, SharedBookinfoConfig
 from stacks.config.checks import (
     Problems,
+    inert_network_policies,
     mismatch,
     overlapping,
+    policies_off_unless_set,
     unsupported_kubernetes,
     vswitch_outside,
 )
@@ -149,9 +151,25 @@ class MultiClusterStack(Model):
     verify: VerifyConfig = VerifyConfig()
     security: SecurityConfig = SecurityConfig()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _policies_off_with_ack(cls, data: Any) -> Any:
+        clusters = data.get("clusters") if isinstance(data, dict) else None
+        if isinstance(clusters, list) and any(
+            isinstance(c, dict) and c.get("cloud") == "ack" for c in clusters
+        ):
+            return policies_off_unless_set(data)
+        return data
+
     @model_validator(mode="after")
     def _checks(self) -> MultiClusterStack:
         problems = Problems()
+        problems.add(
+            inert_network_policies(
+                self.security.network_policies,
+                {c.name: "ack" for c in self.clusters if c.cloud == "ack"},
+            )
+        )
         if self.istio.data_plane == "ambient" and len({c.network for c in self.clusters}) < 2:
             problems.add(
                 f"{PROJECT}:clusters are all on one network, but istio.dataPlane is ambient: "

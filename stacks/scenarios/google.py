@@ -70,8 +70,10 @@ def gke_cluster(
     node_tag: str,
     labels: dict[str, str],
     apis: dict[str, gcp.projects.Service],
+    network_policies: bool,
 ) -> GkeCluster:
-    """A zonal GKE cluster on its subnet of `network` (VPC-native, private nodes)."""
+    """A zonal GKE cluster on its subnet of `network` (VPC-native, private nodes), enforcing
+    NetworkPolicies when the stack declares them."""
     return GkeCluster(
         name,
         GkeClusterArgs(
@@ -88,6 +90,7 @@ def gke_cluster(
             deletion_protection=settings.deletion_protection,
             authorized_networks=settings.authorized_networks,
             labels=labels,
+            network_policies=network_policies,
         ),
         pulumi.ResourceOptions(provider=cloud, depends_on=gke_prerequisites(apis)),
     )

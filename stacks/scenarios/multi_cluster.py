@@ -322,6 +322,7 @@ def _gke_clusters(
             node_tag=node_tag,
             labels=labels,
             apis=apis,
+            network_policies=config.security.network_policies,
         )
         if config.topology.member(c.name).role == "primary":  # it runs istiod
             Firewall(

@@ -91,6 +91,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         node_tag=node_tag,
         labels=labels,
         apis=apis,
+        network_policies=config.security.network_policies,
     )
     gateway_address = network.internal_address("eastwest").address
 

@@ -530,6 +530,11 @@ export interface GkeClusterArgs {
      */
     network: pulumi.Input<string>;
     /**
+     * Enforce NetworkPolicies: GKE Dataplane V2 (default false: GKE's legacy datapath, which
+     * ignores them). Chosen at creation: turning it on replaces an existing cluster.
+     */
+    networkPolicies?: boolean;
+    /**
      * The cluster's node pool.
      */
     nodePool: types.GkeNodePoolSpec;
