@@ -52,6 +52,49 @@ def test_data_flow_and_required_waits_count_in_the_best_chain(engine: OfflineEng
     assert chain == best == 14.0
 
 
+def _release(chart: str, name: str | None = None, after=()) -> pulumi.CustomResource:
+    return pulumi.CustomResource(
+        HELM, name or chart, {"chart": chart}, opts=pulumi.ResourceOptions(depends_on=list(after))
+    )
+
+
+def test_istiod_waiting_for_the_cni_shows_as_a_gap(engine: OfflineEngine) -> None:
+    """istiod is not redirected by the CNI: its wait on it is not needed (CHART_NEEDED_BY)."""
+
+    def program() -> None:
+        base = _release("base")
+        cni = _release("cni", after=[base])
+        _release("istiod", after=[base, cni])
+
+    chain, best = _chain_and_best(engine.run_program(program))
+    assert (chain, best) == (6.0, 4.0)
+
+
+@pytest.mark.parametrize(("waiter", "minutes"), [("ztunnel", 6.0), ("app", 4.5)])
+def test_pods_and_ztunnel_waiting_for_the_cni_count_in_the_best_chain(
+    engine: OfflineEngine, waiter: str, minutes: float
+) -> None:
+    """Pods in the mesh (here through the component holding them) and ztunnel need their
+    node's CNI agent: those waits are inherent."""
+
+    class App(pulumi.ComponentResource):
+        def __init__(self, name: str, opts: pulumi.ResourceOptions) -> None:
+            super().__init__("test:index:App", name, None, opts)
+            pulumi.CustomResource(
+                "kubernetes:apps/v1:Deployment", name, {}, opts=pulumi.ResourceOptions(parent=self)
+            )
+
+    def program() -> None:
+        cni = _release("cni", after=[_release("base")])
+        if waiter == "ztunnel":
+            _release("ztunnel", after=[cni])
+        else:
+            App("app", pulumi.ResourceOptions(depends_on=[cni]))
+
+    chain, best = _chain_and_best(engine.run_program(program))
+    assert chain == best == minutes
+
+
 def test_reads_and_providers_take_no_time(engine: OfflineEngine) -> None:
     def program() -> None:
         pulumi.ProviderResource("kubernetes", "k", {})

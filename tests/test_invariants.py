@@ -150,6 +150,34 @@ def test_istio_objects_wait_for_crds_and_mesh_workloads_for_istiod(stack: str) -
         assert declared.upstream(gateway_api) & control_planes, gateway_api.name
 
 
+@pytest.mark.parametrize("stack", committed_stacks())
+def test_istiod_installs_beside_the_cni_and_mesh_pods_wait_for_both(stack: str) -> None:
+    """istiod is not injected (the CNI plugin leaves it alone) and tolerates the CNI's node
+    taint (istiod chart, templates/deployment.yaml), so it never waits for istio-cni. What
+    the CNI agent redirects must: sidecar-injected pods (their istio-validation init container
+    fails until then), ambient pods, and ztunnel, ready once connected to the agent
+    (istio/ztunnel src/inpod/workloadmanager.rs)."""
+    declared = _evaluate(stack)
+    cni = {r.provider_urn: r for r in _charts(declared, "cni")}
+    if not cni:  # serverless clusters (no DaemonSets) and ASM: no istio-cni
+        return
+    for istiod in _charts(declared, "istiod"):
+        if istiod.provider_urn in cni:
+            assert not declared.depends_on(istiod, cni[istiod.provider_urn]), istiod.name
+    mesh = _mesh_namespaces(declared)
+    pods = [
+        r
+        for r in declared.of_type("kubernetes:apps/v1:Deployment")
+        + declared.of_type("kubernetes:batch/v1:Job")
+        if (r.provider_urn, r.manifest["metadata"].get("namespace")) in mesh
+        and r.provider_urn in cni
+    ]
+    ztunnels = [r for r in _charts(declared, "ztunnel") if r.provider_urn in cni]
+    assert pods, "no pod in the mesh beside a CNI: the check would be vacuous"
+    for waiter in [*pods, *ztunnels]:
+        assert declared.depends_on(waiter, cni[waiter.provider_urn]), waiter.name
+
+
 def _load_balancer_type(resource: Resource) -> str | None:
     """The Service type a resource makes a cluster create, if it makes one."""
     if resource.type == HELM:

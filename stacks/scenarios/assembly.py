@@ -128,7 +128,7 @@ def assemble_mesh(
                     ambient=ambient,
                 ),
                 pulumi.ResourceOptions(
-                    provider=cluster.provider, depends_on=[control_planes[name].ready]
+                    provider=cluster.provider, depends_on=[control_planes[name].istiod]
                 ),
             )
     membership = None

@@ -135,10 +135,10 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
         ambient=ambient,
         waypoint=WAYPOINT if ambient else None,
     )
-    # Ambient: workloads need ztunnel (control_plane.ready); L7 routing between services
-    # happens in the namespace's waypoint, which the routes and the checks wait for.
-    ready: list[pulumi.Resource] = [control_plane.ready]
-    routes_ready = list(ready)
+    # Pods need istiod and the CNI agent (ambient: ztunnel), Istio objects istiod. Ambient: L7
+    # routing between services happens in the namespace's waypoint, which the routes and the
+    # checks wait for.
+    routes_ready: list[pulumi.Resource] = [control_plane.istiod]
     if ambient:
         routes_ready.append(
             gateway_api_object(
@@ -147,7 +147,7 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
                 WAYPOINT,
                 namespace.metadata.name,
                 waypoint_spec(),
-                opts=pulumi.ResourceOptions(provider=provider, depends_on=[control_plane.ready]),
+                opts=pulumi.ResourceOptions(provider=provider, depends_on=control_plane.ready),
             )
         )
     app = Bookinfo(
@@ -160,7 +160,7 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
             network_policies=config.security.network_policies,
             image_digests=config.security.image_digests,
         ),
-        pulumi.ResourceOptions(provider=provider, depends_on=ready),
+        pulumi.ResourceOptions(provider=provider, depends_on=control_plane.ready),
     )
     routing, ingress_url = _routing(provider, namespace.metadata.name, config, routes_ready)
     samples = config.verify.samples
@@ -232,7 +232,7 @@ def _observability_args(
         provider=provider,
         namespace=control_plane.namespace.metadata.name,
         namespace_name=ISTIO_NAMESPACE,
-        mesh_ready=control_plane.ready,
+        mesh_ready=control_plane.istiod,
         prometheus=chart(addons.prometheus),
         grafana=chart(addons.grafana),
         kiali=chart(addons.kiali),

@@ -157,7 +157,7 @@ def _hello_world_everywhere(
     apps: dict[str, HelloWorld] = {}
     for cluster in config.clusters:
         name = cluster.name
-        ready: list[pulumi.Resource] = [control_planes[name].ready]
+        ready: list[pulumi.Resource] = [*control_planes[name].ready]
         if cluster.role == "remote":
             # Injection calls the primary's istiod through its gateway, and that istiod
             # manages this cluster's webhooks through its remote secret.

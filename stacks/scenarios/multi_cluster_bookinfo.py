@@ -64,7 +64,7 @@ def bookinfo_across_clusters(
     everything: list[pulumi.Resource] = list(paths)
     for name in names:
         provider, ready = providers[name], control_planes[name].ready
-        after_mesh = pulumi.ResourceOptions(provider=provider, depends_on=[ready])
+        after_mesh = pulumi.ResourceOptions(provider=provider, depends_on=[*ready])
         namespace = injected_namespace(
             f"{name}-bookinfo-namespace",
             bookinfo.namespace,
@@ -100,7 +100,7 @@ def bookinfo_across_clusters(
             BookinfoGatewayApiArgs(
                 provider=provider,
                 namespace=namespace.metadata.name,
-                ready=[ready, waypoint],
+                ready=[*ready, waypoint],
                 scenario=bookinfo.routing,
                 service_type=config.istio.ingress_service_type,
                 ingress=name == ingress,

@@ -9,7 +9,7 @@ cluster (`controlPlane: istio`, multi-primary with a shared root of trust) makes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -138,7 +138,7 @@ def _bookinfo_everywhere(
     config: TwoClusterStack,
     clusters: Mapping[str, AckCluster],
     namespaces: Mapping[str, k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch],
-    mesh_ready: Mapping[str, pulumi.Resource],
+    mesh_ready: Mapping[str, Sequence[pulumi.Resource]],
 ) -> list[Bookinfo]:
     """Bookinfo in every cluster, labelled with its cluster, with that cluster's reviews."""
     return [
@@ -154,7 +154,7 @@ def _bookinfo_everywhere(
                 image_digests=config.security.image_digests,
             ),
             pulumi.ResourceOptions(
-                provider=clusters[c.name].provider, depends_on=[mesh_ready[c.name]]
+                provider=clusters[c.name].provider, depends_on=mesh_ready[c.name]
             ),
         )
         for c in config.clusters
@@ -270,14 +270,16 @@ def _asm_mesh(
     namespaces = _app_namespaces(config, clusters)
     # A member is added once ASM is `running` again, not once the cluster injects sidecars.
     injection = {
-        name: InjectionReady(
-            f"{name}-injection",
-            InjectionReadyArgs(
-                provider=cluster.provider,
-                namespace=namespaces[name].metadata.name,
-                after=[asm.members[name]],
-            ),
-        ).job
+        name: (
+            InjectionReady(
+                f"{name}-injection",
+                InjectionReadyArgs(
+                    provider=cluster.provider,
+                    namespace=namespaces[name].metadata.name,
+                    after=[asm.members[name]],
+                ),
+            ).job,
+        )
         for name, cluster in clusters.items()
     }
     bookinfo = _bookinfo_everywhere(config, clusters, namespaces, injection)
@@ -347,7 +349,7 @@ def _istio_mesh(
         ClusterLocalRoutingArgs(
             provider=clusters[gateway_cluster].provider,
             namespace=namespaces[gateway_cluster].metadata.name,
-            mesh_ready=control_planes[gateway_cluster].ready,
+            mesh_ready=control_planes[gateway_cluster].istiod,
             clusters=names,
             gateway_selector=INGRESS_SELECTOR,
         ),

@@ -178,7 +178,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             instance_id=vm_config.instance_id,
             target_port=vm_config.port,
             address=vm.internal_ip,
-            mesh_ready=control_plane.ready,
+            mesh_ready=control_plane.istiod,
         ),
     )
     relay = TokenRelay(
@@ -224,7 +224,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
                 image=pinned(hello_world.image, config.security.image_digests),
                 network_policies=config.security.network_policies,
             ),
-            pulumi.ResourceOptions(provider=cluster.provider, depends_on=[control_plane.ready]),
+            pulumi.ResourceOptions(provider=cluster.provider, depends_on=control_plane.ready),
         )
     # Seed 001's last step: a mesh pod calls hello-vm and gets the VM's answer (over mTLS: the
     # WorkloadEntry names a service account, pilot's getTLSModeFromWorkloadEntry).

@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,8 +64,10 @@ class Run:
         self.steps += 1
         log = self.logs / f"{self.stack}-{self.steps:02d}-{arguments[0]}.log"
         started = time.monotonic()
+        cli = [str(TOOLS_BIN / "pulumi"), *arguments, "--stack", f"e2e-{self.stack}"]
         done = subprocess.run(
-            [str(TOOLS_BIN / "pulumi"), *arguments, "--stack", f"e2e-{self.stack}"],
+            # The CLI with the Python SDK's language runtime (tools/e2e/langhost.py).
+            [sys.executable, "-m", "tools.e2e.langhost", "--cwd", str(self.work), "--", *cli],
             cwd=self.work,
             env=self.env,
             check=False,

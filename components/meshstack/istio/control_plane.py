@@ -1,9 +1,18 @@
-"""The Istio control plane from Istio's Helm charts: base → [cni] → istiod → gateways, and in
-ambient mode base → istiod, cni → ztunnel.
+"""The Istio control plane from Istio's Helm charts: base → istiod and [cni] side by side →
+gateways, and in ambient mode base → istiod and cni side by side → ztunnel.
 
-The order is the one Istio documents for Helm: `base` carries the CRDs, istiod must be ready
-before anything injected (the gateways run injected proxies, `image: auto`) and before any
-Istio object (its validating webhook answers for them).
+`base` carries the CRDs; istiod must be ready before anything injected (the gateways run
+injected proxies, `image: auto`) and before any Istio object (its validating webhook answers
+for them). istio-cni needs nothing of istiod's, nor istiod of it: istiod's pod is not injected,
+so the CNI plugin leaves it alone, and it tolerates the CNI's `cni.istio.io/not-ready` node
+taint (istiod chart, templates/deployment.yaml). What needs the CNI node agent on its node is a
+pod it redirects: a sidecar-injected pod (its `istio-validation` init container only checks the
+redirection the plugin set up: istiod chart, files/injection-template.yaml; a pod started before
+the agent crash-loops until its repair controller fixes it: cni chart values `repair`), and in
+ambient mode ztunnel, ready only once connected to the agent (istio/ztunnel release-1.31
+src/inpod/workloadmanager.rs). Gateways are not redirected: the plugin skips proxies of type
+`router` (istio/istio release-1.31 cni/pkg/plugin/plugin.go, `pi.ProxyType`), the gateway
+template's (files/gateway-injection-template.yaml: `proxy router`, no init container).
 """
 
 from __future__ import annotations
@@ -54,12 +63,14 @@ class RemoteOf:
 
 
 class IstioControlPlane(pulumi.ComponentResource):
-    """Istio in one cluster. `ready` is what injected workloads and Istio objects wait for."""
+    """Istio in one cluster. Istio objects and gateways wait for `istiod`; pods in the mesh for
+    `ready`: istiod and the CNI node agent (ambient: ztunnel, which waits for both)."""
 
     namespace: k8s.core.v1.Namespace
     base: k8s.helm.v3.Release
     istiod: k8s.helm.v3.Release
-    ready: pulumi.Resource
+    cni: k8s.helm.v3.Release | None
+    ready: tuple[pulumi.Resource, ...]
     ingress_gateway: k8s.helm.v3.Release | None
     ingress_service_type: istio_values.ServiceType | None
     # Read back for its address (LoadBalancer only).
@@ -127,18 +138,15 @@ class IstioControlPlane(pulumi.ComponentResource):
             istiod_after.append(
                 gateway_api_crds(f"{name}-gateway-api", opts=child, file=release.gateway_api_crds)
             )
-        cni = None
+        self.cni = None
         if args.mesh.cni or args.mesh.ambient:
-            cni = chart(
+            self.cni = chart(
                 "cni",
                 "istio-cni",
                 "cni",
                 istio_values.cni_values(release, args.mesh),
                 [self.base, *args.nodes],
             )
-            if not args.mesh.ambient:
-                # Sidecar mode: the CNI replaces istio-init, so injected pods need it first.
-                istiod_after.append(cni)
         istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
         self.istiod = chart(
             "istiod",
@@ -151,20 +159,23 @@ class IstioControlPlane(pulumi.ComponentResource):
             else istio_values.istiod_values(release, args.mesh),
             istiod_after,
         )
-        # A Release completes only once istiod's Deployment is available.
-        self.ready = self.istiod
-        if args.mesh.ambient and cni is not None:
+        # A Release completes only once its workloads are ready (istiod's Deployment, the
+        # CNI's DaemonSet on every node). Sidecar mode: the CNI replaces istio-init.
+        self.ready = (self.istiod,) if self.cni is None else (self.istiod, self.cni)
+        if args.mesh.ambient and self.cni is not None:
             # Ambient: ztunnel gets its certificates and configuration from istiod (it mounts
             # istio-ca-root-cert and dials istiod:15012), and a pod is in the mesh once the
-            # CNI node agent and ztunnel run on its node: workloads wait for ztunnel. The CNI
-            # chart uses nothing istiod makes, so it installs beside istiod (Istio's guide
-            # installs them one after the other: base → istiod → cni → ztunnel).
-            self.ready = chart(
-                "ztunnel",
-                "ztunnel",
-                "ztunnel",
-                istio_values.ztunnel_values(release, args.mesh),
-                [self.istiod, cni, *args.nodes],
+            # CNI node agent and ztunnel run on its node: workloads wait for ztunnel. Istio's
+            # guide installs base → istiod → cni → ztunnel one after the other; istiod and the
+            # CNI need nothing of each other, so they install side by side.
+            self.ready = (
+                chart(
+                    "ztunnel",
+                    "ztunnel",
+                    "ztunnel",
+                    istio_values.ztunnel_values(release, args.mesh),
+                    [self.istiod, self.cni, *args.nodes],
+                ),
             )
 
         self.ingress_service_type = args.ingress_service_type
