@@ -121,6 +121,25 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
         ["chartRepository", "https://"],
     ),
     (
+        "relative local chart directory",
+        raw(istio={"chartRepository": "file://charts"}),
+        ["meshstack:istio.chartRepository = 'file://charts'", "absolute path"],
+    ),
+    (
+        "gateway API CRDs neither URL nor file",
+        raw(istio={"gatewayApiCrds": "/nonexistent/crds.yaml"}),
+        ["meshstack:istio.gatewayApiCrds = '/nonexistent/crds.yaml'", "https:// URL"],
+    ),
+    (
+        "local chart directory without the charts",
+        raw(istio={"chartRepository": "file:///"}, addons={"kiali": {"repository": "file:///"}}),
+        [
+            "meshstack:istio.chartRepository 'file:///' has no chart 'istiod'",
+            "meshstack:addons.kiali.repository 'file:///' has no chart 'kiali-server'",
+            "make charts",
+        ],
+    ),
+    (
         "bad namespace",
         raw(bookinfo={"namespace": "Book_Info"}),
         ["bookinfo.namespace = 'Book_Info'", "DNS label"],

@@ -251,3 +251,14 @@ def test_multi_cluster_ambient_is_multi_primary_with_hbone_eastwest_gateways(eng
         assert not {"sidecar.istio.io/inject", "istio.io/rev", "istio.io/dataplane-mode"} & set(
             labels
         )
+
+
+def test_gateway_api_crds_from_a_local_copy(engine, tmp_path):
+    """istio.gatewayApiCrds: the pinned release's manifest from a file (no internet)."""
+    manifest = tmp_path / "standard-install.yaml"
+    manifest.write_text("")
+    declared = engine.run(
+        "local-ambient", {"istio": {"dataPlane": "ambient", "gatewayApiCrds": str(manifest)}}
+    )
+    (crds,) = declared.of_type("kubernetes:yaml/v2:ConfigFile")
+    assert crds.inputs["file"] == str(manifest)

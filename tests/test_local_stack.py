@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from meshstack.apps.bookinfo_routing import routing_scenario
-from tests.conftest import rendered
+from tests.conftest import rendered, unavailable
 from tools import charts
 from tools.offline.engine import Declared, Resource
 from tools.offline.fakes import FAKE_LB_IP
@@ -248,3 +248,26 @@ def test_gateway_virtual_service_and_rules_equal_upstream(local, istio_reference
     }
     for key, spec in upstream.items():
         assert declared[key] == spec, key
+
+
+def test_charts_from_a_local_directory_are_installed_and_rendered_from_it(engine):
+    """istio.chartRepository / addons.*.repository `file:///<dir>` (what `make charts` pulls):
+    every release names its folder as the chart, with no repository, and Helm renders it."""
+    directory = charts.charts_dir()
+    if not (directory / "istiod" / "Chart.yaml").is_file():
+        unavailable(f"no chart sources in {directory}: run `make charts`")
+    local = f"file://{directory}"
+    addon = {"repository": local}
+    declared = engine.run(
+        "local",
+        {
+            "istio": {"chartRepository": local},
+            "addons": {"kiali": addon, "prometheus": addon, "grafana": addon},
+        },
+    )
+    releases = declared.of_type(RELEASE)
+    assert len(releases) == 8
+    for resource in releases:
+        assert "repositoryOpts" not in resource.inputs
+        assert resource.inputs["chart"].startswith(f"{directory}/")
+    assert rendered(charts.Release.of(release(declared, "istiod").inputs))

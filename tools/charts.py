@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from meshstack import versions
+from meshstack.helm import LOCAL_CHARTS
 from meshstack.versions import ISTIO_CHARTS, ChartPin
 from tools import kubetools
 
@@ -78,6 +79,9 @@ class Release:
         chart = inputs["chart"]
         if chart.startswith("oci://"):
             repository, chart = chart.rsplit("/", 1)
+        elif chart.startswith("/"):  # a local chart folder (meshstack.helm LOCAL_CHARTS)
+            directory, chart = chart.rsplit("/", 1)
+            repository = f"{LOCAL_CHARTS}{directory}"
         else:
             repository = inputs["repositoryOpts"]["repo"]
         return cls(
@@ -157,7 +161,9 @@ def render(
     Results are cached on disk by chart content, Helm version and arguments; `fresh` renders
     anew (charts that generate random passwords differ between two renders).
     """
-    source = chart_source(release.chart, release.version)
+    local = release.repository.startswith(LOCAL_CHARTS)
+    root = Path(release.repository.removeprefix(LOCAL_CHARTS)) if local else None
+    source = chart_source(release.chart, release.version, root)
     values = release.values if values is None else values
     arguments = [release.name, str(source), "-n", release.namespace]
     arguments += ["--kube-version", kube_version]

@@ -27,16 +27,18 @@ def helm_release(
     Atomic also makes the provider's uninstall wait until the objects are gone, so a
     LoadBalancer Service has released its cloud load balancer before the cluster is deleted.
 
-    `repository` is an https:// chart repository or an oci:// registry prefix; the release
-    name is fixed because charts derive labels and selectors from it.
+    `repository` is an https:// chart repository, an oci:// registry prefix, or
+    file:///<dir>: a directory with one folder per chart (what `helm pull --untar` and
+    `make charts` write), for machines without internet. The release name is fixed because
+    charts derive labels and selectors from it.
     """
-    is_oci = repository.startswith("oci://")
+    chart_ref, repository_opts = chart_location(repository, chart)
     return k8s.helm.v3.Release(
         resource_name,
         name=release_name,
-        chart=f"{repository.rstrip('/')}/{chart}" if is_oci else chart,
+        chart=chart_ref,
         version=version,
-        repository_opts=None if is_oci else k8s.helm.v3.RepositoryOptsArgs(repo=repository),
+        repository_opts=repository_opts,
         namespace=namespace,
         values=values,
         atomic=True,
@@ -44,3 +46,18 @@ def helm_release(
         timeout=RELEASE_TIMEOUT_SECONDS,
         opts=opts,
     )
+
+
+LOCAL_CHARTS = "file://"
+
+
+def chart_location(
+    repository: str, chart: str
+) -> tuple[str, k8s.helm.v3.RepositoryOptsArgs | None]:
+    """What a Release's `chart` and `repository_opts` are for a chart in `repository`: an
+    OCI reference or a local folder is the chart itself; an https:// repository is looked up."""
+    if repository.startswith("oci://"):
+        return f"{repository.rstrip('/')}/{chart}", None
+    if repository.startswith(LOCAL_CHARTS):
+        return f"{repository.removeprefix(LOCAL_CHARTS).rstrip('/')}/{chart}", None
+    return chart, k8s.helm.v3.RepositoryOptsArgs(repo=repository)

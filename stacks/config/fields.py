@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
+
+from meshstack.helm import LOCAL_CHARTS
 
 PROJECT = "meshstack"
 
@@ -53,9 +56,47 @@ ImageTag = Annotated[
 ]
 
 
+def _chart_folder(value: str) -> str:
+    directory = Path(value.removeprefix(LOCAL_CHARTS))
+    if value.startswith(LOCAL_CHARTS) and not (directory.is_absolute() and directory.is_dir()):
+        raise ValueError(f"{value!r} is not a directory (file:// takes an absolute path)")
+    return value
+
+
 ChartRepository = Annotated[
-    str, _pattern(r"^(https|oci)://\S+$", "an https:// or oci:// chart repository URL")
+    str,
+    _pattern(
+        r"^(https|oci|file)://\S+$",
+        "an https:// or oci:// chart repository URL, or file:///<dir>: a directory with one "
+        "folder per chart (what `make charts` writes)",
+    ),
+    AfterValidator(_chart_folder),
 ]
+
+
+def _manifest(value: str) -> str:
+    if not value.startswith("https://") and not (
+        Path(value).is_absolute() and Path(value).is_file()
+    ):
+        raise ValueError(f"{value!r} is neither an https:// URL nor an absolute path of a file")
+    return value
+
+
+# A manifest (YAML) the package applies: from its URL, or a local copy.
+Manifest = Annotated[str, AfterValidator(_manifest)]
+
+
+def local_chart_problems(key: str, repository: str, charts: Iterable[str]) -> list[str]:
+    """What a file:// chart directory lacks of `charts` (one folder with a Chart.yaml each)."""
+    if not repository.startswith(LOCAL_CHARTS):
+        return []
+    directory = Path(repository.removeprefix(LOCAL_CHARTS))
+    return [
+        f"{PROJECT}:{key} {repository!r} has no chart {chart!r} "
+        f"(no {directory / chart / 'Chart.yaml'}): run `make charts` or `helm pull --untar`"
+        for chart in charts
+        if not (directory / chart / "Chart.yaml").is_file()
+    ]
 
 
 # Alibaba Cloud's ids (us-west-1, cn-hangzhou, cn-wuhan-lr); Google's (us-west1) do not fit.
@@ -279,4 +320,5 @@ VALIDATOR_HELP: dict[Callable[..., Any], str] = {
     "(not istio-system or kube-*)",
     _created_namespace: "a DNS label naming a namespace the stack creates "
     "(not default, istio-system or kube-*)",
+    _manifest: "an https:// URL, or the absolute path of a local copy",
 }

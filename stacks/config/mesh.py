@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -16,10 +16,12 @@ from stacks.config.fields import (
     ImageReference,
     ImageRegistry,
     ImageTag,
+    Manifest,
     Model,
     PullPolicy,
     Revision,
     SemVer,
+    local_chart_problems,
 )
 
 MtlsMode = Literal["STRICT", "PERMISSIVE", "DISABLE"]
@@ -37,7 +39,11 @@ class IstioConfig(Model):
     """The Istio release: the charts' version and the images' default tag."""
     chart_repository: ChartRepository = versions.ISTIO_CHART_REPOSITORY
     """Where the Istio charts come from (the same charts from Istio's OCI registry:
-    oci://ghcr.io/istio/release/charts)."""
+    oci://ghcr.io/istio/release/charts; file:///<dir> for the charts `make charts` pulled)."""
+    gateway_api_crds: Manifest = versions.GATEWAY_API_CRDS
+    """The Gateway API CRDs the gateway-api ingress and ambient need (the pinned release's
+    standard-install.yaml): its URL, or the path of a local copy on a machine without
+    internet."""
     hub: ImageRegistry = versions.ISTIO_HUB
     """Where Istio's images come from (e.g. a mirror in the cluster's region)."""
     tag: ImageTag | None = None
@@ -87,6 +93,15 @@ class IstioConfig(Model):
         """How routing between services is declared: HTTPRoutes (Gateway API's mesh routes,
         which ambient's waypoints implement) unless sidecars with Istio's ingress."""
         return "gateway-api" if self.data_plane == "ambient" else self.ingress
+
+    @model_validator(mode="after")
+    def _local_charts(self) -> IstioConfig:
+        problems = local_chart_problems(
+            "istio.chartRepository", self.chart_repository, versions.ISTIO_CHARTS
+        )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _ambient_settings(self) -> IstioConfig:
@@ -194,7 +209,26 @@ class BookinfoConfig(Model):
         return self
 
 
-class KialiConfig(Model):
+class ChartAddonConfig(Model):
+    """An addon installed from its chart (`chart` of `versions`), from its repository."""
+
+    PIN: ClassVar[versions.ChartPin]
+    KEY: ClassVar[str]
+    enabled: bool
+    repository: str
+
+    @model_validator(mode="after")
+    def _local_chart(self) -> ChartAddonConfig:
+        key = f"addons.{self.KEY}.repository"
+        problems = local_chart_problems(key, self.repository, [self.PIN.chart])
+        if self.enabled and problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+class KialiConfig(ChartAddonConfig):
+    PIN = versions.KIALI
+    KEY = "kiali"
     enabled: bool = True
     """Kiali, the mesh's graph console."""
     chart_version: SemVer = versions.KIALI.version
@@ -203,7 +237,9 @@ class KialiConfig(Model):
     """Where the chart comes from."""
 
 
-class PrometheusConfig(Model):
+class PrometheusConfig(ChartAddonConfig):
+    PIN = versions.PROMETHEUS
+    KEY = "prometheus"
     enabled: bool = True
     """Prometheus, the metrics Kiali and Grafana read."""
     chart_version: SemVer = versions.PROMETHEUS.version
@@ -212,7 +248,9 @@ class PrometheusConfig(Model):
     """Where the chart comes from."""
 
 
-class GrafanaConfig(Model):
+class GrafanaConfig(ChartAddonConfig):
+    PIN = versions.GRAFANA
+    KEY = "grafana"
     enabled: bool = True
     """Grafana with Istio's dashboards."""
     chart_version: SemVer = versions.GRAFANA.version

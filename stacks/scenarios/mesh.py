@@ -48,6 +48,7 @@ def istio_release(istio: IstioConfig, security: SecurityConfig) -> IstioRelease:
     return IstioRelease(
         version=istio.version,
         chart_repository=istio.chart_repository,
+        gateway_api_crds=istio.gateway_api_crds,
         hub=istio.hub,
         tag=istio.image_tag,
         image_pull_policy=istio.image_pull_policy,

@@ -124,7 +124,9 @@ class IstioControlPlane(pulumi.ComponentResource):
             )
         if args.gateway_api:
             # Istio installs no Gateway API CRDs; istiod watches them from its start.
-            istiod_after.append(gateway_api_crds(f"{name}-gateway-api", opts=child))
+            istiod_after.append(
+                gateway_api_crds(f"{name}-gateway-api", opts=child, file=release.gateway_api_crds)
+            )
         cni = None
         if args.mesh.cni or args.mesh.ambient:
             cni = chart(

@@ -26,9 +26,12 @@ HBONE_PORT = 15008
 SERVICE_TYPE_ANNOTATION = "networking.istio.io/service-type"
 
 
-def gateway_api_crds(resource_name: str, *, opts: pulumi.ResourceOptions) -> k8s.yaml.v2.ConfigFile:
-    """The standard channel's CRDs of the pinned release (versions.GATEWAY_API)."""
-    return k8s.yaml.v2.ConfigFile(resource_name, file=versions.GATEWAY_API_CRDS, opts=opts)
+def gateway_api_crds(
+    resource_name: str, *, opts: pulumi.ResourceOptions, file: str = versions.GATEWAY_API_CRDS
+) -> k8s.yaml.v2.ConfigFile:
+    """The standard channel's CRDs of the pinned release (versions.GATEWAY_API), from its URL
+    or a local copy of that file."""
+    return k8s.yaml.v2.ConfigFile(resource_name, file=file, opts=opts)
 
 
 # Istio's class of ambient east-west gateways (pkg/config/constants EastWestGatewayClassName).

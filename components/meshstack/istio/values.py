@@ -27,6 +27,8 @@ class IstioRelease:
     """The Istio charts' version."""
     chart_repository: str = versions.ISTIO_CHART_REPOSITORY
     """Where the charts come from."""
+    gateway_api_crds: str = versions.GATEWAY_API_CRDS
+    """The Gateway API CRDs' manifest (a URL or a local file), where Gateway API is used."""
     hub: str = versions.ISTIO_HUB
     """The images' registry."""
     tag: str = versions.ISTIO

@@ -1,0 +1,89 @@
+"""The real-engine harness's own logic (tools/e2e/lifecycle.py): what it hands Pulumi and how
+it reads the answers. The run itself is `make e2e` (scripts/e2e.sh), against real tools."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stacks.config.loading import load
+from tests.conftest import unavailable
+from tools import charts
+from tools.e2e import lifecycle
+from tools.offline.engine import to_pulumi_strings
+
+GATEWAY_API = charts.REFERENCE / "gateway-api-v1.6.0"
+
+
+@pytest.fixture
+def gateway_api(tmp_path) -> Path:
+    if not GATEWAY_API.is_dir():
+        unavailable(f"the Gateway API v1.6.0 files are not at {GATEWAY_API}")
+    return lifecycle.gateway_api_manifest(GATEWAY_API, tmp_path / "standard.yaml")
+
+
+def test_gateway_api_manifest_is_the_standard_channel(gateway_api):
+    documents = list(yaml.safe_load_all(gateway_api.read_text()))
+    crds = {d["metadata"]["name"] for d in documents if d["kind"] == "CustomResourceDefinition"}
+    assert {"gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s.io"} <= crds
+    # standard-install.yaml also carries the policy refusing experimental CRDs over standard.
+    kinds = {d["kind"] for d in documents}
+    assert {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"} <= kinds
+
+
+@pytest.mark.parametrize("stack", ["local", "local-ambient"])
+def test_the_config_it_writes_is_accepted_by_the_typed_config(stack, tmp_path, gateway_api):
+    directory = charts.charts_dir()
+    if not (directory / "istiod" / "Chart.yaml").is_file():
+        unavailable(f"no chart sources in {directory}: run `make charts`")
+    kubeconfig = tmp_path / "kubeconfig"
+    config = lifecycle.stack_config(stack, kubeconfig, directory, gateway_api)
+    loaded = load(to_pulumi_strings(config))
+    assert loaded.istio.chart_repository == f"file://{directory}"
+    assert loaded.istio.gateway_api_crds == str(gateway_api)
+    assert loaded.kubernetes.kubeconfig == str(kubeconfig)
+    assert loaded.addons.kiali.repository == f"file://{directory}"
+
+
+def test_changes_and_replacements_are_read_from_the_preview():
+    preview = {
+        "steps": [
+            {"op": "same", "urn": "urn:a"},
+            {"op": "update", "urn": "urn:vs"},
+            {"op": "replace", "urn": "urn:job"},
+            {"op": "create-replacement", "urn": "urn:job"},
+        ],
+        "changeSummary": {"same": 40, "update": 1, "replace": 1},
+    }
+    assert lifecycle.changes(json.dumps(preview)) == ({"update": 1, "replace": 1}, ["urn:job"])
+
+
+def _result(**overrides):
+    step = {"exit": 0}
+    result = {
+        "up": step,
+        "noChange": step,
+        "update": {"exit": 0, "replaces": []},
+        "destroy": {"exit": 0, "leftovers": []},
+        "reup": step,
+    }
+    return {**result, **overrides}
+
+
+def test_a_run_passes_only_when_every_step_did():
+    assert lifecycle.passed(_result())
+    assert not lifecycle.passed(_result(noChange={"exit": 1}))
+    assert not lifecycle.passed(_result(destroy={"exit": 0, "leftovers": ["Namespace/bookinfo"]}))
+    release = "urn:pulumi:e2e::meshstack::kubernetes:helm.sh/v3:Release::local-istio-istiod"
+    assert not lifecycle.passed(_result(update={"exit": 0, "replaces": [release]}))
+    assert not lifecycle.passed({k: v for k, v in _result().items() if k != "reup"})
+
+
+def test_istio_crds_are_the_only_objects_kept_on_purpose():
+    crd = "CustomResourceDefinition.apiextensions.k8s.io"
+    assert lifecycle.kept_on_purpose((crd, "", "virtualservices.networking.istio.io"))
+    assert not lifecycle.kept_on_purpose((crd, "", "httproutes.gateway.networking.k8s.io"))
+    assert not lifecycle.kept_on_purpose(("Namespace", "", "istio-system"))

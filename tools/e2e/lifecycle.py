@@ -1,0 +1,302 @@
+"""The real lifecycle of a stack under the real Pulumi engine against a real API server.
+
+    python -m tools.e2e.lifecycle --kubeconfig K --charts DIR --report R STACK [STACK …]
+
+For each stack: `pulumi up`, `pulumi preview --expect-no-changes`, one update (another
+routing scenario: preview, then up), `pulumi destroy`, a census of what the API server still
+holds, and `pulumi up` again on the emptied cluster (then destroyed again). Every command's
+output goes to `<report dir>/logs/`; the outcome of each step to the report (JSON).
+
+The project is copied (its git-tracked files) into a scratch directory so that the stack
+files Pulumi writes (`stacks/Pulumi.e2e-<stack>.yaml`, the passphrase salt) never land in the
+tree; it imports `meshstack` from the repository's own virtualenv. Charts and the Gateway API
+CRDs come from local copies (no network): `istio.chartRepository`, `addons.*.repository`
+and `istio.gatewayApiCrds` are set to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tools import kubetools
+from tools.kubetools import REPO_ROOT
+
+PROJECT = "meshstack"
+TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
+# What the update step changes: another routing scenario (VirtualServices or HTTPRoutes and
+# the check that reads them change; no release may be replaced).
+UPDATE = ("bookinfo.routing", "reviews-80-20")
+# Objects the API server holds after a destroy that the stack created on purpose:
+# Istio's CRDs carry `helm.sh/resource-policy: keep` (charts/base/templates/crds.yaml), so
+# Helm's uninstall leaves them, and their custom resources with them.
+KEPT_GROUP_SUFFIX = ".istio.io"
+# Kinds the control plane itself writes all the time (not the stack's objects). Everything
+# else is compared with what the cluster held before the first `up`.
+CHURN = {"events", "events.events.k8s.io", "leases.coordination.k8s.io"}
+NAMESPACE_DELETION_SECONDS = 300
+
+
+@dataclass
+class Run:
+    """One stack's scratch project, backend and logs."""
+
+    stack: str
+    work: Path
+    env: dict[str, str]
+    logs: Path
+    steps: int = 0
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+    def pulumi(self, *arguments: str, check: bool = False) -> tuple[int, str, float]:
+        """Runs the real CLI in the scratch project; returns exit code, stdout, seconds."""
+        self.steps += 1
+        log = self.logs / f"{self.stack}-{self.steps:02d}-{arguments[0]}.log"
+        started = time.monotonic()
+        done = subprocess.run(
+            [str(TOOLS_BIN / "pulumi"), *arguments, "--stack", f"e2e-{self.stack}"],
+            cwd=self.work,
+            env=self.env,
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        seconds = round(time.monotonic() - started, 1)
+        log.write_text(f"$ pulumi {' '.join(arguments)}\n{done.stdout}\n--- stderr\n{done.stderr}")
+        if check and done.returncode:
+            raise RuntimeError(f"pulumi {arguments[0]} failed ({done.returncode}): see {log}")
+        return done.returncode, done.stdout, seconds
+
+
+def scratch_project(destination: Path) -> Path:
+    """The repository's tracked files, with its virtualenv linked in."""
+    if destination.exists():
+        shutil.rmtree(destination)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = REPO_ROOT / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    (destination / ".venv").symlink_to(REPO_ROOT / ".venv")
+    return destination
+
+
+def gateway_api_manifest(directory: Path, destination: Path) -> Path:
+    """The release's standard channel (what its standard-install.yaml holds: the CRDs and the
+    safe-upgrades admission policy) from its per-object files, as one manifest."""
+    documents = [
+        document
+        for path in sorted(directory.glob("gateway.networking.k8s.io_*.yaml"))
+        for document in yaml.safe_load_all(path.read_text())
+        if document
+        and document["metadata"].get("annotations", {}).get("gateway.networking.k8s.io/channel")
+        == "standard"
+    ]
+    destination.write_text(yaml.safe_dump_all(documents))
+    return destination
+
+
+def stack_config(stack: str, kubeconfig: Path, charts: Path, gateway_api: Path) -> dict[str, Any]:
+    """The committed stack file's config, pointed at this cluster and the local copies."""
+    config = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    local = f"file://{charts}"
+    config[f"{PROJECT}:kubernetes"] = {"kubeconfig": str(kubeconfig)}
+    istio = config.setdefault(f"{PROJECT}:istio", {})
+    istio.update({"chartRepository": local, "gatewayApiCrds": str(gateway_api)})
+    addons = config.setdefault(f"{PROJECT}:addons", {})
+    for addon in ("kiali", "prometheus", "grafana"):
+        if addons.get(addon, {}).get("enabled", True):
+            addons.setdefault(addon, {})["repository"] = local
+    return config
+
+
+def changes(preview_json: str) -> tuple[dict[str, int], list[str]]:
+    """The change summary of `pulumi preview --json` and the URNs it would replace."""
+    document = json.loads(preview_json)
+    summary = {op: n for op, n in document.get("changeSummary", {}).items() if op != "same"}
+    replaced = [
+        step["urn"]
+        for step in document.get("steps", [])
+        if step.get("op") in {"replace", "create-replacement", "delete-replaced"}
+    ]
+    return summary, sorted(set(replaced))
+
+
+def kubectl(kubeconfig: Path, *arguments: str, check: bool = True) -> str:
+    done = subprocess.run(
+        [str(kubetools.ensure().kubectl), "--kubeconfig", str(kubeconfig), *arguments],
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+    return done.stdout
+
+
+def census(kubeconfig: Path) -> set[tuple[str, str, str]]:
+    """Every object of every listable type the API server holds: (type, namespace, name)."""
+    kinds = [
+        kind
+        for kind in kubectl(kubeconfig, "api-resources", "--verbs=list", "-o", "name").split()
+        if kind not in CHURN
+    ]
+    # A kind that cannot be listed right now (an aggregated API that is down) is reported by
+    # kubectl on stderr while the others are listed.
+    listed = json.loads(
+        kubectl(kubeconfig, "get", ",".join(kinds), "-A", "-o", "json", check=False) or "{}"
+    )
+    found = set()
+    for item in listed.get("items", []):
+        group = item["apiVersion"].split("/")[0] if "/" in item["apiVersion"] else ""
+        kind = item["kind"] + (f".{group}" if group else "")
+        metadata = item["metadata"]
+        found.add((kind, metadata.get("namespace", ""), metadata["name"]))
+    return found
+
+
+def kept_on_purpose(entry: tuple[str, str, str]) -> bool:
+    kind, _, name = entry
+    return kind == "CustomResourceDefinition.apiextensions.k8s.io" and name.endswith(
+        KEPT_GROUP_SUFFIX
+    )
+
+
+def leftovers(kubeconfig: Path, before: set[tuple[str, str, str]]) -> list[str]:
+    """What the destroy left of the stack's objects, once deleted namespaces are gone."""
+    deadline = time.monotonic() + NAMESPACE_DELETION_SECONDS
+    while True:
+        left = sorted(e for e in census(kubeconfig) - before if not kept_on_purpose(e))
+        terminating = [e for e in left if e[0] == "Namespace"]
+        if not terminating or time.monotonic() > deadline:
+            return ["/".join(part for part in e if part) for e in left]
+        time.sleep(5)
+
+
+def lifecycle(run: Run, kubeconfig: Path) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    before = census(kubeconfig)
+    code, _, seconds = run.pulumi("up", "--yes", "--non-interactive")
+    exported = json.loads(run.pulumi("stack", "export")[1] or "{}")
+    resources = len(exported.get("deployment", {}).get("resources", []) or [])
+    report["up"] = {"exit": code, "seconds": seconds, "resources": resources}
+    if code:
+        return report
+    code, out, _ = run.pulumi("preview", "--expect-no-changes", "--json", "--non-interactive")
+    report["noChange"] = {"exit": code, "changes": changes(out)[0] if out.strip() else None}
+    key, value = UPDATE
+    run.pulumi("config", "set", "--path", f"{PROJECT}:{key}", value, check=True)
+    _, out, _ = run.pulumi("preview", "--json", "--non-interactive")
+    summary, replaced = changes(out) if out.strip() else ({}, [])
+    code, _, seconds = run.pulumi("up", "--yes", "--non-interactive")
+    report["update"] = {
+        "exit": code,
+        "seconds": seconds,
+        "change": f"{key}: {value}",
+        "changes": summary,
+        "replaces": replaced,
+    }
+    code, _, seconds = run.pulumi("destroy", "--yes", "--non-interactive")
+    report["destroy"] = {
+        "exit": code,
+        "seconds": seconds,
+        "leftovers": leftovers(kubeconfig, before),
+    }
+    code, _, seconds = run.pulumi("up", "--yes", "--non-interactive")
+    report["reup"] = {"exit": code, "seconds": seconds}
+    run.pulumi("destroy", "--yes", "--non-interactive")
+    return report
+
+
+def pulumi_env(state: Path, home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PATH": f"{TOOLS_BIN}{os.pathsep}{env.get('PATH', '')}",
+            "PULUMI_HOME": str(home),
+            "PULUMI_BACKEND_URL": f"file://{state}",
+            "PULUMI_CONFIG_PASSPHRASE": "e2e",
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        }
+    )
+    return env
+
+
+def run_stacks(
+    stacks: Sequence[str], kubeconfig: Path, charts: Path, gateway_api_dir: Path, out: Path
+) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    logs = out / "logs"
+    logs.mkdir(exist_ok=True)
+    manifest = gateway_api_manifest(gateway_api_dir, out / "gateway-api-standard.yaml")
+    env = pulumi_env(out / "state", out / "pulumi-home")
+    (out / "state").mkdir(exist_ok=True)
+    results: dict[str, Any] = {}
+    for stack in stacks:
+        work = scratch_project(out / "project" / stack)
+        run = Run(stack, work, env, logs)
+        run.pulumi("stack", "init", "--secrets-provider", "passphrase", check=True)
+        config = stack_config(stack, kubeconfig, charts, manifest)
+        stack_file = work / "stacks" / f"Pulumi.e2e-{stack}.yaml"
+        salted = yaml.safe_load(stack_file.read_text()) if stack_file.is_file() else {}
+        stack_file.write_text(yaml.safe_dump({**(salted or {}), "config": config}))
+        results[stack] = lifecycle(run, kubeconfig)
+        run.pulumi("stack", "rm", "--yes", "--force")
+    return results
+
+
+def versions(kubeconfig: Path) -> dict[str, str]:
+    pulumi = subprocess.run(
+        [str(TOOLS_BIN / "pulumi"), "version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    server = json.loads(kubectl(kubeconfig, "version", "-o", "json"))["serverVersion"]
+    return {"pulumi": pulumi.removeprefix("v"), "kubernetes": server["gitVersion"].lstrip("v")}
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="The real lifecycle of stacks against a real API server."
+    )
+    parser.add_argument("stacks", nargs="+")
+    parser.add_argument("--kubeconfig", type=Path, required=True)
+    parser.add_argument("--charts", type=Path, required=True)
+    parser.add_argument("--gateway-api", type=Path, required=True)
+    parser.add_argument("--webhooks", default="stand-in", choices=["istiod", "stand-in"])
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / ".e2e")
+    parser.add_argument("--report", type=Path, default=None)
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    out = args.out.resolve()
+    kubeconfig, charts = args.kubeconfig.resolve(), args.charts.resolve()
+    report_path = args.report or out / "report.json"
+    report: dict[str, Any] = {**versions(kubeconfig), "webhooks": args.webhooks}
+    existing = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    report["stacks"] = run_stacks(args.stacks, kubeconfig, charts, args.gateway_api, out)
+    report_path.write_text(json.dumps({**existing, **report}, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    return 0 if all(passed(result) for result in report["stacks"].values()) else 1
+
+
+def passed(result: Mapping[str, Any]) -> bool:
+    """Every step ran and succeeded: no changes after up, no release replaced, nothing left."""
+    steps = ("up", "noChange", "update", "destroy", "reup")
+    if any(step not in result or result[step]["exit"] for step in steps):
+        return False
+    releases = [u for u in result["update"]["replaces"] if "helm.sh/v3:Release" in u]
+    return not releases and not result["destroy"]["leftovers"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
