@@ -1,8 +1,10 @@
-"""The README and docs/ link only to files and headings that exist."""
+"""The README and docs/ link only to files and headings that exist, and cite only release tags
+that exist."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,14 @@ def test_every_relative_link_resolves(page: Path):
 
 def test_the_readme_is_a_front_page():
     assert len((REPO_ROOT / "README.md").read_text().splitlines()) <= README_LIMIT
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(REPO_ROOT)) for p in PAGES])
+def test_every_cited_release_tag_exists(page: Path):
+    """`…@v1.2.3` in an install command is a git tag of this repository (a clone without tags,
+    e.g. a shallow CI checkout, must fetch them: `git fetch --tags`)."""
+    cited = set(re.findall(r"@(v\d+\.\d+\.\d+)\b", page.read_text()))
+    tags = subprocess.run(
+        ["git", "tag", "-l"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert cited <= set(tags), f"{page.name} cites {sorted(cited - set(tags))}: no such tag"

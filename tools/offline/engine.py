@@ -353,13 +353,16 @@ class RecordingMonitor(MockMonitor):
 class OfflineEngine:
     """Fresh Pulumi mocks (installed on construction) that run one stack program."""
 
-    def __init__(self, stack: str = "test", *, preview: bool = False) -> None:
+    def __init__(
+        self, stack: str = "test", *, preview: bool = False, project: str = PROJECT
+    ) -> None:
+        """`project`: another program's (what its `pulumi.Config()` reads)."""
         self.monitor = RecordingMonitor(FakeCloud())
         # The cloud lookups the config makes before anything is registered.
         self.catalog = FakeCatalog()
         ROOT_STACK.set(None)  # a new root stack, so no export of an earlier run leaks in
         pulumi.runtime.set_mocks(
-            self.monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=self.monitor
+            self.monitor.mocks, project=project, stack=stack, preview=preview, monitor=self.monitor
         )
 
     def run(
