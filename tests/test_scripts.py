@@ -6,6 +6,7 @@ scripts/up.sh checks the stack file and the Kubernetes context before it install
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TOOLS, unavailable
 from tools.stack_file import REPO_ROOT
 
 FAKE_PULUMI = (
@@ -168,3 +170,30 @@ def test_up_checks_first_then_installs_then_fetches_the_cli_saying_each_step(che
         "==> installing the pinned Python packages into .venv (about a minute the first time)...",
         "==> downloading the Pulumi CLI 3.272.0 from get.pulumi.com into .tools/pulumi...",
     ]
+
+
+def _make(*args: str) -> str:
+    if shutil.which("make") is None:
+        unavailable("GNU make is not installed", TOOLS)
+    done = subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_make_alone_lists_every_target_with_what_it_does():
+    phony = re.search(r"^\.PHONY: (.*)$", (REPO_ROOT / "Makefile").read_text(), re.M)
+    assert phony
+    listed = dict(line.split(None, 2)[1:] for line in _make().splitlines())
+    assert list(listed) == phony.group(1).split()
+    assert all(len(description) > 10 for description in listed.values())
+
+
+def test_make_benchmark_writes_the_page_only_when_asked():
+    assert _make("-n", "benchmark").splitlines()[-1].split()[-2:] == ["-m", "tools.benchmark"]
+    asked = _make("-n", "benchmark", "WRITE=1").splitlines()[-1].rstrip()
+    assert asked.endswith("-m tools.benchmark --write docs/benchmark.md")
