@@ -50,3 +50,22 @@ def test_every_cited_release_tag_exists(page: Path):
         ["git", "tag", "-l"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     assert cited <= set(tags), f"{page.name} cites {sorted(cited - set(tags))}: no such tag"
+
+
+def test_the_readme_tree_names_each_file_where_it_is():
+    """The architecture tree: each top-level entry, and each entry indented under it, exists
+    at that path (a line inserted in the wrong place moves what follows under it)."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    tree = readme.split("## Architecture", 1)[1].split("```", 2)[1]
+    parent, missing, seen = "", [], 0
+    for line in tree.splitlines()[1:]:
+        entry = re.match(r"^(  )?(\S+)", line)
+        if not entry:
+            continue  # a description continued
+        path = f"{parent}{entry.group(2)}" if entry.group(1) else entry.group(2)
+        if not entry.group(1):
+            parent = path if path.endswith("/") else ""
+        seen += 1
+        if not list(REPO_ROOT.glob(path)):
+            missing.append(path)
+    assert seen > 30 and not missing, missing
