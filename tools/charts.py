@@ -30,8 +30,7 @@ from typing import Any
 import yaml
 
 from meshstack import versions
-from meshstack.helm import LOCAL_CHARTS
-from meshstack.versions import ISTIO_CHARTS, ChartPin
+from meshstack.versions import ISTIO_CHARTS, LOCAL_CHARTS, ChartPin
 from tools import kubetools
 
 REPO_ROOT = kubetools.REPO_ROOT
@@ -79,7 +78,7 @@ class Release:
         chart = inputs["chart"]
         if chart.startswith("oci://"):
             repository, chart = chart.rsplit("/", 1)
-        elif chart.startswith("/"):  # a local chart folder (meshstack.helm LOCAL_CHARTS)
+        elif chart.startswith("/"):  # a local chart folder (meshstack.versions LOCAL_CHARTS)
             directory, chart = chart.rsplit("/", 1)
             repository = f"{LOCAL_CHARTS}{directory}"
         else:
