@@ -32,7 +32,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 if ! .venv/bin/python -c 'import pydantic, tzdata, yaml' 2>/dev/null; then
-  step "installing PyYAML and pydantic (pinned) into .venv to check $file (seconds, once)..."
+  step "installing PyYAML and pydantic (pinned) into .venv to check $file (once)..."
   "${pip[@]}" -c constraints.txt PyYAML pydantic tzdata ||
     fail "installing PyYAML and pydantic failed: check your network or proxy (pip needs PyPI)."
 fi
