@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help test charts plan plan-check docs schema benchmark lint
+.PHONY: help test tools e2e charts plan plan-check docs schema benchmark lint
 .DEFAULT_GOAL := help
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
@@ -15,23 +15,36 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 
 ## This list: each target with its `## ` line.
 help:
-	@awk '/^## /{doc=substr($$0, 4)} /^[a-z-]+:/{if (doc) printf "  make %-11s %s\n", substr($$1, 1, length($$1)-1), doc; doc=""}' $(MAKEFILE_LIST)
+	@awk '/^## /{doc=substr($$0, 4)} /^[a-z0-9-]+:/{if (doc) printf "  make %-11s %s\n", substr($$1, 1, length($$1)-1), doc; doc=""}' $(MAKEFILE_LIST)
 
 ## The offline test suite (scripts/test.sh).
 test:
 	scripts/test.sh
 
+# The real control plane's binaries (kube-apiserver, kube-controller-manager, kube-scheduler,
+# etcd, kwok, the webhook stand-in), built from Go modules pinned in tools/e2e/kube/ into .tools/bin/.
+## The real control plane's binaries, built from pinned Go modules into .tools/bin/.
+tools:
+	tools/e2e/build-kube.sh
+
+## The end-to-end run against that control plane (scripts/e2e.sh).
+e2e:
+	scripts/e2e.sh
+
 ## The chart sources the tests render, into .charts/ (needs internet).
 charts: $(VENV)/.installed
 	$(PY) -m tools.charts pull
 
-## What each stack declares, into plans/<stack>.yaml (STACK=vm: one stack).
+# With the plans, the RBAC each previewed stack's preview identity needs (ci/preview-rbac/).
+## What each stack declares, into plans/<stack>.yaml (STACK=vm: one stack), and preview RBAC.
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan $(STACK)
+	$(PY) -m tools.preview_rbac
 
 ## Whether plans/ is current: the diff, without writing (STACK=vm: one stack).
 plan-check: $(VENV)/.installed
 	$(PY) -m tools.plan --check $(STACK)
+	$(PY) -m tools.preview_rbac --check
 
 ## The generated reference, docs/reference/: config keys and outputs.
 docs: $(VENV)/.installed
@@ -52,6 +65,6 @@ benchmark: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/shellcheck scripts/*.sh .ci/run
+	$(VENV)/bin/shellcheck scripts/*.sh tools/e2e/*.sh .ci/run
 	$(VENV)/bin/pyright
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint

@@ -14,6 +14,7 @@ from pulumi.runtime.config import (
 )
 
 from meshstack.alicloud.catalog import AlibabaCatalog
+from meshstack.alicloud.credentials import AlibabaCredentials
 from stacks import config as stack_config
 from stacks.config.lookups import Catalog
 
@@ -45,7 +46,7 @@ def run(catalog: Catalog | None = None) -> None:
     """`catalog`: who answers the cloud lookups (Alibaba's API unless given, e.g. a fake)."""
     raw = raw_config()
     if catalog is None:
-        catalog = AlibabaCatalog(raw.get("alicloud:accessKey"), raw.get("alicloud:secretKey"))
+        catalog = AlibabaCatalog(AlibabaCredentials.of(raw))
     try:
         config = stack_config.load(raw, catalog=catalog, is_secret=is_secret)
     except stack_config.ConfigError as err:

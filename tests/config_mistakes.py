@@ -109,6 +109,32 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
         raw(istio={"cni": "maybe"}),
         ["meshstack:istio.cni = 'maybe'", "expected true or false"],
     ),
+    # Booleans are YAML/JSON true or false only: pydantic's lax bool took each of these.
+    (
+        "boolean written yes",
+        raw(istio={"cni": "yes"}),
+        ["meshstack:istio.cni = 'yes'", "expected true or false"],
+    ),
+    (
+        "boolean written off",
+        raw(SC, cluster={"apiServerPublic": "off"}),
+        ["meshstack:cluster.apiServerPublic = 'off'", "expected true or false"],
+    ),
+    (
+        "boolean written 0",
+        raw(istio={"egressGateway": 0}),
+        ["meshstack:istio.egressGateway = 0", "expected true or false"],
+    ),
+    (
+        "boolean written 1",
+        raw(TC, asm={"accessLog": 1}),
+        ["meshstack:asm.accessLog = 1", "expected true or false"],
+    ),
+    (
+        "boolean in quotes",
+        raw(VM, vm={"deletionProtection": "true"}),
+        ["meshstack:vm.deletionProtection = 'true'", "expected true or false"],
+    ),
     ("object expected", raw(istio=[1]), ["meshstack:istio = [1]", "expected an object"]),
     (
         "bad JSON",
@@ -416,6 +442,41 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
             ],
         ),
         ["meshstack:clusters[0].apiServerPublic is false", "istiod in 'b'"],
+    ),
+    (
+        "NetworkPolicies on ACK, which would ignore them",
+        raw(
+            MC,
+            security={"networkPolicies": True},
+            clusters=[mesh_cluster("a", 0, "ack", network="ali"), mesh_cluster("b", 1)],
+        ),
+        [
+            "meshstack:security.networkPolicies is true, but cluster(s) 'a' would not enforce",
+            "Flannel",
+            "Terway",
+            "set it to false",
+        ],
+    ),
+    (
+        "NetworkPolicies on ACK with ASM, and every other mistake",
+        raw(TC, security={"networkPolicies": True}, istio={"mtls": "STRCT"}),
+        [
+            "meshstack:security.networkPolicies is true, but cluster(s) 'm1c1', 'm1c2'",
+            "meshstack:istio.mtls = 'STRCT'",
+        ],
+    ),
+    (
+        "NetworkPolicies on ACS",
+        raw(SC, security={"networkPolicies": True}),
+        [
+            "meshstack:security.networkPolicies is true, but cluster(s) 'hello-istio'",
+            "ACS documents no NetworkPolicy enforcement",
+        ],
+    ),
+    (
+        "NetworkPolicies on ASK",
+        raw(SC, security={"networkPolicies": True}, cluster={"offering": "ask"}),
+        ["meshstack:security.networkPolicies is true", "Poseidon add-on"],
     ),
     (
         "GKE setting on an ACK cluster",

@@ -27,6 +27,7 @@ from alibabacloud_vpc20160428 import models as vpc
 from meshstack.alicloud.asm_api import AsmError, SdkMeshApi, expires_soon, join, leave
 from meshstack.alicloud.asm_resources import KubeconfigProvider, MemberProvider
 from meshstack.alicloud.catalog import AlibabaCatalog
+from meshstack.alicloud.credentials import AlibabaCredentials
 
 NO_WAIT = {"clock": itertools.count().__next__, "nap": lambda _: None, "timeout": 1000}
 
@@ -135,7 +136,6 @@ def test_a_membership_is_replaced_only_when_its_cluster_mesh_or_region_changes()
     moved = MemberProvider().diff("m/c1", olds, {**olds, "cluster_id": "c9"})
     assert (same.changes, same.replaces) == (False, [])
     assert (moved.changes, moved.replaces) == (True, ["cluster_id"])
-    assert not moved.delete_before_replace  # the new cluster joins before the old leaves
 
 
 def test_the_kubeconfig_is_fetched_again_before_it_expires():
@@ -208,10 +208,8 @@ def test_the_sdk_adapter_sends_one_cluster_per_call(sdk):
     ]
 
 
-def test_the_sdk_adapter_builds_a_client_from_alibabas_credential_chain(monkeypatch):
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-test")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test")
-    client = SdkMeshApi("us-west-1")._client  # type: ignore[attr-defined]
+def test_the_sdk_adapter_builds_a_client_for_asms_central_endpoint():
+    client = SdkMeshApi("us-west-1", AlibabaCredentials("LTAI-test", "test"))._client  # type: ignore[attr-defined]
     assert client._endpoint == "servicemesh.aliyuncs.com"  # ASM's central endpoint
 
 
@@ -256,9 +254,49 @@ def test_the_catalog_reads_the_sdks_own_answers(monkeypatch):
             {"Zones": {"Zone": [{"ZoneId": "us-west-1a"}, {"ZoneId": "us-west-1b"}]}},
         ),
     )
-    catalog = AlibabaCatalog("LTAI-test", "test")
+    catalog = AlibabaCatalog(AlibabaCredentials("LTAI-test", "test"))
     assert catalog.ack_versions("us-west-1", "Acs") == ["1.36.3-aliyun.1"]  # creatable only
     assert asked == [{"ClusterType": "ManagedKubernetes", "Profile": "Acs", "Region": "us-west-1"}]
     assert catalog.asm_versions("us-west-1", "Pro") == ["v1.26.3.110-gabc-aliyun"]
     assert catalog.asm_versions("us-west-1", "Default") == []
     assert catalog.alibaba_zones("us-west-1") == ["us-west-1a", "us-west-1b"]
+
+
+def test_the_catalog_reads_what_runs_from_the_sdks_own_answers(monkeypatch):
+    """DescribeClustersV1 (a fuzzy name filter: the exact name is picked; current_version) and
+    DescribeServiceMeshes (ServiceMeshes[].ServiceMeshInfo.Name/RegionId/Version)."""
+    asked: list[Any] = []
+
+    def clusters(self, request):
+        asked.append(request.to_map())
+        return cs.DescribeClustersV1Response().from_map(
+            {
+                "body": {
+                    "clusters": [
+                        {"name": "m1c1-old", "current_version": "1.34.6-aliyun.1"},
+                        {"name": "m1c1", "current_version": "1.36.1-aliyun.1"},
+                    ]
+                }
+            }
+        )
+
+    meshes = {
+        "ServiceMeshes": [
+            {"ServiceMeshInfo": {"Name": "mesh1", "RegionId": "cn-hangzhou", "Version": "v1"}},
+            {"ServiceMeshInfo": {"Name": "mesh1", "RegionId": "us-west-1", "Version": "v1.26.2"}},
+        ]
+    }
+    monkeypatch.setattr(cs_client.Client, "describe_clusters_v1", clusters)
+    monkeypatch.setattr(
+        mesh_client.Client,
+        "describe_service_meshes",
+        lambda self, request: type(
+            "Response", (), {"body": models.DescribeServiceMeshesResponseBody().from_map(meshes)}
+        ),
+    )
+    catalog = AlibabaCatalog(AlibabaCredentials("LTAI-test", "test"))
+    assert catalog.ack_cluster_version("us-west-1", "m1c1") == "1.36.1-aliyun.1"
+    assert catalog.ack_cluster_version("us-west-1", "m1c9") is None
+    assert asked[0] == {"name": "m1c1", "page_size": 100, "region_id": "us-west-1"}
+    assert catalog.asm_mesh_version("us-west-1", "mesh1") == "v1.26.2"
+    assert catalog.asm_mesh_version("us-west-1", "mesh2") is None

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import Strict
 
 from stacks import config as stack_config
 from stacks.config import ConfigError, LocalStack, load
+from stacks.config.fields import Model
+from stacks.config.stack import SCENARIO_MODELS
 from tests.config_mistakes import SCENARIO_MISTAKES, cluster, raw
 from tests.config_mistakes_found import FOUND
 
@@ -60,6 +65,45 @@ def test_values_are_read_from_pulumi_strings():
     assert isinstance(stack, LocalStack)
     assert stack.istio.cni is True and stack.istio.egress_gateway is False
     assert stack.kubernetes.context == "kind-kind"
+
+
+def _models(model: type[Model], seen: set[type[Model]]) -> set[type[Model]]:
+    """`model` and every model its fields hold, however nested (lists, optionals)."""
+    seen.add(model)
+    for info in model.model_fields.values():
+        for found in _nested_types(info.annotation):
+            if isinstance(found, type) and issubclass(found, Model) and found not in seen:
+                _models(found, seen)
+    return seen
+
+
+def _nested_types(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    for arg in getattr(annotation, "__args__", ()):
+        yield from _nested_types(arg)
+
+
+def _lax_bool(annotation: Any, metadata: Sequence[Any]) -> bool:
+    """Whether a `bool` inside `annotation` is validated without Strict."""
+    if annotation is bool:
+        return not any(isinstance(m, Strict) for m in metadata)
+    inner = getattr(annotation, "__metadata__", None)
+    args: tuple[Any, ...] = getattr(annotation, "__args__", ())
+    if inner is not None:  # Annotated[T, ...]: its metadata applies to T
+        return _lax_bool(args[0], [*metadata, *inner])
+    return any(_lax_bool(arg, ()) for arg in args)
+
+
+def test_every_boolean_setting_takes_true_or_false_only():
+    """A new plain `bool` field would take "yes" or 1 again: every one is `Flag` (strict)."""
+    lax = [
+        f"{model.__name__}.{name}"
+        for root in SCENARIO_MODELS.values()
+        for model in _models(root, set())
+        for name, info in model.model_fields.items()
+        if _lax_bool(info.annotation, info.metadata)
+    ]
+    assert lax == []
 
 
 def test_other_namespaces_are_left_to_their_providers():
@@ -172,3 +216,19 @@ def test_any_input_loads_or_fails_with_config_error(scenario, extra, body):
         assert str(err).strip()
     else:
         assert stack.scenario in stack_config.SCENARIOS
+
+
+@pytest.mark.parametrize(
+    ("config", "enforced"),
+    [
+        (raw("local"), True),
+        (raw("vm"), True),
+        (raw("single-cluster"), False),
+        # Another security key given: the default still follows the clusters.
+        (raw("single-cluster", security={"imageDigests": {}}), False),
+        (raw("two-cluster-retention"), False),
+        (raw("single-cluster", security={"networkPolicies": False}), False),
+    ],
+)
+def test_network_policies_default_to_where_the_clusters_enforce_them(config, enforced):
+    assert load(config).security.network_policies is enforced

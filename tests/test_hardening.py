@@ -167,3 +167,47 @@ def test_gke_clusters_use_the_charts_gke_platform_for_cni(engine, stack, gke):
         assert platform == ("gke" if release in on_gke else None), release.name
         objects = rendered(charts.Release.of(release.inputs))
         assert bool([o for o in objects if o["kind"] == "ResourceQuota"]) == (release in on_gke)
+
+
+CLUSTER = "gcp:container/cluster:Cluster"
+
+
+def _policies(declared) -> list[str]:
+    """Policies that admit something: the Jobs' (which serve nothing) are declared whatever
+    the setting."""
+    return [r.name for r in declared.of_type(POLICY) if r.inputs["spec"]["ingress"]]
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides", "enforced"),
+    [
+        ("vm", {}, True),
+        ("primary-remote", {}, True),
+        ("vm", {"security": {"networkPolicies": False}}, False),
+    ],
+)
+def test_gke_clusters_run_dataplane_v2_where_policies_are_declared(
+    engine, stack, overrides, enforced
+):
+    """GKE enforces NetworkPolicy with Dataplane V2; its default LEGACY_DATAPATH does not
+    (terraform-provider-google resource_container_cluster.go `datapath_provider`)."""
+    declared = engine.run(stack, overrides)
+    clusters = declared.of_type(CLUSTER)
+    assert clusters
+    for cluster in clusters:
+        wanted = "ADVANCED_DATAPATH" if enforced else None
+        assert cluster.inputs.get("datapathProvider") == wanted, cluster.name
+    assert bool(_policies(declared)) == enforced
+
+
+@pytest.mark.parametrize(
+    "stack", ["single-cluster", "two-cluster-retention", "multi-primary", "multi-primary-ambient"]
+)
+def test_stacks_with_alibaba_clusters_declare_no_policies_they_would_ignore(engine, stack):
+    """ACK here runs Flannel, ACS and ASK no policy add-on: policies are off by default there,
+    in every cluster of the stack (its GKE clusters keep the legacy datapath)."""
+    declared = engine.run(stack)
+    assert _policies(declared) == []
+    for release in declared.of_type(HELM):
+        assert "networkPolicy" not in release.inputs["values"].get("global", {}), release.name
+    assert all("datapathProvider" not in c.inputs for c in declared.of_type(CLUSTER))

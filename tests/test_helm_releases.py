@@ -11,8 +11,9 @@ the stacks support. Then:
   time is checked against what that program reads (RUNTIME_KEYS, the injector's templates);
 - facts across objects come from the rendered output, not from our values: gateway pods carry
   the labels our Istio Gateways select and serve their ports, east-west gateways expose the
-  four multi-cluster ports on their network, each mesh config says what its stack means, and
-  a remote cluster's webhooks call its injection path.
+  four multi-cluster ports on their network, each gateway's NetworkPolicy admits every port of
+  its Service, each mesh config says what its stack means, and a remote cluster's webhooks
+  call its injection path.
 """
 
 from __future__ import annotations
@@ -457,6 +458,52 @@ def test_eastwest_gateways_expose_the_multicluster_ports_on_their_network(
             assert all(labels.get(NETWORK_LABEL) == network for labels in _pod_labels(objects))
     uses_eastwest = stack in ("vm", "multi-primary", "primary-remote")
     assert bool(eastwest) == uses_eastwest
+
+
+def _admitted_ports(policy: dict[str, Any]) -> set[int] | None:
+    """The pod ports a NetworkPolicy's ingress rules admit; None: every port (a rule with no
+    ports, Kubernetes' NetworkPolicyIngressRule)."""
+    admitted: set[int] = set()
+    for rule in policy["spec"].get("ingress", []):
+        if not rule.get("ports"):
+            return None
+        admitted |= {p["port"] for p in rule["ports"]}
+    return admitted
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides"),
+    [p for p in params() if installs_istio_charts(*p.values)],
+)
+def test_gateway_network_policies_admit_every_port_of_their_service(engine, helm, stack, overrides):
+    """Each gateway chart release: its NetworkPolicy (templates/networkpolicy.yaml, built from
+    `service.ports`) admits every target port of its Service (templates/service.yaml, built from
+    `networkGatewayPorts` when `networkGateway` is set), as rendered by the real Helm."""
+    policies_on = typed_config(stack, overrides).security.network_policies
+    problems = []
+    for resource, release in helm_releases(engine.run(stack, overrides)):
+        if release.chart != "gateway":
+            continue
+        objects = rendered(release)
+        policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+        if len(policies) != int(policies_on):
+            problems.append(f"{resource.name}: {len(policies)} NetworkPolicies")
+            continue
+        served = {
+            p.get("targetPort", p["port"])
+            for o in objects
+            if o["kind"] == "Service"
+            for p in o["spec"]["ports"]
+        }
+        for policy in policies:
+            admitted = _admitted_ports(policy)
+            if admitted is not None and not served <= admitted:
+                problems.append(
+                    f"{resource.name}: Service ports {sorted(served - admitted)} not admitted "
+                    f"by NetworkPolicy {policy['metadata']['name']} ({sorted(admitted)})"
+                )
+    # With policies on, each gateway release was checked (one NetworkPolicy each).
+    assert problems == []
 
 
 # --- the check itself catches what it exists for -----------------------------------------------

@@ -268,7 +268,7 @@ def test_remote_workloads_wait_for_the_way_to_their_istiod(primary_remote):
 
 
 def test_gke_pods_reach_each_other_across_clusters(primary_remote):
-    (rule,) = primary_remote.of_type("gcp:compute/firewall:Firewall")
+    rule = primary_remote.named("mesh1-mesh-pods")
     assert sorted(rule.inputs["sourceRanges"]) == ["10.132.0.0/14", "10.140.0.0/14"]
     assert rule.inputs["targetTags"] == ["mesh1-node"]
 

@@ -50,7 +50,10 @@ REPLACEMENT: dict[str, tuple[Strategy, str]] = {
     "alicloud:ecs/eipAssociation:EipAssociation": ("create-first", "an association"),
     "alicloud:ecs/securityGroup:SecurityGroup": ("create-first", "names are not unique"),
     "alicloud:ecs/securityGroupRule:SecurityGroupRule": ("create-first", "unnamed"),
-    "alicloud:servicemesh/serviceMesh:ServiceMesh": ("create-first", "names are not unique"),
+    "alicloud:servicemesh/serviceMesh:ServiceMesh": (
+        "delete-first",
+        "names unique (CreateServiceMesh retries on NameAlreadyExist)",
+    ),
     "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": (
         "create-first",
         "names are not unique",
@@ -61,7 +64,7 @@ REPLACEMENT: dict[str, tuple[Strategy, str]] = {
     "tls:index/certRequest:CertRequest": ("create-first", "no name"),
     "tls:index/locallySignedCert:LocallySignedCert": ("create-first", "no name"),
     # ASM's API: a new membership is another cluster or mesh (asm_resources.MemberProvider).
-    "pulumi-python:dynamic/asm:Member": ("create-first", "a new member joins first"),
+    "pulumi-python:dynamic/asm:Member": ("delete-first", "a cluster leaves before it joins"),
     "pulumi-python:dynamic/asm:Kubeconfig": ("create-first", "read, never replaced"),
     # Helm releases are replaced only when their name or namespace changes
     # (pulumi-kubernetes helm_release.go forceNewFields), so the new one never clashes.

@@ -189,7 +189,7 @@ def test_make_alone_lists_every_target_with_what_it_does():
     phony = re.search(r"^\.PHONY: (.*)$", (REPO_ROOT / "Makefile").read_text(), re.M)
     assert phony
     listed = dict(line.split(None, 2)[1:] for line in _make().splitlines())
-    assert list(listed) == phony.group(1).split()
+    assert sorted(listed) == sorted(phony.group(1).split())
     assert all(len(description) > 10 for description in listed.values())
 
 

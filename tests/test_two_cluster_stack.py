@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from meshstack.alicloud.asm_resources import MemberProvider
 from meshstack.apps.cluster_local import routing_objects
 from tools.offline.engine import Declared, OfflineEngine, Resource
 from tools.offline.fakes import (
@@ -258,6 +259,25 @@ def test_asm_instance_mesh1_holds_both_clusters(asm):
         member = asm.named(f"mesh1-member-{name}")
         assert asm.named(f"{name}-node-pool").urn in asm.upstream(member)
         assert asm.named(f"{other}-node-pool").urn not in asm.upstream(member)
+
+
+def test_a_replaced_asm_instance_goes_first_and_its_members_leave_before_it(asm):
+    """ASM names are unique (CreateServiceMesh retries on NameAlreadyExist,
+    terraform-provider-alicloud resource_alicloud_service_mesh_service_mesh.go): a create-first
+    replacement would wait out its timeout. Delete-first, the engine first deletes what would be
+    replaced with it (pulumi/pulumi step_generator.go calculateDependentReplacements): each
+    membership whose mesh_id flows from the instance, and whose diff replaces on mesh_id."""
+    (mesh,) = asm.of_type(MESH)
+    assert mesh.options.delete_before_replace is True
+    for name in ("m1c1", "m1c2"):
+        member = asm.named(f"mesh1-member-{name}")
+        assert member.property_dependencies["mesh_id"] == [mesh.urn]
+        # Replaced on its own (another cluster), a cluster leaves before its successor joins.
+        assert member.options.delete_before_replace is True
+    changed_mesh = MemberProvider().diff(
+        "m/c1", {**asm.named("mesh1-member-m1c1").inputs}, {"mesh_id": "new", "cluster_id": "x"}
+    )
+    assert "mesh_id" in (changed_mesh.replaces or [])
 
 
 def test_adding_or_reordering_clusters_leaves_every_membership_as_it_was(engine, asm):

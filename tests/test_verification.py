@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -51,10 +52,23 @@ DECLARED: dict[str, dict[str, list[str]]] = {
         for cluster in ("ack-west", "gke-west")
     },
     "multi-primary-ambient": {
-        f"{cluster}-hello-world-check": [
-            "hello-world answers from every cluster: ack-ambient, gke-ambient"
-        ]
-        for cluster in ("ack-ambient", "gke-ambient")
+        **{
+            f"{cluster}-hello-world-check": [
+                "hello-world answers from every cluster: ack-ambient, gke-ambient"
+            ]
+            for cluster in ("ack-ambient", "gke-ambient")
+        },
+        # Through the ingress in ack-ambient: jason's reviews v2 runs in gke-ambient only.
+        "ack-ambient-bookinfo-check": [
+            "routing jason-v2: an anonymous user sees reviews v1",
+            "routing jason-v2: jason sees reviews v2",
+        ],
+        **{
+            f"{cluster}-bookinfo-policy-check": [
+                f"L7 policy in {cluster}: only productpage may GET reviews (others get 403)"
+            ]
+            for cluster in ("ack-ambient", "gke-ambient")
+        },
     },
     "primary-remote": {
         f"{cluster}-hello-world-check": [
@@ -137,10 +151,20 @@ def test_check_jobs_are_bounded_least_privileged_and_in_or_out_of_the_mesh(engin
         else:
             assert {k: labels[k] for k in NO_SIDECAR} == NO_SIDECAR, name
         # A check that calls the mesh from inside is a mesh workload; a plain-text check
-        # must not be one.
-        plain = all(c["name"].startswith("mTLS STRICT") for c in checks(job))
-        in_mesh_stacks = {"vm", "multi-primary", "multi-primary-ambient", "primary-remote"}
-        assert in_mesh == (stack in in_mesh_stacks and not plain)
+        # must not be one, nor one that calls the ingress gateway as a client outside would.
+        outside = all(
+            c["name"].startswith("mTLS STRICT") or _through_ingress(c["url"]) for c in checks(job)
+        )
+        assert in_mesh == (not outside), name
+
+
+# The ingress gateways' Services: Istio's chart release, ASM's, and the one Istio deploys
+# for Bookinfo's Gateway API Gateway.
+INGRESS_SERVICES = {"istio-ingressgateway", "bookinfo-gateway-istio"}
+
+
+def _through_ingress(url: str) -> bool:
+    return (urlsplit(url).hostname or "").split(".")[0] in INGRESS_SERVICES
 
 
 def _upstream_named(declared: Declared, job: Resource) -> set[str]:

@@ -6,6 +6,8 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -236,3 +238,162 @@ def test_token_refresh_keeps_the_old_token_while_there_is_no_new_one(tmp_path, c
     result = _refresh(tmp_path, command)
     assert result.returncode != 0
     assert (tmp_path / "tokens" / "istio-token").read_text() == "good"
+
+
+# --- the first boot, run for real -------------------------------------------------------------
+# The boot script runs with bash under a scratch root (startup_script(root=...)): stubs on PATH
+# stand in for what needs a real VM (apt-get, curl, dpkg, systemctl, hostname, sleep), `chown`
+# is the real one with the test's own user for istio-proxy (so a missing path fails as on the
+# VM), and the token comes from a fake metadata server that has none on the first request.
+STUBS = {
+    "apt-get": "",
+    "dpkg": "",
+    "systemctl": "",
+    "sleep": "",
+    "hostname": 'echo "10.128.0.7 10.0.0.1"',
+    # `curl ... -o FILE URL`: an empty package where the script asked for it.
+    "curl": 'while [ $# -gt 0 ]; do [ "$1" = -o ] && : > "$2"; shift; done',
+}
+VM_ADDRESS = "10.128.0.7"
+TOKEN_ATTRIBUTE = "/computeMetadata/v1/instance/attributes/istio-token"
+FETCH_TOKEN = """import sys, urllib.request
+request = urllib.request.Request(sys.argv[1], headers={"Metadata-Flavor": "Google"})
+sys.stdout.write(urllib.request.urlopen(request, timeout=5).read().decode())
+"""
+STALE_HOSTS = "127.0.0.1 localhost\n10.0.0.1 istiod.istio-system.svc\n"
+
+
+@pytest.fixture
+def metadata_server():
+    """A metadata server on 127.0.0.1: 404 for the first token request (not issued yet), then
+    token-1, token-2, …; every request must carry Metadata-Flavor: Google."""
+    served: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path != TOKEN_ATTRIBUTE or self.headers["Metadata-Flavor"] != "Google":
+                self.send_error(403)
+                return
+            served.append(self.path)
+            if len(served) == 1:
+                self.send_error(404)
+                return
+            body = f"token-{len(served) - 1}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args):  # quiet: the test reads what was served
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}{TOKEN_ATTRIBUTE}", served
+    server.shutdown()
+    server.server_close()
+
+
+def _base_image(root: Path) -> None:
+    """What the VM's image has before the first boot: /tmp, and /etc/hosts with a stale
+    istiod entry (the script replaces it)."""
+    (root / "tmp").mkdir(parents=True)
+    (root / "etc").mkdir()
+    (root / "etc" / "hosts").write_text(STALE_HOSTS)
+
+
+def _boot(tmp_path: Path, token_url: str) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
+    """Renders the boot script for a scratch root and runs it with bash: (result, root, log)."""
+    root, stubs, log = tmp_path / "root", tmp_path / "bin", tmp_path / "calls.log"
+    stubs.mkdir(exist_ok=True)
+    chown = shutil.which("chown")
+    assert chown
+    for name, body in {
+        **STUBS,
+        "chown": 'for a in "$@"; do [ "$a" = istio-proxy ] && a=$(id -un); set -- "$@" "$a"; '
+        f'shift; done; exec {chown} "$@"',
+    }.items():
+        stub = stubs / name
+        stub.write_text(f'#!/usr/bin/env bash\necho "{name} $*" >> {log}\n{body}\n')
+        stub.chmod(0o755)
+    reader = "/usr/local/lib/meshstack/fetch-token.py"
+    script = tmp_path / "startup-script"
+    script.write_text(
+        seed_script(
+            token=TokenSource(
+                f"{sys.executable} {root}{reader} {token_url}", {reader: FETCH_TOKEN}
+            ),
+            root=str(root),
+        )
+    )
+    result = subprocess.run(
+        ["bash", str(script)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": f"{stubs}:/usr/bin:/bin", "HOME": str(tmp_path)},
+        timeout=60,
+    )
+    return result, root, log
+
+
+def test_first_boot_runs_to_the_end_and_writes_every_file_the_sidecar_reads(
+    tmp_path, metadata_server
+):
+    url, served = metadata_server
+    _base_image(tmp_path / "root")
+    result, root, log = _boot(tmp_path, url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "meshstack: joined"
+    calls = log.read_text().splitlines()
+    systemctl = [call for call in calls if call.startswith("systemctl")]
+    assert systemctl == [
+        "systemctl daemon-reload",
+        "systemctl enable --now istio-token.timer",
+        "systemctl enable --now hello-vm.service",
+        "systemctl enable istio",
+        "systemctl restart istio",
+    ]
+    assert calls.count("sleep 15") == 1 and len(served) == 2  # waited once for the token
+    assert f"dpkg -i {root}/tmp/istio-sidecar.deb" in calls
+    # What the sidecar reads, where the istio-sidecar package reads it.
+    files = {
+        path: (root / path.lstrip("/")).read_text()
+        for path in (
+            vm_files.ROOT_CERT_PATH,
+            vm_files.CLUSTER_ENV_PATH,
+            vm_files.MESH_CONFIG_PATH,
+            vm_files.TOKEN_PATH,
+            "/etc/hosts",
+        )
+    }
+    assert files == {
+        vm_files.ROOT_CERT_PATH: ROOT_CERT,
+        vm_files.CLUSTER_ENV_PATH: cluster_env(SEED_WORKLOAD) + f"ISTIO_SVC_IP='{VM_ADDRESS}'\n",
+        vm_files.MESH_CONFIG_PATH: mesh_yaml(SEED_WORKLOAD),
+        vm_files.TOKEN_PATH: "token-1",
+        "/etc/hosts": "127.0.0.1 localhost\n" + hosts("10.10.0.100", SEED_WORKLOAD),
+    }
+    token = root / vm_files.TOKEN_PATH.lstrip("/")
+    assert oct(token.stat().st_mode & 0o777) == "0o400"
+    owned = " ".join(f"{root}{path}" for path in vm_files.PROXY_OWNED_PATHS)
+    assert f"chown -R istio-proxy {owned}" in calls
+
+
+def test_a_reboot_converges_without_reinstalling(tmp_path, metadata_server):
+    url, _ = metadata_server
+    _base_image(tmp_path / "root")
+    assert _boot(tmp_path, url)[0].returncode == 0
+    root = tmp_path / "root"
+    shutil.rmtree(root / "var" / "run")  # a tmpfs: empty after a reboot
+    (tmp_path / "calls.log").unlink()
+    result, root, log = _boot(tmp_path, url)
+    assert result.returncode == 0, result.stderr
+    calls = log.read_text().splitlines()
+    assert not [call for call in calls if call.split()[0] in ("apt-get", "curl", "dpkg")]
+    assert calls[-1] == "systemctl restart istio"
+    assert (root / vm_files.TOKEN_PATH.lstrip("/")).read_text() == "token-2"
+    assert (root / "etc" / "hosts").read_text().count("istiod.istio-system.svc") == 1
+    env = (root / vm_files.CLUSTER_ENV_PATH.lstrip("/")).read_text()
+    assert env.count("ISTIO_SVC_IP=") == 1

@@ -7,6 +7,8 @@ import re
 import pytest
 import yaml
 
+from meshstack.istio.eastwest import eastwest_values
+from meshstack.istio.values import IstioRelease
 from meshstack.istio.vm_files import sidecar_package_url
 from tools.offline.engine import Declared, Resource
 from tools.offline.fakes import (
@@ -153,6 +155,15 @@ def test_project_apis_come_first_and_stay_enabled(vm):
     )
 
 
+def test_every_google_service_account_waits_for_the_iam_api(vm):
+    """Service accounts are created through iam.googleapis.com: on a fresh project the create
+    fails until the API is enabled (the node's, the VM's and the token relay writer's)."""
+    accounts = vm.of_type("gcp:serviceaccount/account:Account")
+    assert {a.name for a in accounts} >= {"vm-token-writer", "hello-vm-1-sa"}
+    for account in accounts:
+        assert vm.depends_on(account, vm.named("apis-iam")), account.name
+
+
 # --- Istio and the east-west gateway ------------------------------------------------------
 
 
@@ -216,7 +227,11 @@ def test_multi_network_adds_the_network_gateway_and_cross_network_exposure(engin
     assert ours.manifest["spec"] == upstream["spec"]
     values = release(declared, "istio-eastwestgateway").inputs["values"]
     assert values["networkGateway"] == "network1"
-    assert "ports" not in values["service"]  # the chart's network-gateway ports
+    # The Service takes the chart's network-gateway ports; its NetworkPolicy only these.
+    assert [p["port"] for p in values["service"]["ports"]] == [15021, 15443, 15012, 15017]
+    # Without policies the chart would ignore them (tests/test_helm_releases.py: no ignored key).
+    unpoliced = eastwest_values(IstioRelease(network_policies=False), "network1", {}, None)
+    assert "ports" not in unpoliced["service"]
     namespace = declared.named("istio-namespace").inputs["metadata"]
     assert namespace["labels"] == {"topology.istio.io/network": "network1"}
     entry = istio_object(declared, "WorkloadEntry", "hello-vm").manifest["spec"]
@@ -425,7 +440,7 @@ def test_firewall_opens_only_what_the_mesh_needs(vm):
 
 def test_no_ssh_rule_unless_configured(engine):
     declared = engine.run(STACK, {"vm": {"sshSourceRanges": []}})
-    assert set(rules(declared)) == {"mesh-to-vm", "vm-to-mesh"}
+    assert set(rules(declared)) == {"istiod-webhooks", "mesh-to-vm", "vm-to-mesh"}
 
 
 def test_hello_world_runs_injected_in_default(vm):

@@ -127,3 +127,36 @@ def test_release_publishes_by_trusted_publishing_from_a_checked_tag() -> None:
     assert "secrets." not in (WORKFLOWS / "release.yml").read_text()
     build = " ".join(s.get("run", "") for s in workflow["jobs"]["build"]["steps"])
     assert "CHANGELOG.md" in build and "pyproject.toml" in build
+
+
+def _uses() -> list[tuple[str, str]]:
+    """(workflow, `uses:` line) for every step of every workflow."""
+    return [
+        (path.name, line.strip())
+        for path in sorted(WORKFLOWS.glob("*.yml"))
+        for line in path.read_text().splitlines()
+        if re.match(r"\s*(- )?uses:", line)
+    ]
+
+
+def test_every_action_is_pinned_by_commit_with_its_release_named() -> None:
+    """A tag or branch can be moved to other code; a commit cannot (GitHub's security
+    hardening guide: pin actions to a full-length commit SHA)."""
+    uses = _uses()
+    assert len(uses) >= 10
+    for workflow, line in uses:
+        assert re.fullmatch(r"(- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+", line), (
+            f"{workflow}: {line}"
+        )
+
+
+def test_credentials_outlive_the_preview_job() -> None:
+    """Each short-lived credential the preview job obtains lasts as long as the job may run:
+    the Alibaba STS session (configure-aliyun-credentials-action `role-session-expiration`,
+    default 1800 s) and the Pulumi Cloud token (pulumi/auth-actions `token-expiration`, s)."""
+    job = _preview_job()
+    timeout = job["timeout-minutes"] * 60
+    steps = {step.get("uses", "").split("@")[0]: step.get("with", {}) for step in job["steps"]}
+    alibaba = steps["aliyun/configure-aliyun-credentials-action"]
+    assert timeout <= alibaba["role-session-expiration"] <= 3600  # RAM's default maximum
+    assert steps["pulumi/auth-actions"]["token-expiration"] >= timeout

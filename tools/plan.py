@@ -140,6 +140,15 @@ def plan(stack: str) -> str:
     return plan_document(stack, run_stack(stack))
 
 
+def synced(path: Path, text: str, *, check: bool) -> bool:
+    """Writes a generated file; with `check`, writes nothing and says whether it is current."""
+    if check:
+        return path.is_file() and path.read_text() == text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the offline plan of each stack.")
     parser.add_argument("stacks", nargs="*", help=f"default: all ({', '.join(stack_names())})")
@@ -156,13 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             # What `pulumi up` would say, without a traceback around it.
             print(f"{stack}: {err}", file=sys.stderr)
             return 1
-        if args.check:
-            if not path.is_file() or path.read_text() != text:
-                stale.append(path)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        print(f"wrote {path} (offline plan, not a cloud preview)")
+        if not synced(path, text, check=args.check):
+            stale.append(path)
+        elif not args.check:
+            print(f"wrote {path} (offline plan, not a cloud preview)")
     for path in stale:
         print(f"stale: {path}: run `make plan` and commit the result", file=sys.stderr)
     return 1 if stale else 0

@@ -31,6 +31,11 @@ ISTIO_SUPPORTS_KUBERNETES: Mapping[str, tuple[int, int]] = {"1.31": (32, 36)}
 # The Kubernetes minor of ACK, ACS and ASK clusters unless configured (its newest patch is
 # looked up); within the Istio range above.
 ALIBABA_KUBERNETES = "1.36"
+# The Kubernetes minor of GKE clusters unless configured: the control plane starts there and
+# GKE moves only its patches (components/meshstack/gcp/gke.py holds the minor); within the
+# Istio range above and offered on GKE's channels in late 2026 (1.35: Kubernetes release
+# 2025-12, GKE standard support into 2027).
+GKE_KUBERNETES = "1.35"
 # ASM's minor for the managed control plane (its newest release is looked up).
 ASM = "1.26"
 

@@ -15,6 +15,7 @@ from stacks.config.fields import (
     AsmVersion,
     Cidr,
     DnsLabel,
+    Flag,
     ImageRegistry,
     ImageTag,
     InstanceType,
@@ -59,22 +60,24 @@ class ServerlessClusterConfig(Model):
     """acs: Container Compute Service, what a new account can create. ask: ACK Serverless, the
     walkthrough's, for accounts that created an ASK cluster before 2025-02-17."""
     kubernetes_version: AckVersion = versions.ALIBABA_KUBERNETES
-    """A minor (ACK's newest patch of it) or an exact ACK version; the walkthrough's 1.20 is
-    long retired. Checked against the Istio release's Kubernetes range."""
+    """A minor or an exact ACK version, in the Istio release's Kubernetes range (the
+    walkthrough's 1.20 is long retired). A new cluster gets the newest patch of a minor; a
+    running one keeps its version while this names it or its minor: raising it is the upgrade,
+    and ACK does not go back."""
     cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
     """ack.pro.small (Pro, the walkthrough's) or ack.standard."""
     service_cidr: Cidr = "172.21.0.0/20"
     """The cluster's Service range; must not overlap the VPC's vSwitches."""
-    api_server_public: bool = True
+    api_server_public: Flag = True
     """The API server on a public EIP; false needs `pulumi up` from inside the VPC."""
     timezone: TimeZone = "Asia/Shanghai"
     """The cluster's time zone."""
-    log_project: bool = True
+    log_project: Flag = True
     """A new Log Service project, as the walkthrough chooses (ACK names it
     k8s-log-<cluster id>). ASK only: the log addon on ACS is not one this package has checked."""
-    delete_logs_on_destroy: bool = False
+    delete_logs_on_destroy: Flag = False
     """ACK keeps the log project when the cluster is deleted unless told otherwise."""
-    deletion_protection: bool = True
+    deletion_protection: Flag = True
     """ACK refuses to delete the cluster until this is false."""
 
     @model_validator(mode="after")
@@ -115,14 +118,15 @@ class MemberClusterConfig(ClusterInMesh):
     zone: Zone
     """The zone of its vSwitch."""
     kubernetes_version: AckVersion = versions.ALIBABA_KUBERNETES
-    """A minor (ACK's newest patch of it) or an exact ACK version."""
+    """A minor or an exact ACK version: a new cluster gets the newest patch of a minor; a
+    running one keeps its version while this names it or its minor (raising it upgrades)."""
     cluster_spec: Literal["ack.pro.small", "ack.standard"] = "ack.pro.small"
     """ack.pro.small (Pro) or ack.standard."""
     node_pool: NodePoolConfig = NodePoolConfig()
     """Its worker nodes."""
     reviews_versions: list[ReviewsVersion] = Field(default=["v1"], min_length=1)
     """The reviews versions this cluster runs (the walkthrough: v1 in m1c1, v2 in m1c2)."""
-    ingress_gateway: bool = False
+    ingress_gateway: Flag = False
     """The ingress gateway runs here (exactly one cluster; the walkthrough: m1c1)."""
 
 
@@ -130,23 +134,25 @@ class AsmConfig(Model):
     """The managed control plane: an Alibaba Cloud Service Mesh (ASM) instance."""
 
     version: AsmVersion = versions.ASM
-    """Cluster-local retention needs ASM 1.15.3.101 or later."""
+    """A minor or an exact ASM release (cluster-local retention needs 1.15.3.101 or later): a
+    new instance gets the newest release of a minor; a running one keeps its release while this
+    names it or its minor (raising it upgrades; ASM does not go back)."""
     edition: Literal["Default", "Pro"] = "Pro"
     """ASM's edition (Pro: the commercially supported one)."""
     cluster_spec: Literal["standard", "enterprise", "ultimate"] = "enterprise"
     """The ASM instance's size."""
-    api_server_public: bool = True
+    api_server_public: Flag = True
     """The ASM API server (where Istio objects are applied) on a public EIP, so that `pulumi up`
     from outside the VPC reaches it."""
     outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
     """Mesh settings ASM exposes through its API."""
-    access_log: bool = True
+    access_log: Flag = True
     """Envoy access logs on, mesh-wide."""
-    locality_load_balancing: bool = False
+    locality_load_balancing: Flag = False
     """Prefer endpoints in the caller's zone/region (for services that are not retained)."""
     mtls: MtlsMode = "STRICT"
     """Mesh-wide PeerAuthentication, applied through the ASM API server."""
-    deletion_protection: bool = True
+    deletion_protection: Flag = True
     """ASM has no deletion protection of its own: Pulumi's `protect` stands in for it."""
 
 

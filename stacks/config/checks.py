@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, get_args
 
 from meshstack import versions
@@ -118,4 +118,42 @@ def overlapping(named_cidrs: list[tuple[str, str]]) -> list[str]:
         for i, (key_a, net_a) in enumerate(networks)
         for key_b, net_b in networks[i + 1 :]
         if net_a.overlaps(net_b)
+    ]
+
+
+# Why an Alibaba Cloud cluster of this package would not enforce NetworkPolicies. ACK: "network
+# policies are implemented by Terway" (ACK's "Use network policies"); its clusters here run
+# Flannel. ASK: by the Poseidon add-on (ACK Serverless "Use network policies"), not installed
+# here. ACS: Alibaba documents no NetworkPolicy enforcement (only its own TrafficPolicy).
+UNENFORCED = {
+    "ack": "ACK clusters here run Flannel, which ignores them (ACK enforces them only with Terway)",
+    "ask": "ASK enforces them only with Alibaba's Poseidon add-on, which this package does not "
+    "install",
+    "acs": "ACS documents no NetworkPolicy enforcement",
+}
+
+
+def policies_off_unless_set(data: Any) -> Any:
+    """Raw stack config with security.networkPolicies false unless it is given: for stacks
+    whose clusters would not enforce NetworkPolicies (a `mode="before"` validator)."""
+    if not isinstance(data, Mapping):
+        return data
+    security = data.get("security", {})
+    if not isinstance(security, Mapping) or "networkPolicies" in security:
+        return data
+    return {**data, "security": {**security, "networkPolicies": False}}
+
+
+def inert_network_policies(enabled: bool, clusters: Mapping[str, str]) -> list[str]:
+    """security.networkPolicies true where clusters (name -> offering: ack, acs, ask) would not
+    enforce them: the policies would be declared and have no effect."""
+    if not (enabled and clusters):
+        return []
+    offerings = sorted(set(clusters.values()))
+    names = ", ".join(repr(name) for name in clusters)
+    why = "; ".join(UNENFORCED[offering] for offering in offerings)
+    return [
+        f"{PROJECT}:security.networkPolicies is true, but cluster(s) {names} would not enforce "
+        f"NetworkPolicies ({why}): they would be declared and have no effect; leave "
+        "security.networkPolicies unset (false here) or set it to false"
     ]

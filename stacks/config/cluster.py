@@ -3,7 +3,7 @@ scenarios extend (two-cluster-retention's ACK members, multi-cluster's ACK and G
 
 from __future__ import annotations
 
-from stacks.config.fields import Cidr, CloudZone, DnsLabel, Model
+from stacks.config.fields import Cidr, CloudZone, DnsLabel, Flag, Model
 
 
 class ClusterInMesh(Model):
@@ -17,8 +17,8 @@ class ClusterInMesh(Model):
     """Its pod range: disjoint from every other cluster's (and on ACK from the VPC)."""
     service_cidr: Cidr
     """Its Service range: disjoint from every other cluster's (and on ACK from the VPC)."""
-    api_server_public: bool = True
+    api_server_public: Flag = True
     """ACK: the API server on a public endpoint, which `pulumi up`, Istio objects and a primary
     in another cloud reach from outside the VPC; false needs `pulumi up` inside the VPC."""
-    deletion_protection: bool = True
+    deletion_protection: Flag = True
     """The cloud refuses to delete the cluster until this is false."""

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from meshstack.versions import LOCAL_CHARTS
@@ -22,6 +22,13 @@ PATTERN_HELP: dict[str, str] = {}
 def _pattern(regex: str, help_text: str) -> StringConstraints:
     PATTERN_HELP[regex] = help_text
     return StringConstraints(pattern=regex)
+
+
+# A boolean is YAML's or JSON's true or false, nothing else: pydantic's lax bool would take
+# "yes", "off", "1", 0 or 1 silently. Nothing is lost: Pulumi hands objects over as JSON, and
+# `pulumi config set --path <key> true` stores a boolean (pulumi/pulumi
+# sdk/go/common/resource/config/map.go, adjustObjectValue).
+Flag = Annotated[bool, Strict()]
 
 
 SemVer = Annotated[
@@ -127,8 +134,8 @@ AckVersion = Annotated[
     str,
     _pattern(
         r"^1\.[0-9]+(\.[0-9]+-aliyun\.[0-9]+)?$",
-        "a Kubernetes minor version such as 1.36 (ACK's newest patch of it is used) "
-        "or an exact ACK version such as 1.36.1-aliyun.1",
+        "a Kubernetes minor version such as 1.36 (a new cluster gets ACK's newest patch of "
+        "it, a running one keeps its own) or an exact ACK version such as 1.36.1-aliyun.1",
     ),
 ]
 
@@ -158,8 +165,8 @@ AsmVersion = Annotated[
     str,
     _pattern(
         r"^(1\.[0-9]+|v1\.[0-9]+\.[0-9]+\.[0-9]+-[0-9A-Za-z.-]+)$",
-        "an ASM minor version such as 1.26 (ASM's newest release of it is used) "
-        "or an exact ASM version such as v1.26.3.110-g1a2b3c4d-aliyun",
+        "an ASM minor version such as 1.26 (a new instance gets ASM's newest release of it, a "
+        "running one keeps its own) or an exact ASM version such as v1.26.3.110-g1a2b3c4d-aliyun",
     ),
 ]
 

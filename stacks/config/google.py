@@ -6,10 +6,12 @@ from typing import Literal
 
 from pydantic import Field
 
+from meshstack import versions
 from stacks.config.fields import (
     PROJECT,
     Cidr,
     DnsLabel,
+    Flag,
     GceImage,
     GceName,
     GcpProject,
@@ -86,7 +88,7 @@ class GkeNodePoolConfig(Model):
     """Each node's boot disk size."""
     disk_type: Literal["pd-balanced", "pd-standard", "pd-ssd"] = "pd-balanced"
     """Each node's boot disk type."""
-    spot: bool = False
+    spot: Flag = False
     """Spot VMs: cheaper, and Google may take them back at any time."""
 
 
@@ -97,9 +99,12 @@ class GkeClusterConfig(Model):
     """The GKE cluster's name."""
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
     """GKE's release channel: how fast the cluster is upgraded."""
-    kubernetes_version: GkeVersion | None = None
-    """Unset: the channel's default. Otherwise a minimum the channel upgrades from."""
-    deletion_protection: bool = True
+    kubernetes_version: GkeVersion = versions.GKE_KUBERNETES
+    """The control plane's Kubernetes minor (or an exact GKE version), within the Istio release's
+    range: GKE applies patches only (a maintenance exclusion holds the minor until its end of
+    support); raising it is the upgrade. Nodes follow the control plane's minor when you upgrade
+    them (gcloud container clusters upgrade --node-pool) or at the minor's end of support."""
+    deletion_protection: Flag = True
     """GKE refuses to delete the cluster until this is false."""
     node_pool: GkeNodePoolConfig = GkeNodePoolConfig()
     """The cluster's nodes (private: no public address; a dedicated service account)."""
@@ -123,7 +128,7 @@ class GceVmConfig(Model):
     ssh_source_ranges: list[Cidr] = Field(default_factory=list)
     """Who may reach port 22; nobody by default. Google's IAP TCP forwarding uses
     35.235.240.0/20."""
-    deletion_protection: bool = False
+    deletion_protection: Flag = False
     """Compute Engine refuses to delete the VM until this is false."""
     namespace: VmNamespace = "vm-namespace"
     """The stack creates it: not "default", nor one Kubernetes or Istio owns."""

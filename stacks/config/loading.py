@@ -35,6 +35,8 @@ CREDENTIAL_KEYS = (
     "gcp:credentials",
     "gcp:accessToken",
 )
+# An Alibaba key pair comes from one source (meshstack.alicloud.credentials): both or neither.
+KEY_PAIR = {"alicloud:accessKey": "alicloud:secretKey", "alicloud:secretKey": "alicloud:accessKey"}
 # Every refusal starts so (tools and tests recognise it).
 HEADER = "Invalid stack configuration"
 # Values longer than this are shortened in messages.
@@ -91,6 +93,11 @@ def key_problems(raw: Mapping[str, Any], is_secret: Callable[[str], bool]) -> li
                 f"{full_key} is one key with a dot in its name (`pulumi config set` without "
                 f"--path writes that): nest it under {PROJECT}:{top}, or set it with "
                 f"`pulumi config set --path '{PROJECT}:{key}' <value>`"
+            )
+        if full_key in KEY_PAIR and raw.get(KEY_PAIR[full_key]) in (None, ""):
+            problems.append(
+                f"{full_key} is set but {KEY_PAIR[full_key]} is not: set both (as secrets) or "
+                "neither (the environment's ALIBABA_CLOUD_* keys are then used)"
             )
         if full_key in CREDENTIAL_KEYS and not is_secret(full_key):
             problems.append(

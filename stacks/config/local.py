@@ -11,6 +11,7 @@ from stacks.config.checks import (
     cni_on_serverless,
 )
 from stacks.config.fields import (
+    Flag,
     Model,
 )
 from stacks.config.mesh import IstioConfig, MeshStack
@@ -23,7 +24,7 @@ class KubeContextConfig(Model):
     """Unset: what kubectl reads, $KUBECONFIG (a list of files) or ~/.kube/config."""
     context: str | None = Field(default=None, min_length=1)
     """Unset: the kubeconfig's current context."""
-    serverless: bool = False
+    serverless: Flag = False
     """Virtual nodes only (no DaemonSets): Istio CNI is refused."""
 
 

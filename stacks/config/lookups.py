@@ -2,10 +2,14 @@
 
 Which Kubernetes versions ACK lets a new cluster run, which ASM releases an instance may run,
 which zones a region has: a `Catalog` answers (components/meshstack/alicloud/catalog.py through
-Alibaba's API; tools/offline/fakes.py offline). A minor version ("1.36") is resolved here
-to the newest exact one, so the components receive exact versions and `pulumi preview`
-shows them; a version or zone the cloud does not offer is a problem of the same message as
-every other mistake.
+Alibaba's API; tools/offline/fakes.py offline). Versions are resolved once and kept: a
+cluster or ASM instance that exists keeps the version it runs while the config names that
+version or its minor (a patch Alibaba publishes later upgrades nothing, and a minor that is no
+longer creatable still previews); a new one, or a config that names a later version, gets the
+exact version asked for or the newest patch of the minor, checked against what Alibaba
+offers. ACK and ASM upgrade only: an earlier version than the one running is refused. The
+components receive exact versions and `pulumi preview` shows them; a version or zone the cloud
+does not offer is a problem of the same message as every other mistake.
 """
 
 from __future__ import annotations
@@ -31,17 +35,40 @@ class Catalog(Protocol):
         """The zones of `region` where vSwitches may be created."""
         ...
 
+    def ack_cluster_version(self, region: str, name: str) -> str | None:
+        """The exact version the cluster of that name runs; None when there is none."""
+        ...
 
-def _asked(what: str, region: str, question: Callable[[], list[str]]) -> list[str] | str:
+    def asm_mesh_version(self, region: str, name: str) -> str | None:
+        """The release the ASM instance of that name runs; None when there is none."""
+        ...
+
+
+def _asked(what: str, region: str, question: Callable[[], Any]) -> tuple[Any, str | None]:
     """The cloud's answer, or the problem of not getting one (credentials, network)."""
     try:
-        return question()
+        return question(), None
     except Exception as error:  # the SDKs' errors have no common base worth naming
-        return (
+        return None, (
             f"could not ask Alibaba Cloud {what} in {region} ({type(error).__name__}: "
-            f"{str(error)[:200]}); set ALIBABA_CLOUD_ACCESS_KEY_ID and "
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET (or alicloud:accessKey/secretKey as secrets)"
+            f"{str(error)[:200]}); set alicloud:accessKey and alicloud:secretKey with "
+            "`pulumi config set --secret`, or ALIBABA_CLOUD_ACCESS_KEY_ID and "
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET in the environment (every Alibaba Cloud call of "
+            "the stack uses the same ones)"
         )
+
+
+def kept_version(
+    running: str | None, wanted: str, exact: bool, key: Callable[[str], tuple[int, ...]]
+) -> tuple[str | None, bool]:
+    """(the running version, if the config still names it or its minor; whether `wanted` is
+    older than what runs). Pure: the rule every version lookup applies to what exists."""
+    if running is None:
+        return None, False
+    have, want = key(running), version_key(wanted) if not exact else key(wanted)
+    if wanted == running or (not exact and have[:2] == want[:2]):
+        return running, False
+    return None, (want < have) if exact else (want[:2] < have[:2])
 
 
 def _minors(versions: list[str], key: Callable[[str], tuple[int, ...]]) -> str:
@@ -49,17 +76,34 @@ def _minors(versions: list[str], key: Callable[[str], tuple[int, ...]]) -> str:
 
 
 def ack_version(
-    catalog: Catalog, region: str, profile: str, wanted: str, key: str
+    catalog: Catalog, region: str, profile: str, wanted: str, key: str, *, name: str
 ) -> tuple[str | None, list[str]]:
-    """The exact version for `wanted` (a minor: its newest patch), or the problem."""
-    offered = _asked(
+    """The exact version for cluster `name`: the one it runs while `wanted` names it or its
+    minor; else `wanted` (a minor: its newest patch) as ACK offers it; or the problem."""
+    running, problem = _asked(
+        f"which version cluster {name!r} runs",
+        region,
+        lambda: catalog.ack_cluster_version(region, name),
+    )
+    if problem:
+        return None, [f"{PROJECT}:{key}: {problem}"]
+    exact = "-aliyun." in wanted
+    kept, older = kept_version(running, wanted, exact, version_key)
+    if kept:
+        return kept, []
+    if older:
+        return None, [
+            f"{PROJECT}:{key} = {wanted!r}: cluster {name!r} runs {running}, and ACK only "
+            f"upgrades; name {running} (or its minor) or a later version"
+        ]
+    offered, problem = _asked(
         "which Kubernetes versions ACK offers",
         region,
         lambda: catalog.ack_versions(region, profile),
     )
-    if isinstance(offered, str):
-        return None, [f"{PROJECT}:{key}: {offered}"]
-    if "-aliyun." in wanted:
+    if problem:
+        return None, [f"{PROJECT}:{key}: {problem}"]
+    if exact:
         if wanted in offered:
             return wanted, []
         return None, [
@@ -76,17 +120,40 @@ def ack_version(
 
 
 def asm_version(
-    catalog: Catalog, region: str, edition: str, wanted: str, key: str = "asm.version"
+    catalog: Catalog,
+    region: str,
+    edition: str,
+    wanted: str,
+    *,
+    name: str,
+    key: str = "asm.version",
 ) -> tuple[str | None, list[str]]:
-    """The exact ASM release for `wanted` (a minor: its newest), or the problem; a release
+    """The exact ASM release for instance `name`: the one it runs while `wanted` names it or
+    its minor; else `wanted` (a minor: its newest) as ASM offers it; or the problem. A release
     before cluster-local retention (seed 002) is refused."""
-    offered = _asked(
+    running, problem = _asked(
+        f"which release ASM instance {name!r} runs",
+        region,
+        lambda: catalog.asm_mesh_version(region, name),
+    )
+    if problem:
+        return None, [f"{PROJECT}:{key}: {problem}"]
+    exact = wanted.startswith("v")
+    kept, older = kept_version(running, wanted, exact, asm_release)
+    if kept:
+        return kept, []
+    if older:
+        return None, [
+            f"{PROJECT}:{key} = {wanted!r}: ASM instance {name!r} runs {running}, and ASM only "
+            f"upgrades; name {running} (or its minor) or a later release"
+        ]
+    offered, problem = _asked(
         "which ASM releases it offers", region, lambda: catalog.asm_versions(region, edition)
     )
-    if isinstance(offered, str):
-        return None, [f"{PROJECT}:{key}: {offered}"]
+    if problem:
+        return None, [f"{PROJECT}:{key}: {problem}"]
     minimum = ".".join(map(str, MINIMUM_ASM_RELEASE))
-    if wanted.startswith("v"):
+    if exact:
         if wanted not in offered:
             return None, [
                 f"{PROJECT}:{key} = {wanted!r}: ASM ({edition} edition) does not offer that "
@@ -110,9 +177,9 @@ def asm_version(
 
 
 def zone(catalog: Catalog, region: str, value: str, key: str) -> list[str]:
-    zones = _asked("which zones it has", region, lambda: catalog.alibaba_zones(region))
-    if isinstance(zones, str):
-        return [f"{PROJECT}:{key}: {zones}"]
+    zones, problem = _asked("which zones it has", region, lambda: catalog.alibaba_zones(region))
+    if problem:
+        return [f"{PROJECT}:{key}: {problem}"]
     if value in zones:
         return []
     return [
@@ -141,6 +208,7 @@ def _single_cluster(stack: Any, catalog: Catalog) -> tuple[Any, list[str]]:
         PROFILES[cluster.offering],
         cluster.kubernetes_version,
         "cluster.kubernetesVersion",
+        name=cluster.name,
     )
     problems += found
     if exact:
@@ -162,12 +230,15 @@ def _two_cluster(stack: Any, catalog: Catalog) -> tuple[Any, list[str]]:
             ACK_PROFILE,
             cluster.kubernetes_version,
             f"clusters[{i}].kubernetesVersion",
+            name=cluster.name,
         )
         problems += found
         clusters.append(cluster.model_copy(update={"kubernetes_version": exact or ""}))
     update: dict[str, Any] = {"clusters": clusters}
     if stack.control_plane == "asm":
-        exact, found = asm_version(catalog, region, stack.asm.edition, stack.asm.version)
+        exact, found = asm_version(
+            catalog, region, stack.asm.edition, stack.asm.version, name=stack.mesh_id
+        )
         problems += found
         update["asm"] = stack.asm.model_copy(update={"version": exact or ""})
     return stack.model_copy(update=update), problems
@@ -186,6 +257,7 @@ def _multi_cluster(stack: Any, catalog: Catalog) -> tuple[Any, list[str]]:
                 ACK_PROFILE,
                 stack.ack_version(cluster),
                 f"clusters[{i}].kubernetesVersion",
+                name=cluster.name,
             )
             problems += found
             clusters.append(cluster.model_copy(update={"kubernetes_version": exact or ""}))

@@ -12,6 +12,7 @@ from stacks.config.fields import (
     PROJECT,
     AppNamespace,
     ChartRepository,
+    Flag,
     ImageDigest,
     ImageReference,
     ImageRegistry,
@@ -62,14 +63,14 @@ class IstioConfig(Model):
     outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
     """ALLOW_ANY lets workloads call anything outside the mesh; REGISTRY_ONLY only what a
     ServiceEntry declares."""
-    cni: bool | None = None
+    cni: Flag | None = None
     """Istio's CNI node agent (a DaemonSet) instead of an init container with NET_ADMIN and
     NET_RAW in every application pod. Unset: on wherever nodes run DaemonSets, off on a
     serverless cluster (virtual nodes run none; there the init container stays)."""
     ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
     """The ingress gateway's Service: LoadBalancer (an address from the cloud), NodePort or
     ClusterIP (reach it with kubectl port-forward)."""
-    egress_gateway: bool = True
+    egress_gateway: Flag = True
     """An egress gateway (the demo profile has one)."""
     data_plane: Literal["sidecar", "ambient"] = "sidecar"
     """sidecar: an Envoy proxy injected into every pod; ambient: ztunnel on every node (mTLS,
@@ -178,7 +179,7 @@ ROUTING_NEEDS: Mapping[str, frozenset[str]] = {
 class BookinfoConfig(Model):
     """The Bookinfo sample as typed resources (seed 000 / 003)."""
 
-    enabled: bool = True
+    enabled: Flag = True
     """Deploy Istio's Bookinfo sample and its routing."""
     namespace: AppNamespace = "bookinfo"
     """Bookinfo's namespace, labelled for sidecar injection."""
@@ -214,7 +215,7 @@ class ChartAddonConfig(Model):
 
     PIN: ClassVar[versions.ChartPin]
     KEY: ClassVar[str]
-    enabled: bool
+    enabled: Flag
     repository: str
 
     @model_validator(mode="after")
@@ -229,7 +230,7 @@ class ChartAddonConfig(Model):
 class KialiConfig(ChartAddonConfig):
     PIN = versions.KIALI
     KEY = "kiali"
-    enabled: bool = True
+    enabled: Flag = True
     """Kiali, the mesh's graph console."""
     chart_version: SemVer = versions.KIALI.version
     """The kiali-server chart's version."""
@@ -240,7 +241,7 @@ class KialiConfig(ChartAddonConfig):
 class PrometheusConfig(ChartAddonConfig):
     PIN = versions.PROMETHEUS
     KEY = "prometheus"
-    enabled: bool = True
+    enabled: Flag = True
     """Prometheus, the metrics Kiali and Grafana read."""
     chart_version: SemVer = versions.PROMETHEUS.version
     """The prometheus chart's version."""
@@ -251,7 +252,7 @@ class PrometheusConfig(ChartAddonConfig):
 class GrafanaConfig(ChartAddonConfig):
     PIN = versions.GRAFANA
     KEY = "grafana"
-    enabled: bool = True
+    enabled: Flag = True
     """Grafana with Istio's dashboards."""
     chart_version: SemVer = versions.GRAFANA.version
     """The grafana chart's version."""
@@ -262,7 +263,7 @@ class GrafanaConfig(ChartAddonConfig):
 class JaegerConfig(Model):
     """Jaeger v2 all-in-one (in-memory), declared as typed objects like Istio's own addon."""
 
-    enabled: bool = True
+    enabled: Flag = True
     """Jaeger v2 (in-memory) receiving Istio's traces."""
     image: ImageRegistry = versions.JAEGER_IMAGE
     """Jaeger's image."""
@@ -298,7 +299,7 @@ class AddonsConfig(Model):
 class HelloWorldConfig(Model):
     """Seed 001's in-cluster service the VM calls (http://hello-world.default)."""
 
-    enabled: bool = True
+    enabled: Flag = True
     """Deploy the hello-world service the VM calls."""
     namespace: AppNamespace = "default"
     """Its namespace (default is labelled for injection, never created or deleted)."""
@@ -310,7 +311,7 @@ class VerifyConfig(Model):
     """The checks `pulumi up` runs in the clusters before it reports success (the seeds'
     verification steps: routes, mTLS, the VM, every cluster answering)."""
 
-    enabled: bool = True
+    enabled: Flag = True
     """Run the in-cluster checks `pulumi up` waits for."""
     samples: int = Field(default=20, ge=5, le=200)
     """Requests per round of each check (weighted routing takes at least 100)."""
@@ -325,11 +326,14 @@ FAULT_SCENARIOS = frozenset({"ratings-delay", "ratings-abort"})
 class SecurityConfig(Model):
     """Hardening beyond the defaults every workload gets (docs/security.md)."""
 
-    network_policies: bool = True
+    network_policies: Flag = True
     """NetworkPolicies: each of Bookinfo's and hello-world's services admits its own port and
     the data plane's; Prometheus, Grafana, Kiali and Jaeger's query API only their namespace's
     pods (Jaeger's receivers admit every proxy); Istio's charts add theirs
-    (global.networkPolicy.enabled). `kubectl port-forward` is not affected."""
+    (global.networkPolicy.enabled). `kubectl port-forward` is not affected. Enforced by GKE's
+    Dataplane V2 (which GKE clusters then run) and by a local context's CNI (kind's since
+    v0.24); false by default with Alibaba Cloud clusters, which would not enforce them (ACK:
+    Flannel; ACS, ASK: no policy add-on), and true is refused there."""
     image_digests: dict[ImageReference, ImageDigest] = Field(default_factory=dict)
     """Pull these images by digest: image as the package names it (e.g.
     docker.io/istio/examples-bookinfo-details-v1:1.20.3) → its digest (`crane digest <image>`
@@ -352,12 +356,20 @@ class MeshStack(Model):
 
     @model_validator(mode="after")
     def _routing_expressible(self) -> MeshStack:
-        if self.istio.routes == "gateway-api" and self.bookinfo.routing in FAULT_SCENARIOS:
-            raise ValueError(
-                f"{PROJECT}:bookinfo.routing {self.bookinfo.routing!r} injects a fault, which "
-                "Gateway API's HTTPRoute cannot express (routes are HTTPRoutes with dataPlane "
-                "ambient or istio.ingressApi gateway-api); choose none, all-v1, jason-v2, "
-                "reviews-80-20, reviews-50-v3 or reviews-v3, or dataPlane sidecar with "
-                "istio.ingressApi istio"
-            )
+        if self.istio.routes == "gateway-api":
+            problems = routing_inexpressible(self.bookinfo.routing)
+            if problems:
+                raise ValueError("\n".join(problems))
         return self
+
+
+def routing_inexpressible(routing: str) -> list[str]:
+    """A routing scenario that Bookinfo's HTTPRoutes cannot express (a fault)."""
+    if routing not in FAULT_SCENARIOS:
+        return []
+    return [
+        f"{PROJECT}:bookinfo.routing {routing!r} injects a fault, which Gateway API's "
+        "HTTPRoute cannot express (routes are HTTPRoutes with dataPlane ambient or "
+        "istio.ingressApi gateway-api); choose none, all-v1, jason-v2, reviews-80-20, "
+        "reviews-50-v3 or reviews-v3, or dataPlane sidecar with istio.ingressApi istio"
+    ]

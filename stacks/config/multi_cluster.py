@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from meshstack import versions
 from meshstack.istio.topology import MeshMember, MeshTopology, TopologyError
-from stacks.config.alibaba import AlicloudVpcConfig, NodePoolConfig
+from stacks.config.alibaba import AlicloudVpcConfig, NodePoolConfig, SharedBookinfoConfig
 from stacks.config.checks import (
     Problems,
+    inert_network_policies,
     mismatch,
     overlapping,
+    policies_off_unless_set,
     unsupported_kubernetes,
     vswitch_outside,
 )
@@ -24,6 +26,7 @@ from stacks.config.fields import (
     AppNamespace,
     Cidr,
     DnsLabel,
+    Flag,
     GcpZone,
     GkeClusterName,
     GkeVersion,
@@ -32,12 +35,20 @@ from stacks.config.fields import (
 )
 from stacks.config.google import GcpConfig, GkeNodePoolConfig, gcp_zone_problems
 from stacks.config.mesh import (
+    ROUTING_NEEDS,
     HelloWorldConfig,
     IstioConfig,
     IstioProfile,
+    ReviewsVersion,
+    RoutingScenario,
     SecurityConfig,
     VerifyConfig,
+    routing_inexpressible,
 )
+
+# Without bookinfo.reviewsVersions, cluster i runs REVIEWS_SPLIT[i % 3]: seed 002's split (v1
+# in the first cluster, v2 in the second), so that routing needs the other cluster.
+REVIEWS_SPLIT = ("v1", "v2", "v3")
 
 
 class MeshClusterConfig(ClusterInMesh):
@@ -52,7 +63,9 @@ class MeshClusterConfig(ClusterInMesh):
     network: DnsLabel = "network1"
     """Clusters on one network reach each other's pods; across networks, through gateways."""
     kubernetes_version: str | None = None
-    """ACK: a minor (its newest patch) or an exact version; GKE: None is the channel's default."""
+    """ACK: a minor (the newest patch for a new cluster; a running one keeps its own) or an
+    exact version; GKE: a minor or exact version whose minor GKE holds. Unset: ACK
+    meshstack.versions.ALIBABA_KUBERNETES, GKE GKE_KUBERNETES."""
     ack_node_pool: NodePoolConfig = NodePoolConfig()
     """ACK only: its worker nodes."""
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
@@ -62,7 +75,7 @@ class MeshClusterConfig(ClusterInMesh):
     authorized_networks: list[Cidr] | None = None
     """GKE only: who may reach the public endpoint; include the egress addresses of any primary
     in another cloud that reads this cluster."""
-    east_west_gateway: bool | None = None
+    east_west_gateway: Flag | None = None
     """Unset: where the topology needs one (other networks, or remotes to serve)."""
 
 
@@ -71,7 +84,7 @@ class MeshIstioConfig(IstioConfig):
 
     profile: IstioProfile = "default"
     """Istio's default profile on every primary (demo: the charts' demo profile)."""
-    egress_gateway: bool = False
+    egress_gateway: Flag = False
     """No egress gateway."""
 
 
@@ -84,6 +97,34 @@ class SampleAppConfig(HelloWorldConfig):
     image: ImageReference = versions.HELLOWORLD_SAMPLE_IMAGE
     """Istio's helloworld sample, answering GET /hello with its cluster's name (the verification
     counts which clusters answer; another image must answer the same way)."""
+
+
+class MeshBookinfoConfig(SharedBookinfoConfig):
+    """Istio's Bookinfo over the clusters (dataPlane ambient): every cluster runs details,
+    ratings and productpage and its own reviews versions, every Service global; a waypoint
+    per cluster routes between services (the routing scenario as HTTPRoutes, the same in
+    every cluster); a Gateway API ingress in one cluster."""
+
+    enabled: Flag = False
+    """Deploy Bookinfo in every cluster (dataPlane ambient only)."""
+    ingress_cluster: DnsLabel | None = None
+    """The cluster whose Gateway API ingress gateway serves Bookinfo (unset: the first); the
+    check runs there."""
+    reviews_versions: dict[DnsLabel, list[ReviewsVersion]] | None = None
+    """The reviews versions each cluster runs, by cluster name (a cluster not named runs
+    none). Unset: the first cluster v1, the second v2, the third v3, then again."""
+    routing: RoutingScenario = "jason-v2"
+    """The routing scenario, in every cluster's waypoint: none, all-v1, jason-v2, reviews-80-20,
+    reviews-50-v3 or reviews-v3 (faults have no HTTPRoute form)."""
+
+    def reviews_of(self, clusters: list[str]) -> dict[str, tuple[str, ...]]:
+        """Each cluster's reviews versions, in the clusters' order."""
+        if self.reviews_versions is None:
+            return {name: (REVIEWS_SPLIT[i % 3],) for i, name in enumerate(clusters)}
+        return {name: tuple(self.reviews_versions.get(name, ())) for name in clusters}
+
+    def gateway_cluster(self, clusters: list[str]) -> str:
+        return self.ingress_cluster or clusters[0]
 
 
 KUBERNETES_VERSION_PATTERNS = {"ack": AckVersion, "gke": GkeVersion}
@@ -106,12 +147,29 @@ class MultiClusterStack(Model):
     clusters: list[MeshClusterConfig] = Field(min_length=2)
     istio: MeshIstioConfig = MeshIstioConfig()
     hello_world: SampleAppConfig = SampleAppConfig()
+    bookinfo: MeshBookinfoConfig = MeshBookinfoConfig()
     verify: VerifyConfig = VerifyConfig()
     security: SecurityConfig = SecurityConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _policies_off_with_ack(cls, data: Any) -> Any:
+        clusters = data.get("clusters") if isinstance(data, dict) else None
+        if isinstance(clusters, list) and any(
+            isinstance(c, dict) and c.get("cloud") == "ack" for c in clusters
+        ):
+            return policies_off_unless_set(data)
+        return data
 
     @model_validator(mode="after")
     def _checks(self) -> MultiClusterStack:
         problems = Problems()
+        problems.add(
+            inert_network_policies(
+                self.security.network_policies,
+                {c.name: "ack" for c in self.clusters if c.cloud == "ack"},
+            )
+        )
         if self.istio.data_plane == "ambient" and len({c.network for c in self.clusters}) < 2:
             problems.add(
                 f"{PROJECT}:clusters are all on one network, but istio.dataPlane is ambient: "
@@ -129,6 +187,8 @@ class MultiClusterStack(Model):
             )
         for i, cluster in enumerate(self.clusters):
             problems.add(self._check_cluster(f"clusters[{i}]", cluster))
+        if self.bookinfo.enabled:
+            problems.add(self._check_bookinfo())
         clouds_of: dict[str, set[str]] = {}
         for cluster in self.clusters:
             clouds_of.setdefault(cluster.network, set()).add(cluster.cloud)
@@ -206,6 +266,46 @@ class MultiClusterStack(Model):
             problems += mismatch(f"{key}.name", cluster.name, GkeClusterName)
             problems += mismatch(f"{key}.zone", cluster.zone, GcpZone) or gcp_zone_problems(
                 self.gcp.region, cluster.zone, f"{key}.zone"
+            )
+        return problems
+
+    def _check_bookinfo(self) -> list[str]:
+        bookinfo, names = self.bookinfo, [c.name for c in self.clusters]
+        if self.istio.data_plane != "ambient":
+            return [
+                f"{PROJECT}:bookinfo.enabled is true, but istio.dataPlane is sidecar: Bookinfo "
+                "over a multi-cluster mesh is built here in ambient (waypoints and Gateway API "
+                "routes); set istio.dataPlane to ambient, or see two-cluster-retention for "
+                "Bookinfo over sidecars"
+            ]
+        problems = routing_inexpressible(bookinfo.routing)
+        if bookinfo.ingress_cluster is not None and bookinfo.ingress_cluster not in names:
+            problems.append(
+                f"{PROJECT}:bookinfo.ingressCluster {bookinfo.ingress_cluster!r} is not a "
+                f"cluster of the mesh ({', '.join(names)})"
+            )
+        problems += [
+            f"{PROJECT}:bookinfo.reviewsVersions names {name!r}, which is not a cluster of "
+            f"the mesh ({', '.join(names)})"
+            for name in bookinfo.reviews_versions or {}
+            if name not in names
+        ]
+        problems += [
+            f"{PROJECT}:bookinfo.reviewsVersions.{name} lists a version twice: {listed}"
+            for name, listed in (bookinfo.reviews_versions or {}).items()
+            if len(set(listed)) != len(listed)
+        ]
+        deployed = {v for versions in bookinfo.reviews_of(names).values() for v in versions}
+        if not deployed:
+            problems.append(
+                f"{PROJECT}:bookinfo.reviewsVersions runs reviews in no cluster: productpage "
+                "would show no reviews; give at least one cluster a version"
+            )
+        missing = ROUTING_NEEDS[bookinfo.routing] - deployed
+        if missing:
+            problems.append(
+                f"{PROJECT}:bookinfo.routing {bookinfo.routing!r} sends traffic to reviews "
+                f"{sorted(missing)}, which no cluster runs (bookinfo.reviewsVersions)"
             )
         return problems
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import model_validator
 
@@ -11,7 +11,9 @@ from stacks.config.checks import (
     Problems,
     ambient_unsupported,
     cni_on_serverless,
+    inert_network_policies,
     overlapping,
+    policies_off_unless_set,
     unsupported_kubernetes,
     vswitch_outside,
 )
@@ -27,11 +29,19 @@ class SingleClusterStack(MeshStack):
     def serverless(self) -> bool:
         return True
 
+    @model_validator(mode="before")
+    @classmethod
+    def _policies_off(cls, data: Any) -> Any:
+        return policies_off_unless_set(data)
+
     @model_validator(mode="after")
     def _checks(self) -> SingleClusterStack:
         problems = Problems()
         problems.add(
             cni_on_serverless(self.istio, serverless=True),
+            inert_network_policies(
+                self.security.network_policies, {self.cluster.name: self.cluster.offering}
+            ),
             ambient_unsupported(
                 self.istio,
                 "this cluster is serverless, and virtual nodes run no DaemonSet (ambient's "

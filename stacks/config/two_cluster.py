@@ -17,7 +17,9 @@ from stacks.config.checks import (
     Problems,
     ambient_unsupported,
     asm_without_retention,
+    inert_network_policies,
     overlapping,
+    policies_off_unless_set,
     unsupported_kubernetes,
     vswitch_outside,
 )
@@ -74,9 +76,19 @@ class TwoClusterStack(Model):
     verify: VerifyConfig = VerifyConfig()
     security: SecurityConfig = SecurityConfig()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _policies_off(cls, data: Any) -> Any:
+        return policies_off_unless_set(data)
+
     @model_validator(mode="after")
     def _checks(self) -> TwoClusterStack:
         problems = Problems()
+        problems.add(
+            inert_network_policies(
+                self.security.network_policies, {c.name: "ack" for c in self.clusters}
+            )
+        )
         names = [c.name for c in self.clusters]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

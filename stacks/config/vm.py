@@ -16,6 +16,7 @@ from stacks.config.checks import (
 from stacks.config.fields import (
     PROJECT,
     DnsLabel,
+    Flag,
     IstioClusterName,
     Model,
     NetworkName,
@@ -54,7 +55,7 @@ class VmIstioConfig(IstioConfig):
 
     profile: IstioProfile = "default"
     """Istio's default profile, as in the walkthrough (demo: the charts' demo profile)."""
-    egress_gateway: bool = False
+    egress_gateway: Flag = False
     """No egress gateway (the default profile has none)."""
     ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "ClusterIP"
     """The ingress gateway serves nothing in this lab: a ClusterIP Service."""
@@ -83,10 +84,7 @@ class VmStack(Model):
                 self.istio, "the VM joins the mesh with a sidecar (Istio has no ambient VMs)"
             )
         )
-        if self.cluster.kubernetes_version:
-            problems.add(
-                unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version)
-            )
+        problems.add(unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version))
         problems.add(
             overlapping(
                 [

@@ -9,14 +9,18 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from meshstack.alicloud.ack import AckCluster, AckClusterArgs, NodePoolSpec
+from meshstack.alicloud.credentials import AlibabaCredentials
 from meshstack.alicloud.network import AlicloudNetwork
 from stacks.config import ClusterInMesh, NodePoolConfig
+from stacks.program import raw_config
 
 
 def alibaba_provider(region: str) -> alicloud.Provider:
-    """Credentials come from the environment (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET); the
+    """With the credentials the catalog and ASM's client use (the stack's `alicloud:` secrets,
+    else ALIBABA_CLOUD_* in the environment: an explicit provider reads no config itself); the
     region is the stack's, so one machine can deploy stacks in several regions."""
-    return alicloud.Provider("alicloud", region=region)
+    credentials = AlibabaCredentials.of(raw_config())
+    return alicloud.Provider("alicloud", region=region, **credentials.provider_args())
 
 
 def node_login_keys(keys: Mapping[str, pulumi.Output[str] | None]) -> dict[str, pulumi.Output]:

@@ -73,9 +73,16 @@ def assemble_mesh(
     release = istio_release(istio, security)
     ambient = istio.data_plane == "ambient"
     # Ambient across networks (Beta since Istio 1.29) is off in istiod unless asked for
-    # (pilot/pkg/features/ambient.go AMBIENT_ENABLE_MULTI_NETWORK, default false).
+    # (pilot/pkg/features/ambient.go AMBIENT_ENABLE_MULTI_NETWORK, default false). Waypoints
+    # then reach endpoints on other networks (AMBIENT_ENABLE_MULTI_NETWORK_WAYPOINT, default
+    # true); ingress gateways only with AMBIENT_ENABLE_MULTI_NETWORK_INGRESS (default false in
+    # release-1.31's code, whatever releasenotes/notes/ambient-ingress-remotes.yaml says).
     multi_network = ambient and topology.multi_network
-    ambient_env = (("AMBIENT_ENABLE_MULTI_NETWORK", "true"),) if multi_network else ()
+    ambient_env = (
+        (("AMBIENT_ENABLE_MULTI_NETWORK", "true"), ("AMBIENT_ENABLE_MULTI_NETWORK_INGRESS", "true"))
+        if multi_network
+        else ()
+    )
     trust = SharedRootOfTrust("mesh-ca", SharedRootOfTrustArgs(clusters=topology.primaries))
     control_planes: dict[str, IstioControlPlane] = {}
     gateways: dict[str, EastWestGateway] = {}

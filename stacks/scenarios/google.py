@@ -8,8 +8,10 @@ from typing import Protocol
 import pulumi
 import pulumi_gcp as gcp
 
-from meshstack.gcp.gke import GkeCluster, GkeClusterArgs, GkeNodePoolSpec
+from meshstack.gcp.firewall import FirewallRule
+from meshstack.gcp.gke import GkeCluster, GkeClusterArgs, GkeNodePoolSpec, control_plane_to_nodes
 from meshstack.gcp.network import POD_RANGE, SERVICE_RANGE, GcpNetwork
+from meshstack.istio.eastwest import WEBHOOK_PORT
 from stacks.config import GcpConfig, GkeNodePoolConfig
 
 # The APIs a GKE cluster of ours needs: its network, GKE itself, and its node service account
@@ -68,8 +70,10 @@ def gke_cluster(
     node_tag: str,
     labels: dict[str, str],
     apis: dict[str, gcp.projects.Service],
+    network_policies: bool,
 ) -> GkeCluster:
-    """A zonal GKE cluster on its subnet of `network` (VPC-native, private nodes)."""
+    """A zonal GKE cluster on its subnet of `network` (VPC-native, private nodes), enforcing
+    NetworkPolicies when the stack declares them."""
     return GkeCluster(
         name,
         GkeClusterArgs(
@@ -86,6 +90,25 @@ def gke_cluster(
             deletion_protection=settings.deletion_protection,
             authorized_networks=settings.authorized_networks,
             labels=labels,
+            network_policies=network_policies,
         ),
         pulumi.ResourceOptions(provider=cloud, depends_on=gke_prerequisites(apis)),
+    )
+
+
+def istiod_webhook_rule(cluster_name: str, cluster: GkeCluster, node_cidr: str) -> FirewallRule:
+    """For a GKE cluster that runs istiod: its API server calls istiod's injection and
+    validation webhooks (failurePolicy Fail) on the pod's port 15017 (the istiod chart's
+    service.yaml: port 443, targetPort 15017; GKE's API server routes to the endpoint, not the
+    ClusterIP: `--enable-aggregator-routing`, open-policy-agent/gatekeeper#499). A remote
+    cluster needs none: its webhooks point at the primary's east-west gateway
+    (remote-istiod-endpointslices.yaml: remotePilotAddress, port 15017), a load balancer its
+    API server calls out to."""
+    return control_plane_to_nodes(
+        "istiod-webhooks",
+        cluster_name,
+        node_cidr=node_cidr,
+        node_account=cluster.node_account.email,
+        tcp_ports=[WEBHOOK_PORT],
+        purpose="istiod's webhooks",
     )

@@ -257,6 +257,14 @@ NODE_PORT = (
 )
 
 
+def gateway_api_port_forward(namespace: str) -> str:
+    """How to open the product page through Bookinfo's Gateway API ingress gateway."""
+    return (
+        f"kubectl -n {namespace} port-forward svc/{deployed_service(GATEWAY_NAME)} 8080:80, "
+        "then open http://localhost:8080/productpage"
+    )
+
+
 def mesh_outputs(mesh: Mesh) -> dict[str, pulumi.Input[str]]:
     """Where to look: the gateway address, the product page, and how to reach it without one."""
     outputs: dict[str, pulumi.Input[str]] = {}
@@ -271,11 +279,7 @@ def mesh_outputs(mesh: Mesh) -> dict[str, pulumi.Input[str]]:
             else (NODE_PORT if service_type == "NodePort" else "") + PORT_FORWARD
         )
     if mesh.gateway_api_ingress:
-        outputs["productpageUrl"] = (
-            f"kubectl -n {mesh.gateway_api_ingress} port-forward "
-            f"svc/{deployed_service(GATEWAY_NAME)} 8080:80, then open "
-            "http://localhost:8080/productpage"
-        )
+        outputs["productpageUrl"] = gateway_api_port_forward(mesh.gateway_api_ingress)
     for addon, command in mesh.observability.open_commands.items():
         outputs[f"{addon}Command"] = command
     return {**outputs, **verified_output([mesh.check])}

@@ -42,7 +42,9 @@ from stacks.scenarios.google import (
     GKE_APIS,
     gke_cluster,
     google_provider,
+    istiod_webhook_rule,
 )
+from stacks.scenarios.multi_cluster_bookinfo import bookinfo_across_clusters
 from stacks.scenarios.tags import gcp_labels, stack_tags
 from stacks.scenarios.verification import mesh_check, verified_output
 
@@ -108,6 +110,12 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
     assert mesh.membership is not None  # a multi-cluster mesh has at least two clusters
     control_planes, gateways, membership = mesh.control_planes, mesh.gateways, mesh.membership
     checks = _hello_world_everywhere(config, clusters, control_planes, gateways, membership)
+    bookinfo_checks, bookinfo_outputs = bookinfo_across_clusters(
+        config,
+        {name: built.provider for name, built in clusters.items()},
+        control_planes,
+        [*gateways.values(), *membership.remote_secrets.values()],
+    )
     return {
         "model": topology.model(),
         "clusters": {
@@ -127,7 +135,8 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
             {name: built.kubeconfig for name, built in clusters.items()}
         ),
         **_node_login_keys(clusters),
-        **verified_output(checks),
+        **bookinfo_outputs,
+        **verified_output([*checks, *bookinfo_checks]),
     }
 
 
@@ -313,7 +322,17 @@ def _gke_clusters(
             node_tag=node_tag,
             labels=labels,
             apis=apis,
+            network_policies=config.security.network_policies,
         )
+        if config.topology.member(c.name).role == "primary":  # it runs istiod
+            Firewall(
+                c.name,
+                FirewallArgs(
+                    provider=cloud,
+                    network=network.network.id,
+                    rules=[istiod_webhook_rule(c.name, gke, c.node_cidr)],
+                ),
+            )
         built[c.name] = BuiltCluster(
             cloud="gke",
             provider=gke.provider,

@@ -41,6 +41,7 @@ from stacks.scenarios.google import (
     GKE_APIS,
     gke_cluster,
     google_provider,
+    istiod_webhook_rule,
 )
 from stacks.scenarios.tags import gcp_labels, stack_tags
 from stacks.scenarios.verification import mesh_check, verified_output
@@ -90,6 +91,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         node_tag=node_tag,
         labels=labels,
         apis=apis,
+        network_policies=config.security.network_policies,
     )
     gateway_address = network.internal_address("eastwest").address
 
@@ -192,6 +194,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             workload_pool=cluster.workload_pool,
             reader_email=vm.service_account.email,
             api=apis[APIS["secrets"]],
+            iam_api=apis[APIS["iam"]],
             labels=labels,
             nodes=[cluster.node_pool],
         ),
@@ -201,7 +204,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         FirewallArgs(
             provider=cloud,
             network=network.network.id,
-            rules=_firewall_rules(config, node_tag, vm_tag),
+            rules=_firewall_rules(config, cluster, node_tag, vm_tag),
         ),
     )
     hello_world = config.hello_world
@@ -257,9 +260,12 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
     return {**_outputs(config, cluster, vm, gateway_address), **verified_output(checks)}
 
 
-def _firewall_rules(config: VmStack, node_tag: str, vm_tag: str) -> list[FirewallRule]:
+def _firewall_rules(
+    config: VmStack, cluster: GkeCluster, node_tag: str, vm_tag: str
+) -> list[FirewallRule]:
     vm_config = config.vm
     rules = [
+        istiod_webhook_rule(config.cluster.name, cluster, config.network.subnet_cidr),
         FirewallRule(
             "mesh-to-vm",
             f"Pods of the mesh reach {vm_config.app} on the VM (its sidecar takes the traffic)",

@@ -169,6 +169,9 @@ class FakeCatalog:
 
     def __init__(self) -> None:
         self.asked: list[tuple[str, ...]] = []
+        # What already runs, by (region, name): none unless a test says so (a first `up`).
+        self.clusters: dict[tuple[str, str], str] = {}
+        self.meshes: dict[tuple[str, str], str] = {}
 
     def ack_versions(self, region: str, profile: str) -> list[str]:
         self.asked.append(("ack_versions", region, profile))
@@ -181,6 +184,14 @@ class FakeCatalog:
     def alibaba_zones(self, region: str) -> list[str]:
         self.asked.append(("alibaba_zones", region))
         return [f"{region}{suffix}" for suffix in FAKE_ALIBABA_ZONES]
+
+    def ack_cluster_version(self, region: str, name: str) -> str | None:
+        self.asked.append(("ack_cluster_version", region, name))
+        return self.clusters.get((region, name))
+
+    def asm_mesh_version(self, region: str, name: str) -> str | None:
+        self.asked.append(("asm_mesh_version", region, name))
+        return self.meshes.get((region, name))
 
 
 class FakeCloud(pulumi.runtime.Mocks):

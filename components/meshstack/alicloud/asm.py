@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 
 from meshstack.alicloud.asm_resources import AsmKubeconfig, AsmMember
 from meshstack.kube import kube_provider
+from meshstack.naming import fixed_name
 
 ASM_GATEWAY_API = "istio.alibabacloud.com/v1beta1"
 # ASM gateways must live here (they read their configuration from it).
@@ -99,16 +100,27 @@ class AsmMesh(pulumi.ComponentResource):
             ),
             mesh_config=args.settings.mesh_config(),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=args.provider,
-                protect=args.deletion_protection,
-                # The provider does not mark the mesh's (VPC-private) kubeconfig secret.
-                additional_secret_outputs=["kubeconfig"],
-                # Members are AsmMember resources. Ignored, the list never reaches the
-                # provider's Update (pulumi-terraform-bridge drops ignored keys from the
-                # diff), so a mesh created with cluster_ids by an earlier version keeps them.
-                ignore_changes=["clusterIds"],
+            # Instance names are unique, and CreateServiceMesh retries on NameAlreadyExist
+            # until its timeout (terraform-provider-alicloud
+            # resource_alicloud_service_mesh_service_mesh.go, Create): a replacement (edition,
+            # network, load_balancer's public EIPs, mesh_config.enable_locality_lb and
+            # proxy.cluster_domain are ForceNew there) deletes the old instance first. The
+            # engine then deletes first what would be replaced with it (pulumi/pulumi
+            # pkg/resource/deploy/step_generator.go, calculateDependentReplacements): each
+            # AsmMember, whose mesh_id flows from the instance, leaves before the old instance
+            # goes and joins the new one after.
+            opts=fixed_name(
+                pulumi.ResourceOptions(
+                    parent=self,
+                    provider=args.provider,
+                    protect=args.deletion_protection,
+                    # The provider does not mark the mesh's (VPC-private) kubeconfig secret.
+                    additional_secret_outputs=["kubeconfig"],
+                    # Members are AsmMember resources. Ignored, the list never reaches the
+                    # provider's Update (pulumi-terraform-bridge drops ignored keys from the
+                    # diff), so a mesh created with cluster_ids by an earlier version keeps them.
+                    ignore_changes=["clusterIds"],
+                )
             ),
         )
         self.members = {

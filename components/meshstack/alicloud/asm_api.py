@@ -18,8 +18,7 @@ State), AddClusterIntoServiceMesh and RemoveClusterFromServiceMesh (ServiceMeshI
 ClusterId; the instance goes to an updating state until it is `running` again, ASM "Add a
 cluster to an ASM instance"), DescribeServiceMeshKubeconfig (ServiceMeshId,
 PrivateIpAddress; Kubeconfig, ExpireTime). The endpoint is the central
-servicemesh.aliyuncs.com; credentials come from Alibaba's default chain
-(ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, a CLI profile, an ECS RAM role, OIDC).
+servicemesh.aliyuncs.com; the credentials are the stack's (credentials.py).
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ import datetime
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
+
+from meshstack.alicloud.credentials import AlibabaCredentials
 
 RUNNING = "running"
 WAIT_SECONDS = 15 * 60
@@ -100,12 +101,10 @@ class SdkMeshApi:
     """MeshApi through Alibaba's official SDK (imported on first use: only `pulumi up` needs
     it, not the program's evaluation or the tests)."""
 
-    def __init__(self, region: str) -> None:
-        from alibabacloud_credentials.client import Client as Credentials
+    def __init__(self, region: str, credentials: AlibabaCredentials) -> None:
         from alibabacloud_servicemesh20200111.client import Client
-        from alibabacloud_tea_openapi.models import Config
 
-        self._client = Client(Config(credential=Credentials(), region_id=region))
+        self._client = Client(credentials.sdk_config(region))
 
     def _detail(self, mesh_id: str) -> Any:
         from alibabacloud_servicemesh20200111 import models

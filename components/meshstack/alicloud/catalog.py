@@ -1,13 +1,15 @@
 """What Alibaba Cloud offers, asked through its API before the program registers anything.
 
-The config's checks (stacks/config/lookups.py) need three answers: the Kubernetes versions
+The config's checks (stacks/config/lookups.py) need these answers: the Kubernetes versions
 ACK creates clusters with (cs DescribeKubernetesVersionMetadata: with no KubernetesVersion
 and no Mode it lists the creatable ones), the ASM releases (servicemesh DescribeVersions:
-VersionInfo[].Edition/Versions), and a region's zones (vpc DescribeZones, ZoneType
-AvailabilityZone). Asked through Alibaba's official SDKs with the same credentials the
-provider uses: `alicloud:accessKey`/`secretKey` from the stack's config when set, else
-Alibaba's default chain (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, a CLI profile, an ECS RAM
-role, OIDC). The SDKs are imported on first use; each answer is asked once.
+VersionInfo[].Edition/Versions), a region's zones (vpc DescribeZones, ZoneType
+AvailabilityZone), and the version an existing cluster or ASM instance of the stack runs (cs
+DescribeClustersV1 `current_version`; servicemesh DescribeServiceMeshes
+ServiceMeshInfo.Version): what exists keeps its version until the config asks for another.
+Asked through Alibaba's official SDKs with the credentials the provider and ASM's client use
+too (credentials.py). The SDKs are imported on first use; each answer is
+asked once.
 """
 
 from __future__ import annotations
@@ -15,20 +17,15 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from meshstack.alicloud.credentials import AlibabaCredentials
+
 
 class AlibabaCatalog:
-    def __init__(self, access_key_id: str | None = None, access_key_secret: str | None = None):
-        self._keys = (access_key_id, access_key_secret)
+    def __init__(self, credentials: AlibabaCredentials) -> None:
+        self._credentials = credentials
 
     def _config(self, region: str) -> Any:
-        """Each SDK derives its endpoint from the region (its own endpoint rules)."""
-        from alibabacloud_credentials.client import Client as Credentials
-        from alibabacloud_tea_openapi.models import Config
-
-        key_id, secret = self._keys
-        if key_id and secret:
-            return Config(access_key_id=key_id, access_key_secret=secret, region_id=region)
-        return Config(credential=Credentials(), region_id=region)
+        return self._credentials.sdk_config(region)
 
     @functools.cache  # noqa: B019 (one catalog per program run)
     def ack_versions(self, region: str, profile: str) -> list[str]:
@@ -61,3 +58,32 @@ class AlibabaCatalog:
             models.DescribeZonesRequest(region_id=region, zone_type="AvailabilityZone")
         )
         return [z.zone_id for z in answer.body.zones.zone or [] if z.zone_id]
+
+    @functools.cache  # noqa: B019
+    def ack_cluster_version(self, region: str, name: str) -> str | None:
+        from alibabacloud_cs20151215 import models
+        from alibabacloud_cs20151215.client import Client
+
+        client = Client(self._config(region))
+        answer = client.describe_clusters_v1(
+            models.DescribeClustersV1Request(name=name, region_id=region, page_size=100)
+        )
+        # The name filter matches fuzzily; cluster names are unique per account.
+        found = [c for c in answer.body.clusters or [] if c.name == name]
+        return found[0].current_version if found else None
+
+    @functools.cache  # noqa: B019
+    def asm_mesh_version(self, region: str, name: str) -> str | None:
+        from alibabacloud_servicemesh20200111 import models
+        from alibabacloud_servicemesh20200111.client import Client
+
+        client = Client(self._config(region))
+        meshes = client.describe_service_meshes(models.DescribeServiceMeshesRequest())
+        found = [
+            m.service_mesh_info
+            for m in meshes.body.service_meshes or []
+            if m.service_mesh_info
+            and m.service_mesh_info.name == name
+            and m.service_mesh_info.region_id in (None, region)
+        ]
+        return found[0].version if found else None

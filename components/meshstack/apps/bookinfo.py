@@ -34,6 +34,9 @@ class BookinfoArgs(TypedDict):
     """Which reviews versions run (default v1, v2 and v3)."""
     extra_labels: NotRequired[Mapping[str, str]]
     """Labels added to every object."""
+    service_labels: NotRequired[Mapping[str, str]]
+    """More labels of the Services (ambient multi-cluster: istio.io/global=true makes a
+    Service reachable from every cluster)."""
     network_policies: NotRequired[bool]
     """A NetworkPolicy per service admitting only its port and the data plane's (default
     true)."""
@@ -132,12 +135,13 @@ class Bookinfo(pulumi.ComponentResource):
         )
         child = pulumi.ResourceOptions(parent=self)
         namespace, extra = args["namespace"], dict(args.get("extra_labels") or {})
+        service_labels = {**extra, **(args.get("service_labels") or {})}
         self.services = {}
         accounts: dict[str, k8s.core.v1.ServiceAccount] = {}
         for svc in SERVICES:
             self.services[svc] = k8s.core.v1.Service(
                 f"{name}-{svc}-service",
-                metadata=_meta(svc, namespace, {"app": svc, "service": svc, **extra}),
+                metadata=_meta(svc, namespace, {"app": svc, "service": svc, **service_labels}),
                 spec=k8s.core.v1.ServiceSpecArgs(
                     ports=[k8s.core.v1.ServicePortArgs(port=PORT, name="http")],
                     selector={"app": svc},

@@ -35,6 +35,9 @@ PAGE_CLASSES = (
 JASON = "jason"
 # A delayed page takes productpage's two 3-second tries.
 DELAYED_TIMEOUT_SECONDS = 30
+# What a waypoint's Envoy answers a call its AuthorizationPolicy denies.
+DENIED = "denied by the waypoint"
+DENIED_CLASS = AnswerClass(DENIED, status=403, body="RBAC: access denied")
 
 
 @dataclass(frozen=True)
@@ -154,4 +157,16 @@ def plain_text_refused(namespace: str) -> Check:
     return refused_in_plain_text(
         "mTLS STRICT: productpage refuses a caller outside the mesh",
         f"http://productpage.{namespace}:{PORT}/productpage",
+    )
+
+
+def reviews_denied(namespace: str, cluster: str, samples: int = 3) -> Check:
+    """From a mesh pod that is not productpage, reviews is refused by the waypoint's L7
+    policy (bookinfo_policy.py); the page's own reviews show productpage is admitted."""
+    return Check(
+        name=f"L7 policy in {cluster}: only productpage may GET reviews (others get 403)",
+        url=f"http://reviews.{namespace}:{PORT}/reviews/0",
+        classes=(DENIED_CLASS,),
+        expect=Expect(only=(DENIED,)),
+        samples=samples,
     )

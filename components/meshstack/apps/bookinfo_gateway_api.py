@@ -11,7 +11,7 @@ no HTTPRoute form (the config refuses those scenarios here).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -122,6 +122,11 @@ class BookinfoGatewayApiArgs:
     scenario: str = "all-v1"
     # The Service type of the gateway Istio deploys (annotation networking.istio.io/service-type).
     service_type: str = "LoadBalancer"
+    # False: no ingress here (another cluster of the mesh has it), only the per-version
+    # Services and the mesh routes.
+    ingress: bool = True
+    # More labels of the per-version Services (ambient multi-cluster: istio.io/global=true).
+    service_labels: dict[str, str] = field(default_factory=dict)
 
 
 class BookinfoGatewayApi(pulumi.ComponentResource):
@@ -134,29 +139,32 @@ class BookinfoGatewayApi(pulumi.ComponentResource):
         super().__init__("meshstack:apps:BookinfoGatewayApi", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         after = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=args.ready))
-        gateway_api_object(
-            f"{name}-gateway",
-            "Gateway",
-            GATEWAY_NAME,
-            args.namespace,
-            ingress_gateway_spec(),
-            annotations={SERVICE_TYPE_ANNOTATION: args.service_type},
-            opts=after,
-        )
-        gateway_api_object(
-            f"{name}-route",
-            "HTTPRoute",
-            "bookinfo",
-            args.namespace,
-            productpage_route_spec(),
-            opts=after,
-        )
+        if args.ingress:
+            gateway_api_object(
+                f"{name}-gateway",
+                "Gateway",
+                GATEWAY_NAME,
+                args.namespace,
+                ingress_gateway_spec(),
+                annotations={SERVICE_TYPE_ANNOTATION: args.service_type},
+                opts=after,
+            )
+            gateway_api_object(
+                f"{name}-route",
+                "HTTPRoute",
+                "bookinfo",
+                args.namespace,
+                productpage_route_spec(),
+                opts=after,
+            )
         for service, versions in VERSION_SERVICES.items():
             for version in versions:
                 k8s.core.v1.Service(
                     f"{name}-{service}-{version}-service",
                     metadata=k8s.meta.v1.ObjectMetaArgs(
-                        name=version_service(service, version), namespace=args.namespace
+                        name=version_service(service, version),
+                        namespace=args.namespace,
+                        labels=args.service_labels or None,
                     ),
                     spec=k8s.core.v1.ServiceSpecArgs(
                         ports=[k8s.core.v1.ServicePortArgs(port=PORT, name="http")],

@@ -15,7 +15,9 @@ from meshstack.naming import fixed_name
 class FirewallRule:
     name: str
     description: str
-    target_tags: Sequence[str]
+    # The instances it admits to: by network tag, or by service account (exactly one).
+    target_tags: Sequence[str] = field(default_factory=tuple)
+    target_service_accounts: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
     # Empty: every TCP port.
     tcp_ports: Sequence[int] = field(default_factory=tuple)
     source_ranges: Sequence[str] = field(default_factory=tuple)
@@ -25,6 +27,13 @@ class FirewallRule:
         if not (self.source_ranges or self.source_tags):
             # A rule without sources allows 0.0.0.0/0: never by omission.
             raise ValueError(f"firewall rule {self.name}: no source")
+        if bool(self.target_tags) == bool(self.target_service_accounts):
+            # No target: every instance of the network.
+            raise ValueError(f"firewall rule {self.name}: target tags or service accounts")
+        if self.target_service_accounts and self.source_tags:
+            # pulumi-gcp compute.Firewall: "targetServiceAccounts cannot be used at the same
+            # time as targetTags or sourceTags".
+            raise ValueError(f"firewall rule {self.name}: source tags with service accounts")
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,8 @@ class Firewall(pulumi.ComponentResource):
                 ],
                 source_ranges=list(rule.source_ranges) or None,
                 source_tags=list(rule.source_tags) or None,
-                target_tags=list(rule.target_tags),
+                target_tags=list(rule.target_tags) or None,
+                target_service_accounts=list(rule.target_service_accounts) or None,
                 opts=fixed_name(child),
             )
             for rule in args.rules

@@ -3,8 +3,9 @@
 Hardened as Google's hardening guide and CIS GKE ask: private nodes (no external IPs; they
 reach the internet through the network's Cloud NAT), a dedicated node service account with
 only GKE's node role (not the Compute Engine default account), Workload Identity for pods,
-shielded nodes with secure boot. The control plane keeps its public endpoint (so `pulumi up`
-and kubectl reach it from anywhere), optionally limited to authorised networks.
+shielded nodes with secure boot, and Dataplane V2 when NetworkPolicies are to be enforced.
+The control plane keeps its public endpoint (so `pulumi up` and kubectl reach it from
+anywhere), optionally limited to authorised networks.
 
 GKE has no kubeconfig output: `gke_kubeconfig` builds one from the endpoint and the cluster
 CA, authenticating through `gke-gcloud-auth-plugin` (the user's gcloud login; no key in it).
@@ -19,12 +20,28 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import yaml
 
+from meshstack import versions
 from meshstack.gcp.apis import CLOUD_PLATFORM_SCOPE
+from meshstack.gcp.firewall import FirewallRule
 from meshstack.kube import kube_provider
 from meshstack.naming import fixed_name
 from meshstack.options import register_schema_outputs, renamed
 
 AUTH_PLUGIN = "gke-gcloud-auth-plugin"
+# A release channel upgrades a cluster past any minor, Istio's supported Kubernetes range
+# (versions.ISTIO_SUPPORTS_KUBERNETES) included, unless told not to. A maintenance exclusion of
+# scope NO_MINOR_UPGRADES ("excludes all minor upgrades for the cluster, only patches are
+# allowed": GKE API MaintenanceExclusionOptions.Scope) until the minor's end of support
+# (end_time_behavior UNTIL_END_OF_SUPPORT) holds the control plane's and the nodes' minor;
+# cloud.google.com/kubernetes-engine/docs/concepts/maintenance-windows-and-exclusions. A minor
+# upgrade is then the user's: a higher kubernetesVersion raises min_master_version, and the
+# provider upgrades the control plane when that is above the running version
+# (terraform-provider-google resource_container_cluster.go, Update). At the end of support
+# GKE upgrades anyway. A maintenance policy takes exactly one window (ExactlyOneOf there):
+# daily from 03:00 UTC (GKE's four hours).
+MINOR_HOLD = "meshstack-hold-kubernetes-minor"
+MINOR_HOLD_START = "2026-01-01T00:00:00Z"
+MAINTENANCE_WINDOW_START = "03:00"
 # Google's minimum for a node service account: logs, metrics, resource metadata
 # (cloud.google.com/kubernetes-engine/docs/how-to/service-accounts).
 NODE_ROLE = "roles/container.defaultNodeServiceAccount"
@@ -39,6 +56,34 @@ def node_account_id(cluster_name: str) -> str:
         return f"{cluster_name}-nodes"
     digest = hashlib.sha256(cluster_name.encode()).hexdigest()[:4]
     return f"{cluster_name[:19].rstrip('-')}-{digest}-nodes"
+
+
+def control_plane_to_nodes(
+    name: str,
+    cluster_name: str,
+    *,
+    node_cidr: str,
+    node_account: pulumi.Input[str],
+    tcp_ports: Sequence[int],
+    purpose: str,
+) -> FirewallRule:
+    """Admits a cluster's control plane to its own nodes and their pods on `tcp_ports`.
+
+    GKE's rule for private nodes admits the control plane on TCP 443 and 10250 only
+    (cloud.google.com/kubernetes-engine/docs/concepts/firewall-rules, `gke-…-master`): an
+    admission webhook served by a pod on any other port is unreachable until a rule admits it.
+    The source: with no `master_ipv4_cidr_block` (Private Service Connect, as GkeCluster
+    makes) the control plane's endpoint is in the nodes' subnet, the range Google's own
+    module admits for webhooks (terraform-google-kubernetes-engine modules/private-cluster:
+    main.tf `cluster_endpoint_for_nodes`, firewall.tf `master_webhooks`). The target: the
+    cluster's node service account, so nodes of other clusters with the same tag are not."""
+    return FirewallRule(
+        name,
+        f"The control plane of GKE {cluster_name} calls {purpose} on its nodes",
+        target_service_accounts=[node_account],
+        tcp_ports=list(tcp_ports),
+        source_ranges=[node_cidr],
+    )
 
 
 def gke_kubeconfig(name: str, endpoint: str, cluster_ca_certificate: str) -> str:
@@ -78,6 +123,24 @@ def gke_kubeconfig(name: str, endpoint: str, cluster_ca_certificate: str) -> str
     )
 
 
+def minor_held() -> gcp.container.ClusterMaintenancePolicyArgs:
+    """Automatic upgrades within the cluster's minor only (see MINOR_HOLD)."""
+    return gcp.container.ClusterMaintenancePolicyArgs(
+        daily_maintenance_window=gcp.container.ClusterMaintenancePolicyDailyMaintenanceWindowArgs(
+            start_time=MAINTENANCE_WINDOW_START
+        ),
+        maintenance_exclusions=[
+            gcp.container.ClusterMaintenancePolicyMaintenanceExclusionArgs(
+                exclusion_name=MINOR_HOLD,
+                start_time=MINOR_HOLD_START,
+                exclusion_options=gcp.container.ClusterMaintenancePolicyMaintenanceExclusionExclusionOptionsArgs(
+                    scope="NO_MINOR_UPGRADES", end_time_behavior="UNTIL_END_OF_SUPPORT"
+                ),
+            )
+        ],
+    )
+
+
 class GkeNodePoolSpec(TypedDict):
     """The GKE cluster's node pool."""
 
@@ -113,7 +176,8 @@ class GkeClusterArgs(TypedDict):
     node_tags: Sequence[str]
     """Network tags of the nodes, for firewall rules."""
     kubernetes_version: NotRequired[str | None]
-    """The minimum control-plane version (a prefix such as 1.33); by default the channel's."""
+    """The control plane's Kubernetes minor (1.35) or exact version; GKE moves only its
+    patches, raising it is the upgrade (default: meshstack.versions.GKE_KUBERNETES)."""
     deletion_protection: NotRequired[bool]
     """GKE refuses to delete the cluster while set (default true)."""
     authorized_networks: NotRequired[Sequence[str] | None]
@@ -121,6 +185,9 @@ class GkeClusterArgs(TypedDict):
     authenticated)."""
     labels: NotRequired[Mapping[str, str]]
     """Labels of the cluster and its nodes."""
+    network_policies: NotRequired[bool]
+    """Enforce NetworkPolicies: GKE Dataplane V2 (default false: GKE's legacy datapath, which
+    ignores them). Chosen at creation: turning it on replaces an existing cluster."""
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -177,7 +244,8 @@ class GkeCluster(pulumi.ComponentResource):
             release_channel=gcp.container.ClusterReleaseChannelArgs(
                 channel=args["release_channel"]
             ),
-            min_master_version=args.get("kubernetes_version"),
+            min_master_version=args.get("kubernetes_version") or versions.GKE_KUBERNETES,
+            maintenance_policy=minor_held(),
             # Pods act as Google service accounts bound to theirs, not as the node's.
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
                 workload_pool=project.apply(lambda p: f"{p}.svc.id.goog")
@@ -200,6 +268,10 @@ class GkeCluster(pulumi.ComponentResource):
                 gcp_public_cidrs_access_enabled=False,
             ),
             enable_shielded_nodes=True,
+            # Dataplane V2 enforces NetworkPolicy (the default LEGACY_DATAPATH does not);
+            # `datapath_provider` is ForceNew in terraform-provider-google
+            # (resource_container_cluster.go), so a change replaces the cluster.
+            datapath_provider="ADVANCED_DATAPATH" if args.get("network_policies") else None,
             deletion_protection=args.get("deletion_protection", True),
             resource_labels=labels,
             opts=fixed_name(child),

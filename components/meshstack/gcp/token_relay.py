@@ -80,6 +80,8 @@ class TokenRelayArgs:
     reader_email: pulumi.Input[str]
     # The Secret Manager API, enabled.
     api: pulumi.Resource
+    # The IAM API, enabled: the writer's service account is created through it.
+    iam_api: pulumi.Resource
     labels: dict[str, str] = field(default_factory=dict)
     # What the relay's pods need to be scheduled (a node pool).
     nodes: Sequence[pulumi.Resource] = ()
@@ -124,7 +126,11 @@ class TokenRelay(pulumi.ComponentResource):
             f"{name}-writer",
             account_id=f"{args.secret_id[:24].rstrip('-')}-relay",
             display_name=f"Writes {args.secret_id} from the cluster (meshstack)",
-            opts=fixed_name(cloud),
+            opts=fixed_name(
+                pulumi.ResourceOptions.merge(
+                    cloud, pulumi.ResourceOptions(depends_on=[args.iam_api])
+                )
+            ),
         )
         writes = gcp.secretmanager.SecretIamMember(
             f"{name}-writes",

@@ -23,8 +23,9 @@ from meshstack.options import register_schema_outputs, renamed
 EASTWEST_GATEWAY = "istio-eastwestgateway"
 NETWORK_LABEL = "topology.istio.io/network"
 EASTWEST_LABELS = {"istio": "eastwestgateway", "app": EASTWEST_GATEWAY}
-# The ports the gateway chart gives a network gateway (`networkGateway`); a single-network
-# gateway (`gen-eastwest-gateway.sh --single-cluster`) declares the same four itself.
+# The ports the gateway chart gives a network gateway (`networkGateway`, values.yaml
+# `networkGatewayPorts`); a single-network gateway (`gen-eastwest-gateway.sh --single-cluster`)
+# declares the same four itself.
 EASTWEST_PORTS = (
     {"name": "status-port", "port": 15021, "targetPort": 15021},
     {"name": "tls", "port": 15443, "targetPort": 15443},
@@ -56,7 +57,10 @@ def eastwest_values(
     service: dict[str, Any] = {"annotations": dict(service_annotations)}
     if load_balancer_ip:
         service["loadBalancerIP"] = load_balancer_ip
-    if not network:
+    # A network gateway's Service takes the chart's `networkGatewayPorts` (the same four), but
+    # its NetworkPolicy admits only `service.ports` (chart default 15021/80/443): with
+    # policies the ports go there too (gateway chart templates/service.yaml, networkpolicy.yaml).
+    if not network or release.network_policies:
         service["ports"] = [dict(port) for port in EASTWEST_PORTS]
     return istio_values.gateway_values(
         release,

@@ -97,9 +97,15 @@ def gateway_api_object(
     )
 
 
-def waypoint_spec() -> dict[str, Any]:
-    """A namespace's waypoint, as `istioctl waypoint generate` writes it."""
-    return {
+def waypoint_spec(service_labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """A namespace's waypoint, as `istioctl waypoint generate` writes it; `service_labels`
+    go on the Service and pods istiod deploys for it (spec.infrastructure.labels: istiod's
+    waypoint template labels them with the Gateway's infrastructure labels,
+    pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go extractInfrastructureLabels)."""
+    spec: dict[str, Any] = {
         "gatewayClassName": WAYPOINT_CLASS,
         "listeners": [{"name": "mesh", "port": HBONE_PORT, "protocol": "HBONE"}],
     }
+    if service_labels:
+        spec["infrastructure"] = {"labels": dict(service_labels)}
+    return spec

@@ -25,9 +25,14 @@ from meshstack.istio.eastwest import XDS_PORT, istiod_host
 # Where the istio-sidecar package reads each file (istio.io VM installation guide).
 ROOT_CERT_PATH = "/etc/certs/root-cert.pem"
 TOKEN_PATH = "/var/run/secrets/tokens/istio-token"
+TOKEN_DIRECTORY = TOKEN_PATH.rsplit("/", 1)[0]
 CLUSTER_ENV_PATH = "/var/lib/istio/envoy/cluster.env"
 MESH_CONFIG_PATH = "/etc/istio/config/mesh"
-# Owned by the proxy's user once the files are in place.
+# Owned by the proxy's user once the files are in place: each is created first (istio.io's VM
+# guide, istio.io content/en/docs/setup/install/virtual-machine/snips.sh
+# snip_configure_the_virtual_machine_2 and _8: `mkdir -p /var/run/secrets/tokens`
+# and `/etc/istio/proxy` before `chown -R istio-proxy ...`), since `chown` fails on a missing
+# path. /var/run is a tmpfs: on every boot, /var/run/secrets is gone until this script runs.
 PROXY_OWNED_PATHS = (
     "/var/lib/istio",
     "/etc/certs",
@@ -38,6 +43,7 @@ PROXY_OWNED_PATHS = (
 # 22: SSH stays reachable if the proxy misbehaves; 15090: Prometheus; 15021/15020: the agent.
 LOCAL_EXCLUDE_PORTS = "22,15090,15021,15020"
 REFRESH_PATH = "/usr/local/lib/meshstack/refresh-istio-token"
+HOSTS_ADDENDUM = "/var/lib/meshstack/hosts"
 REFRESH_UNIT = "istio-token"
 TOKEN_REFRESH_MINUTES = 15
 TRUST_DOMAIN = "cluster.local"
@@ -183,20 +189,30 @@ def startup_script(
     gateway_address: str,
     token: TokenSource,
     application: VmApplication,
+    root: str = "",
 ) -> str:
-    """The VM's boot script (bash). It runs as root on every boot and converges."""
+    """The VM's boot script (bash). It runs as root on every boot and converges.
+
+    `root` is prepended to every path the script reads or writes (none on a VM; a scratch
+    directory when the tests run the script). Paths inside the files it writes (systemd units)
+    stay as the VM sees them."""
+
+    def at(path: str) -> str:
+        return shlex.quote(root + path)
+
     files = {
         ROOT_CERT_PATH: root_cert_pem,
         CLUSTER_ENV_PATH: cluster_env(workload),
         MESH_CONFIG_PATH: mesh_yaml(workload),
-        "/var/lib/meshstack/hosts": hosts(gateway_address, workload),
+        HOSTS_ADDENDUM: hosts(gateway_address, workload),
         f"/srv/{application.name}/index.html": f"{application.greeting}\n",
         f"/etc/systemd/system/{application.name}.service": _http_unit(application),
         **token.files,
-        REFRESH_PATH: token_refresh_script(token.command),
+        REFRESH_PATH: token_refresh_script(token.command, root + TOKEN_PATH),
         f"/etc/systemd/system/{REFRESH_UNIT}.service": _refresh_unit(),
         f"/etc/systemd/system/{REFRESH_UNIT}.timer": _refresh_timer(),
     }
+    package = at("/tmp/istio-sidecar.deb")
     lines = [
         "#!/usr/bin/env bash",
         "# Rendered by meshstack (meshstack/istio/vm_files.py): joins this VM to the Istio",
@@ -206,7 +222,7 @@ def startup_script(
         "",
         f"ISTIO_VERSION={shlex.quote(istio_version)}",
         f"PACKAGE_URL={shlex.quote(sidecar_package_url(istio_version))}",
-        "MARKER=/var/lib/meshstack/istio-sidecar.version",
+        f"MARKER={at('/var/lib/meshstack/istio-sidecar.version')}",
         f"ISTIOD_HOST={shlex.quote(istiod_host(workload.revision))}",
         "",
         'log() { echo "meshstack: $*"; }',
@@ -216,30 +232,30 @@ def startup_script(
         "  export DEBIAN_FRONTEND=noninteractive",
         "  apt-get update -q",
         "  apt-get install -y -q curl iptables python3",
-        '  curl -fsSL --retry 10 --retry-all-errors -o /tmp/istio-sidecar.deb "$PACKAGE_URL"',
-        "  dpkg -i /tmp/istio-sidecar.deb",
+        f'  curl -fsSL --retry 10 --retry-all-errors -o {package} "$PACKAGE_URL"',
+        f"  dpkg -i {package}",
         '  mkdir -p "$(dirname "$MARKER")"',
         '  echo "$ISTIO_VERSION" > "$MARKER"',
         "fi",
         "",
     ]
     for path, content in files.items():
-        lines += _write_file(path, content)
+        lines += _write_file(root + path, content)
     lines += [
         'log "pointing ${ISTIOD_HOST} at the east-west gateway"',
-        '{ grep -vF " ${ISTIOD_HOST}" /etc/hosts || true; cat /var/lib/meshstack/hosts; } \\',
-        "  > /tmp/hosts",
-        "cat /tmp/hosts > /etc/hosts",
+        f'{{ grep -vF " ${{ISTIOD_HOST}}" {at("/etc/hosts")} || true; \\',
+        f"  cat {at(HOSTS_ADDENDUM)}; }} > {at('/tmp/hosts')}",
+        f"cat {at('/tmp/hosts')} > {at('/etc/hosts')}",
         "",
         "# The VM's own address, as `istioctl ... --internalIP` would write it.",
-        "echo \"ISTIO_SVC_IP='$(hostname -I | awk '{print $1}')'\" >> " + CLUSTER_ENV_PATH,
+        "echo \"ISTIO_SVC_IP='$(hostname -I | awk '{print $1}')'\" >> " + at(CLUSTER_ENV_PATH),
         "",
-        "mkdir -p /etc/istio/proxy",
-        f"chown -R istio-proxy {' '.join(PROXY_OWNED_PATHS)}",
-        f"chmod 0755 {REFRESH_PATH}",
+        f"mkdir -p {' '.join(at(path) for path in (*PROXY_OWNED_PATHS, TOKEN_DIRECTORY))}",
+        f"chown -R istio-proxy {' '.join(at(path) for path in PROXY_OWNED_PATHS)}",
+        f"chmod 0755 {at(REFRESH_PATH)}",
         "",
         'log "fetching the bootstrap token (waits until the cluster has issued it)"',
-        f"until {REFRESH_PATH}; do",
+        f"until {at(REFRESH_PATH)}; do",
         "  sleep 15",
         "done",
         "",

@@ -292,6 +292,11 @@ export interface BookinfoArgs {
      * Which reviews versions run (default v1, v2 and v3).
      */
     reviewsVersions?: string[];
+    /**
+     * More labels of the Services (ambient multi-cluster: istio.io/global=true makes a
+     * Service reachable from every cluster).
+     */
+    serviceLabels?: {[key: string]: string};
 }
 
 /**
@@ -512,7 +517,8 @@ export interface GkeClusterArgs {
      */
     deletionProtection?: boolean;
     /**
-     * The minimum control-plane version (a prefix such as 1.33); by default the channel's.
+     * The control plane's Kubernetes minor (1.35) or exact version; GKE moves only its
+     * patches, raising it is the upgrade (default: meshstack.versions.GKE_KUBERNETES).
      */
     kubernetesVersion?: string;
     /**
@@ -523,6 +529,11 @@ export interface GkeClusterArgs {
      * The VPC's id.
      */
     network: pulumi.Input<string>;
+    /**
+     * Enforce NetworkPolicies: GKE Dataplane V2 (default false: GKE's legacy datapath, which
+     * ignores them). Chosen at creation: turning it on replaces an existing cluster.
+     */
+    networkPolicies?: boolean;
     /**
      * The cluster's node pool.
      */
