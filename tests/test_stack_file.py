@@ -69,6 +69,7 @@ def test_the_config_check_refuses_what_pulumi_up_would_and_every_mistake_at_once
     (stacks_dir / "Pulumi.dev.yaml").write_text(
         "config:\n  meshstack:scenario: local\n  meshstack:istio: {profil: demo}\n"
         "  meshstack:bookinfo: {routing: nope}\n  alicloud:accessKey: LTAIplain\n"
+        "  alicloud:secretKey: {secure: v1:abc}\n"
     )
     assert main(["check", "dev"]) == 1
     error = capsys.readouterr().err
@@ -80,6 +81,7 @@ def test_the_config_check_refuses_what_pulumi_up_would_and_every_mistake_at_once
 def test_the_config_check_passes_a_valid_file_with_an_encrypted_credential(stacks_dir, capsys):
     (stacks_dir / "Pulumi.dev.yaml").write_text(
         "config:\n  meshstack:scenario: local\n  alicloud:accessKey: {secure: v1:abc}\n"
+        "  alicloud:secretKey: {secure: v1:def}\n"
     )
     assert main(["check", "dev"]) == 0
     assert capsys.readouterr() == ("", "")
