@@ -3,11 +3,14 @@
 Upstream data (chart sources, Istio's CRDs and samples, istioctl goldens) and the real Helm
 are not part of the repository. A test that needs them skips with the reason on a bare
 clone, and fails under CI=true, where they must be present: CI never passes by skipping.
+The run ends with the skips counted by what is missing and how to get it.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -24,11 +27,62 @@ CI = os.environ.get("CI") == "true"
 ISTIO_REFERENCE = charts.REFERENCE / "istio-1.30.3"
 
 
-def unavailable(reason: str) -> NoReturn:
-    """Skip for a missing upstream input; under CI=true, fail."""
+@dataclass(frozen=True)
+class Missing:
+    """An upstream input that a clone may lack, and how to get it."""
+
+    what: str
+    remedy: str
+
+
+CHART_SOURCES = Missing(
+    "chart sources not found",
+    "run `make charts` (needs internet) or set MESHSTACK_CHARTS",
+)
+REFERENCE_DATA = Missing(
+    "upstream reference data not found",
+    f"set MESHSTACK_REFERENCE to a directory with {ISTIO_REFERENCE.name}/ (Istio's samples "
+    f"and istioctl's goldens) and gateway-api-{versions.GATEWAY_API}/ (its CRDs)",
+)
+TOOLS = Missing(
+    "a pinned tool is not installed",
+    "run the tests with `scripts/test.sh`, which installs them (needs PyPI)",
+)
+
+
+def unavailable(reason: str, missing: Missing | None = None) -> NoReturn:
+    """Skip for a missing upstream input (the summary counts it under `missing`); under
+    CI=true, fail."""
+    reason = f"{missing.what}: {reason}" if missing else reason
     if CI:
         pytest.fail(f"{reason} (CI=true: upstream data and tools must be present)")
     pytest.skip(reason)
+
+
+def skip_summary(reasons: list[str]) -> list[str]:
+    """One line per missing input (others: per reason), the most skipped first (ties in
+    alphabetical order: workers finish in any order)."""
+    known = (CHART_SOURCES, REFERENCE_DATA, TOOLS)
+    counted = Counter(
+        next((f"{m.what} — {m.remedy}" for m in known if r.startswith(f"{m.what}: ")), r)
+        for r in reasons
+    )
+    ordered = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+    return [f"{n} test{'s' if n > 1 else ''} skipped: {line}" for line, n in ordered]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # A skip's report holds (path, line, "Skipped: <reason>"); a list when pytest-xdist
+    # brought it from a worker.
+    reasons = [
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, (tuple, list))
+    ]
+    if reasons:
+        terminalreporter.section("skipped: what is missing, and how to get it")
+        for line in skip_summary(reasons):
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture
@@ -40,7 +94,7 @@ def engine() -> OfflineEngine:
 @pytest.fixture
 def istio_reference() -> Path:
     if not ISTIO_REFERENCE.is_dir():
-        unavailable(f"upstream reference data not found at {ISTIO_REFERENCE}")
+        unavailable(f"no {ISTIO_REFERENCE}", REFERENCE_DATA)
     return ISTIO_REFERENCE
 
 
@@ -49,7 +103,7 @@ def istio_crd_file() -> Path:
     try:
         return charts.chart_source("base", versions.ISTIO) / "files" / "crd-all.gen.yaml"
     except charts.ChartUnavailable as missing:
-        unavailable(str(missing))
+        unavailable(str(missing), CHART_SOURCES)
 
 
 @pytest.fixture
@@ -64,7 +118,7 @@ GATEWAY_API_REFERENCE = charts.REFERENCE / f"gateway-api-{versions.GATEWAY_API}"
 def gateway_api_crd_files() -> list[Path]:
     files = sorted(GATEWAY_API_REFERENCE.glob("gateway.networking.k8s.io_*.yaml"))
     if not files:
-        unavailable(f"Gateway API {versions.GATEWAY_API} CRDs not found at {GATEWAY_API_REFERENCE}")
+        unavailable(f"no Gateway API CRDs in {GATEWAY_API_REFERENCE}", REFERENCE_DATA)
     return files
 
 
@@ -78,7 +132,7 @@ def rendered(release: charts.Release, kubernetes: str = LOWEST) -> list[dict[str
     try:
         return charts.render(release, kubernetes)
     except charts.ChartUnavailable as missing:
-        unavailable(str(missing))
+        unavailable(str(missing), CHART_SOURCES)
 
 
 @pytest.fixture(scope="session")
@@ -87,4 +141,4 @@ def helm() -> Path:
     try:
         return kubetools.ensure().helm
     except kubetools.ToolUnavailable as missing:
-        unavailable(str(missing))
+        unavailable(str(missing), TOOLS)

@@ -1,8 +1,10 @@
-"""The README and docs/ link only to files and headings that exist."""
+"""The README and docs/ link only to files and headings that exist, and cite only release tags
+that exist."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,33 @@ def test_every_relative_link_resolves(page: Path):
 
 def test_the_readme_is_a_front_page():
     assert len((REPO_ROOT / "README.md").read_text().splitlines()) <= README_LIMIT
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(REPO_ROOT)) for p in PAGES])
+def test_every_cited_release_tag_exists(page: Path):
+    """`…@v1.2.3` in an install command is a git tag of this repository (a clone without tags,
+    e.g. a shallow CI checkout, must fetch them: `git fetch --tags`)."""
+    cited = set(re.findall(r"@(v\d+\.\d+\.\d+)\b", page.read_text()))
+    tags = subprocess.run(
+        ["git", "tag", "-l"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert cited <= set(tags), f"{page.name} cites {sorted(cited - set(tags))}: no such tag"
+
+
+def test_the_readme_tree_names_each_file_where_it_is():
+    """The architecture tree: each top-level entry, and each entry indented under it, exists
+    at that path (a line inserted in the wrong place moves what follows under it)."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    tree = readme.split("## Architecture", 1)[1].split("```", 2)[1]
+    parent, missing, seen = "", [], 0
+    for line in tree.splitlines()[1:]:
+        entry = re.match(r"^(  )?(\S+)", line)
+        if not entry:
+            continue  # a description continued
+        path = f"{parent}{entry.group(2)}" if entry.group(1) else entry.group(2)
+        if not entry.group(1):
+            parent = path if path.endswith("/") else ""
+        seen += 1
+        if not list(REPO_ROOT.glob(path)):
+            missing.append(path)
+    assert seen > 30 and not missing, missing

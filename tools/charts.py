@@ -4,9 +4,10 @@ Chart sources live in one directory, one folder per chart named as the chart
 (`<dir>/istiod/Chart.yaml`, `<dir>/kiali-server/Chart.yaml`, …), found in this order:
 `$MESHSTACK_CHARTS`, `.charts/` (what `make charts` pulls), `../shared/reference/charts/`.
 
-    python -m tools.charts pull     # helm pull every chart version the stacks declare
+    python -m tools.charts pull     # helm pull every pinned chart version into .charts/
 
-needs internet; it writes `.charts/` in that layout.
+needs internet (or `MESHSTACK_CHART_REPOSITORY`: one Helm repository, e.g. a mirror, that
+serves every chart); it writes `.charts/` in that layout only once every chart has arrived.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,21 +29,25 @@ from typing import Any
 
 import yaml
 
-from meshstack.helm import LOCAL_CHARTS
-from meshstack.versions import ISTIO_CHARTS
+from meshstack import versions
+from meshstack.versions import ISTIO_CHARTS, LOCAL_CHARTS, ChartPin
 from tools import kubetools
-from tools.offline.engine import run_stack
-from tools.stack_file import stack_names
 
 REPO_ROOT = kubetools.REPO_ROOT
 PULLED = REPO_ROOT / ".charts"
 REFERENCE = Path(os.environ.get("MESHSTACK_REFERENCE", REPO_ROOT.parent / "shared" / "reference"))
 RENDER_CACHE = kubetools.CACHE.parent / "render-cache"
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+# One repository to pull every chart from instead of each chart's own (a mirror, a proxy).
+MIRROR_VARIABLE = "MESHSTACK_CHART_REPOSITORY"
 
 
 class ChartUnavailable(RuntimeError):
     """No source of this chart at this version in the chart directory."""
+
+
+class PullFailed(RuntimeError):
+    """A chart could not be downloaded; the message is one line that says what to do."""
 
 
 class RenderError(RuntimeError):
@@ -52,7 +58,8 @@ def charts_dir() -> Path:
     """The chart directory (it may not exist: `chart_source` then says how to get it)."""
     if "MESHSTACK_CHARTS" in os.environ:
         return Path(os.environ["MESHSTACK_CHARTS"])
-    return PULLED if PULLED.is_dir() else REFERENCE / "charts"
+    # An empty `.charts/` (an interrupted pull before pulls were staged) is no chart directory.
+    return PULLED if any(PULLED.glob("*/Chart.yaml")) else REFERENCE / "charts"
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ class Release:
         chart = inputs["chart"]
         if chart.startswith("oci://"):
             repository, chart = chart.rsplit("/", 1)
-        elif chart.startswith("/"):  # a local chart folder (meshstack.helm LOCAL_CHARTS)
+        elif chart.startswith("/"):  # a local chart folder (meshstack.versions LOCAL_CHARTS)
             directory, chart = chart.rsplit("/", 1)
             repository = f"{LOCAL_CHARTS}{directory}"
         else:
@@ -192,47 +199,67 @@ def _helm_template(arguments: list[str], values: Mapping[str, Any]) -> dict[str,
     return {"objects": [d for d in yaml.load_all(result.stdout, Loader=yaml.CSafeLoader) if d]}
 
 
-def pull(releases: Iterable[Release], destination: Path = PULLED) -> list[str]:
-    """`helm pull` each chart version once into `destination/<chart>` (needs internet)."""
-    wanted = {(r.chart, r.version, r.repository) for r in releases}
-    charts = sorted({chart for chart, _, _ in wanted})
-    clashes = [c for c in charts if sum(1 for w in wanted if w[0] == c) > 1]
-    if clashes:
-        raise SystemExit(f"stacks declare several versions of {clashes}: one folder per chart")
+def pinned_charts() -> tuple[ChartPin, ...]:
+    """Every chart version the package pins (components/meshstack/versions.py)."""
+    return (*versions.istio_charts(), *versions.ADDON_CHARTS)
+
+
+def pull(
+    pins: Iterable[ChartPin], destination: Path = PULLED, repository: str | None = None
+) -> list[str]:
+    """`helm pull` each chart into `destination/<chart>` (needs internet), from `repository`
+    instead of each chart's own when given. The charts are downloaded beside `destination`
+    and moved into place together: a failure (PullFailed) leaves `destination` as it was."""
     helm = str(kubetools.ensure().helm)
-    destination.mkdir(parents=True, exist_ok=True)
-    pulled = []
-    for chart, version, repository in sorted(wanted):
-        shutil.rmtree(destination / chart, ignore_errors=True)
-        source = (
-            [f"{repository}/{chart}"]
-            if repository.startswith("oci://")
-            else [chart, "--repo", repository]
-        )
-        command = [helm, "pull", *source, "--version", version, "--untar"]
-        subprocess.run([*command, "--untardir", str(destination)], check=True)
-        pulled.append(f"{chart} {version} from {repository}")
-    return pulled
-
-
-def declared_releases() -> list[Release]:
-    """The Helm releases of every stack, as the program declares them."""
-    return [
-        Release.of(r.inputs)
-        for stack in stack_names()
-        for r in run_stack(stack).of_type(RELEASE_TYPE)
-    ]
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=f"{destination.name}-pull-"))
+    try:
+        fresh = staging / destination.name
+        fresh.mkdir()
+        pulled = []
+        for pin in pins:
+            origin = repository or pin.repository
+            source = (
+                [f"{origin}/{pin.chart}"]
+                if origin.startswith("oci://")
+                else [pin.chart, "--repo", origin]
+            )
+            command = [helm, "pull", *source, "--version", pin.version, "--untar"]
+            result = subprocess.run(
+                [*command, "--untardir", str(fresh)], capture_output=True, text=True, check=False
+            )
+            if result.returncode != 0:
+                said = result.stderr.strip().splitlines() or [f"helm exited {result.returncode}"]
+                raise PullFailed(
+                    f"could not download chart {pin.chart} {pin.version} from {origin} "
+                    f"({said[-1].removeprefix('Error: ')}); nothing was written to {destination}. "
+                    "Check the network or proxy (Helm must reach the chart repositories), or "
+                    "set MESHSTACK_CHARTS to a directory of chart sources"
+                )
+            pulled.append(f"{pin.chart} {pin.version} from {origin}")
+        if destination.exists():
+            destination.rename(staging / "previous")
+        fresh.rename(destination)
+        return pulled
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Chart sources for the rendering tests.")
     parser.add_argument("command", choices=["pull", "where"])
+    parser.add_argument("--into", type=Path, default=PULLED, help="pull: default .charts/")
     arguments = parser.parse_args()
     if arguments.command == "where":
         print(charts_dir())
         return
-    for line in pull(declared_releases()):
-        print(f"pulled {line} into {PULLED}")
+    mirror = os.environ.get(MIRROR_VARIABLE) or None
+    try:
+        pulled = pull(pinned_charts(), arguments.into, repository=mirror)
+    except (PullFailed, kubetools.ToolUnavailable) as failure:
+        sys.exit(f"error: {str(failure).splitlines()[0]}")
+    for line in pulled:
+        print(f"pulled {line} into {arguments.into}")
 
 
 if __name__ == "__main__":

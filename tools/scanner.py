@@ -158,9 +158,13 @@ def main() -> None:
         print(f"checkov {ensure()}")
         return
     objects: dict[str, list[dict[str, Any]]] = {}
-    for stack in arguments.stacks:
-        objects.update(stack_objects(stack))
-    for finding in scan(objects):
+    try:
+        for stack in arguments.stacks:
+            objects.update(stack_objects(stack))
+        findings = scan(objects)
+    except (charts.ChartUnavailable, kubetools.ToolUnavailable, ScannerUnavailable) as missing:
+        sys.exit(f"error: {str(missing).splitlines()[0]}")
+    for finding in findings:
         print(finding)
 
 

@@ -2,16 +2,20 @@
 
     python -m tools.stack_file scenario STACK    # what scripts/up.sh asks
     python -m tools.stack_file clouds STACK
+    python -m tools.stack_file check STACK       # the typed config, as `pulumi up` checks it
 
 A file that is not YAML of Pulumi's shape is a StackFileError naming the file and the line.
+`check` needs only PyYAML, pydantic and the package's pure modules (no Pulumi SDK, no cloud):
+scripts/up.sh runs it before it installs anything else.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +89,38 @@ def clouds(config: dict[str, Any]) -> list[str]:
     return [CLOUDS[scenario]] if scenario in CLOUDS else []
 
 
+def to_pulumi_strings(config: Mapping[str, Any]) -> dict[str, str]:
+    """What the CLI hands a program: scalars as strings, objects as JSON."""
+    out: dict[str, str] = {}
+    for key, value in config.items():
+        if isinstance(value, dict | list):
+            out[key] = json.dumps(value)
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = str(value)
+    return out
+
+
+def config_problems(config: Mapping[str, Any]) -> str | None:
+    """What the typed config's checks refuse (stacks.config.load: every mistake, in one
+    message), all but the cloud's answers (versions, zones), which need its credentials."""
+    # Imported here: the other questions need only PyYAML.
+    from stacks.config import ConfigError, load
+
+    try:
+        load(
+            to_pulumi_strings(config),
+            is_secret=lambda key: isinstance(config.get(key), dict) and "secure" in config[key],
+        )
+    except ConfigError as err:
+        return str(err)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="What a stack file says, for scripts/up.sh.")
-    parser.add_argument("question", choices=["scenario", "clouds"])
+    parser.add_argument("question", choices=["scenario", "clouds", "check"])
     parser.add_argument("stack")
     args = parser.parse_args(argv)
     try:
@@ -95,9 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     except (StackFileError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    if args.question == "scenario":
+    if args.question == "check":
+        problems = config_problems(config)
+        if problems:
+            print(f"error: Pulumi.{args.stack}.yaml: {problems}", file=sys.stderr)
+            return 1
+    elif args.question == "scenario":
         print(config.get(f"{PROJECT}:scenario", ""))
-    else:
+    elif args.question == "clouds":
         print(" ".join(clouds(config)))
     return 0
 

@@ -7,6 +7,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from meshstack.versions import LOCAL_CHARTS
+
 # Long enough for a LoadBalancer to get an address on a cloud; a stuck release rolls back.
 RELEASE_TIMEOUT_SECONDS = 900
 
@@ -46,9 +48,6 @@ def helm_release(
         timeout=RELEASE_TIMEOUT_SECONDS,
         opts=opts,
     )
-
-
-LOCAL_CHARTS = "file://"
 
 
 def chart_location(

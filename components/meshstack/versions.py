@@ -15,6 +15,10 @@ ISTIO = "1.31.0"
 # Istio's chart repository since 1.31 (the storage.googleapis.com one is being retired);
 # the same charts are at oci://ghcr.io/istio/release/charts/<chart>.
 ISTIO_CHART_REPOSITORY = "https://blob.istio.io/istio-release/charts"
+# A chart repository given as file://<dir>: a folder of chart sources, one folder per chart
+# (what `make charts` writes). Here, not in meshstack.helm, so that the config reads it
+# without the Pulumi SDK (scripts/up.sh checks a stack file before installing that).
+LOCAL_CHARTS = "file://"
 # Published charts default to a registry that is being retired: always set the hub.
 ISTIO_HUB = "docker.io/istio"
 # Istio's charts, by their names in the repository (istio-discovery is published as istiod).

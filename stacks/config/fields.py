@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from meshstack.helm import LOCAL_CHARTS
+from meshstack.versions import LOCAL_CHARTS
 
 PROJECT = "meshstack"
 

@@ -9,7 +9,6 @@ the stack outputs with their secrecy.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +23,7 @@ from pulumi.runtime.settings import get_root_resource
 from stacks.config import PROJECT, ConfigError
 from stacks.config.loading import HEADER as CONFIG_ERROR
 from tools.offline.fakes import FakeCatalog, FakeCloud
-from tools.stack_file import stack_config
+from tools.stack_file import stack_config, to_pulumi_strings
 
 SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
 
@@ -42,19 +41,6 @@ def merged_config(
     for key, value in (overrides or {}).items():
         values[key if ":" in key else f"{PROJECT}:{key}"] = value
     return values
-
-
-def to_pulumi_strings(config: Mapping[str, Any]) -> dict[str, str]:
-    """What the CLI hands a program: scalars as strings, objects as JSON."""
-    out: dict[str, str] = {}
-    for key, value in config.items():
-        if isinstance(value, dict | list):
-            out[key] = json.dumps(value)
-        elif isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        else:
-            out[key] = str(value)
-    return out
 
 
 @dataclass(frozen=True)
@@ -367,13 +353,16 @@ class RecordingMonitor(MockMonitor):
 class OfflineEngine:
     """Fresh Pulumi mocks (installed on construction) that run one stack program."""
 
-    def __init__(self, stack: str = "test", *, preview: bool = False) -> None:
+    def __init__(
+        self, stack: str = "test", *, preview: bool = False, project: str = PROJECT
+    ) -> None:
+        """`project`: another program's (what its `pulumi.Config()` reads)."""
         self.monitor = RecordingMonitor(FakeCloud())
         # The cloud lookups the config makes before anything is registered.
         self.catalog = FakeCatalog()
         ROOT_STACK.set(None)  # a new root stack, so no export of an earlier run leaks in
         pulumi.runtime.set_mocks(
-            self.monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=self.monitor
+            self.monitor.mocks, project=project, stack=stack, preview=preview, monitor=self.monitor
         )
 
     def run(
