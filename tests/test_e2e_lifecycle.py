@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 from stacks.config.loading import load
+from stacks.config.local import LocalStack
 from tests.conftest import unavailable
 from tools import charts
 from tools.e2e import lifecycle
-from tools.offline.engine import to_pulumi_strings
+from tools.stack_file import to_pulumi_strings
 
 GATEWAY_API = charts.REFERENCE / "gateway-api-v1.6.0"
 
@@ -42,6 +43,7 @@ def test_the_config_it_writes_is_accepted_by_the_typed_config(stack, tmp_path, g
     kubeconfig = tmp_path / "kubeconfig"
     config = lifecycle.stack_config(stack, kubeconfig, directory, gateway_api)
     loaded = load(to_pulumi_strings(config))
+    assert isinstance(loaded, LocalStack)
     assert loaded.istio.chart_repository == f"file://{directory}"
     assert loaded.istio.gateway_api_crds == str(gateway_api)
     assert loaded.kubernetes.kubeconfig == str(kubeconfig)
