@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test charts plan plan-check docs schema benchmark lint
+.PHONY: test charts plan plan-check docs schema benchmark lint tools
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
@@ -43,3 +43,9 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/shellcheck scripts/*.sh .ci/run
 	$(VENV)/bin/pyright
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint
+
+# The real toolchain for the end-to-end run, built from Go modules into .tools/bin/ (only what is
+# missing or whose pins in tools/e2e/pulumi/go.mod changed): the Pulumi CLI and the
+# pulumi-kubernetes provider.
+tools:
+	tools/e2e/build-pulumi.sh
