@@ -49,7 +49,7 @@ def serve(main: Path) -> tuple[grpc.Server, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description="Pulumi CLI, SDK's language runtime.")
     parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="the project directory")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- pulumi ARGS...")
     args = parser.parse_args(argv)
