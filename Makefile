@@ -21,11 +21,13 @@ help:
 test:
 	scripts/test.sh
 
-# The real control plane's binaries (kube-apiserver, kube-controller-manager, kube-scheduler,
-# etcd, kwok, the webhook stand-in), built from Go modules pinned in tools/e2e/kube/ into .tools/bin/.
-## The real control plane's binaries, built from pinned Go modules into .tools/bin/.
+# The control plane (kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, the
+# webhook stand-in; pins in tools/e2e/kube/) and Pulumi (the CLI and the kubernetes provider;
+# pins in tools/e2e/pulumi/), built into .tools/bin/ only where missing or stale.
+## The real control plane's and Pulumi's binaries, built from pinned Go modules into .tools/bin/.
 tools:
 	tools/e2e/build-kube.sh
+	tools/e2e/build-pulumi.sh
 
 ## The end-to-end run against that control plane (scripts/e2e.sh).
 e2e:
@@ -68,3 +70,4 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/shellcheck scripts/*.sh tools/e2e/*.sh .ci/run
 	$(VENV)/bin/pyright
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint
+
