@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The end-to-end run against a real control plane (docs/development.md, "The real control plane").
 #
-#   scripts/e2e.sh              # build the tools if needed, start the plane, run the smoke test
-#   scripts/e2e.sh CMD [ARG...] # the same, but run CMD (KUBECONFIG set) instead of the smoke test
+#   scripts/e2e.sh              # build the tools if needed, start the plane, run the smoke test,
+#                               # then the real lifecycle of `local` and `local-ambient`
+#                               # (tools/e2e/lifecycle.py), which writes .e2e/report.json
+#   scripts/e2e.sh CMD [ARG...] # the same, but run CMD (KUBECONFIG set) instead of those
 #
 # The plane is stopped when this script exits, also after a failure or Ctrl-C.
 set -euo pipefail
@@ -24,4 +26,15 @@ if [ "$#" -gt 0 ]; then
   "$@"
 else
   tools/e2e/smoke.sh
+  # Charts and the Gateway API CRDs from local copies: `make charts` (or ../shared/reference)
+  # and the Gateway API release's files (MESHSTACK_REFERENCE, default ../shared/reference).
+  charts=$(.venv/bin/python -c 'from tools import charts; print(charts.charts_dir())')
+  gateway_api="${MESHSTACK_REFERENCE:-../shared/reference}/gateway-api-v1.6.0"
+  if [ ! -f "$charts/istiod/Chart.yaml" ] || [ ! -d "$gateway_api" ]; then
+    echo "e2e: no chart sources in $charts or no Gateway API files in $gateway_api:" \
+      "run \`make charts\` and set MESHSTACK_REFERENCE to a directory with gateway-api-v1.6.0/" >&2
+    exit 1
+  fi
+  .venv/bin/python -m tools.e2e.lifecycle --kubeconfig "$KUBECONFIG" --charts "$charts" \
+    --gateway-api "$gateway_api" --webhooks stand-in local local-ambient
 fi

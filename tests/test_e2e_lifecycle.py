@@ -84,8 +84,11 @@ def test_a_run_passes_only_when_every_step_did():
     assert not lifecycle.passed({k: v for k, v in _result().items() if k != "reup"})
 
 
-def test_istio_crds_are_the_only_objects_kept_on_purpose():
+def test_istio_crds_and_their_api_services_are_the_only_objects_kept_on_purpose():
     crd = "CustomResourceDefinition.apiextensions.k8s.io"
     assert lifecycle.kept_on_purpose((crd, "", "virtualservices.networking.istio.io"))
     assert not lifecycle.kept_on_purpose((crd, "", "httproutes.gateway.networking.k8s.io"))
+    api_service = "APIService.apiregistration.k8s.io"
+    assert lifecycle.kept_on_purpose((api_service, "", "v1.networking.istio.io"))
+    assert not lifecycle.kept_on_purpose((api_service, "", "v1.gateway.networking.k8s.io"))
     assert not lifecycle.kept_on_purpose(("Namespace", "", "istio-system"))

@@ -234,6 +234,9 @@ EOF
     --proxy-client-cert-file "$pki/front-proxy-client.crt" --proxy-client-key-file "$pki/front-proxy-client.key"
   wait_for kube-apiserver 120 https_ok "$server/readyz"
 
+  # kwok renews the fake nodes' heartbeats; on two busy cores one can come later than the
+  # default 40 s grace, and the node lifecycle controller then marks every pod on that node
+  # NotReady, which kwok (its pod stages done) never undoes: helm and pulumi wait forever.
   launch kube-controller-manager "$bin/kube-controller-manager" \
     --kubeconfig "$state/controller-manager.kubeconfig" \
     --authentication-kubeconfig "$state/controller-manager.kubeconfig" \
@@ -241,7 +244,8 @@ EOF
     --bind-address 127.0.0.1 --secure-port "$cm_port" --leader-elect=false \
     --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
     --use-service-account-credentials=true --controllers '*' \
-    --cluster-signing-cert-file "$pki/ca.crt" --cluster-signing-key-file "$pki/ca.key"
+    --cluster-signing-cert-file "$pki/ca.crt" --cluster-signing-key-file "$pki/ca.key" \
+    --node-monitor-grace-period 1h
   launch kube-scheduler "$bin/kube-scheduler" --kubeconfig "$state/scheduler.kubeconfig" \
     --authentication-kubeconfig "$state/scheduler.kubeconfig" \
     --authorization-kubeconfig "$state/scheduler.kubeconfig" \

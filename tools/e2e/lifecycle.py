@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -46,6 +47,10 @@ KEPT_GROUP_SUFFIX = ".istio.io"
 # else is compared with what the cluster held before the first `up`.
 CHURN = {"events", "events.events.k8s.io", "leases.coordination.k8s.io"}
 NAMESPACE_DELETION_SECONDS = 300
+# Longer than any wait of the provider's (a Helm release's 900 s timeout is not reached on
+# fake nodes); a command past it is ended and counts as failed with exit code 124.
+COMMAND_SECONDS = 600
+TIMED_OUT = 124
 
 
 @dataclass
@@ -65,20 +70,29 @@ class Run:
         log = self.logs / f"{self.stack}-{self.steps:02d}-{arguments[0]}.log"
         started = time.monotonic()
         cli = [str(TOOLS_BIN / "pulumi"), *arguments, "--stack", f"e2e-{self.stack}"]
-        done = subprocess.run(
-            # The CLI with the Python SDK's language runtime (tools/e2e/langhost.py).
+        # The CLI with the Python SDK's language runtime (tools/e2e/langhost.py), in a process
+        # group of its own so that a command past its time ends with everything it started.
+        process = subprocess.Popen(
             [sys.executable, "-m", "tools.e2e.langhost", "--cwd", str(self.work), "--", *cli],
             cwd=self.work,
             env=self.env,
-            check=False,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,
         )
+        try:
+            stdout, stderr = process.communicate(timeout=COMMAND_SECONDS)
+            code = process.returncode
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            code, stderr = TIMED_OUT, f"{stderr}\ntimed out after {COMMAND_SECONDS} s"
         seconds = round(time.monotonic() - started, 1)
-        log.write_text(f"$ pulumi {' '.join(arguments)}\n{done.stdout}\n--- stderr\n{done.stderr}")
-        if check and done.returncode:
-            raise RuntimeError(f"pulumi {arguments[0]} failed ({done.returncode}): see {log}")
-        return done.returncode, done.stdout, seconds
+        log.write_text(f"$ pulumi {' '.join(arguments)}\n{stdout}\n--- stderr\n{stderr}")
+        if check and code:
+            raise RuntimeError(f"pulumi {arguments[0]} failed ({code}): see {log}")
+        return code, stdout, seconds
 
 
 def scratch_project(destination: Path) -> Path:
@@ -171,10 +185,12 @@ def census(kubeconfig: Path) -> set[tuple[str, str, str]]:
 
 
 def kept_on_purpose(entry: tuple[str, str, str]) -> bool:
+    """Istio's CRDs, and the APIService the API server registers itself for each group and
+    version they serve (k8s.io/kubernetes pkg/controlplane/controller/crdregistration)."""
     kind, _, name = entry
-    return kind == "CustomResourceDefinition.apiextensions.k8s.io" and name.endswith(
-        KEPT_GROUP_SUFFIX
-    )
+    if kind == "CustomResourceDefinition.apiextensions.k8s.io":
+        return name.endswith(KEPT_GROUP_SUFFIX)
+    return kind == "APIService.apiregistration.k8s.io" and name.endswith(KEPT_GROUP_SUFFIX)
 
 
 def leftovers(kubeconfig: Path, before: set[tuple[str, str, str]]) -> list[str]:
