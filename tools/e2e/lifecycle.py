@@ -285,6 +285,46 @@ def versions(kubeconfig: Path) -> dict[str, str]:
     return {"pulumi": pulumi.removeprefix("v"), "kubernetes": server["gitVersion"].lstrip("v")}
 
 
+INSTALL = ("--create-namespace", "--wait", "--timeout", "10m")
+
+
+def helm_baseline(stack: str, config: Mapping[str, Any], kubeconfig: Path) -> dict[str, Any]:
+    """The same Helm releases as the stack declares, installed one after another with
+    `helm install --wait` (then uninstalled): what `pulumi up` is measured against."""
+    from tools import charts
+    from tools.offline.engine import run_stack
+
+    overrides = {
+        key.split(":", 1)[1]: value
+        for key, value in config.items()
+        if key.startswith(f"{PROJECT}:") and key != f"{PROJECT}:scenario"
+    }
+    declared = run_stack(stack, overrides)
+    releases = [charts.Release.of(r.inputs) for r in declared.of_type(charts.RELEASE_TYPE)]
+    helm = [str(kubetools.ensure().helm), "--kubeconfig", str(kubeconfig)]
+    started = time.monotonic()
+    for release in releases:
+        source = charts.chart_source(
+            release.chart, release.version, Path(release.repository.removeprefix("file://"))
+        )
+        values = Path(kubeconfig.parent / f"{release.name}-values.json")
+        namespace = ["-n", release.namespace]
+        values.write_text(json.dumps(release.values))
+        subprocess.run(
+            [*helm, "install", release.name, str(source), "-f", str(values), *namespace, *INSTALL],
+            capture_output=True,
+            check=True,
+        )
+    seconds = round(time.monotonic() - started, 1)
+    for release in reversed(releases):
+        subprocess.run(
+            [*helm, "uninstall", release.name, "-n", release.namespace, "--wait"],
+            capture_output=True,
+            check=False,
+        )
+    return {"stack": stack, "releases": len(releases), "seconds": seconds}
+
+
 # The languages `pulumi package gen-sdk` could generate the component provider's SDK in.
 SDK_LANGUAGES = ("nodejs", "go", "java", "dotnet")
 
@@ -332,6 +372,13 @@ def main(argv: Iterable[str] | None = None) -> int:
     report: dict[str, Any] = {**versions(kubeconfig), "webhooks": args.webhooks}
     existing = json.loads(report_path.read_text()) if report_path.is_file() else {}
     report["stacks"] = run_stacks(args.stacks, kubeconfig, charts, args.gateway_api, out)
+    first = args.stacks[0]
+    config = stack_config(first, kubeconfig, charts, out / "gateway-api-standard.yaml")
+    baseline = helm_baseline(first, config, kubeconfig)
+    up = report["stacks"][first].get("up", {}).get("seconds")
+    report["helmBaseline"] = {**baseline, "pulumiUpSeconds": up}
+    if up:
+        report["helmBaseline"]["ratio"] = round(up / baseline["seconds"], 2)
     report["sdks"] = sdks(out, pulumi_env(out / "state", out / "pulumi-home"))
     report_path.write_text(json.dumps({**existing, **report}, indent=2) + "\n")
     print(json.dumps(report, indent=2))
