@@ -92,6 +92,12 @@ class Release:
             repository=repository,
         )
 
+    def source(self) -> Path:
+        """Its chart's source folder: in its own file:// directory, else in charts_dir()."""
+        local = self.repository.startswith(LOCAL_CHARTS)
+        root = Path(self.repository.removeprefix(LOCAL_CHARTS)) if local else None
+        return chart_source(self.chart, self.version, root)
+
 
 def _istio_provenance_matches(path: Path, version: str) -> bool:
     """Istio's charts built from a branch keep the unstamped Chart.yaml version 1.0.0; the
@@ -160,9 +166,7 @@ def render(
     Results are cached on disk by chart content, Helm version and arguments; `fresh` renders
     anew (charts that generate random passwords differ between two renders).
     """
-    local = release.repository.startswith(LOCAL_CHARTS)
-    root = Path(release.repository.removeprefix(LOCAL_CHARTS)) if local else None
-    source = chart_source(release.chart, release.version, root)
+    source = release.source()
     values = release.values if values is None else values
     arguments = [release.name, str(source), "-n", release.namespace]
     arguments += ["--kube-version", kube_version]

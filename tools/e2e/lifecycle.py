@@ -1,6 +1,6 @@
 """The real lifecycle of a stack under the real Pulumi engine against a real API server.
 
-    python -m tools.e2e.lifecycle --kubeconfig K --charts DIR --report R STACK [STACK …]
+    python -m tools.e2e.lifecycle --kubeconfig K --charts DIR --gateway-api DIR STACK [STACK …]
 
 For each stack: `pulumi up`, `pulumi preview --expect-no-changes`, one update (another
 routing scenario: preview, then up), `pulumi destroy`, a census of what the API server still
@@ -31,8 +31,10 @@ from typing import Any
 
 import yaml
 
-from tools import kubetools
+from meshstack.versions import LOCAL_CHARTS
+from tools import charts, kubetools
 from tools.kubetools import REPO_ROOT
+from tools.offline.engine import run_stack
 
 PROJECT = "meshstack"
 TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
@@ -40,8 +42,8 @@ TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
 # the check that reads them change; no release may be replaced).
 UPDATE = ("bookinfo.routing", "reviews-80-20")
 # Objects the API server holds after a destroy that the stack created on purpose:
-# Istio's CRDs carry `helm.sh/resource-policy: keep` (charts/base/templates/crds.yaml), so
-# Helm's uninstall leaves them, and their custom resources with them.
+# Istio's CRDs carry `helm.sh/resource-policy: keep` (charts/base/files/crd-all.gen.yaml),
+# so Helm's uninstall leaves them (kept_on_purpose).
 KEPT_GROUP_SUFFIX = ".istio.io"
 # Kinds the control plane itself writes all the time (not the stack's objects). Everything
 # else is compared with what the cluster held before the first `up`.
@@ -127,10 +129,12 @@ def gateway_api_manifest(directory: Path, destination: Path) -> Path:
     return destination
 
 
-def stack_config(stack: str, kubeconfig: Path, charts: Path, gateway_api: Path) -> dict[str, Any]:
+def stack_config(
+    stack: str, kubeconfig: Path, chart_dir: Path, gateway_api: Path
+) -> dict[str, Any]:
     """The committed stack file's config, pointed at this cluster and the local copies."""
     config = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-    local = f"file://{charts}"
+    local = f"{LOCAL_CHARTS}{chart_dir}"
     config[f"{PROJECT}:kubernetes"] = {"kubeconfig": str(kubeconfig)}
     istio = config.setdefault(f"{PROJECT}:istio", {})
     istio.update({"chartRepository": local, "gatewayApiCrds": str(gateway_api)})
@@ -255,7 +259,7 @@ def pulumi_env(state: Path, home: Path) -> dict[str, str]:
 
 
 def run_stacks(
-    stacks: Sequence[str], kubeconfig: Path, charts: Path, gateway_api_dir: Path, out: Path
+    stacks: Sequence[str], kubeconfig: Path, chart_dir: Path, gateway_api_dir: Path, out: Path
 ) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     logs = out / "logs"
@@ -268,7 +272,7 @@ def run_stacks(
         work = scratch_project(out / "project" / stack)
         run = Run(stack, work, env, logs)
         run.pulumi("stack", "init", "--secrets-provider", "passphrase", check=True)
-        config = stack_config(stack, kubeconfig, charts, manifest)
+        config = stack_config(stack, kubeconfig, chart_dir, manifest)
         stack_file = work / "stacks" / f"Pulumi.e2e-{stack}.yaml"
         salted = yaml.safe_load(stack_file.read_text()) if stack_file.is_file() else {}
         stack_file.write_text(yaml.safe_dump({**(salted or {}), "config": config}))
@@ -288,12 +292,11 @@ def versions(kubeconfig: Path) -> dict[str, str]:
 INSTALL = ("--create-namespace", "--wait", "--timeout", "10m")
 
 
-def helm_baseline(stack: str, config: Mapping[str, Any], kubeconfig: Path) -> dict[str, Any]:
+def helm_baseline(
+    stack: str, config: Mapping[str, Any], kubeconfig: Path, values_dir: Path
+) -> dict[str, Any]:
     """The same Helm releases as the stack declares, installed one after another with
     `helm install --wait` (then uninstalled): what `pulumi up` is measured against."""
-    from tools import charts
-    from tools.offline.engine import run_stack
-
     overrides = {
         key.split(":", 1)[1]: value
         for key, value in config.items()
@@ -304,17 +307,18 @@ def helm_baseline(stack: str, config: Mapping[str, Any], kubeconfig: Path) -> di
     helm = [str(kubetools.ensure().helm), "--kubeconfig", str(kubeconfig)]
     started = time.monotonic()
     for release in releases:
-        source = charts.chart_source(
-            release.chart, release.version, Path(release.repository.removeprefix("file://"))
-        )
-        values = Path(kubeconfig.parent / f"{release.name}-values.json")
-        namespace = ["-n", release.namespace]
+        values = values_dir / f"{release.name}-values.json"
         values.write_text(json.dumps(release.values))
-        subprocess.run(
-            [*helm, "install", release.name, str(source), "-f", str(values), *namespace, *INSTALL],
+        namespace = ["-n", release.namespace]
+        source = str(release.source())
+        done = subprocess.run(
+            [*helm, "install", release.name, source, "-f", str(values), *namespace, *INSTALL],
             capture_output=True,
-            check=True,
+            text=True,
+            check=False,
         )
+        if done.returncode:
+            raise RuntimeError(f"helm install {release.name} failed: {done.stderr.strip()}")
     seconds = round(time.monotonic() - started, 1)
     for release in reversed(releases):
         subprocess.run(
@@ -367,20 +371,19 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=None)
     args = parser.parse_args(list(argv) if argv is not None else None)
     out = args.out.resolve()
-    kubeconfig, charts = args.kubeconfig.resolve(), args.charts.resolve()
+    kubeconfig, chart_dir = args.kubeconfig.resolve(), args.charts.resolve()
     report_path = args.report or out / "report.json"
     report: dict[str, Any] = {**versions(kubeconfig), "webhooks": args.webhooks}
-    existing = json.loads(report_path.read_text()) if report_path.is_file() else {}
-    report["stacks"] = run_stacks(args.stacks, kubeconfig, charts, args.gateway_api, out)
+    report["stacks"] = run_stacks(args.stacks, kubeconfig, chart_dir, args.gateway_api, out)
     first = args.stacks[0]
-    config = stack_config(first, kubeconfig, charts, out / "gateway-api-standard.yaml")
-    baseline = helm_baseline(first, config, kubeconfig)
+    config = stack_config(first, kubeconfig, chart_dir, out / "gateway-api-standard.yaml")
+    baseline = helm_baseline(first, config, kubeconfig, out)
     up = report["stacks"][first].get("up", {}).get("seconds")
     report["helmBaseline"] = {**baseline, "pulumiUpSeconds": up}
     if up:
         report["helmBaseline"]["ratio"] = round(up / baseline["seconds"], 2)
     report["sdks"] = sdks(out, pulumi_env(out / "state", out / "pulumi-home"))
-    report_path.write_text(json.dumps({**existing, **report}, indent=2) + "\n")
+    report_path.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     return 0 if all(passed(result) for result in report["stacks"].values()) else 1
 
