@@ -16,6 +16,13 @@ pulumi_cli() {
   fi
 }
 
+# Puts the CLI's directory first on PATH: the program asks that CLI for the stack's last
+# outputs (stacks/state.py), and must reach the same one that runs it.
+cli_on_path() {
+  PATH="$(cd "$(dirname "$1")" && pwd):$PATH"
+  export PATH
+}
+
 # Sets `scenario` to the stack file's (or says what is wrong with the file, and exits).
 # `local`-scenario stacks keep their state in .pulumi-state/ (no account; an empty passphrase
 # unless PULUMI_CONFIG_PASSPHRASE says otherwise). Others use the backend you logged in to.

@@ -14,5 +14,6 @@ shift
 [ -x .venv/bin/python ] || fail "no .venv yet: run scripts/up.sh $stack first"
 pulumi=$(pulumi_cli)
 [ -n "$pulumi" ] || fail "no Pulumi CLI: run scripts/up.sh $stack first (it installs one)"
+cli_on_path "$pulumi"
 use_backend_for "$stack"
 exec "$pulumi" "$@" --stack "$stack"

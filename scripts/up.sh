@@ -76,6 +76,7 @@ if [ -z "$pulumi" ]; then
     fail "could not download the Pulumi CLI from get.pulumi.com: check your network, or install it yourself (https://www.pulumi.com/docs/install/) and run this again."
   pulumi=.tools/pulumi/bin/pulumi
 fi
+cli_on_path "$pulumi"
 
 if [ "$scenario" != local ] && [ -z "${PULUMI_BACKEND_URL:-}" ] && ! "$pulumi" whoami >/dev/null 2>&1; then
   fail "stack '$stack' builds cloud resources: log in to a state backend first (\`pulumi login\`, or set PULUMI_BACKEND_URL, e.g. gs://bucket or s3://bucket?endpoint=oss-us-west-1.aliyuncs.com) and set the cloud credentials listed in README.md."

@@ -16,7 +16,10 @@ from pulumi.runtime.config import (
 from meshstack.alicloud.catalog import AlibabaCatalog
 from meshstack.alicloud.credentials import AlibabaCredentials
 from stacks import config as stack_config
+from stacks.config import previous
 from stacks.config.lookups import Catalog
+from stacks.config.previous import StackState
+from stacks.state import CliStackState
 
 
 def raw_config() -> dict[str, Any]:
@@ -42,15 +45,20 @@ def is_secret(key: str) -> bool:
     return is_config_secret(key) or key in get_config_secret_keys_env()
 
 
-def run(catalog: Catalog | None = None) -> None:
-    """`catalog`: who answers the cloud lookups (Alibaba's API unless given, e.g. a fake)."""
+def run(catalog: Catalog | None = None, state: StackState | None = None) -> None:
+    """`catalog`: who answers the cloud lookups (Alibaba's API unless given, e.g. a fake);
+    `state`: who says what the stack's last `up` deployed (the Pulumi CLI unless given)."""
     raw = raw_config()
     if catalog is None:
         catalog = AlibabaCatalog(AlibabaCredentials.of(raw))
     try:
-        config = stack_config.load(raw, catalog=catalog, is_secret=is_secret)
+        config = stack_config.load(
+            raw, catalog=catalog, is_secret=is_secret, state=state or CliStackState()
+        )
     except stack_config.ConfigError as err:
         # RunError ends the program with this message and no traceback; nothing was registered.
         raise pulumi.RunError(str(err)) from None
     for key, value in importlib.import_module(SCENARIOS[config.scenario]).deploy(config).items():
         pulumi.export(key, value)
+    # What the next run compares with (stacks/config/previous.py).
+    pulumi.export(previous.OUTPUT, previous.record(config))

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from stacks.config.fields import PATTERN_HELP, PROJECT, Model
 from stacks.config.lookups import Catalog, resolve
+from stacks.config.previous import Deployed, StackState, StateUnavailable, step_problems
 from stacks.config.stack import _STACK_ADAPTER, SCENARIO_MODELS, SCENARIOS, AnyStack
 
 # Provider settings that are credentials: only ever `pulumi config set --secret`.
@@ -112,10 +113,12 @@ def load(
     *,
     catalog: Catalog | None = None,
     is_secret: Callable[[str], bool] = lambda _key: False,
+    state: StackState | None = None,
 ) -> AnyStack:
     """Validate a stack's configuration; raise one ConfigError listing every mistake.
 
-    With a `catalog`, the cloud's answers are checked too and minor versions resolved."""
+    With a `catalog`, the cloud's answers are checked too and minor versions resolved; with a
+    `state`, the changes from what the last `up` deployed (stacks/config/previous.py)."""
     values, problems = _parse(raw)
     problems = key_problems(raw, is_secret) + problems
     stack, found, set_aside = _validate(values)
@@ -123,9 +126,19 @@ def load(
     if stack is not None and catalog is not None:
         stack, cloud = resolve(stack, catalog)
         problems += [p for p in cloud if not _names_any(p, set_aside)]
+    if stack is not None and state is not None:
+        problems += [p for p in _step_problems(stack, state) if not _names_any(p, set_aside)]
     if problems or stack is None:
         raise ConfigError(_message(problems))
     return stack
+
+
+def _step_problems(stack: AnyStack, state: StackState) -> list[str]:
+    try:
+        before = Deployed.of(state.deployed())
+    except StateUnavailable as error:
+        return [f"could not read what this stack's last `pulumi up` deployed: {error}"]
+    return step_problems(stack, before)
 
 
 def _validate(values: dict[str, Any]) -> tuple[AnyStack | None, list[str], set[str]]:

@@ -22,7 +22,7 @@ from pulumi.runtime.settings import get_root_resource
 
 from stacks.config import PROJECT, ConfigError
 from stacks.config.loading import HEADER as CONFIG_ERROR
-from tools.offline.fakes import FakeCatalog, FakeCloud
+from tools.offline.fakes import FakeCatalog, FakeCloud, FakeStackState
 from tools.stack_file import stack_config, to_pulumi_strings
 
 SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
@@ -360,6 +360,8 @@ class OfflineEngine:
         self.monitor = RecordingMonitor(FakeCloud())
         # The cloud lookups the config makes before anything is registered.
         self.catalog = FakeCatalog()
+        # What the stack's last `up` deployed: nothing unless a test says so (a first `up`).
+        self.state = FakeStackState()
         ROOT_STACK.set(None)  # a new root stack, so no export of an earlier run leaks in
         pulumi.runtime.set_mocks(
             self.monitor.mocks, project=project, stack=stack, preview=preview, monitor=self.monitor
@@ -378,7 +380,7 @@ class OfflineEngine:
         values = merged_config(stack, overrides, config)
         pulumi.runtime.set_all_config(to_pulumi_strings(values))
         try:
-            return self.run_program(lambda: run(catalog=self.catalog))
+            return self.run_program(lambda: run(catalog=self.catalog, state=self.state))
         except pulumi.RunError as err:
             # The program's refusal of its config: the message alone, as `pulumi up` shows it.
             if str(err).startswith(CONFIG_ERROR):

@@ -163,6 +163,18 @@ IDS: dict[str, Callable[[pulumi.runtime.MockResourceArgs], str]] = {
 FAKE_ALIBABA_ZONES = ("a", "b")
 
 
+class FakeStackState:
+    """What the config hears of the stack's last `up` offline (stacks/config/previous.py):
+    `deployed`, the record a test says that `up` exported (e.g. a declared run's
+    `outputs["deployed"]`); None, a first `up`."""
+
+    def __init__(self) -> None:
+        self.record: dict | None = None
+
+    def deployed(self) -> dict | None:
+        return self.record
+
+
 class FakeCatalog:
     """What the config's cloud lookups hear offline (stacks/config/lookups.Catalog), with the
     shapes of Alibaba's answers: exact ACK versions, exact ASM releases, zone ids."""
