@@ -82,6 +82,10 @@ def test_a_run_passes_only_when_every_step_did():
     release = "urn:pulumi:e2e::meshstack::kubernetes:helm.sh/v3:Release::local-istio-istiod"
     assert not lifecycle.passed(_result(update={"exit": 0, "replaces": [release]}))
     assert not lifecycle.passed({k: v for k, v in _result().items() if k != "reup"})
+    # A change safe only in steps must be refused, and for the reason expected.
+    assert lifecycle.passed(_result(refused={"exit": 1, "said": True}))
+    assert not lifecycle.passed(_result(refused={"exit": 0, "said": False}))
+    assert not lifecycle.passed(_result(refused={"exit": 1, "said": False}))
 
 
 def test_istio_crds_and_their_api_services_are_the_only_objects_kept_on_purpose():
@@ -92,3 +96,25 @@ def test_istio_crds_and_their_api_services_are_the_only_objects_kept_on_purpose(
     assert lifecycle.kept_on_purpose((api_service, "", "v1.networking.istio.io"))
     assert not lifecycle.kept_on_purpose((api_service, "", "v1.gateway.networking.k8s.io"))
     assert not lifecycle.kept_on_purpose(("Namespace", "", "istio-system"))
+
+
+def test_the_cloud_providers_are_asked_of_the_proxy_at_the_pinned_versions(tmp_path, monkeypatch):
+    asked = tmp_path / "asked"
+    go = tmp_path / "go"
+    go.write_text(
+        f'#!/bin/sh\necho "$@" >> {asked}\n'
+        'case "$4" in *gcp*) echo "reading https://proxy: 403 Forbidden" >&2; exit 1;; esac\n'
+    )
+    go.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    answers = lifecycle.providers()
+    pins = dict(
+        line.split("==")
+        for line in (lifecycle.REPO_ROOT / "constraints.txt").read_text().splitlines()
+        if line.startswith(lifecycle.CLOUD_PROVIDERS)
+    )
+    gcp = f"github.com/pulumi/pulumi-gcp/provider/v{pins['pulumi-gcp'].split('.')[0]}"
+    assert f"list -m -json {gcp}@v{pins['pulumi-gcp']}" in asked.read_text()
+    assert answers["pulumi-gcp"] == "reading https://proxy: 403 Forbidden"
+    assert answers["pulumi-alicloud"].endswith("served, not built by this harness")
+    assert set(answers) == set(lifecycle.CLOUD_PROVIDERS)
