@@ -8,10 +8,12 @@ page's `grep` selects."""
 
 from __future__ import annotations
 
+import pulumi
 import pytest
 import yaml
 
 from meshstack import versions
+from meshstack.istio import gateway_api
 from tests.conftest import rendered
 from tools import charts, teardown
 from tools.offline.engine import Declared, OfflineEngine, run_stack
@@ -130,6 +132,31 @@ def test_gateway_api_crds_are_kept_on_a_shared_cluster_only(stack):
     assert crds
     shared = stack_config(stack)["meshstack:scenario"] == "local"
     assert {c.options.retain_on_delete for c in crds} == {shared}
+    # Kept objects are applied by one field manager, so that the next install adopts them.
+    assert {c.options.transforms for c in crds} == {int(shared)}
+
+
+def test_kept_gateway_api_objects_are_applied_by_one_field_manager():
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition"}
+    props = {**crd, "metadata": {"name": "x", "annotations": {"a": "b"}}}
+    args = pulumi.ResourceTransformArgs(
+        True,
+        "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+        "x",
+        props,
+        pulumi.ResourceOptions(),
+    )
+    result = gateway_api.stable_field_manager(args)
+    assert result is not None
+    assert result.props["metadata"]["annotations"] == {
+        "a": "b",
+        "pulumi.com/patchFieldManager": "meshstack-gateway-api",
+    }
+    assert props["metadata"]["annotations"] == {"a": "b"}  # the input is left as it was
+    component = pulumi.ResourceTransformArgs(
+        False, teardown.GATEWAY_API_CRDS, "crds", {"file": "f"}, pulumi.ResourceOptions()
+    )
+    assert gateway_api.stable_field_manager(component) is None
 
 
 def test_istios_crds_are_kept_on_uninstall_and_the_page_says_how_to_remove_them(helm):

@@ -57,6 +57,8 @@ class ResourceOptions:
     create_timeout: str = ""
     # Earlier identities (aliasSpecs: name, type, parentUrn, … as set).
     aliases: tuple[dict[str, Any], ...] = ()
+    # How many transforms it registers (callbacks the engine runs on it and its children).
+    transforms: int = 0
 
     @classmethod
     def of(cls, request) -> ResourceOptions:
@@ -71,6 +73,7 @@ class ResourceOptions:
             deleted_with=request.deletedWith,
             create_timeout=request.customTimeouts.create,
             aliases=tuple(json_format.MessageToDict(a) for a in request.aliases),
+            transforms=len(request.transforms),
         )
 
 

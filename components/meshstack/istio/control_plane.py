@@ -138,12 +138,12 @@ class IstioControlPlane(pulumi.ComponentResource):
             )
         if args.gateway_api:
             # Istio installs no Gateway API CRDs; istiod watches them from its start.
-            kept = pulumi.ResourceOptions(retain_on_delete=args.keep_gateway_api_crds or None)
             istiod_after.append(
                 gateway_api_crds(
                     f"{name}-gateway-api",
-                    opts=pulumi.ResourceOptions.merge(child, kept),
+                    opts=child,
                     file=release.gateway_api_crds,
+                    keep=args.keep_gateway_api_crds,
                 )
             )
         self.cni = None
