@@ -148,7 +148,9 @@ def test_kept_gateway_api_objects_are_applied_by_one_field_manager():
     )
     result = gateway_api.stable_field_manager(args)
     assert result is not None
-    assert result.props["metadata"]["annotations"] == {
+    metadata = result.props["metadata"]
+    assert isinstance(metadata, dict)
+    assert metadata["annotations"] == {
         "a": "b",
         "pulumi.com/patchFieldManager": "meshstack-gateway-api",
     }

@@ -41,13 +41,14 @@ def stable_field_manager(
     """Each object of the file applied by GATEWAY_API_FIELD_MANAGER (not the file itself)."""
     if not args.custom:
         return None
-    props = dict(args.props)
-    metadata = dict(props.get("metadata") or {})
-    metadata["annotations"] = {
-        **(metadata.get("annotations") or {}),
-        FIELD_MANAGER_ANNOTATION: GATEWAY_API_FIELD_MANAGER,
-    }
-    return pulumi.ResourceTransformResult({**props, "metadata": metadata}, args.opts)
+    # The provider registers each object with plain values (its manifest).
+    props: dict[str, Any] = dict(args.props)
+    metadata: dict[str, Any] = dict(props.get("metadata") or {})
+    annotations: dict[str, str] = dict(metadata.get("annotations") or {})
+    annotations[FIELD_MANAGER_ANNOTATION] = GATEWAY_API_FIELD_MANAGER
+    return pulumi.ResourceTransformResult(
+        {**props, "metadata": {**metadata, "annotations": annotations}}, args.opts
+    )
 
 
 def gateway_api_crds(
