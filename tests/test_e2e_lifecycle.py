@@ -14,9 +14,11 @@ from stacks.config.local import LocalStack
 from tests.conftest import unavailable
 from tools import charts
 from tools.e2e import lifecycle
+from tools.offline.engine import run_stack
 from tools.stack_file import to_pulumi_strings
 
 GATEWAY_API = charts.REFERENCE / "gateway-api-v1.6.0"
+HELM = "kubernetes:helm.sh/v3:Release"
 
 
 @pytest.fixture
@@ -69,7 +71,7 @@ def _result(**overrides):
         "up": step,
         "noChange": step,
         "update": {"exit": 0, "replaces": []},
-        "destroy": {"exit": 0, "leftovers": []},
+        "destroy": {"exit": 0, "leftovers": [], "checkedPairs": 3, "outOfOrder": []},
         "reup": step,
     }
     return {**result, **overrides}
@@ -78,7 +80,10 @@ def _result(**overrides):
 def test_a_run_passes_only_when_every_step_did():
     assert lifecycle.passed(_result())
     assert not lifecycle.passed(_result(noChange={"exit": 1}))
-    assert not lifecycle.passed(_result(destroy={"exit": 0, "leftovers": ["Namespace/bookinfo"]}))
+    destroy = _result()["destroy"]
+    assert not lifecycle.passed(_result(destroy={**destroy, "leftovers": ["Namespace/bookinfo"]}))
+    assert not lifecycle.passed(_result(destroy={**destroy, "outOfOrder": ["istiod: base"]}))
+    assert not lifecycle.passed(_result(destroy={**destroy, "checkedPairs": 0}))
     release = "urn:pulumi:e2e::meshstack::kubernetes:helm.sh/v3:Release::local-istio-istiod"
     assert not lifecycle.passed(_result(update={"exit": 0, "replaces": [release]}))
     assert not lifecycle.passed({k: v for k, v in _result().items() if k != "reup"})
@@ -118,3 +123,71 @@ def test_the_cloud_providers_are_asked_of_the_proxy_at_the_pinned_versions(tmp_p
     assert answers["pulumi-gcp"] == "reading https://proxy: 403 Forbidden"
     assert answers["pulumi-alicloud"].endswith("served, not built by this harness")
     assert set(answers) == set(lifecycle.CLOUD_PROVIDERS)
+def test_a_retained_manifest_is_kept_by_name(gateway_api):
+    """On a shared cluster the Gateway API manifest is retained (docs/teardown.md): its CRDs,
+    its admission policy and the APIServices of the versions the CRDs serve stay, by name."""
+    kept = lifecycle.retained_objects(gateway_api)
+    crd = "CustomResourceDefinition.apiextensions.k8s.io"
+    api_service = "APIService.apiregistration.k8s.io"
+    for entry in [
+        (crd, "", "httproutes.gateway.networking.k8s.io"),
+        (api_service, "", "v1.gateway.networking.k8s.io"),
+        (
+            "ValidatingAdmissionPolicy.admissionregistration.k8s.io",
+            "",
+            "safe-upgrades.gateway.networking.k8s.io",
+        ),
+    ]:
+        assert lifecycle.kept_on_purpose(entry, kept), entry
+    assert not lifecycle.kept_on_purpose((crd, "", "certificates.cert-manager.io"), kept)
+    assert not lifecycle.kept_on_purpose(("Namespace", "", "bookinfo"), kept)
+
+
+def _event(sequence: int, kind: str, op: str, urn: str) -> str:
+    return json.dumps({"sequence": sequence, kind: {"metadata": {"op": op, "urn": urn}}})
+
+
+def test_the_destroy_order_is_read_from_the_engine_events_and_checked(tmp_path):
+    """The real destroy's events against tools/teardown.py's pairs on the offline graph:
+    istiod must be gone before base's delete starts."""
+    declared = run_stack("local")
+    stack = "urn:pulumi:e2e-local::meshstack::"
+    urns = {
+        r.name: f"{stack}meshstack:istio:ControlPlane${r.type}::{r.name}"
+        for r in declared.of_type(HELM)
+    }
+    events = tmp_path / "events.json"
+
+    def write(order: list[str]) -> dict:
+        lines = []
+        for name in order:
+            lines.append(_event(len(lines), "resourcePreEvent", "delete", urns[name]))
+            lines.append(_event(len(lines), "resOutputsEvent", "delete", urns[name]))
+        lines.append(_event(len(lines), "resourcePreEvent", "same", urns["istio-base"]))
+        events.write_text("\n".join(lines) + "\n")
+        deleted = lifecycle.deletions(lifecycle.engine_events(events))
+        return lifecycle.destroy_order(declared, deleted)
+
+    istio = ["istio-ingress", "istio-egress", "istio-istiod", "istio-cni", "istio-base"]
+    releases = [n for n in urns if n not in istio] + istio
+    found = write(releases)
+    assert found["order"][-2:] == [
+        "kubernetes:helm.sh/v3:Release::istio-cni",
+        "kubernetes:helm.sh/v3:Release::istio-base",
+    ]
+    assert found["checkedPairs"] > 0
+    # Every other rule's resources were not deleted in this made-up log.
+    assert not [w for w in found["outOfOrder"] if "before istio-base was gone" in w]
+    swapped = write([n for n in releases if n != "istio-istiod"] + ["istio-istiod"])
+    assert any(
+        "istio-base was deleted before istio-istiod was gone" in w for w in swapped["outOfOrder"]
+    )
+
+
+def test_the_config_at_destroy_is_the_updated_one():
+    config = {"meshstack:bookinfo": {"namespace": "bookinfo"}, "meshstack:scenario": "local"}
+    assert lifecycle.updated_config(config)["meshstack:bookinfo"] == {
+        "namespace": "bookinfo",
+        "routing": "reviews-80-20",
+    }
+    assert config["meshstack:bookinfo"] == {"namespace": "bookinfo"}

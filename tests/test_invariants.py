@@ -44,24 +44,6 @@ def _charts(declared: Declared, chart: str) -> list[Resource]:
     return [r for r in declared.of_type(HELM) if r.inputs.get("chart") == chart]
 
 
-def _mesh_namespaces(declared: Declared) -> dict[tuple[str, str], str]:
-    """(provider, namespace) pairs whose pods are in the mesh: "sidecar" or "ambient"."""
-    found: dict[tuple[str, str], str] = {}
-    for resource in declared.kube_objects():
-        if resource.type not in {
-            "kubernetes:core/v1:Namespace",
-            "kubernetes:core/v1:NamespacePatch",
-        }:
-            continue
-        labels = resource.manifest.get("metadata", {}).get("labels") or {}
-        key = (resource.provider_urn, resource.manifest["metadata"]["name"])
-        if labels.get("istio.io/dataplane-mode") == "ambient":
-            found[key] = "ambient"
-        elif labels.get("istio-injection") == "enabled" or "istio.io/rev" in labels:
-            found[key] = "sidecar"
-    return found
-
-
 @pytest.mark.parametrize("stack", committed_stacks())
 def test_kubernetes_providers_wait_for_their_cluster(stack: str) -> None:
     declared = _evaluate(stack)
@@ -131,7 +113,7 @@ def test_istio_objects_wait_for_crds_and_mesh_workloads_for_istiod(stack: str) -
     assert crd_sources and control_planes
     for istio_object in declared.istio_objects():
         assert declared.upstream(istio_object) & crd_sources, istio_object.name
-    mesh = _mesh_namespaces(declared)
+    mesh = declared.mesh_namespaces()
     # An ambient pod is in the mesh once ztunnel (which waits for istiod and the CNI) runs.
     ztunnels = {r.urn for r in _charts(declared, "ztunnel")}
     workloads = [
@@ -164,7 +146,7 @@ def test_istiod_installs_beside_the_cni_and_mesh_pods_wait_for_both(stack: str) 
     for istiod in _charts(declared, "istiod"):
         if istiod.provider_urn in cni:
             assert not declared.depends_on(istiod, cni[istiod.provider_urn]), istiod.name
-    mesh = _mesh_namespaces(declared)
+    mesh = declared.mesh_namespaces()
     pods = [
         r
         for r in declared.of_type("kubernetes:apps/v1:Deployment")
@@ -178,25 +160,6 @@ def test_istiod_installs_beside_the_cni_and_mesh_pods_wait_for_both(stack: str) 
         assert declared.depends_on(waiter, cni[waiter.provider_urn]), waiter.name
 
 
-def _load_balancer_type(resource: Resource) -> str | None:
-    """The Service type a resource makes a cluster create, if it makes one."""
-    if resource.type == HELM:
-        return ((resource.inputs.get("values") or {}).get("service") or {}).get("type")
-    spec = resource.manifest.get("spec") or {}
-    if resource.type == "kubernetes:core/v1:Service":
-        return spec.get("type")
-    if resource.type.endswith(":IstioGateway"):  # ASM creates the Service in the member cluster
-        return spec.get("serviceType")
-    # istiod deploys a Service for gateways of its classes, LoadBalancer unless annotated
-    # (waypoints: ClusterIP).
-    if resource.type == "kubernetes:gateway.networking.k8s.io/v1:Gateway" and spec.get(
-        "gatewayClassName"
-    ) in ("istio", "istio-east-west"):
-        annotations = resource.manifest["metadata"].get("annotations") or {}
-        return annotations.get("networking.istio.io/service-type", "LoadBalancer")
-    return None
-
-
 @pytest.mark.parametrize("stack", committed_stacks())
 def test_helm_releases_are_atomic_and_their_uninstall_waits(stack: str) -> None:
     """Atomic: a failed install rolls back. It also makes the provider's uninstall wait (up to
@@ -208,22 +171,6 @@ def test_helm_releases_are_atomic_and_their_uninstall_waits(stack: str) -> None:
         assert release.inputs["atomic"] is True, release.name
         assert release.inputs["cleanupOnFail"] is True, release.name
         assert 300 <= release.inputs["timeout"] <= 1800, release.name
-
-
-@pytest.mark.parametrize("stack", committed_stacks())
-def test_load_balancers_are_deleted_before_their_cluster(stack: str) -> None:
-    """Pulumi deletes dependents first: whatever makes a cloud load balancer must depend on
-    the cluster (or mesh) it runs in, so it goes before the cluster and the network do."""
-    declared = _evaluate(stack)
-    clusters = {r.urn for r in declared if r.type in CLUSTER_TYPES}
-    makers = [r for r in declared.created if _load_balancer_type(r) == "LoadBalancer"]
-    if stack_config(stack)["meshstack:scenario"] == "local":
-        # No cluster of ours, and no load balancer unless asked for (test_local_stack.py).
-        assert not clusters and not makers
-        return
-    assert makers, "no LoadBalancer found: the check would be vacuous"
-    for maker in makers:
-        assert declared.upstream(maker) & clusters, maker.name
 
 
 @pytest.mark.parametrize("stack", committed_stacks())

@@ -18,5 +18,6 @@ def deploy(config: LocalStack) -> dict[str, pulumi.Input[str]]:
         kubeconfig=os.path.expanduser(kubeconfig) if kubeconfig else AMBIENT_KUBECONFIG,
         context=config.kubernetes.context,
     )
-    mesh = mesh_on_cluster(provider, config)
+    # An existing cluster, perhaps shared: its Gateway API CRDs stay on destroy.
+    mesh = mesh_on_cluster(provider, config, shared_cluster=True)
     return mesh_outputs(mesh)

@@ -65,10 +65,12 @@ def control_plane_args(
     serverless: bool = False,
     ingress: bool = True,
     ca_certificates: pulumi.Input[dict[str, str]] | None = None,
+    shared_cluster: bool = False,
     **mesh: Any,
 ) -> ControlPlaneArgs:
     """The control plane the `istio` config asks for; `mesh` adds MeshSettings fields (mesh
-    ID, cluster name, network, …) a scenario decides; `ingress=False` leaves out the gateway."""
+    ID, cluster name, network, …) a scenario decides; `ingress=False` leaves out the gateway;
+    `shared_cluster`: a cluster the stack did not create, whose Gateway API CRDs stay."""
     return ControlPlaneArgs(
         provider=provider,
         release=istio_release(istio, security),
@@ -89,6 +91,7 @@ def control_plane_args(
         egress_gateway=istio.egress_gateway,
         ca_certificates=ca_certificates,
         gateway_api="gateway-api" in (istio.ingress, istio.routes),
+        keep_gateway_api_crds=shared_cluster,
     )
 
 
@@ -102,8 +105,11 @@ class Mesh:
     gateway_api_ingress: str | None = None
 
 
-def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
-    """Istio, its addons, and Bookinfo with its routing, on one cluster."""
+def mesh_on_cluster(
+    provider: k8s.Provider, config: MeshStack, *, shared_cluster: bool = False
+) -> Mesh:
+    """Istio, its addons, and Bookinfo with its routing, on one cluster (`shared_cluster`:
+    one the stack did not create, see control_plane_args)."""
     istio, bookinfo = config.istio, config.bookinfo
     endpoints = addon_values.Endpoints(ISTIO_NAMESPACE)
     tracing = (
@@ -118,6 +124,7 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
             istio,
             config.security,
             serverless=config.serverless,
+            shared_cluster=shared_cluster,
             extension_providers=tracing,
         ),
     )

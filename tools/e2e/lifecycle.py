@@ -32,9 +32,9 @@ from typing import Any
 import yaml
 
 from meshstack.versions import LOCAL_CHARTS
-from tools import charts, kubetools
+from tools import charts, kubetools, teardown
 from tools.kubetools import REPO_ROOT
-from tools.offline.engine import run_stack
+from tools.offline.engine import Declared, run_stack
 
 PROJECT = "meshstack"
 TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
@@ -192,27 +192,109 @@ def census(kubeconfig: Path) -> set[tuple[str, str, str]]:
     return found
 
 
-def kept_on_purpose(entry: tuple[str, str, str]) -> bool:
+Entry = tuple[str, str, str]
+CRD = "CustomResourceDefinition.apiextensions.k8s.io"
+API_SERVICE = "APIService.apiregistration.k8s.io"
+
+
+def kept_on_purpose(entry: Entry, kept: frozenset[Entry] = frozenset()) -> bool:
     """Istio's CRDs, and the APIService the API server registers itself for each group and
-    version they serve (k8s.io/kubernetes pkg/controlplane/controller/crdregistration)."""
+    version they serve (k8s.io/kubernetes pkg/controlplane/controller/crdregistration); and
+    `kept`, the objects of a manifest the stack retains on delete (`retained_objects`)."""
     kind, _, name = entry
-    if kind == "CustomResourceDefinition.apiextensions.k8s.io":
-        return name.endswith(KEPT_GROUP_SUFFIX)
-    return kind == "APIService.apiregistration.k8s.io" and name.endswith(KEPT_GROUP_SUFFIX)
+    if entry in kept:
+        return True
+    return kind in (CRD, API_SERVICE) and name.endswith(KEPT_GROUP_SUFFIX)
 
 
-def leftovers(kubeconfig: Path, before: set[tuple[str, str, str]]) -> list[str]:
+def retained_objects(manifest: Path) -> frozenset[Entry]:
+    """The census entries of a manifest applied with `retain_on_delete` (the Gateway API
+    CRDs on a shared cluster, docs/teardown.md): its objects, by name, and the APIServices
+    registered for the versions its CRDs serve."""
+    kept: set[Entry] = set()
+    for document in yaml.safe_load_all(manifest.read_text()):
+        if not document:
+            continue
+        group = document["apiVersion"].split("/")[0] if "/" in document["apiVersion"] else ""
+        kind = document["kind"] + (f".{group}" if group else "")
+        metadata = document["metadata"]
+        kept.add((kind, metadata.get("namespace", ""), metadata["name"]))
+        if kind == CRD:
+            spec = document["spec"]
+            kept |= {
+                (API_SERVICE, "", f"{version['name']}.{spec['group']}")
+                for version in spec["versions"]
+                if version.get("served")
+            }
+    return frozenset(kept)
+
+
+def leftovers(
+    kubeconfig: Path, before: set[Entry], kept: frozenset[Entry] = frozenset()
+) -> list[str]:
     """What the destroy left of the stack's objects, once deleted namespaces are gone."""
     deadline = time.monotonic() + NAMESPACE_DELETION_SECONDS
     while True:
-        left = sorted(e for e in census(kubeconfig) - before if not kept_on_purpose(e))
+        left = sorted(e for e in census(kubeconfig) - before if not kept_on_purpose(e, kept))
         terminating = [e for e in left if e[0] == "Namespace"]
         if not terminating or time.monotonic() > deadline:
             return ["/".join(part for part in e if part) for e in left]
         time.sleep(5)
 
 
-def lifecycle(run: Run, kubeconfig: Path) -> dict[str, Any]:
+def engine_events(path: Path) -> list[dict[str, Any]]:
+    """The engine events `--event-log` wrote, one JSON value a line (pulumi/pulumi
+    pkg/backend/display/display.go startEventLogger: json.Encoder.Encode per event)."""
+    text = path.read_text() if path.is_file() else ""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def resource_key(urn: str) -> str:
+    """A URN without its stack and project: `<type>::<name>` (its last type and name)."""
+    qualified_type, name = urn.split("::")[2:4]
+    return f"{qualified_type.rsplit('$', 1)[-1]}::{name}"
+
+
+def deletions(events: Iterable[Mapping[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Per resource the engine deleted (`resource_key`), the sequence numbers of its delete
+    step's start (resourcePreEvent) and end (resOutputsEvent) (sdk/go/common/apitype/events.go
+    EngineEvent, StepEventMetadata.Op "delete")."""
+    started: dict[str, int] = {}
+    ended: dict[str, tuple[int, int]] = {}
+    for event in events:
+        for kind in ("resourcePreEvent", "resOutputsEvent"):
+            metadata = (event.get(kind) or {}).get("metadata") or {}
+            if metadata.get("op") != "delete":
+                continue
+            key = resource_key(metadata["urn"])
+            if kind == "resourcePreEvent":
+                started[key] = event["sequence"]
+            elif key in started:
+                ended[key] = (started[key], event["sequence"])
+    return ended
+
+
+def destroy_order(declared: Declared, deleted: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
+    """The order the engine deleted resources in, checked against every pair of
+    tools/teardown.py's rules on the same config's offline graph: the first of a pair must be
+    gone before the second's delete starts."""
+    checked, wrong = 0, []
+    for rule in teardown.RULES:
+        for first, then in rule.pairs(declared):
+            before, after = (deleted.get(f"{r.type}::{r.name}") for r in (first, then))
+            if before is None or after is None:
+                wrong.append(f"{rule.name}: {first.name} or {then.name} was not deleted")
+                continue
+            checked += 1
+            if before[1] >= after[0]:
+                wrong.append(f"{rule.name}: {then.name} was deleted before {first.name} was gone")
+    order = sorted(deleted, key=lambda key: deleted[key][1])
+    return {"order": order, "checkedPairs": checked, "outOfOrder": wrong}
+
+
+def lifecycle(
+    run: Run, kubeconfig: Path, declared: Declared, kept: frozenset[Entry]
+) -> dict[str, Any]:
     report: dict[str, Any] = {}
     before = census(kubeconfig)
     code, _, seconds = run.pulumi("up", "--yes", "--non-interactive")
@@ -241,11 +323,15 @@ def lifecycle(run: Run, kubeconfig: Path) -> dict[str, Any]:
         "changes": summary,
         "replaces": replaced,
     }
-    code, _, seconds = run.pulumi("destroy", "--yes", "--non-interactive")
+    events = run.logs / f"{run.stack}-destroy-events.json"
+    code, _, seconds = run.pulumi(
+        "destroy", "--yes", "--non-interactive", "--event-log", str(events)
+    )
     report["destroy"] = {
         "exit": code,
         "seconds": seconds,
-        "leftovers": leftovers(kubeconfig, before),
+        "leftovers": leftovers(kubeconfig, before, kept),
+        **destroy_order(declared, deletions(engine_events(events))),
     }
     code, _, seconds = run.pulumi("up", "--yes", "--non-interactive")
     report["reup"] = {"exit": code, "seconds": seconds}
@@ -263,6 +349,9 @@ def pulumi_env(state: Path, home: Path) -> dict[str, str]:
             "PULUMI_CONFIG_PASSPHRASE": "e2e",
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            # Registers `--event-log` (pkg/cmd/pulumi/operations/destroy.go: only with
+            # env.DebugCommands, sdk/go/common/env/env.go).
+            "PULUMI_DEBUG_COMMANDS": "true",
         }
     )
     return env
@@ -286,7 +375,13 @@ def run_stacks(
         stack_file = work / "stacks" / f"Pulumi.e2e-{stack}.yaml"
         salted = yaml.safe_load(stack_file.read_text()) if stack_file.is_file() else {}
         stack_file.write_text(yaml.safe_dump({**(salted or {}), "config": config}))
-        results[stack] = lifecycle(run, kubeconfig)
+        # What the stack declares when it is destroyed: after the update.
+        declared = offline_graph(stack, updated_config(config))
+        retained = any(
+            c.options.retain_on_delete for c in declared.of_type(teardown.GATEWAY_API_CRDS)
+        )
+        kept = retained_objects(manifest) if retained else frozenset()
+        results[stack] = lifecycle(run, kubeconfig, declared, kept)
         run.pulumi("stack", "rm", "--yes", "--force")
     return results
 
@@ -302,17 +397,30 @@ def versions(kubeconfig: Path) -> dict[str, str]:
 INSTALL = ("--create-namespace", "--wait", "--timeout", "10m")
 
 
-def helm_baseline(
-    stack: str, config: Mapping[str, Any], kubeconfig: Path, values_dir: Path
-) -> dict[str, Any]:
-    """The same Helm releases as the stack declares, installed one after another with
-    `helm install --wait` (then uninstalled): what `pulumi up` is measured against."""
+def updated_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config after the update step (`UPDATE`, as `pulumi config set --path` sets it)."""
+    key, value = UPDATE
+    section, field_name = key.split(".")
+    namespaced = f"{PROJECT}:{section}"
+    return {**config, namespaced: {**config.get(namespaced, {}), field_name: value}}
+
+
+def offline_graph(stack: str, config: Mapping[str, Any]) -> Declared:
+    """What the stack declares with this config, under the offline engine."""
     overrides = {
         key.split(":", 1)[1]: value
         for key, value in config.items()
         if key.startswith(f"{PROJECT}:") and key != f"{PROJECT}:scenario"
     }
-    declared = run_stack(stack, overrides)
+    return run_stack(stack, overrides)
+
+
+def helm_baseline(
+    stack: str, config: Mapping[str, Any], kubeconfig: Path, values_dir: Path
+) -> dict[str, Any]:
+    """The same Helm releases as the stack declares, installed one after another with
+    `helm install --wait` (then uninstalled): what `pulumi up` is measured against."""
+    declared = offline_graph(stack, config)
     releases = [charts.Release.of(r.inputs) for r in declared.of_type(charts.RELEASE_TYPE)]
     helm = [str(kubetools.ensure().helm), "--kubeconfig", str(kubeconfig)]
     started = time.monotonic()
@@ -433,7 +541,8 @@ def main(argv: Iterable[str] | None = None) -> int:
 
 
 def passed(result: Mapping[str, Any]) -> bool:
-    """Every step ran and succeeded: no changes after up, no release replaced, nothing left."""
+    """Every step ran and succeeded: no changes after up, no release replaced, nothing left,
+    the destroy deleted in the order tools/teardown.py proves offline."""
     steps = ("up", "noChange", "update", "destroy", "reup")
     if any(step not in result or result[step]["exit"] for step in steps):
         return False
@@ -441,7 +550,9 @@ def passed(result: Mapping[str, Any]) -> bool:
     if refused and not (refused["exit"] and refused["said"]):
         return False
     releases = [u for u in result["update"]["replaces"] if "helm.sh/v3:Release" in u]
-    return not releases and not result["destroy"]["leftovers"]
+    destroy = result["destroy"]
+    ordered = destroy.get("checkedPairs", 0) > 0 and not destroy.get("outOfOrder", [None])
+    return not releases and not destroy["leftovers"] and ordered
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ class ResourceOptions:
     create_timeout: str = ""
     # Earlier identities (aliasSpecs: name, type, parentUrn, … as set).
     aliases: tuple[dict[str, Any], ...] = ()
+    # How many transforms it registers (callbacks the engine runs on it and its children).
+    transforms: int = 0
 
     @classmethod
     def of(cls, request) -> ResourceOptions:
@@ -71,6 +73,7 @@ class ResourceOptions:
             deleted_with=request.deletedWith,
             create_timeout=request.customTimeouts.create,
             aliases=tuple(json_format.MessageToDict(a) for a in request.aliases),
+            transforms=len(request.transforms),
         )
 
 
@@ -150,6 +153,10 @@ class Declared:
         return matches[0]
 
     @functools.cached_property
+    def _deleted_after(self) -> dict[str, set[str]]:
+        return {}
+
+    @functools.cached_property
     def _by_urn(self) -> dict[str, Resource]:
         return {r.urn: r for r in self.resources}
 
@@ -176,6 +183,23 @@ class Declared:
 
     def gateway_api_objects(self) -> list[Resource]:
         return [r for r in self.kube_objects() if ":gateway.networking.k8s.io/" in r.type]
+
+    def mesh_namespaces(self) -> dict[tuple[str, str], str]:
+        """(provider, namespace) pairs whose pods are in the mesh: "sidecar" or "ambient"."""
+        found: dict[tuple[str, str], str] = {}
+        for resource in self.kube_objects():
+            if resource.type not in {
+                "kubernetes:core/v1:Namespace",
+                "kubernetes:core/v1:NamespacePatch",
+            }:
+                continue
+            labels = resource.manifest.get("metadata", {}).get("labels") or {}
+            key = (resource.provider_urn, resource.manifest["metadata"]["name"])
+            if labels.get("istio.io/dataplane-mode") == "ambient":
+                found[key] = "ambient"
+            elif labels.get("istio-injection") == "enabled" or "istio.io/rev" in labels:
+                found[key] = "sidecar"
+        return found
 
     def ancestors(self, resource: Resource) -> list[Resource]:
         """Its parent components, nearest first (not the stack)."""
@@ -233,6 +257,42 @@ class Declared:
                 seen.add(urn)
                 todo.extend(self.waits_for(self.by_urn(urn)))
         return seen
+
+    def deleted_after(self, resource: Resource) -> set[str]:
+        """URNs `pulumi destroy` deletes only once `resource` is gone: its provider, parent,
+        dependencies (property dependencies are among them) and deletedWith, a component
+        standing for itself and its children, transitively (pulumi/pulumi
+        pkg/resource/graph/dependency_graph.go DependenciesOf, used by ScheduleDeletes in
+        pkg/resource/deploy/step_generator.go: a resource is deleted in a round after every
+        resource depending on it)."""
+        if resource.urn in self._deleted_after:
+            return self._deleted_after[resource.urn]
+        seen: set[str] = set()
+        todo = [resource]
+        while todo:
+            current = todo.pop()
+            direct = {
+                *current.dependencies,
+                *([current.provider_urn] if current.provider else []),
+                *([current.parent] if current.parent else []),
+                *([current.options.deleted_with] if current.options.deleted_with else []),
+            }
+            for urn in direct - seen:
+                if urn not in self._by_urn:  # the stack itself
+                    continue
+                seen.add(urn)
+                target = self.by_urn(urn)
+                todo.append(target)
+                if not target.custom and urn != current.parent:
+                    children = [d for d in self.descendants(target) if d.urn not in seen]
+                    seen |= {d.urn for d in children}
+                    todo.extend(children)
+        self._deleted_after[resource.urn] = seen
+        return seen
+
+    def deleted_before(self, first: Resource, then: Resource) -> bool:
+        """True when `pulumi destroy` finishes deleting `first` before it deletes `then`."""
+        return then.urn in self.deleted_after(first)
 
     def descendants(self, component: Resource) -> list[Resource]:
         children = self.children_of(component)

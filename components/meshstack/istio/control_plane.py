@@ -48,6 +48,9 @@ class ControlPlaneArgs:
     remote: RemoteOf | None = None
     # Install the Gateway API CRDs (Gateway API ingress, waypoints) before istiod.
     gateway_api: bool = False
+    # Leave them in the cluster on destroy (a cluster others share: deleting a CRD deletes
+    # every object of it, other people's routes and gateways included).
+    keep_gateway_api_crds: bool = False
     # What pods need to be scheduled (a node pool). The namespace, the CRDs and the CA
     # Secret do not wait for it; istiod, the CNI and so everything after them do.
     nodes: Sequence[pulumi.Resource] = ()
@@ -136,7 +139,12 @@ class IstioControlPlane(pulumi.ComponentResource):
         if args.gateway_api:
             # Istio installs no Gateway API CRDs; istiod watches them from its start.
             istiod_after.append(
-                gateway_api_crds(f"{name}-gateway-api", opts=child, file=release.gateway_api_crds)
+                gateway_api_crds(
+                    f"{name}-gateway-api",
+                    opts=child,
+                    file=release.gateway_api_crds,
+                    keep=args.keep_gateway_api_crds,
+                )
             )
         self.cni = None
         if args.mesh.cni or args.mesh.ambient:

@@ -26,11 +26,45 @@ HBONE_PORT = 15008
 SERVICE_TYPE_ANNOTATION = "networking.istio.io/service-type"
 
 
+# pulumi-kubernetes takes a resource's server-side-apply field manager from this annotation,
+# else makes a random one per resource (provider/pkg/provider/provider.go fieldManagerName).
+FIELD_MANAGER_ANNOTATION = "pulumi.com/patchFieldManager"
+# One manager for kept Gateway API objects, so that the next install adopts them: under a
+# new manager, the fields the API server defaulted inside atomic structs (the safe-upgrades
+# policy's spec.matchConstraints) conflict (seen in `make e2e`'s re-up).
+GATEWAY_API_FIELD_MANAGER = "meshstack-gateway-api"
+
+
+def stable_field_manager(
+    args: pulumi.ResourceTransformArgs,
+) -> pulumi.ResourceTransformResult | None:
+    """Each object of the file applied by GATEWAY_API_FIELD_MANAGER (not the file itself)."""
+    if not args.custom:
+        return None
+    # The provider registers each object with plain values (its manifest).
+    props: dict[str, Any] = dict(args.props)
+    metadata: dict[str, Any] = dict(props.get("metadata") or {})
+    annotations: dict[str, str] = dict(metadata.get("annotations") or {})
+    annotations[FIELD_MANAGER_ANNOTATION] = GATEWAY_API_FIELD_MANAGER
+    return pulumi.ResourceTransformResult(
+        {**props, "metadata": {**metadata, "annotations": annotations}}, args.opts
+    )
+
+
 def gateway_api_crds(
-    resource_name: str, *, opts: pulumi.ResourceOptions, file: str = versions.GATEWAY_API_CRDS
+    resource_name: str,
+    *,
+    opts: pulumi.ResourceOptions,
+    file: str = versions.GATEWAY_API_CRDS,
+    keep: bool = False,
 ) -> k8s.yaml.v2.ConfigFile:
     """The standard channel's CRDs of the pinned release (versions.GATEWAY_API), from its URL
-    or a local copy of that file."""
+    or a local copy of that file. `keep`: left in the cluster on destroy (the engine passes
+    `retain_on_delete` on to the file's objects: pulumi/pulumi
+    pkg/resource/deploy/source_eval.go inheritFromParent) and taken over by the next install."""
+    if keep:
+        kept = pulumi.ResourceOptions(retain_on_delete=True, transforms=[stable_field_manager])
+        opts = pulumi.ResourceOptions.merge(opts, kept)
     return k8s.yaml.v2.ConfigFile(resource_name, file=file, opts=opts)
 
 
