@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 import yaml
 
+from meshstack.istio import vm_files
 from meshstack.istio.eastwest import eastwest_values
 from meshstack.istio.values import IstioRelease
 from meshstack.istio.vm_files import sidecar_package_url
@@ -260,6 +262,13 @@ def test_vm_objects_are_the_seeds(vm):
     assert group == {
         "metadata": {"labels": {"app": "hello-vm"}},
         "template": {"serviceAccount": "vm-sa"},
+        # The VM's page on its port (WorkloadGroup spec.probe, run by the VM's proxy).
+        "probe": {
+            "httpGet": {"path": "/", "port": 80},
+            "periodSeconds": 10,
+            "timeoutSeconds": 2,
+            "failureThreshold": 3,
+        },
     }
     service_entry = istio_object(vm, "ServiceEntry", "hello-vm").manifest["spec"]
     assert service_entry == {
@@ -483,3 +492,31 @@ def test_hello_world_in_its_own_namespace_creates_it(engine):
         "labels": {"istio-injection": "enabled"},
     }
     assert "hello-world.hello" in declared.outputs["checkVmToPod"]
+
+
+def test_the_entry_takes_the_probes_health_reports(vm):
+    entry = istio_object(vm, "WorkloadEntry", "hello-vm").manifest["metadata"]
+    # pilot/pkg/model/status/workloadentry.go: health reports of a declared entry.
+    assert entry["annotations"] == {"proxy.istio.io/health-checks-enabled": "true"}
+    assert "ISTIO_META_WORKLOAD_ENTRY='hello-vm'" in startup_script(vm)
+
+
+def test_the_running_vm_reads_the_files_its_boot_script_wrote(vm):
+    (instance,) = vm.of_type(INSTANCE)
+    current = json.loads(instance.inputs["metadata"]["meshstack-mesh-files"])
+    assert set(current) == {
+        vm_files.ROOT_CERT_PATH,
+        vm_files.CLUSTER_ENV_PATH,
+        vm_files.MESH_CONFIG_PATH,
+        vm_files.HOSTS_ADDENDUM,
+    }
+    script = startup_script(vm)
+    for path, content in current.items():
+        # The same content, written at boot (a heredoc per file).
+        assert f"cat > {path} <<'{vm_files.HEREDOC_END}'\n{content}" in script, path
+    # The timer's command reads that key from the metadata server.
+    assert (
+        'curl -fsS -H "Metadata-Flavor: Google" '
+        "http://metadata.google.internal/computeMetadata/v1/instance/attributes/"
+        "meshstack-mesh-files" in script
+    )
