@@ -362,3 +362,13 @@ def test_gate_fails_without_a_running_istiod():
     fake = FakeCluster({PODS_URL: [(200, pods_answer())]})
     with pytest.raises(SystemExit, match="no running istiod pod in istio-system"):
         run_gate(fake)
+
+
+def test_what_the_gate_proved_is_in_the_verified_output(rotating):
+    verified = rotating.outputs["verified"]
+    assert verified["membership-in-ack-west-synced"] == [
+        "every istiod synced gke-west with reader token g2"
+    ]
+    assert verified["membership-in-gke-west-synced"] == [
+        "every istiod synced ack-west with reader token g2"
+    ]

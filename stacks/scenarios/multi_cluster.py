@@ -138,7 +138,7 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
         ),
         **_node_login_keys(clusters),
         **bookinfo_outputs,
-        **verified_output([*checks, *bookinfo_checks]),
+        **verified_output([*checks, *bookinfo_checks, *membership.synced.values()]),
     }
 
 

@@ -376,5 +376,5 @@ def _istio_mesh(
         "rootCertPem": mesh.trust.root_cert_pem,
         "ingressGatewayAddress": address,
         "productpageUrls": _urls(address, names),
-        **verified_output([check]),
+        **verified_output([check, *membership.synced.values()]),
     }

@@ -47,6 +47,8 @@ class RemoteSyncCheckArgs:
 
 class RemoteSyncCheck(pulumi.ComponentResource):
     job: k8s.batch.v1.Job
+    # What it proved, known once the Job has succeeded (as MeshCheck.verified).
+    verified: pulumi.Output[list[str]]
 
     def __init__(
         self, name: str, args: RemoteSyncCheckArgs, opts: pulumi.ResourceOptions | None = None
@@ -92,4 +94,9 @@ class RemoteSyncCheck(pulumi.ComponentResource):
                 child, pulumi.ResourceOptions(depends_on=[identity.binding, *args.after])
             ),
         )
-        self.register_outputs({"job": self.job.metadata.name})
+        proved = [
+            f"every istiod synced {', '.join(sorted(args.clusters))} with reader token "
+            f"{args.generation}"
+        ]
+        self.verified = self.job.metadata.apply(lambda _: proved)
+        self.register_outputs({"job": self.job.metadata.name, "verified": self.verified})
