@@ -134,7 +134,9 @@ def proxy_metadata(workload: VmWorkload) -> dict[str, str]:
 
 def http_probe(port: int, path: str = "/") -> dict[str, object]:
     """A WorkloadGroup probe (networking.istio.io WorkloadGroup spec.probe, the CRD's
-    ReadinessProbe: httpGet, tcpSocket, exec or grpc, with periods and thresholds)."""
+    ReadinessProbe: httpGet, tcpSocket, exec or grpc, with periods and thresholds). The VM's
+    agent sends it to the VM's own address unless `host` is set (pkg/istio-agent/health/
+    health_check.go resolveDefaultHost); the agent's own traffic is not captured."""
     return {
         "httpGet": {"path": path, "port": port},
         "periodSeconds": 10,
