@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -12,6 +13,7 @@ from meshstack.istio import vm_files
 from meshstack.istio.eastwest import eastwest_values
 from meshstack.istio.values import IstioRelease
 from meshstack.istio.vm_files import sidecar_package_url
+from tests.schema.crd import crd_errors
 from tools.offline.engine import Declared, Resource
 from tools.offline.fakes import (
     FAKE_GKE_ENDPOINT,
@@ -520,3 +522,16 @@ def test_the_running_vm_reads_the_files_its_boot_script_wrote(vm):
         "http://metadata.google.internal/computeMetadata/v1/instance/attributes/"
         "meshstack-mesh-files" in script
     )
+
+
+def test_the_probe_is_what_the_workload_group_crd_accepts(vm, istio_crds):
+    """networking.istio.io WorkloadGroup spec.probe in the pinned Istio's CRDs
+    (charts/base/files/crd-all.gen.yaml): the declared probe passes, a misspelt one fails."""
+    group = istio_object(vm, "WorkloadGroup", "hello-vm").manifest
+    assert crd_errors(group, istio_crds) == []
+    misspelt = copy.deepcopy(group)
+    misspelt["spec"]["probe"]["httpget"] = misspelt["spec"]["probe"].pop("httpGet")
+    assert crd_errors(misspelt, istio_crds)
+    port = copy.deepcopy(group)
+    port["spec"]["probe"]["httpGet"]["port"] = "http"  # an integer (its range is a CEL rule)
+    assert crd_errors(port, istio_crds)
