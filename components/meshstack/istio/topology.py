@@ -156,9 +156,10 @@ def broken_rotation(istio_version: str) -> str | None:
     istio/istio#61043 (confirmed on 1.30.1 and 1.30.3): rotating a remote secret wiped the
     rotated cluster's endpoint shards until istiod restarted. Fixed by #61044, on release-1.30
     by #61159 (da9c990125a, after the 1.30.3 tag) and on release-1.31 by #61160 (6fa1477ded1,
-    in 1.31.0-beta.2 and every later 1.31 tag). Releases before 1.30 swapped a cluster by
-    removing it before adding it again (#36365; make-before-break came with 1.30's
-    PendingClusterSwap in pkg/kube/multicluster/clusterstore.go)."""
+    in 1.31.0-beta.2 and every later 1.31 tag). Releases before 1.30 stop the cluster's old
+    client before the new one has synced (release-1.29 pkg/kube/multicluster/
+    secretcontroller.go: prev.Stop() on Update; #36365); make-before-break came with 1.30's
+    PendingClusterSwap (clusterstore.go)."""
     parts = istio_version.split("-", maxsplit=1)[0].split(".")
     major, minor, patch = (int(p) for p in parts[:3])
     if (major, minor) < (1, 30):
