@@ -164,8 +164,9 @@ def broken_rotation(istio_version: str) -> str | None:
     major, minor, patch = (int(p) for p in parts[:3])
     if (major, minor) < (1, 30):
         return (
-            f"Istio {istio_version} removes a cluster before adding it again when its remote "
-            "secret changes (istio/istio#36365): cross-cluster endpoints drop during the swap"
+            f"Istio {istio_version} stops a cluster's old client before the new one has synced "
+            "when its remote secret changes (istio/istio#36365): cross-cluster endpoints drop "
+            "during the swap"
         )
     if (major, minor) == (1, 30) and patch <= 3:
         return (
