@@ -585,4 +585,36 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
         raw(VM, vm={"instanceID": "vm1"}),
         ["meshstack:vm.instanceID is not a known setting", "instanceId"],
     ),
+    (
+        "active reader token not listed",
+        raw(
+            MC,
+            clusters=[mesh_cluster("a", 0), mesh_cluster("b", 1)],
+            membership={"readerTokens": ["g2"], "activeReaderToken": "initial"},
+        ),
+        ["meshstack:membership.activeReaderToken 'initial' is not in", "['g2']"],
+    ),
+    (
+        "two reader tokens, none named active",
+        raw(
+            MC,
+            clusters=[mesh_cluster("a", 0), mesh_cluster("b", 1)],
+            membership={"readerTokens": ["initial", "g2"]},
+        ),
+        ["meshstack:membership.activeReaderToken is unset", "['initial', 'g2']"],
+    ),
+    (
+        "a reader token listed twice",
+        raw(
+            MC,
+            clusters=[mesh_cluster("a", 0), mesh_cluster("b", 1)],
+            membership={"readerTokens": ["g2", "g2"]},
+        ),
+        ["meshstack:membership.readerTokens lists ['g2'] twice"],
+    ),
+    (
+        "reader tokens with ASM",
+        raw(TC, membership={"readerTokens": ["g2"]}),
+        ["meshstack:membership does not apply with controlPlane asm"],
+    ),
 ]

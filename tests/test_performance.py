@@ -59,15 +59,16 @@ LONGEST_CHAIN: dict[tuple[str, str], list[str]] = {
         "kubernetes:apps/v1:Deployment",
         CHECK,
     ],
-    # As long, counted in resources, as istiod's (istio-cni beside it, not before it) and the
-    # mesh-wide mTLS: the token of base's reader account, the remote secret holding it in the
-    # other cluster, which the check waits for.
+    # The token of base's reader account, the remote secret holding it in the other cluster,
+    # the gate that every istiod synced it (seconds once istiod runs), which the check waits
+    # for as it waits for the whole membership.
     ("two-cluster-retention", "istio"): [
         *ACK_CHAIN,
         "pulumi:providers:kubernetes",
         *ISTIOD_CHAIN[:2],
         "kubernetes:core/v1:Secret",
         "kubernetes:core/v1:Secret",
+        "kubernetes:batch/v1:Job",  # every istiod synced the remote clusters
         CHECK,
     ],
     # The VM is built beside the cluster: its chain (network, address, instance) is shorter.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -15,12 +16,18 @@ import yaml
 
 from meshstack.istio import vm_files
 from meshstack.istio.vm_files import (
+    FILES_REFRESH_PATH,
+    FILES_REFRESHER_PATH,
     REFRESH_PATH,
+    FilesSource,
     TokenSource,
     VmApplication,
     VmWorkload,
     cluster_env,
+    files_refresh_script,
     hosts,
+    http_probe,
+    mesh_files,
     mesh_yaml,
     sidecar_package_url,
     startup_script,
@@ -50,6 +57,7 @@ SEED_WORKLOAD = VmWorkload(
 ROOT_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 READER = "/usr/local/lib/meshstack/reader.py"
 TOKEN = TokenSource(f"python3 {READER} hello-vm-1-istio-token", {READER: "print('token')\n"})
+FILES = FilesSource('curl -fsS -H "Metadata-Flavor: Google" http://metadata/files')
 
 
 def env_lines(text: str) -> dict[str, str]:
@@ -63,6 +71,7 @@ def seed_script(**changes) -> str:
         "root_cert_pem": ROOT_CERT,
         "gateway_address": "10.10.0.100",
         "token": TOKEN,
+        "files_source": FILES,
         "application": VmApplication("hello-vm", 80, "hello-vm (vm1)"),
         **changes,
     }
@@ -159,7 +168,19 @@ def test_startup_script_writes_every_file_to_its_documented_path():
         REFRESH_PATH: token_refresh_script(TOKEN.command),
         "/etc/systemd/system/istio-token.service": files["/etc/systemd/system/istio-token.service"],
         "/etc/systemd/system/istio-token.timer": files["/etc/systemd/system/istio-token.timer"],
+        FILES_REFRESHER_PATH: (Path(vm_files.__file__).parent / "mesh_files_vm.py").read_text(),
+        FILES_REFRESH_PATH: files_refresh_script(FILES),
+        "/etc/systemd/system/istio-mesh-files.service": files[
+            "/etc/systemd/system/istio-mesh-files.service"
+        ],
+        "/etc/systemd/system/istio-mesh-files.timer": files[
+            "/etc/systemd/system/istio-mesh-files.timer"
+        ],
     }
+    assert (
+        f"ExecStart={FILES_REFRESH_PATH}" in files["/etc/systemd/system/istio-mesh-files.service"]
+    )
+    assert "OnUnitActiveSec=5min" in files["/etc/systemd/system/istio-mesh-files.timer"]
     assert (
         "ExecStart=/usr/bin/python3 -m http.server 80"
         in (files["/etc/systemd/system/hello-vm.service"])
@@ -201,8 +222,8 @@ def _shellcheck() -> str | None:
 
 @pytest.mark.parametrize(
     "script",
-    [seed_script(), token_refresh_script(TOKEN.command)],
-    ids=["startup", "token-refresh"],
+    [seed_script(), token_refresh_script(TOKEN.command), files_refresh_script(FILES)],
+    ids=["startup", "token-refresh", "files-refresh"],
 )
 def test_scripts_pass_bash_and_shellcheck(tmp_path, script):
     path = tmp_path / "script.sh"
@@ -351,6 +372,7 @@ def test_first_boot_runs_to_the_end_and_writes_every_file_the_sidecar_reads(
     assert systemctl == [
         "systemctl daemon-reload",
         "systemctl enable --now istio-token.timer",
+        "systemctl enable --now istio-mesh-files.timer",
         "systemctl enable --now hello-vm.service",
         "systemctl enable istio",
         "systemctl restart istio",
@@ -397,3 +419,110 @@ def test_a_reboot_converges_without_reinstalling(tmp_path, metadata_server):
     assert (root / "etc" / "hosts").read_text().count("istiod.istio-system.svc") == 1
     env = (root / vm_files.CLUSTER_ENV_PATH.lstrip("/")).read_text()
     assert env.count("ISTIO_SVC_IP=") == 1
+
+
+# --- a running VM keeps up: the mesh's files refreshed, run for real -------------------------
+# After a first boot under a scratch root, the refresh script (what istio-mesh-files.timer
+# runs) reads the declared files from a file standing in for the instance metadata.
+
+CANARY = VmWorkload(**{**SEED_WORKLOAD.__dict__, "revision": "canary"})
+NEW_ROOT = ROOT_CERT + "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n"
+
+
+def _refresh_files(tmp_path: Path, declared: dict[str, str] | None) -> subprocess.CompletedProcess:
+    source = tmp_path / "metadata.json"
+    if declared is None:
+        source.unlink(missing_ok=True)  # the metadata server has no such key: curl fails
+    else:
+        source.write_text(json.dumps(declared))
+    script = tmp_path / "refresh-mesh-files"
+    script.write_text(files_refresh_script(FilesSource(f"cat {source}"), str(tmp_path / "root")))
+    (tmp_path / "calls.log").unlink(missing_ok=True)
+    return subprocess.run(
+        ["bash", str(script)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)},
+        timeout=60,
+    )
+
+
+def _calls(tmp_path: Path) -> list[str]:
+    log = tmp_path / "calls.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def _on_vm(tmp_path: Path, path: str) -> str:
+    return (tmp_path / "root" / path.lstrip("/")).read_text()
+
+
+@pytest.fixture
+def booted(tmp_path, metadata_server) -> Path:
+    _base_image(tmp_path / "root")
+    assert _boot(tmp_path, metadata_server[0])[0].returncode == 0
+    return tmp_path
+
+
+def test_unchanged_files_leave_the_sidecar_running(booted):
+    result = _refresh_files(booted, mesh_files(SEED_WORKLOAD, ROOT_CERT, "10.10.0.100"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "meshstack: mesh files current\n"
+    assert [c for c in _calls(booted) if c.startswith("systemctl")] == []
+
+
+def test_a_new_trust_bundle_is_written_and_the_sidecar_restarted_once(booted):
+    before = {p: _on_vm(booted, p) for p in (vm_files.CLUSTER_ENV_PATH, "/etc/hosts")}
+    result = _refresh_files(booted, mesh_files(SEED_WORKLOAD, NEW_ROOT, "10.10.0.100"))
+    assert result.returncode == 0, result.stderr
+    assert _on_vm(booted, vm_files.ROOT_CERT_PATH) == NEW_ROOT
+    assert {p: _on_vm(booted, p) for p in before} == before
+    assert [c for c in _calls(booted) if c.startswith("systemctl")] == ["systemctl restart istio"]
+    root_cert = booted / "root" / vm_files.ROOT_CERT_PATH.lstrip("/")
+    assert oct(root_cert.stat().st_mode & 0o777) == "0o644"
+    assert [p.name for p in root_cert.parent.iterdir()] == ["root-cert.pem"]  # nothing staged
+    assert any(c.startswith("chown istio-proxy ") for c in _calls(booted))
+    # The next round finds it current: no second restart.
+    assert (
+        _refresh_files(booted, mesh_files(SEED_WORKLOAD, NEW_ROOT, "10.10.0.100")).returncode == 0
+    )
+    assert _calls(booted) == ["hostname -I"]
+
+
+def test_another_revision_and_gateway_reach_every_file(booted):
+    result = _refresh_files(booted, mesh_files(CANARY, ROOT_CERT, "10.10.0.200"))
+    assert result.returncode == 0, result.stderr
+    mesh = yaml.safe_load(_on_vm(booted, vm_files.MESH_CONFIG_PATH))["defaultConfig"]
+    assert mesh["discoveryAddress"] == "istiod-canary.istio-system.svc:15012"
+    assert _on_vm(booted, vm_files.CLUSTER_ENV_PATH) == (
+        cluster_env(CANARY) + f"ISTIO_SVC_IP='{VM_ADDRESS}'\n"
+    )
+    # The old istiod line goes, the new one is there once.
+    assert _on_vm(booted, "/etc/hosts") == (
+        "127.0.0.1 localhost\n10.10.0.200 istiod-canary.istio-system.svc\n"
+    )
+    assert [c for c in _calls(booted) if c.startswith("systemctl")] == ["systemctl restart istio"]
+
+
+def test_no_files_to_read_changes_nothing(booted):
+    before = {p: _on_vm(booted, p) for p in (vm_files.ROOT_CERT_PATH, vm_files.MESH_CONFIG_PATH)}
+    result = _refresh_files(booted, None)
+    assert result.returncode == 1
+    assert "mesh files not refreshed" in result.stderr
+    assert {p: _on_vm(booted, p) for p in before} == before
+    assert [c for c in _calls(booted) if c.startswith("systemctl")] == []
+
+
+def test_the_probe_reaches_the_proxy_and_names_the_declared_entry():
+    probed = VmWorkload(**{**SEED_WORKLOAD.__dict__, "probe": http_probe(80)})
+    mesh = yaml.safe_load(mesh_yaml(probed))["defaultConfig"]
+    # istioctl/pkg/workload/workload.go: DefaultConfig.ReadinessProbe = wg.Spec.Probe.
+    assert mesh["readinessProbe"] == {
+        "httpGet": {"path": "/", "port": 80},
+        "periodSeconds": 10,
+        "timeoutSeconds": 2,
+        "failureThreshold": 3,
+    }
+    # pkg/model/proxy.go WorkloadEntry (json WORKLOAD_ENTRY): istiod's health reports.
+    assert mesh["proxyMetadata"]["ISTIO_META_WORKLOAD_ENTRY"] == "hello-vm"
+    assert "ISTIO_META_WORKLOAD_ENTRY" not in mesh_yaml(SEED_WORKLOAD)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 
 import pytest
 import yaml
 
+from meshstack.istio import vm_files
 from meshstack.istio.eastwest import eastwest_values
 from meshstack.istio.values import IstioRelease
 from meshstack.istio.vm_files import sidecar_package_url
+from tests.schema.crd import crd_errors
 from tools.offline.engine import Declared, Resource
 from tools.offline.fakes import (
     FAKE_GKE_ENDPOINT,
@@ -260,6 +264,13 @@ def test_vm_objects_are_the_seeds(vm):
     assert group == {
         "metadata": {"labels": {"app": "hello-vm"}},
         "template": {"serviceAccount": "vm-sa"},
+        # The VM's page on its port (WorkloadGroup spec.probe, run by the VM's proxy).
+        "probe": {
+            "httpGet": {"path": "/", "port": 80},
+            "periodSeconds": 10,
+            "timeoutSeconds": 2,
+            "failureThreshold": 3,
+        },
     }
     service_entry = istio_object(vm, "ServiceEntry", "hello-vm").manifest["spec"]
     assert service_entry == {
@@ -483,3 +494,44 @@ def test_hello_world_in_its_own_namespace_creates_it(engine):
         "labels": {"istio-injection": "enabled"},
     }
     assert "hello-world.hello" in declared.outputs["checkVmToPod"]
+
+
+def test_the_entry_takes_the_probes_health_reports(vm):
+    entry = istio_object(vm, "WorkloadEntry", "hello-vm").manifest["metadata"]
+    # pilot/pkg/model/status/workloadentry.go: health reports of a declared entry.
+    assert entry["annotations"] == {"proxy.istio.io/health-checks-enabled": "true"}
+    assert "ISTIO_META_WORKLOAD_ENTRY='hello-vm'" in startup_script(vm)
+
+
+def test_the_running_vm_reads_the_files_its_boot_script_wrote(vm):
+    (instance,) = vm.of_type(INSTANCE)
+    current = json.loads(instance.inputs["metadata"]["meshstack-mesh-files"])
+    assert set(current) == {
+        vm_files.ROOT_CERT_PATH,
+        vm_files.CLUSTER_ENV_PATH,
+        vm_files.MESH_CONFIG_PATH,
+        vm_files.HOSTS_ADDENDUM,
+    }
+    script = startup_script(vm)
+    for path, content in current.items():
+        # The same content, written at boot (a heredoc per file).
+        assert f"cat > {path} <<'{vm_files.HEREDOC_END}'\n{content}" in script, path
+    # The timer's command reads that key from the metadata server.
+    assert (
+        'curl -fsS -H "Metadata-Flavor: Google" '
+        "http://metadata.google.internal/computeMetadata/v1/instance/attributes/"
+        "meshstack-mesh-files" in script
+    )
+
+
+def test_the_probe_is_what_the_workload_group_crd_accepts(vm, istio_crds):
+    """networking.istio.io WorkloadGroup spec.probe in the pinned Istio's CRDs
+    (charts/base/files/crd-all.gen.yaml): the declared probe passes, a misspelt one fails."""
+    group = istio_object(vm, "WorkloadGroup", "hello-vm").manifest
+    assert crd_errors(group, istio_crds) == []
+    misspelt = copy.deepcopy(group)
+    misspelt["spec"]["probe"]["httpget"] = misspelt["spec"]["probe"].pop("httpGet")
+    assert crd_errors(misspelt, istio_crds)
+    port = copy.deepcopy(group)
+    port["spec"]["probe"]["httpGet"]["port"] = "http"  # an integer (its range is a CEL rule)
+    assert crd_errors(port, istio_crds)

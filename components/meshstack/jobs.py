@@ -22,6 +22,8 @@ from meshstack import hardening, network_policy
 from meshstack.versions import PYTHON_IMAGE
 
 SCRIPTS_PATH = "/scripts"
+# Where script_pod mounts a token of its service account for another audience.
+AUDIENCE_TOKENS_PATH = "/var/run/secrets/tokens"
 NOBODY = 65534
 # Outside the mesh in either data plane: no sidecar injected, not captured by ambient's
 # ztunnel in an ambient namespace (pod label istio.io/dataplane-mode=none).
@@ -106,10 +108,31 @@ def script_pod(
     env: Mapping[str, pulumi.Input[str]],
     sidecar: Mapping[str, str] = NO_SIDECAR,
     api_access: bool = True,
+    audience: str | None = None,
 ) -> k8s.core.v1.PodTemplateSpecArgs:
     """A pod that runs `python3 /scripts/<script>` once, hardened; uninjected unless
     `sidecar` holds the labels that ask Istio's injector for one. Without `api_access` no
-    Kubernetes token is mounted (an injected sidecar mounts its own)."""
+    Kubernetes token is mounted (an injected sidecar mounts its own). With `audience`, a
+    token of its service account for that audience is at AUDIENCE_TOKENS_PATH/<audience>
+    (a projected token, renewed by the kubelet)."""
+    tokens = (
+        [
+            k8s.core.v1.VolumeArgs(
+                name="audience-token",
+                projected=k8s.core.v1.ProjectedVolumeSourceArgs(
+                    sources=[
+                        k8s.core.v1.VolumeProjectionArgs(
+                            service_account_token=k8s.core.v1.ServiceAccountTokenProjectionArgs(
+                                audience=audience, path=audience, expiration_seconds=3600
+                            )
+                        )
+                    ]
+                ),
+            )
+        ]
+        if audience
+        else []
+    )
     return k8s.core.v1.PodTemplateSpecArgs(
         metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": app, **sidecar}),
         spec=k8s.core.v1.PodSpecArgs(
@@ -139,7 +162,18 @@ def script_pod(
                     volume_mounts=[
                         k8s.core.v1.VolumeMountArgs(
                             name="scripts", mount_path=SCRIPTS_PATH, read_only=True
-                        )
+                        ),
+                        *(
+                            [
+                                k8s.core.v1.VolumeMountArgs(
+                                    name="audience-token",
+                                    mount_path=AUDIENCE_TOKENS_PATH,
+                                    read_only=True,
+                                )
+                            ]
+                            if audience
+                            else []
+                        ),
                     ],
                 )
             ],
@@ -147,7 +181,8 @@ def script_pod(
                 k8s.core.v1.VolumeArgs(
                     name="scripts",
                     config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map),
-                )
+                ),
+                *tokens,
             ],
         ),
     )

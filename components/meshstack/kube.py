@@ -30,6 +30,11 @@ def kube_provider(
         context=context,
         # Server-side apply: fields owned by other managers (istiod, HPA) stay theirs.
         enable_server_side_apply=True,
+        # A Secret whose data changes is updated in place, not deleted and created again
+        # (pulumi-kubernetes provider/pkg/provider/diff.go forceNewProperties: without this,
+        # .data and .stringData of a Secret force a replacement): istiod sees a remote
+        # secret change, never disappear (deleting it drops the clusters it names).
+        enable_secret_mutable=True,
         # Encrypted in state whatever path the value took (checked by the policy pack).
         opts=pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])

@@ -19,7 +19,7 @@ from stacks.config.checks import (
     unsupported_kubernetes,
     vswitch_outside,
 )
-from stacks.config.cluster import ClusterInMesh
+from stacks.config.cluster import ClusterInMesh, MembershipConfig, rotation_refused
 from stacks.config.fields import (
     PROJECT,
     AckVersion,
@@ -146,6 +146,7 @@ class MultiClusterStack(Model):
     gcp: GcpConfig = GcpConfig()
     clusters: list[MeshClusterConfig] = Field(min_length=2)
     istio: MeshIstioConfig = MeshIstioConfig()
+    membership: MembershipConfig = MembershipConfig()
     hello_world: SampleAppConfig = SampleAppConfig()
     bookinfo: MeshBookinfoConfig = MeshBookinfoConfig()
     verify: VerifyConfig = VerifyConfig()
@@ -187,6 +188,7 @@ class MultiClusterStack(Model):
             )
         for i, cluster in enumerate(self.clusters):
             problems.add(self._check_cluster(f"clusters[{i}]", cluster))
+        problems.add(rotation_refused(self.membership, self.istio.version))
         if self.bookinfo.enabled:
             problems.add(self._check_bookinfo())
         clouds_of: dict[str, set[str]] = {}

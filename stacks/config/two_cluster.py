@@ -23,6 +23,7 @@ from stacks.config.checks import (
     unsupported_kubernetes,
     vswitch_outside,
 )
+from stacks.config.cluster import MembershipConfig, rotation_refused
 from stacks.config.fields import (
     PROJECT,
     DnsLabel,
@@ -71,6 +72,8 @@ class TwoClusterStack(Model):
     asm: AsmConfig = AsmConfig()
     istio: IstioConfig = IstioConfig()
     """Used when controlPlane is istio."""
+    membership: MembershipConfig = MembershipConfig()
+    """Used when controlPlane is istio (ASM manages its own access to the clusters)."""
     bookinfo: SharedBookinfoConfig = SharedBookinfoConfig()
     retention: RetentionConfig = RetentionConfig()
     verify: VerifyConfig = VerifyConfig()
@@ -110,6 +113,7 @@ class TwoClusterStack(Model):
             )
         )
         if self.control_plane == "istio":
+            problems.add(rotation_refused(self.membership, self.istio.version))
             for i, cluster in enumerate(self.clusters):
                 problems.add(
                     unsupported_kubernetes(
@@ -118,8 +122,14 @@ class TwoClusterStack(Model):
                         f"clusters[{i}].kubernetesVersion",
                     )
                 )
-        elif self.asm.version.startswith("v"):
-            problems.add(asm_without_retention(self.asm.version))
+        else:
+            if "membership" in self.model_fields_set:
+                problems.add(
+                    f"{PROJECT}:membership does not apply with controlPlane asm: ASM reads "
+                    "the member clusters with its own credentials; remove it"
+                )
+            if self.asm.version.startswith("v"):
+                problems.add(asm_without_retention(self.asm.version))
         named: list[tuple[str, str]] = [("network.vpcCidr", self.network.vpc_cidr)]
         for i, cluster in enumerate(self.clusters):
             key = f"clusters[{i}]"

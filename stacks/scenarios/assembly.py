@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 from meshstack.istio.control_plane import ControlPlaneArgs, IstioControlPlane, RemoteOf
 from meshstack.istio.eastwest import EastWestGateway, EastWestGatewayArgs
 from meshstack.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
-from meshstack.istio.topology import MeshTopology
+from meshstack.istio.topology import MeshTopology, ReaderTokens
 from meshstack.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
 from stacks.config import IstioConfig, SecurityConfig
 from stacks.scenarios.mesh import control_plane_args, istio_release
@@ -65,7 +65,12 @@ def assemble_mesh(
     istio: IstioConfig,
     mesh_id: str,
     security: SecurityConfig,
+    *,
+    reader_tokens: ReaderTokens | None = None,
+    gate: bool = False,
 ) -> AssembledMesh:
+    """`gate`: each istiod reading others is checked to have synced them (verify.enabled)."""
+
     # Resource names: `<cluster>-<role>` in a mesh of several clusters, `<role>` for one.
     def named(cluster: str, role: str) -> str:
         return role if len(topology.members) == 1 else f"{cluster}-{role}"
@@ -138,6 +143,8 @@ def assemble_mesh(
             MeshMembershipArgs(
                 reads=topology.remote_secrets(),
                 members={name: _member(clusters[name], cp) for name, cp in control_planes.items()},
+                reader_tokens=reader_tokens or ReaderTokens(),
+                gate={name: cp.ready for name, cp in control_planes.items()} if gate else None,
             ),
         )
     return AssembledMesh(trust, control_planes, gateways, membership)

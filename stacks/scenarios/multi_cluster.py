@@ -106,6 +106,8 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
         config.istio,
         config.mesh_id,
         config.security,
+        reader_tokens=config.membership.tokens,
+        gate=config.verify.enabled,
     )
     assert mesh.membership is not None  # a multi-cluster mesh has at least two clusters
     control_planes, gateways, membership = mesh.control_planes, mesh.gateways, mesh.membership
@@ -136,7 +138,7 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
         ),
         **_node_login_keys(clusters),
         **bookinfo_outputs,
-        **verified_output([*checks, *bookinfo_checks]),
+        **verified_output([*checks, *bookinfo_checks, *membership.synced.values()]),
     }
 
 

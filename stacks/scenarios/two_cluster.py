@@ -336,6 +336,8 @@ def _istio_mesh(
         config.istio,
         config.mesh_id,
         config.security,
+        reader_tokens=config.membership.tokens,
+        gate=config.verify.enabled,
     )
     control_planes, membership = mesh.control_planes, mesh.membership
     assert membership is not None  # two clusters or more
@@ -374,5 +376,5 @@ def _istio_mesh(
         "rootCertPem": mesh.trust.root_cert_pem,
         "ingressGatewayAddress": address,
         "productpageUrls": _urls(address, names),
-        **verified_output([check]),
+        **verified_output([check, *membership.synced.values()]),
     }

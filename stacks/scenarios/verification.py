@@ -4,6 +4,7 @@ after what; this turns that into a MeshCheck unless `meshstack:verify.enabled` i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -44,7 +45,16 @@ def mesh_check(
     )
 
 
-def verified_output(checks: Sequence[MeshCheck | None]) -> dict[str, pulumi.Output]:
+class Verifying(Protocol):
+    """A check `pulumi up` waits for (MeshCheck, RemoteSyncCheck)."""
+
+    verified: pulumi.Output[list[str]]
+
+    @property
+    def pulumi_resource_name(self) -> str: ...
+
+
+def verified_output(checks: Sequence[Verifying | None]) -> dict[str, pulumi.Output]:
     """`verified`: what each check Job proved, known once they all succeeded."""
     done = {check.pulumi_resource_name: check.verified for check in checks if check is not None}
     return {"verified": pulumi.Output.all(**done)} if done else {}

@@ -10,6 +10,7 @@ VM through Secret Manager: components/meshstack/gcp/token_relay.py.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -25,10 +26,18 @@ from meshstack.gcp.network import (
     GcpSubnetSpec,
 )
 from meshstack.gcp.token_relay import TokenRelay, TokenRelayArgs, vm_reader
-from meshstack.gcp.vm import GceVm, GceVmArgs
+from meshstack.gcp.vm import GceVm, GceVmArgs, metadata_attribute_command
 from meshstack.hardening import pinned
 from meshstack.istio.topology import MeshMember, MeshTopology
-from meshstack.istio.vm_files import TokenSource, VmApplication, VmWorkload, startup_script
+from meshstack.istio.vm_files import (
+    FilesSource,
+    TokenSource,
+    VmApplication,
+    VmWorkload,
+    http_probe,
+    mesh_files,
+    startup_script,
+)
 from meshstack.istio.vm_workload import (
     ISTIO_CA_AUDIENCE,
     VmWorkloadObjects,
@@ -49,6 +58,8 @@ from stacks.scenarios.verification import mesh_check, verified_output
 APIS = {**GKE_APIS, "secrets": "secretmanager.googleapis.com"}
 # GKE's internal passthrough load balancer: the gateway is reachable inside the VPC only.
 INTERNAL_LOAD_BALANCER = {"networking.gke.io/load-balancer-type": "Internal"}
+# The instance metadata key the VM reads the mesh's files from while it runs.
+MESH_FILES_KEY = "meshstack-mesh-files"
 # On by default since Istio 1.10; stated so a chart default change cannot turn them off.
 WORKLOAD_ENTRY_FLAGS = (
     ("PILOT_ENABLE_WORKLOAD_ENTRY_AUTOREGISTRATION", "true"),
@@ -135,6 +146,8 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         network=vm_config.network,
         revision=istio.revision,
         labels={"app": vm_config.app},
+        # The VM's page, as the mesh check asks for it.
+        probe=http_probe(vm_config.port),
     )
     token_secret_id = f"{vm_config.name}-istio-token"
     application = VmApplication(
@@ -142,15 +155,21 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         vm_config.port,
         f"{vm_config.app} ({vm_config.instance_id}) on {vm_config.name}",
     )
-    script = pulumi.Output.all(trust.root_cert_pem, gateway_address).apply(
+    mesh_inputs = pulumi.Output.all(trust.root_cert_pem, gateway_address)
+    script = mesh_inputs.apply(
         lambda parts: startup_script(
             istio_version=istio.version,
             workload=workload,
             root_cert_pem=parts[0],
             gateway_address=parts[1],
             token=TokenSource(*vm_reader(token_secret_id)),
+            files_source=FilesSource(metadata_attribute_command(MESH_FILES_KEY)),
             application=application,
         )
+    )
+    # The same files for the running VM (its timer reads them, mesh_files_vm.py).
+    current_files = mesh_inputs.apply(
+        lambda parts: json.dumps(mesh_files(workload, parts[0], parts[1]), sort_keys=True)
     )
     vm = GceVm(
         vm_config.name,
@@ -162,6 +181,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             disk_size_gb=vm_config.disk_size_gb,
             subnetwork=network.subnetworks[""].id,
             startup_script=script,
+            metadata={MESH_FILES_KEY: current_files},
             tags=[vm_tag],
             deletion_protection=vm_config.deletion_protection,
             labels=labels,

@@ -83,7 +83,15 @@ def _token_secret(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     if args.inputs.get("type") != "kubernetes.io/service-account-token":
         return {}
     # Kubernetes fills in the token; the provider waits for it.
-    return {"data": {"token": base64.b64encode(FAKE_READER_TOKEN.encode()).decode()}}
+    token = fake_token(args.inputs.get("metadata", {}).get("name", ""))
+    return {"data": {"token": base64.b64encode(token.encode()).decode()}}
+
+
+def fake_token(secret_name: str) -> str:
+    """The token Kubernetes writes into a token Secret: one per Secret (each generation of
+    reader token its own); the first generation's is FAKE_READER_TOKEN."""
+    suffix = secret_name.removeprefix("istio-reader-service-account-token")
+    return FAKE_READER_TOKEN + suffix
 
 
 def _fake_cert(kind: str) -> Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]:

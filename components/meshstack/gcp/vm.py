@@ -12,6 +12,15 @@ from meshstack.options import register_schema_outputs, renamed
 
 # Service account ids: 6-30 characters.
 ACCOUNT_ID_MAX = 30
+# The metadata server, as the VM sees it (Compute Engine "About VM metadata": custom
+# instance metadata under instance/attributes/, header Metadata-Flavor: Google).
+METADATA = "http://metadata.google.internal/computeMetadata/v1"
+
+
+def metadata_attribute_command(key: str) -> str:
+    """A shell command that prints one of the instance's metadata values on the VM, as the
+    program last set it (curl fails on a missing key: HTTP 404)."""
+    return f'curl -fsS -H "Metadata-Flavor: Google" {METADATA}/instance/attributes/{key}'
 
 
 def account_id(instance_name: str) -> str:
@@ -40,6 +49,9 @@ class GceVmArgs(TypedDict):
     """GCE refuses to delete the instance while set (default false)."""
     labels: NotRequired[Mapping[str, str]]
     """Labels of the instance."""
+    metadata: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """More instance metadata (key → value), which the VM reads from its metadata server
+    while it runs; a change is applied to the running VM."""
 
 
 class GceVm(pulumi.ComponentResource):
@@ -82,6 +94,7 @@ class GceVm(pulumi.ComponentResource):
                 gcp.compute.InstanceNetworkInterfaceArgs(subnetwork=args["subnetwork"])
             ],
             metadata={
+                **(args.get("metadata") or {}),
                 "startup-script": args["startup_script"],
                 # SSH (when a firewall rule allows it) through IAM-checked OS Login only.
                 "enable-oslogin": "TRUE",

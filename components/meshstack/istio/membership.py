@@ -9,6 +9,16 @@ istioctl writes one Secret per pair. Here each reading cluster holds one Secret,
 `istio-remote-secrets`, with one key per cluster read: istiod's secret controller takes every
 key of a labelled Secret as a cluster (pkg/kube/multicluster), and a mesh of N primaries then
 has N Secrets instead of N·(N−1) resources to create, diff and delete.
+
+Reader tokens come in generations (topology.ReaderTokens): each is a token Secret of its own
+in every cluster read, and the remote secrets use the active one. Making another generation
+active changes the remote secrets' data, which the Kubernetes providers update in place
+(meshstack.kube: enableSecretMutable); istiod then swaps each cluster's client for one with
+the new token. With `gate`, a RemoteSyncCheck per reading cluster waits until every istiod
+there has synced every cluster it reads, before `pulumi up` goes on (and before it deletes
+a generation that was dropped in the same update: Pulumi deletes what left the program
+only after the program's resources are done, pkg/resource/deploy/deployment_executor.go
+performPostSteps).
 """
 
 from __future__ import annotations
@@ -16,16 +26,28 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from meshstack.istio.control_plane import ISTIO_NAMESPACE
+from meshstack.istio.remote_sync import RemoteSyncCheck, RemoteSyncCheckArgs
+from meshstack.istio.topology import FIRST_READER_TOKEN, ReaderTokens
 
 READER_ACCOUNT = "istio-reader-service-account"
 READER_TOKEN = "istio-reader-service-account-token"
 REMOTE_SECRETS = "istio-remote-secrets"
+
+
+def _suffix(generation: str) -> str:
+    # The first generation keeps the names its Secret had before generations existed.
+    return "" if generation == FIRST_READER_TOKEN else f"-{generation}"
+
+
+def reader_token_name(generation: str) -> str:
+    """The token Secret of a generation."""
+    return READER_TOKEN + _suffix(generation)
 
 
 def remote_kubeconfig(cluster: str, server: str, ca_data: str, token: str) -> str:
@@ -74,11 +96,16 @@ class MeshMembershipArgs:
     members: Mapping[str, MemberCluster]
     # (cluster read, cluster reading it) pairs.
     reads: Sequence[tuple[str, str]]
+    reader_tokens: ReaderTokens = field(default_factory=ReaderTokens)
+    # A RemoteSyncCheck in each reading cluster, after what else it needs there (istiod).
+    gate: Mapping[str, Sequence[pulumi.Resource]] | None = None
 
 
 class MeshMembership(pulumi.ComponentResource):
     # By the cluster holding it: the kubeconfigs of every cluster its istiod reads.
     remote_secrets: dict[str, k8s.core.v1.Secret]
+    # By the cluster holding remote secrets: its gate (empty without `gate`).
+    synced: dict[str, RemoteSyncCheck]
 
     def __init__(
         self,
@@ -97,10 +124,15 @@ class MeshMembership(pulumi.ComponentResource):
                 ),
             ),
         )
-        tokens = {
-            cluster: self._reader_token(name, cluster, args.members[cluster])
-            for cluster in dict.fromkeys(cluster for cluster, _ in args.reads)
-        }
+        generations = args.reader_tokens
+        # Per cluster read, every generation's token; the remote secrets use the active one.
+        tokens: dict[str, pulumi.Output[str]] = {}
+        for cluster in dict.fromkeys(cluster for cluster, _ in args.reads):
+            made = {
+                generation: self._reader_token(name, cluster, args.members[cluster], generation)
+                for generation in generations.generations
+            }
+            tokens[cluster] = made[generations.active]
         # Per cluster read, what any reader needs of it; one Output each, whatever N.
         access = {cluster: _access(args.members[cluster], t) for cluster, t in tokens.items()}
         read_by: dict[str, list[str]] = {}
@@ -137,15 +169,33 @@ class MeshMembership(pulumi.ComponentResource):
             )
             for reader, clusters in read_by.items()
         }
+        gate = args.gate
+        self.synced = {
+            reader: RemoteSyncCheck(
+                f"{name}-in-{reader}-synced",
+                RemoteSyncCheckArgs(
+                    provider=args.members[reader].provider,
+                    secret=REMOTE_SECRETS,
+                    clusters=clusters,
+                    generation=generations.active,
+                    after=[self.remote_secrets[reader], *gate.get(reader, ())],
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            for reader, clusters in read_by.items()
+            if gate is not None
+        }
         self.register_outputs({"reads": sorted(f"{reader} reads {c}" for c, reader in args.reads)})
 
-    def _reader_token(self, name: str, cluster: str, member: MemberCluster) -> pulumi.Output[str]:
+    def _reader_token(
+        self, name: str, cluster: str, member: MemberCluster, generation: str
+    ) -> pulumi.Output[str]:
         """A long-lived token of the reader account; Kubernetes fills in `data.token`, and
-        the provider waits for it."""
+        the provider waits for it. Deleting the Secret revokes the token."""
         token = k8s.core.v1.Secret(
-            f"{name}-{cluster}-reader-token",
+            f"{name}-{cluster}-reader-token{_suffix(generation)}",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=READER_TOKEN,
+                name=reader_token_name(generation),
                 namespace=ISTIO_NAMESPACE,
                 annotations={"kubernetes.io/service-account.name": READER_ACCOUNT},
             ),

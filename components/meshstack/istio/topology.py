@@ -129,3 +129,48 @@ class MeshTopology:
             "mesh": "single mesh, one root of trust",
             "tenancy": "namespace",
         }
+
+
+# Reader-token generations. Each is a token Secret of istio-reader-service-account in every
+# cluster read; the remote secrets use the active one. The first keeps the Secret name that
+# meshes deployed before generations existed have (membership.READER_TOKEN).
+FIRST_READER_TOKEN = "initial"
+
+
+@dataclass(frozen=True)
+class ReaderTokens:
+    # Oldest first.
+    generations: tuple[str, ...] = (FIRST_READER_TOKEN,)
+    active: str = FIRST_READER_TOKEN
+
+    def __post_init__(self) -> None:
+        if self.active not in self.generations:
+            raise TopologyError(
+                f"the active reader token {self.active!r} is not one of {list(self.generations)}"
+            )
+
+
+def broken_rotation(istio_version: str) -> str | None:
+    """Why changing a remote secret's token is unsafe on this Istio release (None: it is not).
+
+    istio/istio#61043 (confirmed on 1.30.1 and 1.30.3): rotating a remote secret wiped the
+    rotated cluster's endpoint shards until istiod restarted. Fixed by #61044, on release-1.30
+    by #61159 (da9c990125a, after the 1.30.3 tag) and on release-1.31 by #61160 (6fa1477ded1,
+    in 1.31.0-beta.2 and every later 1.31 tag). Releases before 1.30 stop the cluster's old
+    client before the new one has synced (release-1.29 pkg/kube/multicluster/
+    secretcontroller.go: prev.Stop() on Update; #36365); make-before-break came with 1.30's
+    PendingClusterSwap (clusterstore.go)."""
+    parts = istio_version.split("-", maxsplit=1)[0].split(".")
+    major, minor, patch = (int(p) for p in parts[:3])
+    if (major, minor) < (1, 30):
+        return (
+            f"Istio {istio_version} stops a cluster's old client before the new one has synced "
+            "when its remote secret changes (istio/istio#36365): cross-cluster endpoints drop "
+            "during the swap"
+        )
+    if (major, minor) == (1, 30) and patch <= 3:
+        return (
+            f"Istio {istio_version} loses the rotated cluster's endpoints until istiod restarts "
+            "(istio/istio#61043, fixed after 1.30.3)"
+        )
+    return None

@@ -9,6 +9,12 @@ fetches it (e.g. from a secret store only this VM may read), at boot and then ev
 TOKEN_REFRESH_MINUTES from a systemd timer, because the token expires and the agent reads the
 file again for each certificate it asks istiod for (security/pkg/credentialfetcher/plugin/
 token.go GetPlatformCredential: os.ReadFile on every call).
+
+The mesh's files change while the VM runs (a new root in the trust bundle, another revision's
+istiod, the gateway's address): `mesh_files` is what they should be, the same at boot and
+after; the VM fetches them again every MESH_FILES_REFRESH_MINUTES with a command of its
+platform (`FilesSource`, e.g. its instance metadata) and mesh_files_vm.py rewrites what
+differs, restarting the sidecar only then.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import yaml
 
@@ -46,6 +53,11 @@ REFRESH_PATH = "/usr/local/lib/meshstack/refresh-istio-token"
 HOSTS_ADDENDUM = "/var/lib/meshstack/hosts"
 REFRESH_UNIT = "istio-token"
 TOKEN_REFRESH_MINUTES = 15
+FILES_REFRESHER = "mesh_files_vm.py"
+FILES_REFRESHER_PATH = f"/usr/local/lib/meshstack/{FILES_REFRESHER}"
+FILES_REFRESH_PATH = "/usr/local/lib/meshstack/refresh-mesh-files"
+FILES_UNIT = "istio-mesh-files"
+MESH_FILES_REFRESH_MINUTES = 5
 TRUST_DOMAIN = "cluster.local"
 HEREDOC_END = "MESHSTACK_END_OF_FILE"
 
@@ -66,6 +78,10 @@ class VmWorkload:
     dns_capture: bool = True
     # Set: the proxy asks istiod to create its WorkloadEntry (auto-registration).
     auto_register: bool = False
+    # The WorkloadGroup's health probe (its spec.probe), which the proxy runs. With a
+    # declared WorkloadEntry (no auto-registration), the proxy names that entry so that istiod
+    # takes its health reports (pilot/pkg/autoregistration/controller.go OnConnect).
+    probe: Mapping[str, object] | None = None
 
 
 def canonical_name(workload: VmWorkload) -> tuple[str, str]:
@@ -111,7 +127,22 @@ def proxy_metadata(workload: VmWorkload) -> dict[str, str]:
         metadata["ISTIO_META_DNS_CAPTURE"] = "true"
     if workload.auto_register:
         metadata["ISTIO_META_AUTO_REGISTER_GROUP"] = workload.name
+    elif workload.probe is not None:
+        metadata["ISTIO_META_WORKLOAD_ENTRY"] = workload.name
     return metadata
+
+
+def http_probe(port: int, path: str = "/") -> dict[str, object]:
+    """A WorkloadGroup probe (networking.istio.io WorkloadGroup spec.probe, the CRD's
+    ReadinessProbe: httpGet, tcpSocket, exec or grpc, with periods and thresholds). The VM's
+    agent sends it to the VM's own address unless `host` is set (pkg/istio-agent/health/
+    health_check.go resolveDefaultHost); the agent's own traffic is not captured."""
+    return {
+        "httpGet": {"path": path, "port": port},
+        "periodSeconds": 10,
+        "timeoutSeconds": 2,
+        "failureThreshold": 3,
+    }
 
 
 def discovery_address(workload: VmWorkload) -> str:
@@ -144,6 +175,10 @@ def mesh_yaml(workload: VmWorkload) -> str:
     }
     if workload.mesh_id:  # istioctl copies istiod's defaultConfig, where an empty one is absent
         default_config["meshId"] = workload.mesh_id
+    if workload.probe is not None:
+        # What the agent probes: istioctl copies the WorkloadGroup's probe here
+        # (istioctl/pkg/workload/workload.go: DefaultConfig.ReadinessProbe = wg.Spec.Probe).
+        default_config["readinessProbe"] = dict(workload.probe)
     return yaml.safe_dump({"defaultConfig": default_config}, sort_keys=True)
 
 
@@ -173,6 +208,26 @@ class TokenSource:
 
 
 @dataclass(frozen=True)
+class FilesSource:
+    """How a running VM gets the mesh's files again: a shell command that prints the JSON of
+    `mesh_files` as the program last declared it (failing while it cannot)."""
+
+    command: str
+
+
+def mesh_files(workload: VmWorkload, root_cert_pem: str, gateway_address: str) -> dict[str, str]:
+    """The files the sidecar reads that change with the mesh, by their path on the VM:
+    the trust bundle, cluster.env (without the VM's own address, which the VM adds),
+    mesh.yaml and the hosts line that points istiod's name at the east-west gateway."""
+    return {
+        ROOT_CERT_PATH: root_cert_pem,
+        CLUSTER_ENV_PATH: cluster_env(workload),
+        MESH_CONFIG_PATH: mesh_yaml(workload),
+        HOSTS_ADDENDUM: hosts(gateway_address, workload),
+    }
+
+
+@dataclass(frozen=True)
 class VmApplication:
     """The workload the VM itself runs (`python3 -m http.server`, as in Istio's VM walkthroughs)."""
 
@@ -188,6 +243,7 @@ def startup_script(
     root_cert_pem: str,
     gateway_address: str,
     token: TokenSource,
+    files_source: FilesSource,
     application: VmApplication,
     root: str = "",
 ) -> str:
@@ -200,17 +256,19 @@ def startup_script(
     def at(path: str) -> str:
         return shlex.quote(root + path)
 
+    refresher = (Path(__file__).parent / FILES_REFRESHER).read_text()
     files = {
-        ROOT_CERT_PATH: root_cert_pem,
-        CLUSTER_ENV_PATH: cluster_env(workload),
-        MESH_CONFIG_PATH: mesh_yaml(workload),
-        HOSTS_ADDENDUM: hosts(gateway_address, workload),
+        **mesh_files(workload, root_cert_pem, gateway_address),
         f"/srv/{application.name}/index.html": f"{application.greeting}\n",
         f"/etc/systemd/system/{application.name}.service": _http_unit(application),
         **token.files,
         REFRESH_PATH: token_refresh_script(token.command, root + TOKEN_PATH),
         f"/etc/systemd/system/{REFRESH_UNIT}.service": _refresh_unit(),
         f"/etc/systemd/system/{REFRESH_UNIT}.timer": _refresh_timer(),
+        FILES_REFRESHER_PATH: refresher,
+        FILES_REFRESH_PATH: files_refresh_script(files_source),
+        f"/etc/systemd/system/{FILES_UNIT}.service": _files_unit(),
+        f"/etc/systemd/system/{FILES_UNIT}.timer": _files_timer(),
     }
     package = at("/tmp/istio-sidecar.deb")
     lines = [
@@ -252,7 +310,7 @@ def startup_script(
         "",
         f"mkdir -p {' '.join(at(path) for path in (*PROXY_OWNED_PATHS, TOKEN_DIRECTORY))}",
         f"chown -R istio-proxy {' '.join(at(path) for path in PROXY_OWNED_PATHS)}",
-        f"chmod 0755 {at(REFRESH_PATH)}",
+        f"chmod 0755 {at(REFRESH_PATH)} {at(FILES_REFRESH_PATH)}",
         "",
         'log "fetching the bootstrap token (waits until the cluster has issued it)"',
         f"until {at(REFRESH_PATH)}; do",
@@ -261,6 +319,7 @@ def startup_script(
         "",
         "systemctl daemon-reload",
         f"systemctl enable --now {REFRESH_UNIT}.timer",
+        f"systemctl enable --now {FILES_UNIT}.timer",
         f"systemctl enable --now {application.name}.service",
         "systemctl enable istio",
         "systemctl restart istio",
@@ -306,6 +365,56 @@ def _refresh_unit() -> str:
             "[Service]",
             "Type=oneshot",
             f"ExecStart={REFRESH_PATH}",
+        ]
+    )
+
+
+def files_refresh_script(source: FilesSource, root: str = "") -> str:
+    """Runs mesh_files_vm.py with the platform's command (a script, so that the command is
+    quoted by the shell's rules, not by systemd's)."""
+    root_flag = f" --root {shlex.quote(root)}" if root else ""
+    return (
+        "\n".join(
+            [
+                "#!/usr/bin/env bash",
+                "# Rewrites the mesh's files that changed, then restarts istio (meshstack). Run "
+                f"by {FILES_UNIT}.timer.",
+                "set -euo pipefail",
+                f"exec python3 {shlex.quote(root + FILES_REFRESHER_PATH)}{root_flag} "
+                f"--command {shlex.quote(source.command)}",
+            ]
+        )
+        + "\n"
+    )
+
+
+def _files_unit() -> str:
+    return "\n".join(
+        [
+            "[Unit]",
+            "Description=Rewrite the mesh's files if they changed, then restart istio (meshstack)",
+            "After=network-online.target",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            f"ExecStart={FILES_REFRESH_PATH}",
+        ]
+    )
+
+
+def _files_timer() -> str:
+    minutes = MESH_FILES_REFRESH_MINUTES
+    return "\n".join(
+        [
+            "[Unit]",
+            f"Description=Fetch the mesh's files every {minutes} minutes",
+            "",
+            "[Timer]",
+            f"OnBootSec={minutes}min",
+            f"OnUnitActiveSec={minutes}min",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
         ]
     )
 

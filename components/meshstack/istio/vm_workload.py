@@ -20,6 +20,8 @@ from meshstack.istio.objects import istio_object
 from meshstack.istio.vm_files import VmWorkload
 
 SERVICE_PORT = 80
+# pilot/pkg/model/status/workloadentry.go WorkloadEntryHealthCheckAnnotation.
+HEALTH_CHECKS = "proxy.istio.io/health-checks-enabled"
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,15 @@ class VmWorkloadObjects(pulumi.ComponentResource):
         group_template = {"serviceAccount": workload.service_account}
         if workload.network:
             group_template["network"] = workload.network
+        group: dict[str, object] = {"metadata": {"labels": labels}, "template": group_template}
+        if workload.probe is not None:
+            group["probe"] = dict(workload.probe)
         istio_object(
             f"{name}-workload-group",
             "WorkloadGroup",
             workload.name,
             namespace,
-            {"metadata": {"labels": labels}, "template": group_template},
+            group,
             opts=after_istiod,
         )
         k8s.core.v1.Service(
@@ -107,6 +112,15 @@ class VmWorkloadObjects(pulumi.ComponentResource):
             namespace,
             entry,
             opts=after_istiod,
+            # istiod takes the proxy's health reports for a declared entry only with this
+            # annotation, and keeps the entry out of endpoints until a probe passed
+            # (pilot/pkg/autoregistration/internal/health/util.go, serviceentry/
+            # conversion.go isHealthy).
+            annotations=(
+                {HEALTH_CHECKS: "true"}
+                if workload.probe is not None and not workload.auto_register
+                else None
+            ),
         )
         istio_object(
             f"{name}-service-entry",

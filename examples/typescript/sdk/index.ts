@@ -422,6 +422,11 @@ export interface GceVmArgs {
      */
     machineType: string;
     /**
+     * More instance metadata (key → value), which the VM reads from its metadata server
+     * while it runs; a change is applied to the running VM.
+     */
+    metadata?: {[key: string]: pulumi.Input<string>};
+    /**
      * Runs as root on every boot (metadata startup-script: changing it needs no new VM).
      */
     startupScript: pulumi.Input<string>;
