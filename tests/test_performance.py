@@ -59,15 +59,16 @@ LONGEST_CHAIN: dict[tuple[str, str], list[str]] = {
         "kubernetes:apps/v1:Deployment",
         CHECK,
     ],
-    # The token of base's reader account, the remote secret holding it in the other cluster,
-    # the gate that every istiod synced it (seconds once istiod runs), which the check waits
-    # for as it waits for the whole membership.
+    # The gate that every istiod synced the remote clusters (seconds once istiod runs), which
+    # the check waits for as it waits for the whole membership: after base, its own RBAC (in
+    # istio-system, so deleted before it), as long as the path through base's reader token and
+    # the remote secret holding it in the other cluster.
     ("two-cluster-retention", "istio"): [
         *ACK_CHAIN,
         "pulumi:providers:kubernetes",
         *ISTIOD_CHAIN[:2],
-        "kubernetes:core/v1:Secret",
-        "kubernetes:core/v1:Secret",
+        "kubernetes:rbac.authorization.k8s.io/v1:Role",
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
         "kubernetes:batch/v1:Job",  # every istiod synced the remote clusters
         CHECK,
     ],

@@ -178,6 +178,7 @@ class MeshMembership(pulumi.ComponentResource):
                     secret=REMOTE_SECRETS,
                     clusters=clusters,
                     generation=generations.active,
+                    base=args.members[reader].base,
                     after=[self.remote_secrets[reader], *gate.get(reader, ())],
                 ),
                 pulumi.ResourceOptions(parent=self),

@@ -41,6 +41,9 @@ class RemoteSyncCheckArgs:
     secret: str
     clusters: Sequence[str]
     generation: str
+    # What stands for istio-system (the cluster's base release, after its Namespace): every
+    # object of the check waits for it, so that destroy deletes them before the namespace.
+    base: pulumi.Resource
     after: Sequence[pulumi.Resource] = field(default_factory=tuple)
     deadline_seconds: int = SCRIPT_DEADLINE_SECONDS
 
@@ -54,7 +57,9 @@ class RemoteSyncCheck(pulumi.ComponentResource):
         self, name: str, args: RemoteSyncCheckArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("meshstack:istio:RemoteSyncCheck", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        child = pulumi.ResourceOptions(
+            parent=self, provider=args.provider, depends_on=[args.base]
+        )
         identity = JobIdentity(
             name,
             name=ACCOUNT,
