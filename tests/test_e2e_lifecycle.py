@@ -123,6 +123,8 @@ def test_the_cloud_providers_are_asked_of_the_proxy_at_the_pinned_versions(tmp_p
     assert answers["pulumi-gcp"] == "reading https://proxy: 403 Forbidden"
     assert answers["pulumi-alicloud"].endswith("served, not built by this harness")
     assert set(answers) == set(lifecycle.CLOUD_PROVIDERS)
+
+
 def test_a_retained_manifest_is_kept_by_name(gateway_api):
     """On a shared cluster the Gateway API manifest is retained (docs/teardown.md): its CRDs,
     its admission policy and the APIServices of the versions the CRDs serve stay, by name."""

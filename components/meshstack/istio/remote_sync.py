@@ -57,9 +57,7 @@ class RemoteSyncCheck(pulumi.ComponentResource):
         self, name: str, args: RemoteSyncCheckArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("meshstack:istio:RemoteSyncCheck", name, None, opts)
-        child = pulumi.ResourceOptions(
-            parent=self, provider=args.provider, depends_on=[args.base]
-        )
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[args.base])
         identity = JobIdentity(
             name,
             name=ACCOUNT,
