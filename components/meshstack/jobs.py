@@ -106,10 +106,13 @@ def script_pod(
     env: Mapping[str, pulumi.Input[str]],
     sidecar: Mapping[str, str] = NO_SIDECAR,
     api_access: bool = True,
+    config_maps: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> k8s.core.v1.PodTemplateSpecArgs:
     """A pod that runs `python3 /scripts/<script>` once, hardened; uninjected unless
     `sidecar` holds the labels that ask Istio's injector for one. Without `api_access` no
-    Kubernetes token is mounted (an injected sidecar mounts its own)."""
+    Kubernetes token is mounted (an injected sidecar mounts its own). `config_maps`: mount
+    path → ConfigMap read there (optional: the script says what is missing)."""
+    mounted = dict(config_maps or {})
     return k8s.core.v1.PodTemplateSpecArgs(
         metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": app, **sidecar}),
         spec=k8s.core.v1.PodSpecArgs(
@@ -139,7 +142,13 @@ def script_pod(
                     volume_mounts=[
                         k8s.core.v1.VolumeMountArgs(
                             name="scripts", mount_path=SCRIPTS_PATH, read_only=True
-                        )
+                        ),
+                        *(
+                            k8s.core.v1.VolumeMountArgs(
+                                name=f"config-{i}", mount_path=path, read_only=True
+                            )
+                            for i, path in enumerate(mounted)
+                        ),
                     ],
                 )
             ],
@@ -147,7 +156,14 @@ def script_pod(
                 k8s.core.v1.VolumeArgs(
                     name="scripts",
                     config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map),
-                )
+                ),
+                *(
+                    k8s.core.v1.VolumeArgs(
+                        name=f"config-{i}",
+                        config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=name, optional=True),
+                    )
+                    for i, name in enumerate(mounted.values())
+                ),
             ],
         ),
     )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
+from meshstack.istio.trust_check import TrustCheck
 from meshstack.verify.checks import Check
 from meshstack.verify.mesh_check import MeshCheck, MeshCheckArgs
 from stacks.config.mesh import VerifyConfig
@@ -44,7 +45,10 @@ def mesh_check(
     )
 
 
-def verified_output(checks: Sequence[MeshCheck | None]) -> dict[str, pulumi.Output]:
-    """`verified`: what each check Job proved, known once they all succeeded."""
+def verified_output(
+    checks: Sequence[MeshCheck | TrustCheck | None],
+) -> dict[str, pulumi.Output]:
+    """`verified`: what each check Job proved, known once they all succeeded (a root
+    rotation's gates included: the `deployed` record waits for them, previous.py)."""
     done = {check.pulumi_resource_name: check.verified for check in checks if check is not None}
     return {"verified": pulumi.Output.all(**done)} if done else {}
