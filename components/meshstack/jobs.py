@@ -97,6 +97,22 @@ def no_ingress(
     )
 
 
+def script_files(
+    resource_name: str,
+    app: pulumi.Input[str],
+    namespace: pulumi.Input[str],
+    script: Path,
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.ConfigMap:
+    """What every script Job has besides its pod: the script (`<resource_name>-script`,
+    named `app`) and a policy that admits no connection to its pod."""
+    scripts = script_config_map(
+        f"{resource_name}-script", app, namespace, {script.name: script}, opts
+    )
+    no_ingress(f"{resource_name}-network-policy", app, namespace, opts)
+    return scripts
+
+
 def script_pod(
     *,
     app: pulumi.Input[str],

@@ -18,8 +18,7 @@ import pulumi_kubernetes as k8s
 from meshstack.jobs import (
     SCRIPT_DEADLINE_SECONDS,
     job_spec,
-    no_ingress,
-    script_config_map,
+    script_files,
     script_pod,
 )
 
@@ -60,14 +59,7 @@ class TrustCheck(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=child,
         )
-        scripts = script_config_map(
-            f"{name}-script",
-            NAME,
-            args.namespace,
-            {SCRIPT: Path(__file__).with_name(SCRIPT)},
-            child,
-        )
-        no_ingress(f"{name}-network-policy", NAME, args.namespace, child)
+        scripts = script_files(name, NAME, args.namespace, Path(__file__).with_name(SCRIPT), child)
         pod = script_pod(
             app=NAME,
             config_map=scripts.metadata.name,
