@@ -81,7 +81,8 @@ class MeshSettings:
 # changed root-cert.pem is ignored ("Multi root is disabled, updating new ROOT-CA not
 # supported"), with it accepted when one bundle is a subset of the other, then pushed to the
 # proxies (istio/istio release-1.31 pilot/pkg/features/pilot.go:214, pilot/pkg/bootstrap/
-# istio_ca.go:353-368, certcontroller.go:213-224, pilot/pkg/xds/pcds.go:35-69).
+# istio_ca.go:353-368, certcontroller.go:213-224, pilot/pkg/xds/pcds.go:35-69). Its panic in
+# 1.23.0 (istio/istio#52803) was fixed by #52820, which release-1.31 has (server.go:308-312).
 MULTI_ROOT_ENV = (("ISTIO_MULTIROOT_MESH", "true"),)
 # Proxies: the agent takes that push (PCDS) and re-signs its workload certificate under the
 # new bundle at once instead of at its next renewal (pilot/cmd/pilot-agent/options/
