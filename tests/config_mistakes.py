@@ -617,4 +617,24 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
         raw(TC, membership={"readerTokens": ["g2"]}),
         ["meshstack:membership does not apply with controlPlane asm"],
     ),
+    (
+        "several roots of trust without the signing one",
+        raw(VM, trust={"roots": ["root", "r2"]}),
+        ["meshstack:trust.signingRoot is unset", "['root', 'r2']"],
+    ),
+    (
+        "a signing root that is not trusted",
+        raw(VM, trust={"roots": ["r2"], "signingRoot": "r3"}),
+        ["meshstack:trust.signingRoot 'r3' is not in trust.roots ['r2']"],
+    ),
+    (
+        "an expiry check at or beyond the renewal window",
+        raw(VM, trust={"renewBeforeHours": 100, "minValidityHours": 100}),
+        ["meshstack:trust.minValidityHours 100", "trust.renewBeforeHours 100"],
+    ),
+    (
+        "renewal too close to the end",
+        raw(VM, trust={"renewBeforeHours": 24}),
+        ["meshstack:trust.renewBeforeHours = 24", "48"],
+    ),
 ]

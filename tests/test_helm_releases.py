@@ -99,6 +99,12 @@ RUNTIME_KEYS: Mapping[str, Mapping[str, str]] = {
         "meshConfig.extensionProviders[].opentelemetry.port": (
             "MeshConfig.ExtensionProvider.OpenTelemetryTracingProvider.port"
         ),
+        # MeshConfig.default_config, ProxyConfig.proxy_metadata (the injector makes each an
+        # env var of the proxy); read by pilot-agent: istio/istio release-1.31
+        # pilot/cmd/pilot-agent/options/options.go:124 env.Register("PROXY_CONFIG_XDS_AGENT").
+        "meshConfig.defaultConfig.proxyMetadata.PROXY_CONFIG_XDS_AGENT": (
+            "ProxyConfig.proxy_metadata, pilot-agent PROXY_CONFIG_XDS_AGENT"
+        ),
     },
     "kiali-server": {
         # kiali/kiali v2.29.0 config/config.go (yaml tags of Config.ExternalServices).
@@ -224,6 +230,9 @@ class ControlPlane:
     injection_path: str | None = None
     # istiod of an ambient mesh (the charts' ambient profile: PILOT_ENABLE_AMBIENT).
     ambient: bool = False
+    # A plugged-in CA (a shared root of trust): istiod takes a changed root bundle and its
+    # proxies take it at once (docs/day-2.md, Root CA rotation).
+    multi_root: bool = False
 
 
 def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlPlane]:
@@ -239,7 +248,9 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
     if isinstance(config, stack_config.VmStack):
         mesh = config.mesh
         return {
-            "istio-istiod": ControlPlane(mesh.cluster_name, mesh.network, mesh.mesh_id, **common)
+            "istio-istiod": ControlPlane(
+                mesh.cluster_name, mesh.network, mesh.mesh_id, multi_root=True, **common
+            )
         }
     if isinstance(config, stack_config.TwoClusterStack):
         namespace = config.bookinfo.namespace
@@ -248,13 +259,15 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
         )
         return {
             f"{c.name}-istio-istiod": ControlPlane(
-                c.name, None, config.mesh_id, cluster_local=retained, **common
+                c.name, None, config.mesh_id, cluster_local=retained, multi_root=True, **common
             )
             for c in config.clusters
         }
     if isinstance(config, stack_config.MultiClusterStack):
         return {
-            f"{c.name}-istio-istiod": ControlPlane(c.name, c.network, config.mesh_id, **common)
+            f"{c.name}-istio-istiod": ControlPlane(
+                c.name, c.network, config.mesh_id, multi_root=True, **common
+            )
             if c.role == "primary"
             else ControlPlane(injection_path=f"/inject/cluster/{c.name}/net/{c.network}")
             for c in config.clusters
@@ -311,6 +324,10 @@ def control_plane_problems(expected: ControlPlane, objects: list[dict[str, Any]]
         "cluster name": env.get("CLUSTER_ID"),
         "network": injector["global"].get("network"),
         "ambient": env.get("PILOT_ENABLE_AMBIENT") == "true",
+        "multi-root": (
+            env.get("ISTIO_MULTIROOT_MESH"),
+            mesh.get("defaultConfig", {}).get("proxyMetadata", {}).get("PROXY_CONFIG_XDS_AGENT"),
+        ),
     }
     wanted = {
         "access log": expected.access_log,
@@ -322,6 +339,7 @@ def control_plane_problems(expected: ControlPlane, objects: list[dict[str, Any]]
         "cluster name": expected.cluster_name or "Kubernetes",
         "network": expected.network if expected.network is not None else facts["network"],
         "ambient": expected.ambient,
+        "multi-root": ("true", "true") if expected.multi_root else (None, None),
     }
     return [
         f"{fact}: rendered {facts[fact]!r}, the stack means {wanted[fact]!r}"

@@ -179,6 +179,8 @@ def test_istiod_carries_mesh_id_cluster_name_and_network(vm):
     assert values["pilot"]["env"] == {
         "PILOT_ENABLE_WORKLOAD_ENTRY_AUTOREGISTRATION": "true",
         "PILOT_ENABLE_WORKLOAD_ENTRY_HEALTHCHECKS": "true",
+        # The plugged-in CA's root can be rotated (docs/day-2.md, Root CA rotation).
+        "ISTIO_MULTIROOT_MESH": "true",
     }
     assert "profile" not in values  # seed 001: Istio's default profile
 

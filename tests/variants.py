@@ -17,6 +17,8 @@ VARIANTS: list[Variant] = [
     *((stack, {}) for stack in committed_stacks()),
     # Self-managed Istio in every cluster, with cluster-local serviceSettings.
     ("two-cluster-retention", {"controlPlane": "istio"}),
+    # A root rotation's middle step: two roots, new intermediates, a gate Job per cluster.
+    ("multi-primary", {"trust": {"roots": ["root", "r2"], "signingRoot": "r2"}}),
     # Multi-network: the network gateway and the cross-network Gateway.
     ("vm", {"mesh": {"network": "network1"}, "vm": {"network": "vm-network"}}),
     # The other istio values: CNI, a revision, Istio's default profile, a NodePort ingress.

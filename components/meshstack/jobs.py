@@ -99,6 +99,22 @@ def no_ingress(
     )
 
 
+def script_files(
+    resource_name: str,
+    app: pulumi.Input[str],
+    namespace: pulumi.Input[str],
+    script: Path,
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.ConfigMap:
+    """What every script Job has besides its pod: the script (`<resource_name>-script`,
+    named `app`) and a policy that admits no connection to its pod."""
+    scripts = script_config_map(
+        f"{resource_name}-script", app, namespace, {script.name: script}, opts
+    )
+    no_ingress(f"{resource_name}-network-policy", app, namespace, opts)
+    return scripts
+
+
 def script_pod(
     *,
     app: pulumi.Input[str],
@@ -109,12 +125,15 @@ def script_pod(
     sidecar: Mapping[str, str] = NO_SIDECAR,
     api_access: bool = True,
     audience: str | None = None,
+    config_maps: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> k8s.core.v1.PodTemplateSpecArgs:
     """A pod that runs `python3 /scripts/<script>` once, hardened; uninjected unless
     `sidecar` holds the labels that ask Istio's injector for one. Without `api_access` no
     Kubernetes token is mounted (an injected sidecar mounts its own). With `audience`, a
     token of its service account for that audience is at AUDIENCE_TOKENS_PATH/<audience>
-    (a projected token, renewed by the kubelet)."""
+    (a projected token, renewed by the kubelet). `config_maps`: mount path → ConfigMap read
+    there (optional: the script says what is missing)."""
+    mounted = dict(config_maps or {})
     tokens = (
         [
             k8s.core.v1.VolumeArgs(
@@ -174,6 +193,12 @@ def script_pod(
                             if audience
                             else []
                         ),
+                        *(
+                            k8s.core.v1.VolumeMountArgs(
+                                name=f"config-{i}", mount_path=path, read_only=True
+                            )
+                            for i, path in enumerate(mounted)
+                        ),
                     ],
                 )
             ],
@@ -183,6 +208,13 @@ def script_pod(
                     config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map),
                 ),
                 *tokens,
+                *(
+                    k8s.core.v1.VolumeArgs(
+                        name=f"config-{i}",
+                        config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=name, optional=True),
+                    )
+                    for i, name in enumerate(mounted.values())
+                ),
             ],
         ),
     )

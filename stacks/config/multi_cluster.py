@@ -45,6 +45,7 @@ from stacks.config.mesh import (
     VerifyConfig,
     routing_inexpressible,
 )
+from stacks.config.trust import TrustConfig, trust_problems
 
 # Without bookinfo.reviewsVersions, cluster i runs REVIEWS_SPLIT[i % 3]: seed 002's split (v1
 # in the first cluster, v2 in the second), so that routing needs the other cluster.
@@ -151,6 +152,7 @@ class MultiClusterStack(Model):
     bookinfo: MeshBookinfoConfig = MeshBookinfoConfig()
     verify: VerifyConfig = VerifyConfig()
     security: SecurityConfig = SecurityConfig()
+    trust: TrustConfig = TrustConfig()
 
     @model_validator(mode="before")
     @classmethod
@@ -189,6 +191,8 @@ class MultiClusterStack(Model):
         for i, cluster in enumerate(self.clusters):
             problems.add(self._check_cluster(f"clusters[{i}]", cluster))
         problems.add(rotation_refused(self.membership, self.istio.version))
+        primaries = [c.name for c in self.clusters if c.role == "primary"]
+        problems.add(trust_problems(self.trust, self.istio, primaries))
         if self.bookinfo.enabled:
             problems.add(self._check_bookinfo())
         clouds_of: dict[str, set[str]] = {}

@@ -39,13 +39,22 @@ class Deployed:
 
     # The revision of each istiod the stack runs (DEFAULT_REVISION for an unrevisioned one).
     istiod_revisions: tuple[str, ...] = ()
+    # The roots of trust every cluster's istiod served (their names), and the signing root;
+    # empty where the stack plugs in no CA (or an older release deployed it).
+    trust_roots: tuple[str, ...] = ()
+    signing_root: str | None = None
 
     @classmethod
     def of(cls, record: Mapping[str, Any] | None) -> Deployed:
         """A record as exported; one of an older release of the package, or none, reads as
         having no facts (nothing to compare with: a first `up`)."""
         istio = (record or {}).get("istio") or {}
-        return cls(istiod_revisions=tuple(istio.get("revisions") or ()))
+        trust = (record or {}).get("trust") or {}
+        return cls(
+            istiod_revisions=tuple(istio.get("revisions") or ()),
+            trust_roots=tuple(trust.get("roots") or ()),
+            signing_root=trust.get("signingRoot"),
+        )
 
 
 def istiod_revisions(stack: Any) -> tuple[str, ...]:
@@ -55,9 +64,29 @@ def istiod_revisions(stack: Any) -> tuple[str, ...]:
     return (stack.istio.revision or DEFAULT_REVISION,)
 
 
+def shared_trust(stack: Any) -> Any:
+    """The stack's TrustConfig where it plugs in a CA (a shared root of trust), else None."""
+    trust = getattr(stack, "trust", None)
+    if trust is None or getattr(stack, "control_plane", "istio") != "istio":
+        return None
+    return trust
+
+
+def trust_record(stack: Any) -> dict[str, Any]:
+    """Names only, never key material. The whole `deployed` output is written with every
+    other stack output in one call (pulumi/runtime/resource.py register_resource_outputs),
+    which waits for `verified` and so for the trust gates; a failed `up` leaves the last
+    outputs (pulumi/pulumi#15754): the next `up` sees these roots only once every cluster
+    served them."""
+    trust = shared_trust(stack)
+    if trust is None:
+        return {}
+    return {"trust": {"roots": list(trust.roots), "signingRoot": trust.signing}}
+
+
 def record(stack: Any) -> dict[str, Any]:
     """What this `up` exports as `deployed` for the next one to compare with."""
-    return {"istio": {"revisions": list(istiod_revisions(stack))}}
+    return {"istio": {"revisions": list(istiod_revisions(stack))}, **trust_record(stack)}
 
 
 def step_problems(stack: Any, before: Deployed) -> list[str]:
@@ -75,5 +104,40 @@ def step_problems(stack: Any, before: Deployed) -> list[str]:
             "replaces that istiod while the pods it injected keep running on it. Keep "
             f"{running[0]!r} (unset for 'default'); docs/day-2.md says how a revision is "
             "changed safely"
+        )
+    return problems + trust_step_problems(stack, before)
+
+
+def trust_step_problems(stack: Any, before: Deployed) -> list[str]:
+    """A root rotation skipping a step: add the root → (gate) → switch → (gate) → drop."""
+    trust = shared_trust(stack)
+    if trust is None or not before.trust_roots:
+        return []
+    problems = []
+    was, now = set(before.trust_roots), set(trust.roots)
+    last = f"(its last `pulumi up`: roots {sorted(was)}, signingRoot {before.signing_root!r})"
+    steps = "docs/day-2.md says how a root is rotated"
+    if not (now <= was or was <= now):
+        # istiod takes a changed bundle only if one is a subset of the other, and ignores any
+        # other (istio/istio release-1.31 pilot/pkg/bootstrap/istio_ca.go:353-368, 732-741):
+        # its intermediate would then be signed by a root its proxies do not trust.
+        problems.append(
+            f"{PROJECT}:trust.roots {sorted(now)}: the mesh trusts {sorted(was)} {last}; "
+            "replacing roots in one step breaks mTLS (istiod refuses a bundle that is neither "
+            "a subset nor a superset of the one it has). Add the new root beside the old "
+            f"first; {steps}"
+        )
+    elif trust.signing != before.signing_root and trust.signing not in was:
+        problems.append(
+            f"{PROJECT}:trust.signingRoot {trust.signing!r} is a root this `up` adds {last}: "
+            "workloads of every cluster must trust it before intermediates signed by it issue "
+            f"certificates. Keep signingRoot {before.signing_root!r} in this `up`; switch in "
+            f"the next; {steps}"
+        )
+    elif before.signing_root is not None and before.signing_root not in now:
+        problems.append(
+            f"{PROJECT}:trust.roots drops {before.signing_root!r}, the root that signs now "
+            f"{last}: workloads still hold certificates from its intermediates. Switch "
+            f"signingRoot in one `up`, drop the root in the next; {steps}"
         )
     return problems

@@ -30,6 +30,7 @@ from stacks.config.fields import (
     Model,
 )
 from stacks.config.mesh import IstioConfig, SecurityConfig, VerifyConfig
+from stacks.config.trust import TrustConfig, trust_problems
 
 # Seed 002's clusters; the seed lets the console pick the ranges, these are disjoint ones.
 SEED_002_CLUSTERS: tuple[dict[str, Any], ...] = (
@@ -78,6 +79,8 @@ class TwoClusterStack(Model):
     retention: RetentionConfig = RetentionConfig()
     verify: VerifyConfig = VerifyConfig()
     security: SecurityConfig = SecurityConfig()
+    trust: TrustConfig = TrustConfig()
+    """Used when controlPlane is istio."""
 
     @model_validator(mode="before")
     @classmethod
@@ -146,6 +149,8 @@ class TwoClusterStack(Model):
                 (f"{key}.podCidr", cluster.pod_cidr),
                 (f"{key}.serviceCidr", cluster.service_cidr),
             ]
+        if self.control_plane == "istio":
+            problems.add(trust_problems(self.trust, self.istio, names))
         # vSwitches lie inside the VPC by design: compare them with each other only.
         problems.add(
             overlapping(named),

@@ -35,6 +35,7 @@ from stacks.config.mesh import (
     SecurityConfig,
     VerifyConfig,
 )
+from stacks.config.trust import TrustConfig, trust_problems
 
 
 class MeshIdentityConfig(Model):
@@ -74,6 +75,7 @@ class VmStack(Model):
     hello_world: HelloWorldConfig = HelloWorldConfig()
     verify: VerifyConfig = VerifyConfig()
     security: SecurityConfig = SecurityConfig()
+    trust: TrustConfig = TrustConfig()
 
     @model_validator(mode="after")
     def _checks(self) -> VmStack:
@@ -106,5 +108,6 @@ class VmStack(Model):
                 f"{self.vm.network!r}: name both networks (a multi-network mesh, traffic through "
                 "the east-west gateway) or neither (one flat network, as in seed 001)"
             )
+        problems.add(trust_problems(self.trust, self.istio, [self.mesh.cluster_name]))
         problems.raise_any()
         return self

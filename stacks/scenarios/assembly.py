@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
@@ -21,8 +22,11 @@ from meshstack.istio.control_plane import ControlPlaneArgs, IstioControlPlane, R
 from meshstack.istio.eastwest import EastWestGateway, EastWestGatewayArgs
 from meshstack.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
 from meshstack.istio.topology import MeshTopology, ReaderTokens
-from meshstack.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
+from meshstack.istio.trust import DEFAULT_ROOT, SharedRootOfTrust, SharedRootOfTrustArgs, expiring
+from meshstack.istio.trust_check import TrustCheck, TrustCheckArgs
 from stacks.config import IstioConfig, SecurityConfig
+from stacks.config.fields import PROJECT
+from stacks.config.trust import TrustConfig
 from stacks.scenarios.mesh import control_plane_args, istio_release
 
 
@@ -57,6 +61,10 @@ class AssembledMesh:
     gateways: dict[str, EastWestGateway]
     # None for a single cluster.
     membership: MeshMembership | None
+    # The gates of a root rotation, one per cluster (none with the one default root).
+    trust_checks: tuple[TrustCheck, ...] = ()
+    # When each certificate of the trust ends; fails `up` when one is close (trust.py).
+    trust_valid_until: pulumi.Output[dict[str, str]] | None = None
 
 
 def assemble_mesh(
@@ -68,6 +76,7 @@ def assemble_mesh(
     *,
     reader_tokens: ReaderTokens | None = None,
     gate: bool = False,
+    trust_config: TrustConfig | None = None,
 ) -> AssembledMesh:
     """`gate`: each istiod reading others is checked to have synced them (verify.enabled)."""
 
@@ -88,7 +97,16 @@ def assemble_mesh(
         if multi_network
         else ()
     )
-    trust = SharedRootOfTrust("mesh-ca", SharedRootOfTrustArgs(clusters=topology.primaries))
+    trust_config = trust_config or TrustConfig()
+    trust = SharedRootOfTrust(
+        "mesh-ca",
+        SharedRootOfTrustArgs(
+            clusters=topology.primaries,
+            roots=trust_config.roots,
+            signing_root=trust_config.signing,
+            renew_before_hours=trust_config.renew_before_hours,
+        ),
+    )
     control_planes: dict[str, IstioControlPlane] = {}
     gateways: dict[str, EastWestGateway] = {}
     for member in sorted(topology.members, key=lambda m: m.role != "primary"):
@@ -147,7 +165,74 @@ def assemble_mesh(
                 gate={name: cp.ready for name, cp in control_planes.items()} if gate else None,
             ),
         )
-    return AssembledMesh(trust, control_planes, gateways, membership)
+    checks = ()
+    if trust_config.roots != [DEFAULT_ROOT]:
+        checks = tuple(
+            _trust_check(
+                named(name, "trust-check"), name, clusters[name].provider, control_planes, trust
+            )
+            for name in control_planes
+        )
+    return AssembledMesh(
+        trust,
+        control_planes,
+        gateways,
+        membership,
+        checks,
+        valid_for(trust, trust_config.min_validity_hours),
+    )
+
+
+def _trust_check(
+    resource_name: str,
+    cluster: str,
+    provider: k8s.Provider,
+    control_planes: Mapping[str, IstioControlPlane],
+    trust: SharedRootOfTrust,
+) -> TrustCheck:
+    """A remote cluster's roots come from its primary's istiod (which writes its ConfigMaps:
+    pilot/pkg/serviceregistry/kube/controller/multicluster.go:299-334): it waits for every
+    primary's CA and istiod."""
+    control_plane = control_planes[cluster]
+    serving = [cp for cp in control_planes.values() if cp.ca_secret is not None]
+    return TrustCheck(
+        resource_name,
+        TrustCheckArgs(
+            provider=provider,
+            namespace=control_plane.namespace.metadata.name,
+            cluster=cluster,
+            expected_bundle=trust.root_cert_pem,
+            after=[
+                *(cp.ca_secret for cp in serving if cp.ca_secret is not None),
+                *(cp.istiod for cp in serving),
+                control_plane.istiod,
+            ],
+        ),
+    )
+
+
+def valid_for(trust: SharedRootOfTrust, min_hours: int) -> pulumi.Output[dict[str, str]]:
+    """`trust.valid_until`, failing `up` (and preview, for certificates already created) when
+    a certificate ends within `min_hours`: a stack output, so that the failure is the
+    program's (the SDK re-raises a failed apply at the program's end: pulumi/runtime/
+    stack.py run_pulumi_func)."""
+    return trust.valid_until.apply(lambda ends: still_valid(ends, datetime.now(UTC), min_hours))
+
+
+def still_valid(ends: dict[str, str], now: datetime, min_hours: int) -> dict[str, str]:
+    late = expiring(ends, now, min_hours)
+    if late:
+        raise pulumi.RunError(
+            f"{PROJECT}:trust.minValidityHours {min_hours}: {'; '.join(late)}. An "
+            "intermediate is renewed by an `up` within trust.renewBeforeHours of its end; "
+            "a root is rotated (docs/day-2.md, Root CA rotation)"
+        )
+    return ends
+
+
+def trust_outputs(mesh: AssembledMesh) -> dict[str, Any]:
+    """What the stack says about its roots: the bundle (PEM) and when each certificate ends."""
+    return {"rootCertPem": mesh.trust.root_cert_pem, "trustValidUntil": mesh.trust_valid_until}
 
 
 def has_eastwest_gateway(topology: MeshTopology, name: str, choice: bool | None) -> bool:

@@ -81,6 +81,8 @@ def control_plane_args(
             data_plane=istio.data_plane,
             # A scenario knows some clusters' platform (GKE); the config names the others.
             platform=mesh.pop("platform", None) or istio.platform,
+            # Where the package plugs in a CA, its root can be rotated (docs/day-2.md).
+            multi_root=ca_certificates is not None,
             **mesh,
         ),
         mtls=istio.mtls,

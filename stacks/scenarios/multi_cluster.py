@@ -37,7 +37,12 @@ from meshstack.istio.eastwest import EastWestGateway
 from meshstack.istio.membership import MeshMembership
 from meshstack.verify.mesh_check import MeshCheck
 from stacks.config import MeshClusterConfig, MultiClusterStack
-from stacks.scenarios.assembly import MeshCluster, assemble_mesh, has_eastwest_gateway
+from stacks.scenarios.assembly import (
+    MeshCluster,
+    assemble_mesh,
+    has_eastwest_gateway,
+    trust_outputs,
+)
 from stacks.scenarios.google import (
     GKE_APIS,
     gke_cluster,
@@ -108,6 +113,7 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
         config.security,
         reader_tokens=config.membership.tokens,
         gate=config.verify.enabled,
+        trust_config=config.trust,
     )
     assert mesh.membership is not None  # a multi-cluster mesh has at least two clusters
     control_planes, gateways, membership = mesh.control_planes, mesh.gateways, mesh.membership
@@ -132,13 +138,15 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
         "eastWestGatewayAddresses": {name: gw.address for name, gw in gateways.items()},
         # Which istiod reads which API server (a remote secret each).
         "istiodReads": sorted(f"{h} reads {c}" for c, h in topology.remote_secrets()),
-        "rootCertPem": mesh.trust.root_cert_pem,
+        **trust_outputs(mesh),
         "kubeconfigs": pulumi.Output.secret(
             {name: built.kubeconfig for name, built in clusters.items()}
         ),
         **_node_login_keys(clusters),
         **bookinfo_outputs,
-        **verified_output([*checks, *bookinfo_checks, *membership.synced.values()]),
+        **verified_output(
+            [*checks, *bookinfo_checks, *membership.synced.values(), *mesh.trust_checks]
+        ),
     }
 
 

@@ -47,7 +47,7 @@ from meshstack.istio.topology import MeshMember, MeshTopology
 from meshstack.verify.mesh_check import MeshCheck
 from stacks.config import TwoClusterStack
 from stacks.scenarios.alibaba import ack_cluster, alibaba_provider, node_login_keys
-from stacks.scenarios.assembly import MeshCluster, assemble_mesh
+from stacks.scenarios.assembly import MeshCluster, assemble_mesh, trust_outputs
 from stacks.scenarios.commands import stack_output_command
 from stacks.scenarios.mesh import INGRESS_SELECTOR, INGRESS_URL
 from stacks.scenarios.tags import stack_tags
@@ -338,6 +338,7 @@ def _istio_mesh(
         config.security,
         reader_tokens=config.membership.tokens,
         gate=config.verify.enabled,
+        trust_config=config.trust,
     )
     control_planes, membership = mesh.control_planes, mesh.membership
     assert membership is not None  # two clusters or more
@@ -373,8 +374,8 @@ def _istio_mesh(
         after=[gateway.ingress_gateway, routing, membership, *bookinfo, *filter(None, policies)],
     )
     return {
-        "rootCertPem": mesh.trust.root_cert_pem,
+        **trust_outputs(mesh),
         "ingressGatewayAddress": address,
         "productpageUrls": _urls(address, names),
-        **verified_output([check, *membership.synced.values()]),
+        **verified_output([check, *membership.synced.values(), *mesh.trust_checks]),
     }

@@ -46,7 +46,7 @@ def mesh_check(
 
 
 class Verifying(Protocol):
-    """A check `pulumi up` waits for (MeshCheck, RemoteSyncCheck)."""
+    """A check `pulumi up` waits for (MeshCheck, RemoteSyncCheck, TrustCheck)."""
 
     verified: pulumi.Output[list[str]]
 
@@ -55,6 +55,7 @@ class Verifying(Protocol):
 
 
 def verified_output(checks: Sequence[Verifying | None]) -> dict[str, pulumi.Output]:
-    """`verified`: what each check Job proved, known once they all succeeded."""
+    """`verified`: what each check Job proved, known once they all succeeded (a root
+    rotation's gates included: the `deployed` record waits for them, previous.py)."""
     done = {check.pulumi_resource_name: check.verified for check in checks if check is not None}
     return {"verified": pulumi.Output.all(**done)} if done else {}

@@ -45,7 +45,7 @@ from meshstack.istio.vm_workload import (
 )
 from meshstack.verify.checks import answers_with, refused_in_plain_text
 from stacks.config import VmStack
-from stacks.scenarios.assembly import MeshCluster, assemble_mesh
+from stacks.scenarios.assembly import MeshCluster, assemble_mesh, trust_outputs
 from stacks.scenarios.google import (
     GKE_APIS,
     gke_cluster,
@@ -108,8 +108,8 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
 
     # --- the mesh ------------------------------------------------------------------------
     istio = config.istio
-    # Istio's plug-in CA: the root is known before the cluster exists, so the VM can trust
-    # it from its first boot (istiod publishes the same root as `istio-ca-root-cert`). The
+    # Istio's plug-in CA: the roots are known before the cluster exists, so the VM can trust
+    # them from its first boot (istiod publishes the same bundle as `istio-ca-root-cert`). The
     # VM reaches istiod through the east-west gateway, on its reserved internal address.
     assembled = assemble_mesh(
         MeshTopology(
@@ -131,6 +131,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         istio,
         mesh.mesh_id,
         config.security,
+        trust_config=config.trust,
     )
     trust = assembled.trust
     control_plane = assembled.control_planes[mesh.cluster_name]
@@ -277,7 +278,11 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
             ("vm-plain-text-check", [plain_text] if istio.mtls == "STRICT" else [], False),
         )
     ]
-    return {**_outputs(config, cluster, vm, gateway_address), **verified_output(checks)}
+    return {
+        **_outputs(config, cluster, vm, gateway_address),
+        **trust_outputs(assembled),
+        **verified_output([*checks, *assembled.trust_checks]),
+    }
 
 
 def _firewall_rules(

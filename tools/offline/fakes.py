@@ -94,9 +94,14 @@ def fake_token(secret_name: str) -> str:
     return FAKE_READER_TOKEN + suffix
 
 
+# When the provider's certificates end (validity_end_time): far enough for every check.
+FAKE_CERT_END = "2036-01-01T00:00:00Z"
+
+
 def _fake_cert(kind: str) -> Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]:
     key = {"KEY": "privateKeyPem", "CSR": "certRequestPem", "CERT": "certPem"}[kind]
-    return lambda args: {key: f"-----FAKE {kind} {args.name}-----\n"}
+    end = {"validityEndTime": FAKE_CERT_END} if kind == "CERT" else {}
+    return lambda args: {key: f"-----FAKE {kind} {args.name}-----\n", **end}
 
 
 def _fake_key(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:

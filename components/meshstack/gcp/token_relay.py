@@ -31,8 +31,7 @@ from meshstack.jobs import (
     SCRIPT_DEADLINE_SECONDS,
     JobIdentity,
     job_spec,
-    no_ingress,
-    script_config_map,
+    script_files,
     script_pod,
 )
 from meshstack.naming import fixed_name
@@ -168,14 +167,9 @@ class TokenRelay(pulumi.ComponentResource):
             ],
             opts=kube,
         )
-        scripts = script_config_map(
-            f"{name}-script",
-            relay_account,
-            args.namespace,
-            {SCRIPT: Path(__file__).with_name(SCRIPT)},
-            kube,
+        scripts = script_files(
+            name, relay_account, args.namespace, Path(__file__).with_name(SCRIPT), kube
         )
-        no_ingress(f"{name}-network-policy", relay_account, args.namespace, kube)
         lifetime = args.lifetime_hours * 3600
         pod = script_pod(
             app=relay_account,

@@ -71,6 +71,8 @@ class IstioControlPlane(pulumi.ComponentResource):
 
     namespace: k8s.core.v1.Namespace
     base: k8s.helm.v3.Release
+    # The plugged-in CA's `cacerts` Secret (None: istiod's self-signed CA).
+    ca_secret: k8s.core.v1.Secret | None
     istiod: k8s.helm.v3.Release
     cni: k8s.helm.v3.Release | None
     ready: tuple[pulumi.Resource, ...]
@@ -126,16 +128,16 @@ class IstioControlPlane(pulumi.ComponentResource):
             [],
         )
         istiod_after: list[pulumi.Resource] = [self.base, *args.nodes]
+        self.ca_secret = None
         if args.ca_certificates is not None:
             # istiod reads its CA at start: the Secret must exist before it.
-            istiod_after.append(
-                k8s.core.v1.Secret(
-                    f"{name}-cacerts",
-                    metadata=k8s.meta.v1.ObjectMetaArgs(name="cacerts", namespace=namespace),
-                    string_data=pulumi.Output.secret(args.ca_certificates),
-                    opts=child,
-                )
+            self.ca_secret = k8s.core.v1.Secret(
+                f"{name}-cacerts",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="cacerts", namespace=namespace),
+                string_data=pulumi.Output.secret(args.ca_certificates),
+                opts=child,
             )
+            istiod_after.append(self.ca_secret)
         if args.gateway_api:
             # Istio installs no Gateway API CRDs; istiod watches them from its start.
             istiod_after.append(

@@ -23,8 +23,7 @@ from meshstack.jobs import (
     SCRIPT_DEADLINE_SECONDS,
     JobIdentity,
     job_spec,
-    no_ingress,
-    script_config_map,
+    script_files,
     script_pod,
 )
 from meshstack.versions import PYTHON_IMAGE
@@ -60,14 +59,9 @@ class InjectionReady(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        scripts = script_config_map(
-            f"{name}-script",
-            ACCOUNT,
-            args.namespace,
-            {SCRIPT: Path(__file__).with_name(SCRIPT)},
-            child,
+        scripts = script_files(
+            name, ACCOUNT, args.namespace, Path(__file__).with_name(SCRIPT), child
         )
-        no_ingress(f"{name}-network-policy", ACCOUNT, args.namespace, child)
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ACCOUNT, namespace=args.namespace),

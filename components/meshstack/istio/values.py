@@ -68,10 +68,28 @@ class MeshSettings:
     # The charts' platform profile (files/profile-platform-<name>.yaml: gke, k3d, k3s,
     # microk8s, minikube, openshift), for istio-cni's and ztunnel's host paths.
     platform: str | None = None
+    # A plugged-in CA whose root bundle may change (trust.py): istiod accepts a new bundle
+    # and pushes it to every proxy at once (MULTI_ROOT_ENV, MULTI_ROOT_PROXY_METADATA).
+    multi_root: bool = False
 
     @property
     def ambient(self) -> bool:
         return self.data_plane == "ambient"
+
+
+# istiod: "mesh will support certificates signed by more than one trustAnchor"; without it a
+# changed root-cert.pem is ignored ("Multi root is disabled, updating new ROOT-CA not
+# supported"), with it accepted when one bundle is a subset of the other, then pushed to the
+# proxies (istio/istio release-1.31 pilot/pkg/features/pilot.go:214, pilot/pkg/bootstrap/
+# istio_ca.go:353-368, certcontroller.go:213-224, pilot/pkg/xds/pcds.go:35-69). Its panic in
+# 1.23.0 (istio/istio#52803) was fixed by #52820, which release-1.31 has (server.go:308-312).
+MULTI_ROOT_ENV = (("ISTIO_MULTIROOT_MESH", "true"),)
+# Proxies: the agent takes that push (PCDS) and re-signs its workload certificate under the
+# new bundle at once instead of at its next renewal (pilot/cmd/pilot-agent/options/
+# options.go:124, pkg/istio-agent/xds_proxy.go:162-175, security/pkg/nodeagent/cache/
+# secretcache.go:1120-1133). Istio's own rotation test sets both:
+# tests/integration/security/cacert_rotation/main_test.go:62-75.
+MULTI_ROOT_PROXY_METADATA = {"PROXY_CONFIG_XDS_AGENT": "true"}
 
 
 def _global(release: IstioRelease) -> dict[str, Any]:
@@ -147,10 +165,13 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
         mesh_config["serviceSettings"] = list(mesh.service_settings)
     if mesh.extension_providers:
         mesh_config["extensionProviders"] = list(mesh.extension_providers)
+    if mesh.multi_root:
+        mesh_config["defaultConfig"] = {"proxyMetadata": dict(MULTI_ROOT_PROXY_METADATA)}
     # Only when on: a platform profile may turn the CNI on itself (explicit values win).
     pilot: dict[str, Any] = {"cni": {"enabled": True}} if mesh.cni else {}
-    if mesh.pilot_env:
-        pilot["env"] = dict(mesh.pilot_env)
+    env = (*mesh.pilot_env, *(MULTI_ROOT_ENV if mesh.multi_root else ()))
+    if env:
+        pilot["env"] = dict(env)
     values: dict[str, Any] = {
         "global": global_values,
         "meshConfig": mesh_config,

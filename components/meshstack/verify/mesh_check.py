@@ -18,7 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from meshstack.apps.namespace import pod_injection_labels
-from meshstack.jobs import NO_SIDECAR, job_spec, no_ingress, script_config_map, script_pod
+from meshstack.jobs import NO_SIDECAR, job_spec, script_files, script_pod
 from meshstack.verify.checks import Check
 
 SCRIPT = "probe_job.py"
@@ -61,14 +61,9 @@ class MeshCheck(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=child,
         )
-        scripts = script_config_map(
-            f"{name}-script",
-            args.job_name,
-            args.namespace,
-            {SCRIPT: Path(__file__).with_name(SCRIPT)},
-            child,
+        scripts = script_files(
+            name, args.job_name, args.namespace, Path(__file__).with_name(SCRIPT), child
         )
-        no_ingress(f"{name}-network-policy", args.job_name, args.namespace, child)
         pod = script_pod(
             app=args.job_name,
             config_map=scripts.metadata.name,

@@ -675,14 +675,28 @@ export interface SharedRootOfTrustArgs {
      */
     intermediateValidityHours?: pulumi.Input<number>;
     /**
-     * How long the root CA is valid, in hours (default 10 years).
+     * An intermediate is replaced by a new one (same key and root) by the first `pulumi up`
+     * within this many hours of its expiry (default 30 days).
+     */
+    renewBeforeHours?: pulumi.Input<number>;
+    /**
+     * How long each root CA is valid, in hours (default 10 years).
      */
     rootValidityHours?: pulumi.Input<number>;
+    /**
+     * The root CAs every workload trusts, by name (default: one, `root`). Their certificates
+     * make each cluster's root bundle (`root-cert.pem`), the signing root first.
+     */
+    roots?: string[];
+    /**
+     * The root whose intermediates sign workload certificates (default: the first root).
+     */
+    signingRoot?: string;
 }
 
 /**
- * A root CA and, per cluster, an intermediate CA signed by it: the `cacerts` files of
- * Istio's plug-in CA, so that workloads of every cluster trust each other.
+ * Root CAs and, per cluster, an intermediate CA signed by the signing root: the `cacerts`
+ * files of Istio's plug-in CA, so that workloads of every cluster trust each other.
  */
 export class SharedRootOfTrust extends pulumi.ComponentResource {
     /**
@@ -691,11 +705,16 @@ export class SharedRootOfTrust extends pulumi.ComponentResource {
      */
     public readonly cacerts!: pulumi.Output<{[key: string]: {[key: string]: string}}>;
     /**
-     * The root CA's certificate (PEM).
+     * The trusted roots' certificates (PEM bundle, the signing root first): what every
+     * workload and VM trusts.
      */
     public readonly rootCertPem!: pulumi.Output<string>;
+    /**
+     * When each root and each cluster's intermediate expires (RFC 3339), by `certificate_name`.
+     */
+    public readonly validUntil!: pulumi.Output<{[key: string]: string}>;
 
     constructor(name: string, args: SharedRootOfTrustArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("meshstack:index:SharedRootOfTrust", name, { ...args, cacerts: undefined, rootCertPem: undefined }, opts, true);
+        super("meshstack:index:SharedRootOfTrust", name, { ...args, cacerts: undefined, rootCertPem: undefined, validUntil: undefined }, opts, true);
     }
 }
