@@ -251,6 +251,7 @@ def test_every_remote_kubeconfig_authenticates_with_a_token_only(engine, stack, 
 
 SETTINGS = {
     "NAMESPACE": "istio-system",
+    "SERVICE": "istiod",
     "SECRET": "istio-system/istio-remote-secrets",
     "CLUSTERS": json.dumps(["east", "west"]),
     "GENERATION": "g2",
@@ -258,13 +259,15 @@ SETTINGS = {
 }
 
 
-def pods_answer(*pods: tuple[str, str, str]) -> dict[str, Any]:
-    return {
-        "items": [
-            {"metadata": {"name": name}, "status": {"phase": phase, "podIP": ip}}
-            for name, ip, phase in pods
-        ]
-    }
+def endpoints(*pods: tuple[str, str], not_ready: tuple[tuple[str, str], ...] = ()) -> dict:
+    """What the API server answers for istiod's Endpoints (core/v1 Endpoints: subsets of
+    addresses and notReadyAddresses, each with its pod as targetRef)."""
+
+    def addresses(entries):
+        return [{"ip": ip, "targetRef": {"kind": "Pod", "name": name}} for name, ip in entries]
+
+    subset = {"addresses": addresses(pods), "notReadyAddresses": addresses(not_ready)}
+    return {"subsets": [subset] if pods or not_ready else []}
 
 
 def clusterz(**statuses: str) -> list[dict[str, str]]:
@@ -290,9 +293,7 @@ class FakeCluster:
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
 
-PODS_URL = (
-    f"{remote_sync_job.KUBERNETES}/api/v1/namespaces/istio-system/pods?labelSelector=app%3Distiod"
-)
+PODS_URL = f"{remote_sync_job.KUBERNETES}/api/v1/namespaces/istio-system/endpoints/istiod"
 
 
 def run_gate(fake: FakeCluster) -> str:
@@ -306,14 +307,9 @@ def test_gate_passes_once_every_istiod_has_synced_every_cluster():
     fake = FakeCluster(
         {
             PODS_URL: [
-                (
-                    200,
-                    pods_answer(
-                        ("istiod-a", "10.0.0.1", "Running"),
-                        ("istiod-b", "fd00::2", "Running"),
-                        ("istiod-old", "10.0.0.3", "Succeeded"),
-                    ),
-                )
+                # A new istiod not ready yet is waited for, then asked like the others.
+                (200, endpoints(("istiod-a", "10.0.0.1"), not_ready=(("istiod-b", "fd00::2"),))),
+                (200, endpoints(("istiod-a", "10.0.0.1"), ("istiod-b", "fd00::2"))),
             ],
             "http://10.0.0.1:15014/debug/clusterz": [
                 (200, clusterz(east="syncing", west="synced")),
@@ -326,7 +322,7 @@ def test_gate_passes_once_every_istiod_has_synced_every_cluster():
     )
     assert "every istiod has synced east, west (reader token g2)" in run_gate(fake)
     asked = [(url, token) for url, token in fake.calls if url != PODS_URL]
-    # Each istiod, with the istio-ca token; the pod that is not running is not asked.
+    # Each istiod, with the istio-ca token, once all of them are ready.
     assert {url for url, _ in asked} == {
         "http://10.0.0.1:15014/debug/clusterz",
         "http://[fd00::2]:15014/debug/clusterz",
@@ -349,7 +345,7 @@ def test_gate_passes_once_every_istiod_has_synced_every_cluster():
 def test_gate_fails_with_what_each_istiod_showed(answer, expected):
     fake = FakeCluster(
         {
-            PODS_URL: [(200, pods_answer(("istiod-a", "10.0.0.1", "Running")))],
+            PODS_URL: [(200, endpoints(("istiod-a", "10.0.0.1")))],
             "http://10.0.0.1:15014/debug/clusterz": [answer],
         }
     )
@@ -358,9 +354,9 @@ def test_gate_fails_with_what_each_istiod_showed(answer, expected):
     assert expected in str(failed.value)
 
 
-def test_gate_fails_without_a_running_istiod():
-    fake = FakeCluster({PODS_URL: [(200, pods_answer())]})
-    with pytest.raises(SystemExit, match="no running istiod pod in istio-system"):
+def test_gate_fails_without_a_ready_istiod():
+    fake = FakeCluster({PODS_URL: [(200, endpoints())]})
+    with pytest.raises(SystemExit, match="no ready istiod pod behind istio-system/istiod"):
         run_gate(fake)
 
 

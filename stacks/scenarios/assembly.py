@@ -247,6 +247,7 @@ def _member(cluster: MeshCluster, control_plane: IstioControlPlane) -> MemberClu
         server=cluster.server,
         certificate_authority=cluster.certificate_authority,
         base=control_plane.base,
+        istiod_service=control_plane.istiod_service,
         site=cluster.site,
         public_server=cluster.public_server,
     )

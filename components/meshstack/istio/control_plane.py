@@ -76,6 +76,7 @@ class IstioControlPlane(pulumi.ComponentResource):
     istiod: k8s.helm.v3.Release
     cni: k8s.helm.v3.Release | None
     ready: tuple[pulumi.Resource, ...]
+    istiod_service: str
     ingress_gateway: k8s.helm.v3.Release | None
     ingress_service_type: istio_values.ServiceType | None
     # Read back for its address (LoadBalancer only).
@@ -158,6 +159,8 @@ class IstioControlPlane(pulumi.ComponentResource):
                 [self.base, *args.nodes],
             )
         istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
+        # The chart names istiod's Service as its release (istiod templates/service.yaml).
+        self.istiod_service = istiod_name
         self.istiod = chart(
             "istiod",
             istiod_name,

@@ -4,8 +4,9 @@ completes once every istiod there has synced every cluster through its remote se
 generation replaces the Job and `pulumi up` waits for it again; an unchanged one does not
 run again.
 
-Its service account may list pods in istio-system (to find every istiod) and nothing else;
-istiod's debug port takes a token of that account for audience istio-ca.
+Its service account may get the Endpoints of istiod's Service in istio-system (to find every
+istiod) and nothing else; istiod's debug port takes a token of that account for audience
+istio-ca.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class RemoteSyncCheckArgs:
     # What stands for istio-system (the cluster's base release, after its Namespace): every
     # object of the check waits for it, so that destroy deletes them before the namespace.
     base: pulumi.Resource
+    istiod_service: str = "istiod"
     after: Sequence[pulumi.Resource] = field(default_factory=tuple)
     deadline_seconds: int = SCRIPT_DEADLINE_SECONDS
 
@@ -62,7 +64,16 @@ class RemoteSyncCheck(pulumi.ComponentResource):
             name,
             name=ACCOUNT,
             namespace=ISTIO_NAMESPACE,
-            rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=["pods"], verbs=["list"])],
+            # istiod's pods, as its Service's Endpoints by name: no `list` (of pods,
+            # whose specs would show more), which the preview identity would need too.
+            rules=[
+                k8s.rbac.v1.PolicyRuleArgs(
+                    api_groups=[""],
+                    resources=["endpoints"],
+                    resource_names=[args.istiod_service],
+                    verbs=["get"],
+                )
+            ],
             opts=child,
         )
         scripts = script_config_map(
@@ -84,6 +95,7 @@ class RemoteSyncCheck(pulumi.ComponentResource):
                     service_account=identity.account.metadata.name,
                     env={
                         "NAMESPACE": ISTIO_NAMESPACE,
+                        "SERVICE": args.istiod_service,
                         "SECRET": f"{ISTIO_NAMESPACE}/{args.secret}",
                         "CLUSTERS": json.dumps(sorted(args.clusters)),
                         "GENERATION": args.generation,

@@ -1,23 +1,24 @@
 """Runs in the cluster (python3, standard library only): waits until every istiod of this
 cluster has synced every cluster it reads through its remote secret.
 
-It lists the istiod pods (label app=istiod, every revision) through the Kubernetes API, then
-asks each for /debug/clusterz on its monitoring port 15014: istiod's own list of the clusters
-its secret controller holds, each with the Secret it came from and its sync status
-(istio/istio release-1.31 pkg/kube/multicluster/secretcontroller.go ListRemoteClusters;
-pilot/pkg/xds/debug.go). The port answers a caller that shows a Kubernetes token for
-audience istio-ca, as a proxy does (allowAuthenticatedOrLocalhost), and a caller of the
-system namespace may read every debug endpoint (AuthorizeDebugRequest).
+It reads the istiod pods from the Endpoints of istiod's Service through the Kubernetes API
+(a `get` by name: the check lists nothing), then asks each for /debug/clusterz on its
+monitoring port 15014: istiod's own list of the clusters its secret controller holds, each
+with the Secret it came from and its sync status (istio/istio release-1.31
+pkg/kube/multicluster/secretcontroller.go ListRemoteClusters; pilot/pkg/xds/debug.go). The
+port answers a caller that shows a Kubernetes token for audience istio-ca, as a proxy does
+(allowAuthenticatedOrLocalhost), and a caller of the system namespace may read every debug
+endpoint (AuthorizeDebugRequest).
 
-When a remote secret changes, istiod builds a client from the new kubeconfig and lists
-the cluster as `syncing` until that client has synced, then drops the old one
-(clusterstore.go PendingClusterSwap): `synced` for a cluster means istiod reads it with
-the kubeconfig it holds now. A token that the remote API server refuses stays `syncing`
-and then `timeout`, and this check fails.
+When a remote secret changes, istiod builds a client from the new kubeconfig and lists the
+cluster as `syncing` until that client has synced, then drops the old one (clusterstore.go
+PendingClusterSwap): `synced` for a cluster means istiod reads it with the kubeconfig it
+holds now. A token that the remote API server refuses stays `syncing` and then `timeout`,
+and this check fails.
 
-Settings: NAMESPACE (istiod's), SECRET (namespace/name of the remote secrets), CLUSTERS
-(JSON list of the clusters read), GENERATION (the reader token the secrets use: named so
-that a new generation runs the check again), DEADLINE_SECONDS.
+Settings: NAMESPACE (istiod's), SERVICE (istiod's Service), SECRET (namespace/name of the
+remote secrets), CLUSTERS (JSON list of the clusters read), GENERATION (the reader token the
+secrets use: named so that a new generation runs the check again), DEADLINE_SECONDS.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import os
 import ssl
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -55,24 +55,29 @@ def get(url: str, token: str, cafile: str | None) -> tuple[int, Any]:
         return 0, str(error)
 
 
-def istiod_pods(call: Get, token: str, namespace: str) -> tuple[list[tuple[str, str]], str]:
-    """(pod name, pod IP) of every running istiod, or what the API server answered."""
-    selector = urllib.parse.quote("app=istiod")
+def istiod_pods(
+    call: Get, token: str, namespace: str, service: str
+) -> tuple[list[tuple[str, str]], str]:
+    """(pod name, pod IP) of every istiod behind `service`, or what is short of that: an
+    istiod not ready yet (its address under notReadyAddresses) is waited for."""
     status, answer = call(
-        f"{KUBERNETES}/api/v1/namespaces/{namespace}/pods?labelSelector={selector}",
+        f"{KUBERNETES}/api/v1/namespaces/{namespace}/endpoints/{service}",
         token,
         f"{ACCOUNT}/ca.crt",
     )
     if status != 200:
-        return [], f"listing istiod pods: HTTP {status}: {answer}"
+        return [], f"reading the endpoints of {service}: HTTP {status}: {answer}"
+    subsets = answer.get("subsets") or []
+    waiting = [a for s in subsets for a in s.get("notReadyAddresses") or []]
     pods = [
-        (pod["metadata"]["name"], pod["status"].get("podIP", ""))
-        for pod in answer.get("items", [])
-        if pod.get("status", {}).get("phase") == "Running"
-        and not pod["metadata"].get("deletionTimestamp")
+        ((a.get("targetRef") or {}).get("name", a["ip"]), a["ip"])
+        for s in subsets
+        for a in s.get("addresses") or []
     ]
+    if waiting:
+        return [], f"{len(waiting)} istiod pod(s) of {service} not ready"
     if not pods:
-        return [], f"no running istiod pod in {namespace}"
+        return [], f"no ready istiod pod behind {namespace}/{service}"
     return pods, ""
 
 
@@ -98,7 +103,7 @@ def url_of(ip: str) -> str:
 
 def survey(call: Get, settings: Mapping[str, str], api_token: str, istio_token: str) -> list[str]:
     """Every problem, per istiod pod; empty when all of them have synced every cluster."""
-    pods, problem = istiod_pods(call, api_token, settings["NAMESPACE"])
+    pods, problem = istiod_pods(call, api_token, settings["NAMESPACE"], settings["SERVICE"])
     if problem:
         return [problem]
     clusters = json.loads(settings["CLUSTERS"])
