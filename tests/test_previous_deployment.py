@@ -98,3 +98,30 @@ def test_a_failing_cli_says_why(engine, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
     with pytest.raises(StateUnavailable, match="not on PATH"):
         CliStackState().deployed()
+
+
+SWITCHED = {"membership": {"readerTokens": ["initial", "g2"], "activeReaderToken": "g2"}}
+DROPPED = {"membership": {"readerTokens": ["g2"], "activeReaderToken": "g2"}}
+
+
+def test_a_multi_cluster_up_records_the_active_reader_token(engine):
+    deployed = engine.run("multi-primary").outputs["deployed"]
+    assert deployed["membership"] == {"activeReaderToken": "initial"}
+    assert "membership" not in OfflineEngine().run("local").outputs["deployed"]
+
+
+def test_switching_and_dropping_the_used_reader_token_in_one_up_is_refused(engine):
+    engine.state.record = {"membership": {"activeReaderToken": "initial"}}
+    with pytest.raises(ConfigError) as caught:
+        engine.run("multi-primary", DROPPED)
+    assert (
+        "meshstack:membership.readerTokens ['g2'] drops 'initial', the generation the remote "
+        "secrets used"
+    ) in str(caught.value)
+    # The steps one at a time: switch (the old one still listed), then drop it.
+    switch = OfflineEngine()
+    switch.state.record = {"membership": {"activeReaderToken": "initial"}}
+    switch.run("multi-primary", SWITCHED)
+    drop = OfflineEngine()
+    drop.state.record = {"membership": {"activeReaderToken": "g2"}}
+    drop.run("multi-primary", DROPPED)

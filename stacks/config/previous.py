@@ -43,6 +43,8 @@ class Deployed:
     # empty where the stack plugs in no CA (or an older release deployed it).
     trust_roots: tuple[str, ...] = ()
     signing_root: str | None = None
+    # The reader-token generation the remote secrets used (multi-cluster meshes).
+    active_reader_token: str | None = None
 
     @classmethod
     def of(cls, record: Mapping[str, Any] | None) -> Deployed:
@@ -54,6 +56,7 @@ class Deployed:
             istiod_revisions=tuple(istio.get("revisions") or ()),
             trust_roots=tuple(trust.get("roots") or ()),
             signing_root=trust.get("signingRoot"),
+            active_reader_token=((record or {}).get("membership") or {}).get("activeReaderToken"),
         )
 
 
@@ -84,9 +87,28 @@ def trust_record(stack: Any) -> dict[str, Any]:
     return {"trust": {"roots": list(trust.roots), "signingRoot": trust.signing}}
 
 
+def membership_of(stack: Any) -> Any:
+    """The stack's MembershipConfig where istiods read each other's clusters, else None."""
+    membership = getattr(stack, "membership", None)
+    if membership is None or getattr(stack, "control_plane", "istio") != "istio":
+        return None
+    return membership
+
+
+def membership_record(stack: Any) -> dict[str, Any]:
+    membership = membership_of(stack)
+    if membership is None:
+        return {}
+    return {"membership": {"activeReaderToken": membership.tokens.active}}
+
+
 def record(stack: Any) -> dict[str, Any]:
     """What this `up` exports as `deployed` for the next one to compare with."""
-    return {"istio": {"revisions": list(istiod_revisions(stack))}, **trust_record(stack)}
+    return {
+        "istio": {"revisions": list(istiod_revisions(stack))},
+        **trust_record(stack),
+        **membership_record(stack),
+    }
 
 
 def step_problems(stack: Any, before: Deployed) -> list[str]:
@@ -105,7 +127,7 @@ def step_problems(stack: Any, before: Deployed) -> list[str]:
             f"{running[0]!r} (unset for 'default'); docs/day-2.md says how a revision is "
             "changed safely"
         )
-    return problems + trust_step_problems(stack, before)
+    return problems + trust_step_problems(stack, before) + reader_token_step_problems(stack, before)
 
 
 def trust_step_problems(stack: Any, before: Deployed) -> list[str]:
@@ -141,3 +163,25 @@ def trust_step_problems(stack: Any, before: Deployed) -> list[str]:
             f"signingRoot in one `up`, drop the root in the next; {steps}"
         )
     return problems
+
+
+def reader_token_step_problems(stack: Any, before: Deployed) -> list[str]:
+    """A reader-token rotation skipping a step: switching the active generation and dropping
+    the one the remote secrets used, in one `up`. Pulumi would delete the old token Secrets
+    (revoking them) only after the sync gate passed, but the gate cannot show which
+    kubeconfig a synced client was built from (clusterz lists id, secret and status only), and
+    an istiod that missed the update would still read with the old token (istio/istio#60612):
+    the old generation stays until an `up` after the switch (docs/day-2.md)."""
+    membership = membership_of(stack)
+    was = before.active_reader_token
+    if membership is None or was is None:
+        return []
+    tokens = membership.tokens
+    if tokens.active != was and was not in tokens.generations:
+        return [
+            f"{PROJECT}:membership.readerTokens {list(tokens.generations)} drops {was!r}, the "
+            f"generation the remote secrets used (its last `pulumi up`), in the `up` that "
+            f"switches to {tokens.active!r}: keep {was!r} listed in this `up` and drop it in the "
+            "next, once every istiod reads with the new token (docs/day-2.md)"
+        ]
+    return []
