@@ -105,7 +105,7 @@ def test_the_program_gives_the_provider_and_the_catalog_the_same_secret_keys(
     monkeypatch.setattr(program, "AlibabaCatalog", catalog)
     values = to_pulumi_strings(merged_config(STACK, config))
     pulumi.runtime.set_all_config(values, secret_keys=list(config))
-    declared = engine.run_program(program.run)
+    declared = engine.run_program(lambda: program.run(state=engine.state))
     (provider,) = declared.of_type("pulumi:providers:alicloud")
     given = (
         provider.inputs["accessKey"],
