@@ -3,10 +3,12 @@ long each program takes to evaluate. A change that lengthens a chain shows up he
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
 
+from meshstack.gcp.network import GcpNetwork
 from tools.offline.engine import OfflineEngine
 
 ISTIOD_CHAIN = [
@@ -106,3 +108,11 @@ def test_program_evaluates_quickly(stack, variant):
     started = time.perf_counter()
     OfflineEngine(stack).run(stack, OVERRIDES[variant])
     assert time.perf_counter() - started < EVALUATION_BUDGET_SECONDS
+
+
+def test_what_a_scenario_imports_is_left_out_of_garbage_collection():
+    """stacks/program.py import_scenario freezes the objects loaded with a scenario's module
+    (the provider SDK's classes among them): no full collection walks them again."""
+    OfflineEngine("vm").run("vm")
+    assert gc.is_tracked(GcpNetwork)
+    assert not any(o is GcpNetwork for o in gc.get_objects())
