@@ -93,6 +93,7 @@ def test_a_package_already_loaded_whole_is_left_as_it_is(sdk: list[str]) -> None
 
 PACKAGES = [
     "pulumi_gcp.compute",
+    "pulumi_gcp.container",
     "pulumi_alicloud.ecs",
     "pulumi_alicloud.vpc",
     "pulumi_alicloud.cs",
