@@ -98,6 +98,7 @@ PACKAGES = [
     "pulumi_alicloud.vpc",
     "pulumi_alicloud.cs",
     "pulumi_alicloud.slb",
+    "pulumi_kubernetes.helm.v3",
 ]
 # Every stack, then what of each package was loaded, in one fresh interpreter.
 EVERY_STACK = f"""
