@@ -294,7 +294,11 @@ def scale_within_budget(results: list[ScaleMeasurement]) -> bool:
 
 
 def markdown(results: list[Measurement], scale: list[ScaleMeasurement]) -> str:
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    # The load says how far others' work inflated the CPU times (contention for the cores).
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[1]:.1f}"
+    )
     lines = [
         "# Benchmark",
         "",
