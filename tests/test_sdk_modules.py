@@ -99,6 +99,7 @@ PACKAGES = [
     "pulumi_alicloud.cs",
     "pulumi_alicloud.slb",
     "pulumi_kubernetes.helm.v3",
+    "pulumi_kubernetes.yaml",
 ]
 # Every stack, then what of each package was loaded, in one fresh interpreter.
 EVERY_STACK = f"""

@@ -23,8 +23,8 @@ import sys
 from collections.abc import Iterable
 from types import ModuleType
 
-# The modules every generated package exports besides its resources: argument types (star-
-# imported by the package `__init__`) and output types (imported as a module).
+# The modules a generated package exports besides its resources, where it has them: argument
+# types (star-imported by the package `__init__`) and output types (imported as a module).
 _SHARED = ("_inputs", "outputs")
 # Set in a package module that holds only some of its modules.
 _PARTIAL = "_meshstack_partial"
@@ -38,9 +38,11 @@ def load_only(package: str, modules: Iterable[str]) -> ModuleType:
         if loaded is not None and type(loaded) is ModuleType:
             return loaded  # already loaded whole
         loaded = _partial(package)
-    for name in (*_SHARED, *modules):
+    shared = [n for n in _SHARED if importlib.util.find_spec(f"{package}.{n}") is not None]
+    for name in (*shared, *modules):
         module = importlib.import_module(f"{package}.{name}")
-        if name != "outputs":
+        # Output types, and a subpackage (`yaml.v2`), are attributes only (the import sets them).
+        if name != "outputs" and not hasattr(module, "__path__"):
             loaded.__dict__.update({k: getattr(module, k) for k in _exported(module)})
     return loaded
 
