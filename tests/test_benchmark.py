@@ -112,25 +112,32 @@ def test_table_has_a_row_per_stack_and_flags_budget_misses() -> None:
     scale = [
         benchmark.ScaleMeasurement(2, 0.5, 50, 2, 150),
         benchmark.ScaleMeasurement(8, 1.5, 160, 56, 180),
-        benchmark.ScaleMeasurement(32, 5.0, 600, 992, 290),
-        benchmark.ScaleMeasurement(64, 12.0, 1190, 4032, 420),
+        benchmark.ScaleMeasurement(32, 5.0, 600, 992, 240),
+        benchmark.ScaleMeasurement(64, 12.0, 1190, 4032, 390),
     ]
-    text = benchmark.markdown([fast, slow], scale)
-    rows = [line for line in text.splitlines() if line.startswith(("| a |", "| b |"))]
+    # Over the fresh-run CPU or memory budget alone.
+    heavy = [replace(fast, stack="c", fresh_seconds=2.0), replace(fast, stack="d", peak_mb=250)]
+    text = benchmark.markdown([fast, slow, *heavy], scale)
+    rows = [
+        line for line in text.splitlines() if line.startswith(("| a |", "| b |", "| c |", "| d |"))
+    ]
     assert rows[0].endswith("| 0% | yes |") and rows[1].endswith("| 20% | NO |")
+    assert rows[2].endswith("| 0% | NO |") and rows[3].endswith("| 0% | NO |")
     assert "- **a**: Cluster c" in text
-    assert "| 32 | 5.00 | 10.0 | 290 | 600 | 992 |" in text
+    assert "| 32 | 5.00 | 10.0 | 240 | 600 | 992 |" in text
     assert (
-        "(3.75×), time at most 8× N = 8's (3.33×), peak memory under 300 MB (290 MB): yes." in text
+        "(3.75×), time at most 8× N = 8's (3.33×); peak memory under 250 MB at N = 32 (240 MB), "
+        "under 400 MB at N = 64 (390 MB): yes." in text
     )
-    # Quadratic resources or time, or N = 32 over the memory budget, miss it (64 is not judged).
+    # Quadratic resources or time, or N = 32 or 64 over its memory budget, miss it.
     assert not benchmark.scale_within_budget(
         [*scale[:2], replace(scale[2], evaluate_seconds=13.0), scale[3]]
     )
     assert not benchmark.scale_within_budget(
         [*scale[:2], replace(scale[2], resources=700), scale[3]]
     )
-    assert not benchmark.scale_within_budget([*scale[:2], replace(scale[2], peak_mb=310), scale[3]])
+    assert not benchmark.scale_within_budget([*scale[:2], replace(scale[2], peak_mb=250), scale[3]])
+    assert not benchmark.scale_within_budget([*scale[:3], replace(scale[3], peak_mb=400)])
 
 
 @pytest.mark.parametrize(("n", "remotes"), [(2, 0), (32, 0), (6, 5)])

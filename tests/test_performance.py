@@ -3,11 +3,14 @@ long each program takes to evaluate. A change that lengthens a chain shows up he
 
 from __future__ import annotations
 
-import time
+import gc
 
 import pytest
 
+from meshstack.gcp.network import GcpNetwork
+from tools import benchmark
 from tools.offline.engine import OfflineEngine
+from tools.stack_file import committed_stacks
 
 ISTIOD_CHAIN = [
     "kubernetes:core/v1:Namespace",  # istio-system
@@ -91,8 +94,6 @@ LONGEST_CHAIN: dict[tuple[str, str], list[str]] = {
     ],
 }
 OVERRIDES = {"": {}, "istio": {"controlPlane": "istio"}}
-# Generous: the programs evaluate in about a second on a 2-core machine.
-EVALUATION_BUDGET_SECONDS = 5.0
 CASES = sorted(LONGEST_CHAIN)
 IDS = [f"{stack}-{variant}" if variant else stack for stack, variant in CASES]
 
@@ -103,8 +104,29 @@ def test_longest_chain_of_dependent_creates(engine, stack, variant):
     assert [r.type for r in chain] == LONGEST_CHAIN[(stack, variant)]
 
 
-@pytest.mark.parametrize(("stack", "variant"), CASES, ids=IDS)
-def test_program_evaluates_quickly(stack, variant):
-    started = time.perf_counter()
-    OfflineEngine(stack).run(stack, OVERRIDES[variant])
-    assert time.perf_counter() - started < EVALUATION_BUDGET_SECONDS
+@pytest.mark.parametrize("stack", committed_stacks())
+def test_fresh_program_within_budget(stack: str) -> None:
+    """As `pulumi up` runs it, in a fresh process: CPU time and peak memory until evaluated.
+    Over the time budget, the lowest of up to three runs counts: on a shared machine,
+    contention (for caches, a core's sibling) only adds CPU time."""
+    measured = benchmark.measure(stack)
+    for _ in range(2):
+        if measured.fresh_seconds < benchmark.BUDGET_SECONDS:
+            break
+        measured = min(measured, benchmark.measure(stack), key=lambda m: m.fresh_seconds)
+    assert measured.fresh_seconds < benchmark.BUDGET_SECONDS, measured
+    assert measured.peak_mb < benchmark.BUDGET_MB, measured
+
+
+@pytest.mark.parametrize(("n", "mb"), benchmark.BUDGET_SCALE_MB.items())
+def test_large_mesh_within_memory_budget(n: int, mb: float) -> None:
+    measured = benchmark.measure_scale(n)
+    assert measured.peak_mb < mb, measured
+
+
+def test_what_a_scenario_imports_is_left_out_of_garbage_collection():
+    """stacks/program.py import_scenario freezes the objects loaded with a scenario's module
+    (the provider SDK's classes among them): no full collection walks them again."""
+    OfflineEngine("vm").run("vm")
+    assert gc.is_tracked(GcpNetwork)
+    assert not any(o is GcpNetwork for o in gc.get_objects())

@@ -2,12 +2,13 @@
 
     python -m tools.benchmark [STACK ...] [--write docs/benchmark.md]
 
-For each stack, in a fresh Python process (so imports and peak memory are the program's own):
-the first run (importing the program and the provider SDK modules it touches, which Pulumi's
-SDKs load lazily, then evaluating it), the evaluation alone (a second run: the program's own
-cost, which the 2 s budget applies to), the peak resident memory, the number of resources,
-and the longest chain of dependent creates weighted by typical provisioning minutes
-(`MINUTES`), next to the best possible chain for that stack.
+For each stack, in a fresh Python process, as `pulumi up` runs the program once: the CPU time
+of that process until the program is evaluated (*fresh*: the interpreter, the Pulumi SDK, the
+program and the provider SDK modules it touches, which Pulumi's SDKs load lazily, and the
+evaluation; the 2 s budget applies to it), the peak resident memory by then, the CPU time of a
+second evaluation (the program's own cost), the number of resources, and the longest chain of
+dependent creates weighted by typical provisioning minutes (`MINUTES`), next to the best
+possible chain for that stack. CPU time, not wall time: the machine may be shared.
 
 The best possible chain is the same critical path when each resource waits only for what it
 cannot do without: the resources its inputs are computed from, its provider, and explicit
@@ -20,11 +21,12 @@ the two. Not a timed test: figures depend on the machine.
 
 Then the multi-cluster scenario at N = 2, 8, 32 and 64 primaries (`scaled_clusters`: GKE,
 one network, the worst case: every istiod reads every other cluster), each size in a fresh
-process: evaluation time, peak memory, resources, kubeconfigs held in remote secrets. Budgets:
-from N = 8 to 32, resources grow linearly (at most 4.3×: 4 is linear) and evaluation time at
-most 8× (linear is 4×, quadratic 16×; measured about 6×: profiling shows the super-linear part
-in the Pulumi SDK, its cycle check walking every resource's transitive dependencies and its
-scan of the N·(N−1) kubeconfigs for unknowns), and N = 32 evaluates in under 300 MB.
+process: a second evaluation's CPU time, the peak memory of the first (fresh) one, resources,
+kubeconfigs held in remote secrets. Budgets: from N = 8 to 32, resources grow linearly (at
+most 4.3×: 4 is linear) and evaluation time at most 8× (linear is 4×, quadratic 16×; the
+super-linear part is in the Pulumi SDK, its cycle check walking every resource's transitive
+dependencies and its scan of the N·(N−1) kubeconfigs for unknowns); peak memory under
+`BUDGET_SCALE_MB` at N = 32 and 64.
 """
 
 from __future__ import annotations
@@ -101,13 +103,14 @@ WAITS_FOR_ALL: dict[str, str] = {
 }
 
 HELM = "kubernetes:helm.sh/v3:Release"
-BUDGET_SECONDS = 2.0
-BUDGET_MB = 300
+BUDGET_SECONDS = 2.0  # a fresh run's CPU time
+BUDGET_MB = 250
 BUDGET_CHAIN_GAP = 0.005
 SCALE_SIZES = (2, 8, 32, 64)
 SCALE_STACK = "primary-remote"  # its file is GKE-only; the cluster list is replaced
-# Budgets at N = 32 (64 is shown, not judged).
+# Growth is judged from N = 8 to 32; memory at 32 and 64.
 SCALE_JUDGED = 32
+BUDGET_SCALE_MB = {32: 250, 64: 400}
 BUDGET_SCALE_RATIO = 8.0  # evaluation time, N = 8 → 32 (see the docstring)
 BUDGET_SCALE_RESOURCES = 4.3  # N = 8 → 32: linear, with a little constant part
 DOC = REPO_ROOT / "docs" / "benchmark.md"
@@ -152,7 +155,7 @@ def essential_edges(declared: Declared):
 @dataclass(frozen=True)
 class Measurement:
     stack: str
-    first_run_seconds: float
+    fresh_seconds: float
     evaluate_seconds: float
     peak_mb: float
     resources: int
@@ -167,29 +170,32 @@ class Measurement:
     @property
     def within_budget(self) -> bool:
         return (
-            self.evaluate_seconds < BUDGET_SECONDS
+            self.fresh_seconds < BUDGET_SECONDS
             and self.peak_mb < BUDGET_MB
             and self.gap <= BUDGET_CHAIN_GAP
         )
+
+
+def _peak_mb() -> float:
+    # Linux reports the peak resident set in KiB.
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def measure_here(stack: str) -> Measurement:
     """Measure in this process; meaningful only in a fresh one (see `measure`)."""
     from tools.offline.engine import OfflineEngine
 
-    started = time.perf_counter()
-    OfflineEngine(stack).run(stack)  # imports the program and the SDK modules it uses
-    first = time.perf_counter()
-    declared = OfflineEngine(stack).run(stack)
-    evaluated = time.perf_counter()
+    declared = OfflineEngine(stack).run(stack)  # imports the program and the SDK modules it uses
+    fresh, peak = time.process_time(), _peak_mb()  # CPU time since the process started
+    OfflineEngine(stack).run(stack)
+    evaluated = time.process_time()
     chain = declared.longest_chain(minutes)
     best = declared.longest_chain(minutes, essential_edges(declared))
     return Measurement(
         stack=stack,
-        first_run_seconds=round(first - started, 2),
-        evaluate_seconds=round(evaluated - first, 2),
-        # Linux reports the peak resident set in KiB.
-        peak_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        fresh_seconds=round(fresh, 2),
+        evaluate_seconds=round(evaluated - fresh, 2),
+        peak_mb=peak,
         resources=len(declared.created),
         chain_minutes=round(chain_minutes(chain), 1),
         best_minutes=round(chain_minutes(best), 1),
@@ -235,16 +241,22 @@ def measure_scale_here(n: int) -> ScaleMeasurement:
     from tools.offline.engine import OfflineEngine
 
     overrides = {"clusters": scaled_clusters(n)}
-    OfflineEngine(SCALE_STACK).run(SCALE_STACK, overrides)  # imports
-    started = time.perf_counter()
-    declared = OfflineEngine(SCALE_STACK).run(SCALE_STACK, overrides)
+    declared = OfflineEngine(SCALE_STACK).run(SCALE_STACK, overrides)  # with the imports
+    peak = _peak_mb()
+    started = time.process_time()
+    OfflineEngine(SCALE_STACK).run(SCALE_STACK, overrides)
     return ScaleMeasurement(
         clusters=n,
-        evaluate_seconds=round(time.perf_counter() - started, 2),
+        evaluate_seconds=round(time.process_time() - started, 2),
         resources=len(declared.created),
         kubeconfigs=len(declared.outputs["istiodReads"]),
-        peak_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        peak_mb=peak,
     )
+
+
+def measure_scale(n: int) -> ScaleMeasurement:
+    """Measure the scaled mesh of N clusters in a fresh interpreter."""
+    return ScaleMeasurement(**_child("--scale-child", str(n)))
 
 
 def _child(*args: str) -> dict:
@@ -277,29 +289,34 @@ def scale_within_budget(results: list[ScaleMeasurement]) -> bool:
     return (
         scale_ratio(results) <= BUDGET_SCALE_RATIO
         and resource_growth(results) <= BUDGET_SCALE_RESOURCES
-        and _at(results, SCALE_JUDGED).peak_mb < BUDGET_MB
+        and all(_at(results, n).peak_mb < mb for n, mb in BUDGET_SCALE_MB.items())
     )
 
 
 def markdown(results: list[Measurement], scale: list[ScaleMeasurement]) -> str:
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    # The load says how far others' work inflated the CPU times (contention for the cores).
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[1]:.1f}"
+    )
     lines = [
         "# Benchmark",
         "",
-        f"`make benchmark` on {datetime.now(UTC):%Y-%m-%d} ({machine}). Offline engine, one fresh "
-        "process per stack; *first run* includes importing the program and the provider SDK "
-        "modules it touches (Pulumi's SDKs load them lazily), *evaluate* is a second run: the "
-        "program's own cost. Budgets: evaluation under "
-        f"{BUDGET_SECONDS:g} s, peak memory under {BUDGET_MB} MB, longest weighted chain within "
+        f"Written by `make benchmark WRITE=1` on {datetime.now(UTC):%Y-%m-%d} ({machine}). "
+        "Offline engine, one fresh process per stack, times in CPU seconds; *fresh* is that "
+        "process until the program is evaluated once, as `pulumi up` runs it (the interpreter, "
+        "the Pulumi SDK, the program and the provider SDK modules it touches), *peak MB* its "
+        "peak resident memory by then, *evaluate* a second evaluation: the program's own cost. "
+        f"Budgets: fresh under {BUDGET_SECONDS:g} s, peak memory under {BUDGET_MB} MB, "
+        "longest weighted chain within "
         f"{BUDGET_CHAIN_GAP:.1%} of the best possible. How the figures are made: "
         "`tools/benchmark.py` (docstring), weights below.",
         "",
-        "| stack | first run s | evaluate s | peak MB | resources | chain min | best min | gap "
-        "| ok |",
+        "| stack | fresh s | evaluate s | peak MB | resources | chain min | best min | gap | ok |",
         "|---|---:|---:|---:|---:|---:|---:|---:|:-:|",
     ]
     lines += [
-        f"| {m.stack} | {m.first_run_seconds:.2f} | {m.evaluate_seconds:.2f} | {m.peak_mb:.0f} | "
+        f"| {m.stack} | {m.fresh_seconds:.2f} | {m.evaluate_seconds:.2f} | {m.peak_mb:.0f} | "
         f"{m.resources} | {m.chain_minutes:.1f} | {m.best_minutes:.1f} | {m.gap:.0%} | "
         f"{'yes' if m.within_budget else 'NO'} |"
         for m in results
@@ -310,13 +327,17 @@ def markdown(results: list[Measurement], scale: list[ScaleMeasurement]) -> str:
             "## Multi-cluster scale",
             "",
             f"`{SCALE_STACK}` with its cluster list replaced by N GKE primaries on one network "
-            "(`scaled_clusters`), one fresh process per N. Remote secrets are one Secret per "
+            "(`scaled_clusters`), one fresh process per N: the peak memory of its first "
+            "evaluation, the CPU time of a second. Remote secrets are one Secret per "
             "cluster holding a kubeconfig per other cluster, so resources grow linearly and only "
             f"the kubeconfigs grow as N·(N−1). Budgets at N = {SCALE_JUDGED}: resources at most "
             f"{BUDGET_SCALE_RESOURCES}× N = 8's ({resource_growth(scale):.2f}×), time at most "
-            f"{BUDGET_SCALE_RATIO:g}× N = 8's ({scale_ratio(scale):.2f}×), peak "
-            f"memory under {BUDGET_MB} MB ({_at(scale, SCALE_JUDGED).peak_mb:.0f} MB): "
-            f"{'yes' if scale_within_budget(scale) else 'NO'}.",
+            f"{BUDGET_SCALE_RATIO:g}× N = 8's ({scale_ratio(scale):.2f}×); peak memory "
+            + ", ".join(
+                f"under {mb} MB at N = {n} ({_at(scale, n).peak_mb:.0f} MB)"
+                for n, mb in BUDGET_SCALE_MB.items()
+            )
+            + f": {'yes' if scale_within_budget(scale) else 'NO'}.",
             "",
             "| N | evaluate s | × N=2 | peak MB | resources | kubeconfigs in remote secrets |",
             "|---:|---:|---:|---:|---:|---:|",
@@ -368,11 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     results = [measure(stack) for stack in selected_stacks(parser, args.stacks)]
-    scale = (
-        [ScaleMeasurement(**_child("--scale-child", str(n))) for n in SCALE_SIZES]
-        if not args.stacks
-        else []
-    )
+    scale = [measure_scale(n) for n in SCALE_SIZES] if not args.stacks else []
     text = markdown(results, scale)
     print(text)
     if args.write and args.stacks:

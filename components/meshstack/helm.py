@@ -7,7 +7,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from meshstack.sdk_modules import load_only
 from meshstack.versions import LOCAL_CHARTS
+
+# Of pulumi_kubernetes.helm.v3 only the Release is used: not its Chart (helm.py), which loads
+# the SDK's YAML module and `requests` (0.05 s, 6 MB; meshstack/sdk_modules.py).
+load_only("pulumi_kubernetes.helm.v3", ("Release",))
 
 # Long enough for a LoadBalancer to get an address on a cloud; a stuck release rolls back.
 RELEASE_TIMEOUT_SECONDS = 900

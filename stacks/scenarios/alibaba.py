@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pulumi
-import pulumi_alicloud as alicloud
 
 from meshstack.alicloud.ack import AckCluster, AckClusterArgs, NodePoolSpec
 from meshstack.alicloud.credentials import AlibabaCredentials
 from meshstack.alicloud.network import AlicloudNetwork
+from meshstack.alicloud.sdk import alicloud
 from stacks.config import ClusterInMesh, NodePoolConfig
 from stacks.program import raw_config
 

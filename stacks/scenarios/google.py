@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Protocol
 
 import pulumi
-import pulumi_gcp as gcp
 
 from meshstack.gcp.firewall import FirewallRule
 from meshstack.gcp.gke import GkeCluster, GkeClusterArgs, GkeNodePoolSpec, control_plane_to_nodes
 from meshstack.gcp.network import POD_RANGE, SERVICE_RANGE, GcpNetwork
+from meshstack.gcp.sdk import gcp
 from meshstack.istio.eastwest import WEBHOOK_PORT
 from stacks.config import GcpConfig, GkeNodePoolConfig
 

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
-import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
 from meshstack.alicloud.ack import AckCluster
@@ -26,6 +25,7 @@ from meshstack.alicloud.asm import (
     AsmMeshSettings,
 )
 from meshstack.alicloud.network import AlicloudNetwork, NetworkArgs, VSwitchSpec
+from meshstack.alicloud.sdk import alicloud
 from meshstack.alicloud.security_groups import (
     PeeredSecurityGroups,
     SecurityGroupMember,

@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
 
 import pulumi
-import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
@@ -19,6 +18,7 @@ from meshstack.alicloud.cluster_common import (
     delete_options,
 )
 from meshstack.alicloud.offerings import ACK_PROFILE
+from meshstack.alicloud.sdk import alicloud
 from meshstack.naming import fixed_name
 from meshstack.options import register_schema_outputs, renamed
 

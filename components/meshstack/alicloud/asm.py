@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
 from meshstack.alicloud.asm_resources import AsmKubeconfig, AsmMember
+from meshstack.alicloud.sdk import alicloud
 from meshstack.kube import kube_provider
 from meshstack.naming import fixed_name
 

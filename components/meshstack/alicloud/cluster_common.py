@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 import pulumi
-import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
+from meshstack.alicloud.sdk import alicloud
 from meshstack.kube import kube_provider
 
 EXACT_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+-aliyun\.[0-9]+$")

@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
 
 import pulumi
-import pulumi_alicloud as alicloud
 
+from meshstack.alicloud.sdk import alicloud
 from meshstack.naming import fixed_name
 from meshstack.options import register_schema_outputs, renamed
 

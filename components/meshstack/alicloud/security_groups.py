@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_alicloud as alicloud
+
+from meshstack.alicloud.sdk import alicloud
 
 # Alibaba Cloud's own service range: CLB health checks and forwarding reach nodes from it.
 ALIBABA_SERVICES_CIDR = "100.64.0.0/10"

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
-import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
 from meshstack.alicloud.cluster_common import (
@@ -27,6 +26,7 @@ from meshstack.alicloud.cluster_common import (
     delete_options,
 )
 from meshstack.alicloud.offerings import PROFILES
+from meshstack.alicloud.sdk import alicloud
 from meshstack.naming import fixed_name
 
 ASK_CLUSTER_TYPE = "meshstack:alicloud:AskCluster"

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_gcp as gcp
+
+from meshstack.gcp.sdk import gcp
 
 # The OAuth scope nodes and VMs get: IAM roles, not scopes, decide what they may call.
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_gcp as gcp
 
+from meshstack.gcp.sdk import gcp
 from meshstack.naming import fixed_name
 
 

@@ -16,13 +16,13 @@ from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import yaml
 
 from meshstack import versions
 from meshstack.gcp.apis import CLOUD_PLATFORM_SCOPE
 from meshstack.gcp.firewall import FirewallRule
+from meshstack.gcp.sdk import gcp
 from meshstack.kube import kube_provider
 from meshstack.naming import fixed_name
 from meshstack.options import register_schema_outputs, renamed

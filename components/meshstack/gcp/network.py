@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import NotRequired, TypedDict
 
 import pulumi
-import pulumi_gcp as gcp
 
+from meshstack.gcp.sdk import gcp
 from meshstack.naming import fixed_name
 from meshstack.options import register_schema_outputs, renamed
 

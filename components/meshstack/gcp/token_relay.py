@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from meshstack.gcp.sdk import gcp
 from meshstack.jobs import (
     SCRIPT_DEADLINE_SECONDS,
     JobIdentity,

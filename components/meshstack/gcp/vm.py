@@ -4,9 +4,9 @@ from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
 
 import pulumi
-import pulumi_gcp as gcp
 
 from meshstack.gcp.apis import CLOUD_PLATFORM_SCOPE
+from meshstack.gcp.sdk import gcp
 from meshstack.naming import fixed_name
 from meshstack.options import register_schema_outputs, renamed
 

@@ -13,6 +13,11 @@ import pulumi_kubernetes as k8s
 
 from meshstack import versions
 from meshstack.istio.objects import istio_object
+from meshstack.sdk_modules import load_only
+
+# Only the provider-side ConfigFile of pulumi_kubernetes.yaml.v2 is used: not the package's
+# own ConfigFile (yaml.py), which loads `requests` (0.05 s, 5 MB; meshstack/sdk_modules.py).
+load_only("pulumi_kubernetes.yaml", ("v2",))
 
 API_VERSION = "gateway.networking.k8s.io/v1"
 # Istio's Gateway class for gateways it deploys (a Deployment and Service `<name>-istio`).
