@@ -53,11 +53,12 @@ docs: $(VENV)/.installed
 	$(PY) -m tools.reference
 
 # The component provider's schema, as Pulumi's analyzer infers it, and the TypeScript example's
-# SDK stand-in made from it (examples/typescript/sdk).
-## provider/schema.json and the TypeScript example's SDK stand-in.
+# SDK that Pulumi's nodejs code generator makes from it (examples/typescript/sdks/meshstack;
+# the generator is built by `make tools`).
+## provider/schema.json and the TypeScript example's generated SDK.
 schema: $(VENV)/.installed
 	$(PY) -m meshstack.provider schema > provider/schema.json
-	$(PY) -m tools.ts_sdk
+	$(PY) -m tools.e2e.sdks --write-example
 
 ## Evaluation time, memory, weighted chains, printed (WRITE=1: docs/benchmark.md).
 benchmark: $(VENV)/.installed

@@ -33,11 +33,11 @@ import yaml
 
 from meshstack.versions import LOCAL_CHARTS
 from tools import charts, kubetools
-from tools.kubetools import REPO_ROOT
+from tools.e2e import sdks
+from tools.kubetools import REPO_ROOT, TOOLS_BIN
 from tools.offline.engine import run_stack
 
 PROJECT = "meshstack"
-TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
 # What the update step changes: another routing scenario (VirtualServices or HTTPRoutes and
 # the check that reads them change; no release may be replaced).
 UPDATE = ("bookinfo.routing", "reviews-80-20")
@@ -339,35 +339,6 @@ def helm_baseline(
     return {"stack": stack, "releases": len(releases), "seconds": seconds}
 
 
-# The languages `pulumi package gen-sdk` could generate the component provider's SDK in.
-SDK_LANGUAGES = ("nodejs", "go", "java", "dotnet")
-
-
-def sdks(out: Path, env: Mapping[str, str]) -> dict[str, str]:
-    """Per language, "compiled" or why not: what the real CLI answers to gen-sdk of
-    provider/schema.json (it generates through each language's plugin)."""
-    outcome = {}
-    for language in SDK_LANGUAGES:
-        target = out / "sdks" / language
-        schema = str(REPO_ROOT / "provider" / "schema.json")
-        lang = ["--language", language]
-        done = subprocess.run(
-            [str(TOOLS_BIN / "pulumi"), "package", "gen-sdk", schema, "--out", str(target), *lang],
-            env={**env, "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true"},
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-        errors = [line for line in done.stderr.splitlines() if line.startswith("error")]
-        outcome[language] = (
-            f"not generated: {errors[0] if errors else done.stderr.strip()[-300:]}"
-            if done.returncode
-            else "generated, not compiled: no compile step here yet"
-        )
-    return outcome
-
-
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="The real lifecycle of stacks against a real API server."
@@ -392,10 +363,14 @@ def main(argv: Iterable[str] | None = None) -> int:
     report["helmBaseline"] = {**baseline, "pulumiUpSeconds": up}
     if up:
         report["helmBaseline"]["ratio"] = round(up / baseline["seconds"], 2)
-    report["sdks"] = sdks(out, pulumi_env(out / "state", out / "pulumi-home"))
+    generated = sdks.report(out / "sdks", pulumi_env(out / "state", out / "pulumi-home"))
+    report["sdks"] = generated.pop("languages")
+    report["sdkChecks"] = generated
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
-    return 0 if all(passed(result) for result in report["stacks"].values()) else 1
+    stacks_passed = all(passed(result) for result in report["stacks"].values())
+    sdks_passed = sdks.passed({**generated, "languages": report["sdks"]})
+    return 0 if stacks_passed and sdks_passed else 1
 
 
 def passed(result: Mapping[str, Any]) -> bool:

@@ -1,0 +1,83 @@
+"""The SDK step's own logic (tools/e2e/sdks.py): what counts as passed, when the example's SDK
+is current, and what the report says where the Go module proxy serves nothing. Generating and
+compiling runs in the e2e report (`sdks`, `sdkChecks`), after `make tools` built the generator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.e2e import sdks
+
+
+def _outcome(**changes):
+    outcome = {
+        "languages": {"nodejs": "compiled", "python": "compiled", "go": "generated, not compiled"},
+        "typescriptExample": "current",
+        "refusesMistakes": {"nodejs": True, "python": True},
+    }
+    return {**outcome, **changes}
+
+
+def test_passed_needs_each_compiled_language_a_current_example_and_refused_mistakes() -> None:
+    assert sdks.passed(_outcome())
+    assert not sdks.passed(_outcome(languages={"nodejs": "tsc failed: …", "python": "compiled"}))
+    assert not sdks.passed(_outcome(typescriptExample="stale: run `make schema`"))
+    assert not sdks.passed(_outcome(refusesMistakes={"nodejs": False, "python": True}))
+    assert not sdks.passed({"languages": {"nodejs": "compiled", "python": "compiled"}})
+
+
+def test_same_tree_compares_every_file_but_node_modules(tmp_path: Path) -> None:
+    generated, committed = tmp_path / "generated", tmp_path / "committed"
+    for root in (generated, committed):
+        (root / "types").mkdir(parents=True)
+        (root / "index.ts").write_text("export {};\n")
+        (root / "types" / "input.ts").write_text("export {};\n")
+    (generated / "node_modules").mkdir()
+    (generated / "node_modules" / "x.js").write_text("")
+    assert sdks.same_tree(generated, committed)
+    (committed / "types" / "input.ts").write_text("export const x = 1;\n")
+    assert not sdks.same_tree(generated, committed)
+    (committed / "types" / "input.ts").unlink()
+    assert not sdks.same_tree(generated, committed)
+    assert not sdks.same_tree(generated, tmp_path / "absent")
+
+
+def test_go_names_each_sdk_the_proxy_refuses_at_the_schemas_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text('{"dependencies": [{"name": "gcp", "version": "10.2.0"}]}')
+    (tmp_path / "gceVm.go").write_text(
+        'import (\n\t"github.com/pulumi/pulumi-gcp/sdk/v10/go/gcp/compute"\n'
+        '\t"github.com/pulumi/pulumi/sdk/v3/go/pulumi"\n)\n'
+    )
+    asked = []
+
+    def served(module: str, version: str = "latest") -> str | None:
+        asked.append((module, version))
+        return "403 Forbidden server response: This module version is not available."
+
+    monkeypatch.setattr(sdks, "served", served)
+    said = sdks.compile_go(tmp_path, schema)
+    assert asked == [("github.com/pulumi/pulumi-gcp/sdk/v10", "v10.2.0")]
+    assert said.startswith("generated, not compiled: the Go module proxy does not serve")
+    assert "github.com/pulumi/pulumi-gcp/sdk/v10 v10.2.0: 403 Forbidden" in said
+
+
+def test_languages_without_a_generator_say_what_the_proxy_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sdks, "served", lambda module, version="latest": "403 Forbidden")
+    said = sdks.not_generated("java")
+    assert said == (
+        "not generated: no code generator in pkg/v3 v3.274.0, and "
+        "github.com/pulumi/pulumi-java/pkg: 403 Forbidden"
+    )
+    monkeypatch.setattr(sdks, "served", lambda module, version="latest": None)
+    assert "is served now" in sdks.not_generated("dotnet")
+
+
+def test_the_mistake_replaces_a_resource_the_schema_references() -> None:
+    assert sdks.SCHEMA.read_text().count(sdks.MISTAKE[0]) == 1
