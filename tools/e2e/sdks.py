@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -106,14 +108,18 @@ def node(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def node_modules() -> Path:
-    """The TypeScript example's node_modules, installed by `npm ci` from its package-lock.json
-    when missing: typescript and the published @pulumi SDKs the generated SDK imports."""
+    """The TypeScript example's node_modules: typescript and the published @pulumi SDKs the
+    generated SDK imports, installed by `npm ci` from its package-lock.json when missing or
+    installed from another lock (a stamp of the lock's hash)."""
     modules = TYPESCRIPT_EXAMPLE / "node_modules"
-    if not (modules / ".package-lock.json").is_file():
+    stamp = modules / ".meshstack-lock.sha256"
+    lock = hashlib.sha256((TYPESCRIPT_EXAMPLE / "package-lock.json").read_bytes()).hexdigest()
+    if not stamp.is_file() or stamp.read_text() != lock:
         flags = ("--ignore-scripts", "--no-audit", "--no-fund")
         installed = node(str(NPM), "ci", *flags, cwd=TYPESCRIPT_EXAMPLE)
         if installed.returncode:
             raise RuntimeError(f"npm ci in {TYPESCRIPT_EXAMPLE}: {_said(installed)}")
+        stamp.write_text(lock)
     return modules
 
 
@@ -132,6 +138,7 @@ def compile_python(sdk: Path) -> str:
     pulumi_gcp and pulumi_alicloud at the pins), then every class is imported and every
     property's type resolved, which names the other packages' resource classes."""
     target = sdk.parent / f"{sdk.name}-installed"
+    shutil.rmtree(target, ignore_errors=True)
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     installed = _run([*pip, "--no-deps", "--target", str(target), str(sdk)])
     if installed.returncode:
