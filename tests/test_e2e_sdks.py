@@ -4,6 +4,7 @@ compiling runs in the e2e report (`sdks`, `sdkChecks`), after `make tools` built
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,26 @@ def test_languages_without_a_generator_say_what_the_proxy_answered(
 
 def test_the_mistake_replaces_a_resource_the_schema_references() -> None:
     assert sdks.SCHEMA.read_text().count(sdks.MISTAKE[0]) == 1
+
+
+def test_node_modules_are_installed_again_when_the_lock_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = tmp_path / "package-lock.json"
+    lock.write_text('{"lockfileVersion": 3}')
+    installs = []
+
+    def npm(*args: str, cwd: Path):
+        installs.append(args[1:])
+        (cwd / "node_modules").mkdir(exist_ok=True)
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(sdks, "TYPESCRIPT_EXAMPLE", tmp_path)
+    monkeypatch.setattr(sdks, "node", npm)
+    assert sdks.node_modules() == tmp_path / "node_modules"
+    sdks.node_modules()
+    assert len(installs) == 1
+    assert installs[0][0] == "ci"
+    lock.write_text('{"lockfileVersion": 3, "packages": {}}')
+    sdks.node_modules()
+    assert len(installs) == 2
