@@ -15,9 +15,11 @@ import (
 // the package names of the published SDKs; the compilers then check each reference against the
 // real SDK (tools/e2e/sdks.py).
 type stub struct {
-	// How a token's module ("compute/instance") maps to the SDK's module ("compute"): every
-	// Terraform-bridged provider's schema sets this; the published Python SDKs' layout
-	// (pulumi_gcp/compute/instance.py, pulumi_alicloud/cs/managed_kubernetes.py) follows it.
+	// How a token's module ("compute/instance") maps to the SDK's module ("compute"): the
+	// Terraform bridge writes it into every bridged provider's schema
+	// (github.com/pulumi/pulumi-terraform-bridge/v3 v3.120.0 pkg/tfgen/generate_schema.go:287);
+	// the published Python SDKs' layout (pulumi_gcp/compute/instance.py,
+	// pulumi_alicloud/cs/managed_kubernetes.py) follows it.
 	moduleFormat string
 	// The Go SDK's import path: the module that the published Python package's README names
 	// (pulumi_gcp-10.2.0.dist-info/METADATA "go get github.com/pulumi/pulumi-gcp/sdk/v10",
