@@ -22,8 +22,9 @@ test:
 	scripts/test.sh
 
 # The control plane (kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, the
-# webhook stand-in; pins in tools/e2e/kube/) and Pulumi (the CLI and the kubernetes provider;
-# pins in tools/e2e/pulumi/), built into .tools/bin/ only where missing or stale.
+# webhook stand-in; pins in tools/e2e/kube/) and Pulumi (the CLI, meshstack's SDK generator, the
+# YAML language host and the kubernetes provider; pins in tools/e2e/pulumi/), built into
+# .tools/bin/ only where missing or stale.
 ## The real control plane's and Pulumi's binaries, built from pinned Go modules into .tools/bin/.
 tools:
 	tools/e2e/build-kube.sh
@@ -68,7 +69,7 @@ benchmark: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/shellcheck scripts/*.sh tools/e2e/*.sh .ci/run
+	$(VENV)/bin/shellcheck scripts/*.sh tools/e2e/*.sh tools/e2e/plugins/* .ci/run
 	$(VENV)/bin/pyright
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint
 

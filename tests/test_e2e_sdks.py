@@ -8,8 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tools.e2e import sdks
+from tools.e2e import sdks, yaml_program
 
 
 def _outcome(**changes):
@@ -105,3 +106,29 @@ def test_node_modules_are_installed_again_when_the_lock_changes(
     lock.write_text('{"lockfileVersion": 3, "packages": {}}')
     sdks.node_modules()
     assert len(installs) == 2
+
+
+def test_the_yaml_previews_error_is_its_first_error_line_without_colours() -> None:
+    output = (
+        "Previewing update (e2e-yaml):\nwarning: using pulumi-resource-meshstack from $PATH\n"
+        "\x1b[31mError\x1b[0m: error resolving type of resource bookinfo: loader returned "
+        "kubernetes@4.25.0; requested kubernetes@4.34.2\n\n  on Pulumi.yaml line 25:\n"
+    )
+    assert yaml_program.first_error(output) == (
+        "Error: error resolving type of resource bookinfo: loader returned kubernetes@4.25.0; "
+        "requested kubernetes@4.34.2"
+    )
+    assert yaml_program.first_error("one\nlast line\n\n") == "last line"
+
+
+def test_the_yaml_program_uses_only_the_kubernetes_provider_and_meshstack() -> None:
+    program = yaml.safe_load(yaml_program.PROGRAM.read_text())
+    assert program["runtime"] == "yaml"
+    packages = {r["type"].split(":")[0] for r in program["resources"].values()}
+    packages |= {
+        r["type"].split(":")[2]
+        for r in program["resources"].values()
+        if r["type"].startswith("pulumi:providers:")
+    }
+    assert packages == {"pulumi", "kubernetes", "meshstack"}
+    assert (yaml_program.PLUGINS / "pulumi-resource-meshstack").stat().st_mode & 0o111

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The real Pulumi CLI, meshstack's SDK generator (sdkgen/, Pulumi's codegen) and the
-# pulumi-kubernetes provider, built from the Go modules pinned in tools/e2e/pulumi/go.mod (the CLI
-# and the generator) and tools/e2e/pulumi/kubernetes/go.mod (the provider) into
-# .tools/bin/ (`make tools`). A binary is rebuilt only when it is missing or when its module's
+# The real Pulumi CLI, meshstack's SDK generator (sdkgen/, Pulumi's codegen), the YAML language
+# host and the pulumi-kubernetes provider, built from the Go modules pinned in
+# tools/e2e/pulumi/go.mod (the CLI and the generator), yaml/go.mod (the YAML host) and
+# kubernetes/go.mod (the provider) into .tools/bin/ (`make tools`). A binary is rebuilt only when it is missing or when its module's
 # go.mod or go.sum or this script changed (a stamp beside it); Go's module and build caches make a
 # rebuild after a pin change cheap for what did not change.
 #
@@ -71,6 +71,13 @@ build pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
 # meshstack's SDK generator (sdkgen/: Pulumi's codegen from this pkg/v3; `make schema`, the e2e
 # report's `sdks`).
 build meshstack-sdkgen ./sdkgen "" sdkgen/*.go
+
+# The YAML language host: a module of its own (yaml/go.mod). Its .goreleaser.yml sets the version
+# the same way.
+cd "$MOD/yaml"
+YAML_VERSION="$(version_of github.com/pulumi/pulumi-yaml)"
+build pulumi-language-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
+    "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$YAML_VERSION"
 
 # The provider embeds schema-embed.json and terraform-mapping-embed.json, which its
 # `go generate` (cmd/pulumi-resource-kubernetes/generate.go) writes beside main.go from the
