@@ -2,9 +2,10 @@
 # The real Pulumi CLI, meshstack's SDK generator (sdkgen/, Pulumi's codegen), the YAML language
 # host and the pulumi-kubernetes provider, built from the Go modules pinned in
 # tools/e2e/pulumi/go.mod (the CLI and the generator), yaml/go.mod (the YAML host) and
-# kubernetes/go.mod (the provider) into .tools/bin/ (`make tools`). A binary is rebuilt only when it is missing or when its module's
-# go.mod or go.sum or this script changed (a stamp beside it); Go's module and build caches make a
-# rebuild after a pin change cheap for what did not change.
+# kubernetes/go.mod (the provider) into .tools/bin/ (`make tools`). A binary is rebuilt only when
+# it is missing or when its module's go.mod or go.sum, this script or our sources it is built
+# from changed (a stamp beside it); Go's module and build caches make a rebuild after a pin
+# change cheap for what did not change.
 #
 #   tools/e2e/build-pulumi.sh                  build what is missing or stale
 #   PULUMI_HOME=DIR tools/e2e/build-pulumi.sh --plugin
