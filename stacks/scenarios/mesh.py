@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
@@ -45,15 +45,37 @@ INGRESS_URL = f"http://{INGRESS_GATEWAY}.{ISTIO_NAMESPACE}"
 
 
 def istio_release(istio: IstioConfig, security: SecurityConfig) -> IstioRelease:
+    """What base, the CNI and the gateways install (with istio.revisions: the newest
+    version, no revision: the gateways follow the `default` tag), and the one istiod
+    without istio.revisions."""
+    newest = istio.newest_revision if istio.tagged else None
     return IstioRelease(
-        version=istio.version,
-        chart_repository=istio.chart_repository,
+        version=istio.mesh_version,
+        chart_repository=(newest and newest.chart_repository) or istio.chart_repository,
         gateway_api_crds=istio.gateway_api_crds,
         hub=istio.hub,
-        tag=istio.image_tag,
+        tag=istio.mesh_version if istio.tagged else istio.image_tag,
         image_pull_policy=istio.image_pull_policy,
         revision=istio.revision,
         network_policies=security.network_policies,
+        tag_charts=istio.tag_charts,
+    )
+
+
+def revision_releases(istio: IstioConfig, security: SecurityConfig) -> tuple[IstioRelease, ...]:
+    """Each istiod of istio.revisions, at its own version (none without them)."""
+    if not istio.tagged:
+        return ()
+    mesh = istio_release(istio, security)
+    return tuple(
+        replace(
+            mesh,
+            version=r.version,
+            tag=r.version,
+            chart_repository=r.chart_repository or istio.chart_repository,
+            revision=r.name,
+        )
+        for r in istio.declared_revisions()
     )
 
 
@@ -89,6 +111,8 @@ def control_plane_args(
         egress_gateway=istio.egress_gateway,
         ca_certificates=ca_certificates,
         gateway_api="gateway-api" in (istio.ingress, istio.routes),
+        revisions=revision_releases(istio, security),
+        tags=dict(istio.tags or {}),
     )
 
 

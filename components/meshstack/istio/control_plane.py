@@ -17,8 +17,8 @@ template's (files/gateway-injection-template.yaml: `proxy router`, no init conta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -27,6 +27,7 @@ from meshstack.helm import helm_release
 from meshstack.istio import values as istio_values
 from meshstack.istio.gateway_api import gateway_api_crds
 from meshstack.istio.objects import MtlsMode, mesh_wide_mtls
+from meshstack.versions import LOCAL_CHARTS, TAG_CHART
 
 ISTIO_NAMESPACE = "istio-system"
 INGRESS_GATEWAY = "istio-ingressgateway"  # selector label istio: ingressgateway
@@ -51,6 +52,12 @@ class ControlPlaneArgs:
     # What pods need to be scheduled (a node pool). The namespace, the CRDs and the CA
     # Secret do not wait for it; istiod, the CNI and so everything after them do.
     nodes: Sequence[pulumi.Resource] = ()
+    # Revisions side by side (each with its own version and revision name), and the tags
+    # that choose between them (tag → revision; `default` required). Empty: one istiod of
+    # `release`. With revisions, `release` (no revision, the newest version) is what base,
+    # the CNI and the gateways install; the gateways follow the `default` tag.
+    revisions: Sequence[istio_values.IstioRelease] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,12 @@ class IstioControlPlane(pulumi.ComponentResource):
 
     namespace: k8s.core.v1.Namespace
     base: k8s.helm.v3.Release
+    # What injected pods and Istio objects wait for: istiod, or with revisions the `default`
+    # tag's release (which waits for its revision's istiod).
     istiod: k8s.helm.v3.Release
+    # With revisions: each revision's istiod and each tag's release.
+    istiods: dict[str, k8s.helm.v3.Release]
+    tags: dict[str, k8s.helm.v3.Release]
     cni: k8s.helm.v3.Release | None
     ready: tuple[pulumi.Resource, ...]
     ingress_gateway: k8s.helm.v3.Release | None
@@ -103,23 +115,29 @@ class IstioControlPlane(pulumi.ComponentResource):
             chart_name: str,
             values: pulumi.Input[dict],
             after: list,
+            *,
+            of: istio_values.IstioRelease = release,
+            repository: str | None = None,
         ):
             return helm_release(
                 f"{name}-{role}",
                 release_name=release_name,
                 chart=chart_name,
-                version=release.version,
-                repository=release.chart_repository,
+                version=of.version,
+                repository=repository or of.chart_repository,
                 namespace=namespace,
                 values=values,
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=after)),
             )
 
+        # With revisions, base's `defaultRevision` (the revision `istiod-default-validator`
+        # calls) moves with the `default` tag, in the same `up`.
+        default_of = replace(release, revision=args.tags["default"]) if args.revisions else release
         self.base = chart(
             "base",
             "istio-base",
             "base",
-            istio_values.base_values(release, remote=remote is not None),
+            istio_values.base_values(default_of, remote=remote is not None),
             [],
         )
         istiod_after: list[pulumi.Resource] = [self.base, *args.nodes]
@@ -147,18 +165,22 @@ class IstioControlPlane(pulumi.ComponentResource):
                 istio_values.cni_values(release, args.mesh),
                 [self.base, *args.nodes],
             )
-        istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
-        self.istiod = chart(
-            "istiod",
-            istiod_name,
-            "istiod",
-            pulumi.Output.from_input(remote.discovery_address).apply(
-                lambda address: istio_values.remote_istiod_values(release, args.mesh, address)
+        self.istiods, self.tags = {}, {}
+        if args.revisions:
+            self.istiod = self._revisions(args, chart, istiod_after)
+        else:
+            istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
+            self.istiod = chart(
+                "istiod",
+                istiod_name,
+                "istiod",
+                pulumi.Output.from_input(remote.discovery_address).apply(
+                    lambda address: istio_values.remote_istiod_values(release, args.mesh, address)
+                )
+                if remote
+                else istio_values.istiod_values(release, args.mesh),
+                istiod_after,
             )
-            if remote
-            else istio_values.istiod_values(release, args.mesh),
-            istiod_after,
-        )
         # A Release completes only once its workloads are ready (istiod's Deployment, the
         # CNI's DaemonSet on every node). Sidecar mode: the CNI replaces istio-init.
         self.ready = (self.istiod,) if self.cni is None else (self.istiod, self.cni)
@@ -225,6 +247,36 @@ class IstioControlPlane(pulumi.ComponentResource):
                 "ingressGateway": self.ingress_gateway.name if self.ingress_gateway else None,
             }
         )
+
+    def _revisions(self, args: ControlPlaneArgs, chart, after: list) -> k8s.helm.v3.Release:
+        """An istiod per revision, named by its revision so that none is ever renamed (a
+        new revision is a new release beside the others), and a release per tag, named by
+        the tag: moving a tag updates its release in place (the tag chart of the target's
+        version, its `revision` value) after the target's istiod is ready. Helm refuses
+        one tag in two releases (ownership), so a tag lives in no istiod release. Returns
+        the `default` tag's release."""
+        by_revision = {r.revision: r for r in args.revisions}
+        for revision, of in by_revision.items():
+            self.istiods[str(revision)] = chart(
+                f"istiod-{revision}",
+                f"istiod-{revision}",
+                "istiod",
+                istio_values.istiod_values(of, args.mesh),
+                after,
+                of=of,
+            )
+        for tag, revision in args.tags.items():
+            of = by_revision[revision]
+            self.tags[tag] = chart(
+                f"tag-{tag}",
+                f"revision-tag-{tag}",
+                TAG_CHART,
+                istio_values.tag_values(revision, tag),
+                [self.istiods[revision]],
+                of=of,
+                repository=f"{LOCAL_CHARTS}{of.tag_charts.rstrip('/')}/{of.version}",
+            )
+        return self.tags["default"]
 
     def ingress_address(self) -> pulumi.Output[str] | None:
         """The ingress gateway's load-balancer IP or host name; None without a LoadBalancer."""

@@ -41,6 +41,8 @@ class IstioRelease:
     network_policies: bool = False
     """The charts' own NetworkPolicies (`global.networkPolicy.enabled`: istiod, istio-cni,
     ztunnel and gateways admit their serving ports)."""
+    tag_charts: str = versions.TAG_CHARTS
+    """The directory of the revision-tag charts, one per version (versions.TAG_CHART)."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,13 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
     if release.revision:
         values["revision"] = release.revision
     return _platform(values, mesh)
+
+
+def tag_values(revision: str, tag: str) -> dict[str, Any]:
+    """The revision-tag chart (versions.TAG_CHART, the istiod chart's tag templates) for one
+    tag: its webhook `istio-revision-tag-<tag>` calls `istiod-<revision>` and its Service
+    `istiod-revision-tag-<tag>` selects that istiod (templates/revision-tags-*.yaml)."""
+    return {"revision": revision, "revisionTags": [tag]}
 
 
 def injection_path(cluster_name: str, network: str) -> str:
