@@ -99,9 +99,6 @@ class Release:
 
     def source(self) -> Path:
         """Its chart's source folder: in its own file:// directory, else in charts_dir()."""
-        if self.chart == TAG_CHART:
-            # Derived from the istiod chart of its version wherever this folder lives.
-            return tag_chart(self.version)
         local = self.repository.startswith(LOCAL_CHARTS)
         root = Path(self.repository.removeprefix(LOCAL_CHARTS)) if local else None
         return chart_source(self.chart, self.version, root)
@@ -121,6 +118,9 @@ def _istio_provenance_matches(path: Path, version: str) -> bool:
 
 def chart_source(chart: str, version: str, root: Path | None = None) -> Path:
     """The source folder of `chart` at `version`, or ChartUnavailable saying how to get it."""
+    if chart == TAG_CHART:
+        # Derived from the istiod chart of its version, wherever the release finds it.
+        return tag_chart(version)
     if root is None and chart in ISTIO_CHARTS and version != versions.ISTIO:
         # Another pinned Istio release: its own folder of chart sources.
         pulled = PULLED / f"istio-{version}"

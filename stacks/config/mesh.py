@@ -69,9 +69,10 @@ class IstioConfig(Model):
     """A revisioned control plane (istiod-<revision>); injected namespaces are labelled
     istio.io/rev=<revision>. Unset: the default revision."""
     revisions: list[RevisionConfig] | None = Field(default=None, min_length=1)
-    """Control planes side by side for canary upgrades, each {name, version} (and
-    chartRepository if not istio.chartRepository): one istiod per revision, never renamed.
-    Unset: the one of istio.version and istio.revision. Needs istio.tags (docs/day-2.md)."""
+    """Control planes side by side for canary upgrades (the `local` scenario; refused
+    elsewhere so far), each {name, version} (and chartRepository if not
+    istio.chartRepository): one istiod per revision, never renamed. Unset: the one of
+    istio.version and istio.revision. Needs istio.tags (docs/day-2.md)."""
     tags: dict[Revision, Revision] | None = None
     """Revision tags with istio.revisions, tag → revision: `default` (required) injects the
     gateways and namespaces labelled istio-injection=enabled and validates Istio's objects;
