@@ -13,7 +13,7 @@ import pytest
 from meshstack import versions
 from stacks.config import ConfigError
 from stacks.config.revisions import RevisionConfig, skew_problems
-from tests.conftest import rendered
+from tests.conftest import CHART_SOURCES, rendered, unavailable
 from tools import charts
 from tools.offline.engine import OfflineEngine
 
@@ -262,3 +262,21 @@ def test_the_tag_chart_renders_only_the_tag_objects():
         ("MutatingWebhookConfiguration", "", "istio-revision-tag-canary"),
         ("Service", "istio-system", "istiod-revision-tag-canary"),
     ]
+
+
+def test_make_charts_derives_a_tag_chart_per_pinned_istio_release(tmp_path):
+    try:
+        written = charts.derive_tag_charts(tmp_path)
+    except charts.ChartUnavailable as missing:
+        unavailable(str(missing), CHART_SOURCES)
+    assert written == [
+        str(tmp_path / version / versions.TAG_CHART) for version in versions.ISTIO_VERSIONS
+    ]
+    for version in versions.ISTIO_VERSIONS:
+        chart = tmp_path / version / versions.TAG_CHART
+        assert f"version: {version}" in (chart / "Chart.yaml").read_text()
+        assert sorted(p.name for p in (chart / "templates").iterdir()) == [
+            "revision-tags-mwc.yaml",
+            "revision-tags-svc.yaml",
+            "zzz_profile.yaml",
+        ]
