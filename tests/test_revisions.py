@@ -186,7 +186,8 @@ def test_an_istiod_per_revision_and_a_release_per_tag_named_by_them():
         assert release.inputs["name"] == f"revision-tag-{tag}"
         assert release.inputs["chart"] == f"{versions.TAG_CHARTS}/{version}/{versions.TAG_CHART}"
         assert release.inputs["values"] == {"revision": revision, "revisionTags": [tag]}
-        assert any(d.endswith(f"::istio-istiod-{revision}") for d in release.dependencies)
+        # Promotion gated by its revision's check (test_a_tag_moves_only_after_its_check).
+        assert any(d.endswith(f"::istio-check-{revision}-job") for d in release.dependencies)
     # The gateways follow the default tag: injected once its webhook exists.
     assert any(d.endswith("::istio-tag-default") for d in found["istio-ingress"].dependencies)
     assert "revision" not in found["istio-ingress"].inputs["values"]
@@ -201,7 +202,10 @@ def test_moving_a_tag_updates_its_release_and_base_in_place_and_renames_nothing(
         if (before[name].inputs, before[name].dependencies)
         != (after[name].inputs, after[name].dependencies)
     }
-    assert changed == {"istio-tag-default", "istio-base"}
+    # The gateways follow the default tag: their pod annotation restarts them onto it.
+    assert changed == {"istio-tag-default", "istio-base", "istio-ingress", "istio-egress"}
+    annotation = {"meshstack.io/istio-revision": NEW}
+    assert after["istio-ingress"].inputs["values"]["podAnnotations"] == annotation
     assert after["istio-base"].inputs["values"] == {"defaultRevision": NEW}
     assert after["istio-tag-default"].inputs["name"] == "revision-tag-default"
 
@@ -280,3 +284,41 @@ def test_make_charts_derives_a_tag_chart_per_pinned_istio_release(tmp_path):
             "revision-tags-svc.yaml",
             "zzz_profile.yaml",
         ]
+
+
+# --- promotion gated by checks ------------------------------------------------------------------
+
+
+def test_a_tag_moves_only_after_its_revisions_check():
+    declared = OfflineEngine().run("local", canary())
+    jobs = {j.name: j for j in declared.of_type("kubernetes:batch/v1:Job")}
+    for revision, version in ((OLD, "1.30.3"), (NEW, "1.31.0")):
+        job = jobs[f"istio-check-{revision}-job"]
+        assert job.inputs["metadata"] == {
+            "name": f"revision-check-{revision}",
+            "namespace": "istio-system",
+        }
+        env = {
+            e["name"]: e["value"]
+            for e in job.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
+        }
+        # A pod of that revision's injector, with that version's proxy.
+        assert env["PROBE_LABELS"] == f'{{"istio.io/rev": "{revision}"}}'
+        assert env["PROXY_TAG"] == version
+        assert any(d.endswith(f"::istio-istiod-{revision}") for d in job.dependencies)
+
+
+def test_the_package_s_workloads_name_their_tag_s_revision_and_restart_when_it_moves():
+    def pods(overrides):
+        declared = OfflineEngine().run("local", overrides)
+        return {
+            d.name: d.inputs["spec"]["template"]["metadata"].get("annotations", {})
+            for d in declared.of_type("kubernetes:apps/v1:Deployment")
+            if d.name.startswith("bookinfo")
+        }
+
+    before, after = pods(canary()), pods(canary(default=NEW))
+    assert before and all(a["meshstack.io/istio-revision"] == OLD for a in before.values())
+    assert all(a["meshstack.io/istio-revision"] == NEW for a in after.values())
+    plain = pods({})  # without revision tags: no annotation (the 8 stacks' plans unchanged)
+    assert all("meshstack.io/istio-revision" not in a for a in plain.values())

@@ -12,7 +12,7 @@ from meshstack.apps.bookinfo import Bookinfo, BookinfoArgs
 from meshstack.apps.bookinfo_checks import plain_text_refused, routing_checks
 from meshstack.apps.bookinfo_gateway_api import BookinfoGatewayApi, BookinfoGatewayApiArgs
 from meshstack.apps.bookinfo_routing import GATEWAY_NAME, BookinfoRouting, BookinfoRoutingArgs
-from meshstack.apps.namespace import injected_namespace
+from meshstack.apps.namespace import injected_namespace, revision_annotation
 from meshstack.hardening import pinned
 from meshstack.istio.control_plane import (
     INGRESS_GATEWAY,
@@ -183,6 +183,8 @@ def mesh_on_cluster(provider: k8s.Provider, config: MeshStack) -> Mesh:
             reviews_versions=list(bookinfo.reviews_versions),
             network_policies=config.security.network_policies,
             image_digests=config.security.image_digests,
+            # Its namespace is on the `default` tag (istio-injection=enabled).
+            pod_annotations=revision_annotation((istio.tags or {}).get("default")),
         ),
         pulumi.ResourceOptions(provider=provider, depends_on=control_plane.ready),
     )

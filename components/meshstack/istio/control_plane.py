@@ -23,9 +23,11 @@ from dataclasses import dataclass, field, replace
 import pulumi
 import pulumi_kubernetes as k8s
 
+from meshstack.apps.namespace import revision_annotation
 from meshstack.helm import helm_release
 from meshstack.istio import values as istio_values
 from meshstack.istio.gateway_api import gateway_api_crds
+from meshstack.istio.injection import InjectionReady, InjectionReadyArgs
 from meshstack.istio.objects import MtlsMode, mesh_wide_mtls
 from meshstack.versions import LOCAL_CHARTS, TAG_CHART
 
@@ -93,6 +95,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         self, name: str, args: ControlPlaneArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("meshstack:istio:ControlPlane", name, None, opts)
+        self._name = name
         release = args.release
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
 
@@ -200,6 +203,8 @@ class IstioControlPlane(pulumi.ComponentResource):
                 ),
             )
 
+        # The gateways follow the `default` tag: a move restarts them onto its revision.
+        restart = revision_annotation(args.tags.get("default") if args.revisions else None)
         self.ingress_service_type = args.ingress_service_type
         self.ingress_gateway = None
         self.ingress_service = None
@@ -208,7 +213,9 @@ class IstioControlPlane(pulumi.ComponentResource):
                 "ingress",
                 INGRESS_GATEWAY,
                 "gateway",
-                istio_values.gateway_values(release, args.ingress_service_type),
+                istio_values.gateway_values(
+                    release, args.ingress_service_type, pod_annotations=restart
+                ),
                 [self.istiod],
             )
             if args.ingress_service_type == "LoadBalancer":
@@ -225,7 +232,7 @@ class IstioControlPlane(pulumi.ComponentResource):
                 "egress",
                 EGRESS_GATEWAY,
                 "gateway",
-                istio_values.gateway_values(release, "ClusterIP"),
+                istio_values.gateway_values(release, "ClusterIP", pod_annotations=restart),
                 [self.istiod],
             )
 
@@ -256,8 +263,9 @@ class IstioControlPlane(pulumi.ComponentResource):
         one tag in two releases (ownership), so a tag lives in no istiod release. Returns
         the `default` tag's release."""
         by_revision = {r.revision: r for r in args.revisions}
+        checks: dict[str, k8s.batch.v1.Job] = {}
         for revision, of in by_revision.items():
-            self.istiods[str(revision)] = chart(
+            istiod = self.istiods[str(revision)] = chart(
                 f"istiod-{revision}",
                 f"istiod-{revision}",
                 "istiod",
@@ -265,6 +273,23 @@ class IstioControlPlane(pulumi.ComponentResource):
                 after,
                 of=of,
             )
+            # The gate of every tag that moves to this revision: a pod labelled with the
+            # revision (its own injector's `rev.object` webhook, istio-system having no
+            # injection label) is injected with this version's proxy. Helm completed the
+            # release once istiod was available; the dry-run answer proves its webhook's CA
+            # bundle (injection_check_job.py).
+            checks[str(revision)] = InjectionReady(
+                f"{self._name}-check-{revision}",
+                InjectionReadyArgs(
+                    provider=args.provider,
+                    namespace=self.namespace.metadata.name,
+                    after=[istiod],
+                    job_name=f"revision-check-{revision}",
+                    probe_labels={"istio.io/rev": str(revision)},
+                    proxy_tag=of.tag,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            ).job
         for tag, revision in args.tags.items():
             of = by_revision[revision]
             self.tags[tag] = chart(
@@ -272,7 +297,7 @@ class IstioControlPlane(pulumi.ComponentResource):
                 f"revision-tag-{tag}",
                 TAG_CHART,
                 istio_values.tag_values(revision, tag),
-                [self.istiods[revision]],
+                [checks[revision]],
                 of=of,
                 repository=f"{LOCAL_CHARTS}{of.tag_charts.rstrip('/')}/{of.version}",
             )

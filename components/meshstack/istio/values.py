@@ -211,6 +211,8 @@ def gateway_values(
     labels: dict[str, str] | None = None,
     network: str | None = None,
     service: Mapping[str, Any] | None = None,
+    *,
+    pod_annotations: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Values for the `gateway` chart. Its selector label `istio` comes from the release name;
     `service` adds keys of the chart's `service` block (annotations, loadBalancerIP, ports).
@@ -224,6 +226,8 @@ def gateway_values(
         values["revision"] = release.revision
     if labels:
         values["labels"] = dict(labels)
+    if pod_annotations:
+        values["podAnnotations"] = dict(pod_annotations)
     if network:
         values["networkGateway"] = network
     if release.network_policies:

@@ -289,6 +289,11 @@ export interface BookinfoArgs {
      */
     networkPolicies?: boolean;
     /**
+     * Annotations of every pod template (e.g. the revision its namespace's tag names: a
+     * change restarts the pods onto it).
+     */
+    podAnnotations?: {[key: string]: string};
+    /**
      * Which reviews versions run (default v1, v2 and v3).
      */
     reviewsVersions?: string[];
