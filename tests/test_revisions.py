@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 from meshstack import versions
-from stacks.config import ConfigError
+from stacks.config import ConfigError, load
 from stacks.config.revisions import RevisionConfig, skew_problems
 from tests.conftest import CHART_SOURCES, rendered, unavailable
 from tools import charts
+from tools.e2e import canary as real
+from tools.e2e import lifecycle
 from tools.offline.engine import OfflineEngine
 
 OLD, NEW = "1-30-3", "1-31-0"
@@ -322,3 +324,27 @@ def test_the_package_s_workloads_name_their_tag_s_revision_and_restart_when_it_m
     assert all(a["meshstack.io/istio-revision"] == NEW for a in after.values())
     plain = pods({})  # without revision tags: no annotation (the 8 stacks' plans unchanged)
     assert all("meshstack.io/istio-revision" not in a for a in plain.values())
+
+
+# --- the e2e run (tools/e2e/canary.py) ------------------------------------------------------
+
+
+def test_the_real_run_takes_the_steps_checked_here(tmp_path):
+    from tools.offline.engine import to_pulumi_strings
+
+    directory = charts.charts_dir()
+    if not (directory / "istiod" / "Chart.yaml").is_file():
+        unavailable(f"no chart sources in {directory}", CHART_SOURCES)
+    old_charts = charts.chart_source("istiod", "1.30.3").parent
+    sources = {"1.30.3": old_charts, "1.31.0": directory}
+    (tmp_path / "g.yaml").write_text("")
+    base = lifecycle.stack_config(real.STACK, tmp_path / "k", directory, tmp_path / "g.yaml")
+    for (_, revisions, tags), offline in zip(real.STEPS, UPGRADE, strict=True):
+        config = real.config_of(base, revisions, tags, sources, tmp_path / "tags")
+        loaded = load(to_pulumi_strings(config)).istio
+        assert [r.model_dump(include={"name", "version"}) for r in loaded.declared_revisions()] == (
+            offline["istio"]["revisions"]
+        )
+        assert loaded.tags == offline["istio"]["tags"]
+        by_version = {r.version: r.chart_repository for r in loaded.declared_revisions()}
+        assert all(by_version[v] == f"file://{sources[v]}" for v in by_version)
