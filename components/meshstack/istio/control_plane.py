@@ -95,7 +95,6 @@ class IstioControlPlane(pulumi.ComponentResource):
         self, name: str, args: ControlPlaneArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("meshstack:istio:ControlPlane", name, None, opts)
-        self._name = name
         release = args.release
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
 
@@ -170,7 +169,7 @@ class IstioControlPlane(pulumi.ComponentResource):
             )
         self.istiods, self.tags = {}, {}
         if args.revisions:
-            self.istiod = self._revisions(args, chart, istiod_after)
+            self.istiod = self._revisions(name, args, chart, istiod_after)
         else:
             istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
             self.istiod = chart(
@@ -255,11 +254,13 @@ class IstioControlPlane(pulumi.ComponentResource):
             }
         )
 
-    def _revisions(self, args: ControlPlaneArgs, chart, after: list) -> k8s.helm.v3.Release:
+    def _revisions(
+        self, name: str, args: ControlPlaneArgs, chart, after: list
+    ) -> k8s.helm.v3.Release:
         """An istiod per revision, named by its revision so that none is ever renamed (a
         new revision is a new release beside the others), and a release per tag, named by
         the tag: moving a tag updates its release in place (the tag chart of the target's
-        version, its `revision` value) after the target's istiod is ready. Helm refuses
+        version, its `revision` value) once the target's check passed. Helm refuses
         one tag in two releases (ownership), so a tag lives in no istiod release. Returns
         the `default` tag's release."""
         by_revision = {r.revision: r for r in args.revisions}
@@ -274,12 +275,13 @@ class IstioControlPlane(pulumi.ComponentResource):
                 of=of,
             )
             # The gate of every tag that moves to this revision: a pod labelled with the
-            # revision (its own injector's `rev.object` webhook, istio-system having no
-            # injection label) is injected with this version's proxy. Helm completed the
+            # revision (its own injector's `rev.object` webhook, istiod chart
+            # templates/mutatingwebhook.yaml, istio-system having no injection label) is
+            # injected with this version's proxy. Helm completed the
             # release once istiod was available; the dry-run answer proves its webhook's CA
             # bundle (injection_check_job.py).
             checks[str(revision)] = InjectionReady(
-                f"{self._name}-check-{revision}",
+                f"{name}-check-{revision}",
                 InjectionReadyArgs(
                     provider=args.provider,
                     namespace=self.namespace.metadata.name,
