@@ -75,6 +75,19 @@ def test_tags_need_revisions_and_default_is_no_revision_name(engine):
     )
 
 
+def test_names_whose_helm_releases_helm_would_refuse_are_refused(engine):
+    # Helm: a release name of at most 53 characters (pkg/chart/v2/util/validate_name.go).
+    long_revision, long_tag = "r" * 47, "t" * 41
+    revisions = [{"name": long_revision, "version": "1.31.0"}]
+    tags = {"default": long_revision, long_tag: long_revision}
+    message = refusal(engine, {"istio": {"revisions": revisions, "tags": tags}})
+    assert (
+        f"istio.revisions name '{long_revision}' is too long: its Helm release istiod-" in message
+    )
+    assert "would have 54 characters, and Helm takes at most 53; use at most 46" in message
+    assert f"istio.tags '{long_tag}' is too long" in message and "use at most 40" in message
+
+
 def test_a_version_whose_charts_the_tests_do_not_render_is_refused(engine):
     revisions = [{"name": "old", "version": "1.29.4"}, {"name": NEW, "version": "1.31.0"}]
     message = refusal(engine, canary(default=NEW, canary_tag=None, revisions=revisions))

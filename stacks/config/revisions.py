@@ -21,6 +21,10 @@ from stacks.config.fields import PROJECT, ChartRepository, Model, Revision, SemV
 # The tag base's `defaultRevision` (the `istiod-default-validator`), the gateways and the
 # namespaces labelled `istio-injection=enabled` follow.
 DEFAULT_TAG = "default"
+# Helm refuses a release name longer than this (helm/helm pkg/chart/v2/util/validate_name.go
+# maxReleaseNameLen); a revision's release is istiod-<name>, a tag's revision-tag-<tag>.
+HELM_RELEASE_NAME = 53
+ISTIOD_RELEASE, TAG_RELEASE = "istiod-", "revision-tag-"
 
 
 def minor_of(version: str) -> tuple[int, int]:
@@ -105,6 +109,17 @@ def revision_problems(
         "names it)"
         for tag, revision in given.items()
         if revision not in names
+    ]
+    problems += [
+        f"{PROJECT}:istio.{key} {name!r} is too long: its Helm release {prefix}{name} would "
+        f"have {len(prefix + name)} characters, and Helm takes at most {HELM_RELEASE_NAME}; "
+        f"use at most {HELM_RELEASE_NAME - len(prefix)}"
+        for key, prefix, names_given in (
+            ("revisions name", ISTIOD_RELEASE, names),
+            ("tags", TAG_RELEASE, list(given)),
+        )
+        for name in names_given
+        if len(prefix + name) > HELM_RELEASE_NAME
     ]
     problems += skew_problems(revisions)
     return problems
