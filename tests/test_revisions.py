@@ -353,11 +353,12 @@ def test_the_real_run_takes_the_steps_checked_here(tmp_path):
     (tmp_path / "g.yaml").write_text("")
     base = lifecycle.stack_config(real.STACK, tmp_path / "k", directory, tmp_path / "g.yaml")
     for (_, revisions, tags), offline in zip(real.STEPS, UPGRADE, strict=True):
-        config = real.config_of(base, revisions, tags, sources, tmp_path / "tags")
+        config = real.config_of(base, revisions, tags, sources)
         loaded = load(to_pulumi_strings(config)).istio
         assert [r.model_dump(include={"name", "version"}) for r in loaded.declared_revisions()] == (
             offline["istio"]["revisions"]
         )
         assert loaded.tags == offline["istio"]["tags"]
+        assert loaded.tag_charts == versions.TAG_CHARTS  # the default, relative
         by_version = {r.version: r.chart_repository for r in loaded.declared_revisions()}
         assert all(by_version[v] == f"file://{sources[v]}" for v in by_version)

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from meshstack import versions
 from meshstack.apps.namespace import REVISION_ANNOTATION
 from meshstack.versions import LOCAL_CHARTS
 from tools import charts
@@ -46,10 +47,9 @@ def config_of(
     revisions: Iterable[tuple[str, str]],
     tags: Mapping[str, str],
     sources: Mapping[str, Path],
-    tag_charts: Path,
 ) -> dict[str, Any]:
     """The stack's config with these revisions (each from its version's local charts) and
-    tags; the tag charts derived beforehand into `tag_charts`."""
+    tags; istio.tagCharts left at its default, relative to the project."""
     istio = {
         **config[f"{life.PROJECT}:istio"],
         "revisions": [
@@ -61,7 +61,6 @@ def config_of(
             for name, version in revisions
         ],
         "tags": dict(tags),
-        "tagCharts": str(tag_charts),
     }
     istio.pop("chartRepository", None)
     return {**config, f"{life.PROJECT}:istio": istio}
@@ -87,19 +86,21 @@ def on_revision(kubeconfig: Path, revision: str) -> list[str]:
 
 
 def upgrade(
-    run: life.Run, kubeconfig: Path, config: Mapping[str, Any], chart_dir: Path, out: Path
+    run: life.Run, kubeconfig: Path, config: Mapping[str, Any], chart_dir: Path
 ) -> dict[str, Any]:
     """Each step of the upgrade is an `up` that must succeed; the out-of-order step is
     refused; at the end nothing runs on the dropped revision, and a destroy leaves nothing.
     1.31.0's charts are `chart_dir` (every stack's), 1.30.3's those the tests render."""
     sources = {OLD[1]: charts.chart_source("istiod", OLD[1]).parent, NEW[1]: chart_dir}
     stack_file = run.work / "stacks" / f"Pulumi.e2e-{run.stack}.yaml"
-    tag_charts = out / "tag-charts"
-    charts.derive_tag_charts(tag_charts)
+    # Where `make charts` puts them, in the scratch project: the program and the provider
+    # both resolve the default relative istio.tagCharts against the project directory
+    # (pulumi/pulumi sdk/go/common/resource/plugin/plugin.go starts plugins in ctx.Pwd).
+    charts.derive_tag_charts(run.work / versions.TAG_CHARTS)
 
     def configure(revisions, tags) -> None:
         salted = yaml.safe_load(stack_file.read_text()) if stack_file.is_file() else {}
-        step = config_of(config, revisions, tags, sources, tag_charts)
+        step = config_of(config, revisions, tags, sources)
         stack_file.write_text(yaml.safe_dump({**(salted or {}), "config": step}))
 
     report: dict[str, Any] = {"steps": []}

@@ -5,7 +5,7 @@
 For each stack: `pulumi up`, `pulumi preview --expect-no-changes`, one update (another
 routing scenario: preview, then up), `pulumi destroy`, a census of what the API server still
 holds, and `pulumi up` again on the emptied cluster (then destroyed again). `local-canary`
-runs the canary upgrade instead (`canary_upgrade`): 1.30.3 alone, add 1.31.0, move `canary`,
+runs the canary upgrade instead (tools/e2e/canary.py): 1.30.3 alone, add 1.31.0, move `canary`,
 move `default`, drop 1.30.3, each an `up`, then a destroy with the census. Every command's
 output goes to `<report dir>/logs/`; the outcome of each step to the report (JSON).
 
@@ -290,7 +290,7 @@ def run_stacks(
         salted = yaml.safe_load(stack_file.read_text()) if stack_file.is_file() else {}
         stack_file.write_text(yaml.safe_dump({**(salted or {}), "config": config}))
         if stack == canary.STACK:
-            results[stack] = canary.upgrade(run, kubeconfig, config, chart_dir, out)
+            results[stack] = canary.upgrade(run, kubeconfig, config, chart_dir)
         else:
             results[stack] = lifecycle(run, kubeconfig)
         run.pulumi("stack", "rm", "--yes", "--force")
