@@ -3,7 +3,8 @@
 #
 #   scripts/e2e.sh              # build the tools if needed, start the plane, run the smoke test,
 #                               # then the real lifecycle of `local` and `local-ambient`
-#                               # (tools/e2e/lifecycle.py), which writes .e2e/report.json
+#                               # (tools/e2e/lifecycle.py) and the canary upgrade of
+#                               # `local-canary` (tools/e2e/canary.py): .e2e/report.json
 #   scripts/e2e.sh CMD [ARG...] # the same, but run CMD (KUBECONFIG set) instead of those
 #
 # The plane is stopped when this script exits, also after a failure or Ctrl-C.
@@ -36,5 +37,5 @@ else
     exit 1
   fi
   .venv/bin/python -m tools.e2e.lifecycle --kubeconfig "$KUBECONFIG" --charts "$charts" \
-    --gateway-api "$gateway_api" --webhooks stand-in local local-ambient
+    --gateway-api "$gateway_api" --webhooks stand-in local local-ambient local-canary
 fi

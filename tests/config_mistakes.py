@@ -101,8 +101,13 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
     ),
     (
         "istio minor not tested",
-        raw(istio={"version": "1.30.3"}),
-        ["meshstack:istio.version = '1.30.3'", "Istio 1.30 is not one", "1.31.x"],
+        raw(istio={"version": "1.29.4"}),
+        ["meshstack:istio.version = '1.29.4'", "Istio 1.29 is not one", "1.30.x, 1.31.x"],
+    ),
+    (
+        "tag on an undeclared revision",
+        raw(istio={"revisions": [{"name": "a", "version": "1.31.0"}], "tags": {"default": "b"}}),
+        ["meshstack:istio.tags.default 'b' names no revision of istio.revisions (a)"],
     ),
     (
         "wrong type",

@@ -43,6 +43,19 @@ istio_settings = st.fixed_dictionaries(
         "platform": st.sampled_from(["k3d", "minikube", "kind"]),
     },
 )
+# local-canary: which revision each tag names (a dropped or misspelt one is refused).
+canary_settings = st.fixed_dictionaries(
+    {},
+    optional={
+        "tags": st.dictionaries(
+            st.sampled_from(["default", "canary", "Bad_Tag"]),
+            st.sampled_from(["1-30-3", "1-31-0", "gone"]),
+            max_size=3,
+        ),
+        "mtls": st.sampled_from(["STRICT", "PERMISSIVE"]),
+        "egressGateway": st.booleans(),
+    },
+)
 reviews_versions = st.lists(st.sampled_from(["v1", "v2", "v3"]), min_size=0, max_size=3)
 bookinfo_settings = st.fixed_dictionaries(
     {},
@@ -91,6 +104,7 @@ SECTIONS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "bookinfo": bookinfo_settings,
         "addons": addon_settings,
     },
+    "local-canary": {"istio": canary_settings, "bookinfo": bookinfo_settings},
     "single-cluster": {
         "istio": istio_settings,
         "bookinfo": bookinfo_settings,

@@ -272,6 +272,8 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
             else ControlPlane(injection_path=f"/inject/cluster/{c.name}/net/{c.network}")
             for c in config.clusters
         }
+    if istio.tagged:  # an istiod per revision (istio.revisions), each saying the same
+        return {f"istio-istiod-{r.name}": ControlPlane(**common) for r in istio.revisions or ()}
     return {"istio-istiod": ControlPlane(**common)}
 
 

@@ -60,3 +60,32 @@ def test_past_its_deadline_the_check_fails_with_the_last_answer():
     clock = itertools.count(0, 40).__next__  # 0, 40, 80: past the 60 s deadline
     with pytest.raises(SystemExit, match="injection check failed: a pod in bookinfo would run"):
         check.wait(post, SETTINGS, "t", clock=clock, nap=lambda _: None)
+
+
+def test_a_revision_s_check_labels_its_probe_and_wants_its_proxy_version():
+    old = {
+        "spec": {
+            "containers": [
+                {"name": "probe"},
+                {"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.30.3"},
+            ]
+        }
+    }
+    new = {
+        "spec": {
+            "initContainers": [{"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.31.0"}],
+            "containers": [{"name": "probe"}],
+        }
+    }
+    post, calls = answers((201, old), (201, new))
+    labels = {"istio.io/rev": "1-31-0"}
+    assert check.injected(post, "t", "istio-system", "i", labels=labels, proxy_tag="1.31.0") == (
+        "the istio-proxy sidecar would run docker.io/istio/proxyv2:1.30.3, not proxy version 1.31.0"
+    )
+    assert check.injected(post, "t", "istio-system", "i", labels=labels, proxy_tag="1.31.0") == ""
+    assert calls[0][2]["metadata"]["labels"] == {"app": "injection-probe", **labels}
+    settings = {**SETTINGS, "PROBE_LABELS": '{"istio.io/rev": "1-31-0"}', "PROXY_TAG": "1.31.0"}
+    post, _ = answers((201, new))
+    assert check.wait(post, settings, "t", clock=lambda: 0, nap=lambda _: None) == (
+        "pods labelled {'istio.io/rev': '1-31-0'} in bookinfo get the istio-proxy 1.31.0 sidecar"
+    )

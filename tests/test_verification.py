@@ -31,6 +31,7 @@ JASON_V2 = [
 DECLARED: dict[str, dict[str, list[str]]] = {
     "local": {"bookinfo-check": JASON_V2},
     "local-ambient": {"bookinfo-check": JASON_V2},
+    "local-canary": {"bookinfo-check": JASON_V2},
     "single-cluster": {"bookinfo-check": JASON_V2},
     "two-cluster-retention": {
         "bookinfo-check": [

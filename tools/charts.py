@@ -3,6 +3,9 @@
 Chart sources live in one directory, one folder per chart named as the chart
 (`<dir>/istiod/Chart.yaml`, `<dir>/kiali-server/Chart.yaml`, …), found in this order:
 `$MESHSTACK_CHARTS`, `.charts/` (what `make charts` pulls), `../shared/reference/charts/`.
+Istio's charts of another pinned release (versions.ISTIO_VERSIONS) are in
+`.charts/istio-<version>/` or `../shared/reference/charts-<version>/`; the revision-tag chart
+of each is derived from its istiod chart (`derive_tag_chart`, versions.TAG_CHART).
 
     python -m tools.charts pull     # helm pull every pinned chart version into .charts/
 
@@ -30,13 +33,15 @@ from typing import Any
 import yaml
 
 from meshstack import versions
-from meshstack.versions import ISTIO_CHARTS, LOCAL_CHARTS, ChartPin
+from meshstack.versions import ISTIO_CHARTS, LOCAL_CHARTS, TAG_CHART, TAG_CHARTS, ChartPin
 from tools import kubetools
 
 REPO_ROOT = kubetools.REPO_ROOT
 PULLED = REPO_ROOT / ".charts"
 REFERENCE = Path(os.environ.get("MESHSTACK_REFERENCE", REPO_ROOT.parent / "shared" / "reference"))
 RENDER_CACHE = kubetools.CACHE.parent / "render-cache"
+# Tag charts the tests derive from the chart sources they find (make charts writes TAG_CHARTS).
+DERIVED = kubetools.CACHE.parent / "tag-charts"
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 # One repository to pull every chart from instead of each chart's own (a mirror, a proxy).
 MIRROR_VARIABLE = "MESHSTACK_CHART_REPOSITORY"
@@ -78,7 +83,7 @@ class Release:
         chart = inputs["chart"]
         if chart.startswith("oci://"):
             repository, chart = chart.rsplit("/", 1)
-        elif chart.startswith("/"):  # a local chart folder (meshstack.versions LOCAL_CHARTS)
+        elif chart.startswith(("/", TAG_CHARTS)):  # a local chart folder (LOCAL_CHARTS)
             directory, chart = chart.rsplit("/", 1)
             repository = f"{LOCAL_CHARTS}{directory}"
         else:
@@ -107,11 +112,19 @@ def _istio_provenance_matches(path: Path, version: str) -> bool:
         return False
     provenance = json.loads(sources.read_text()).get(path.name, {}).get("version", "")
     minor = ".".join(version.split(".")[:2])
-    return provenance.startswith(f"{minor} ")
+    # "1.31 (release-1.31@…)" (a branch) or "1.30.3 (tag 1.30.3, exact; …)".
+    return provenance.startswith((f"{minor} ", f"{version} "))
 
 
 def chart_source(chart: str, version: str, root: Path | None = None) -> Path:
     """The source folder of `chart` at `version`, or ChartUnavailable saying how to get it."""
+    if chart == TAG_CHART:
+        # Derived from the istiod chart of its version, wherever the release finds it.
+        return tag_chart(version)
+    if root is None and chart in ISTIO_CHARTS and version != versions.ISTIO:
+        # Another pinned Istio release: its own folder of chart sources.
+        pulled = PULLED / f"istio-{version}"
+        root = pulled if (pulled / chart).is_dir() else REFERENCE / f"charts-{version}"
     path = (root or charts_dir()) / chart
     if not (path / "Chart.yaml").is_file():
         raise ChartUnavailable(
@@ -127,6 +140,59 @@ def chart_source(chart: str, version: str, root: Path | None = None) -> Path:
         f"{path} is chart {chart} {declared}, but {version} is declared: "
         "run `make charts` for the declared versions"
     )
+
+
+# What a chart of the istiod chart's revision-tag templates needs of it (Sail Operator's
+# hack/download-charts.sh createRevisionTagChart copies the same): its values and profiles
+# (zzz_profile.yaml merges them, and defines istio.labels), and the two tag templates.
+_TAG_CHART_FILES = (
+    "values.yaml",
+    "templates/zzz_profile.yaml",
+    "templates/revision-tags-mwc.yaml",
+    "templates/revision-tags-svc.yaml",
+)
+
+
+def derive_tag_chart(istiod: Path, version: str, destination: Path) -> Path:
+    """The revision-tag chart of the istiod chart at `istiod` (of Istio `version`), written
+    to `destination/<version>/<TAG_CHART>` (replaced if there)."""
+    chart = destination / version / TAG_CHART
+    chart.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=chart.parent, prefix=".derive-"))
+    try:
+        fresh = staging / TAG_CHART
+        for name in _TAG_CHART_FILES:
+            (fresh / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(istiod / name, fresh / name)
+        (fresh / "files").mkdir()
+        for profile in sorted((istiod / "files").glob("profile-*.yaml")):
+            shutil.copyfile(profile, fresh / "files" / profile.name)
+        (fresh / "Chart.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "v2",
+                    "name": TAG_CHART,
+                    "version": version,
+                    "appVersion": version,
+                    "description": f"Istio {version}'s revision tags, from its istiod chart",
+                }
+            )
+        )
+        shutil.rmtree(chart, ignore_errors=True)
+        fresh.rename(chart)
+        return chart
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def tag_chart(version: str) -> Path:
+    """The tag chart of Istio `version`, derived (once per istiod source) from the istiod
+    chart source the tests find."""
+    istiod = chart_source("istiod", version)
+    chart = DERIVED / _digest(istiod)[:16] / version / TAG_CHART
+    if not (chart / "Chart.yaml").is_file():
+        derive_tag_chart(istiod, version, chart.parent.parent)
+    return chart
 
 
 @cache
@@ -208,6 +274,14 @@ def pinned_charts() -> tuple[ChartPin, ...]:
     return (*versions.istio_charts(), *versions.ADDON_CHARTS)
 
 
+def derive_tag_charts(destination: Path = REPO_ROOT / TAG_CHARTS) -> list[str]:
+    """The tag chart of every pinned Istio release, from the istiod chart sources found."""
+    return [
+        str(derive_tag_chart(chart_source("istiod", version), version, destination))
+        for version in versions.ISTIO_VERSIONS
+    ]
+
+
 def pull(
     pins: Iterable[ChartPin], destination: Path = PULLED, repository: str | None = None
 ) -> list[str]:
@@ -260,10 +334,16 @@ def main() -> None:
     mirror = os.environ.get(MIRROR_VARIABLE) or None
     try:
         pulled = pull(pinned_charts(), arguments.into, repository=mirror)
+        for version in versions.ISTIO_VERSIONS:
+            if version != versions.ISTIO:
+                into = arguments.into / f"istio-{version}"
+                pulled += pull(versions.istio_charts(version), into, repository=mirror)
     except (PullFailed, kubetools.ToolUnavailable) as failure:
         sys.exit(f"error: {str(failure).splitlines()[0]}")
     for line in pulled:
-        print(f"pulled {line} into {arguments.into}")
+        print(f"pulled {line}")
+    for chart in derive_tag_charts():
+        print(f"derived {chart}")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def keys(model: type[BaseModel], prefix: str = "") -> Iterator[Key]:
         path = f"{prefix}{field.alias or name}"
         nested = _model_of(field.annotation)
         if nested is not None:
-            is_list = typing.get_origin(field.annotation) is list
+            is_list = any(typing.get_origin(m) is list for m in _members(field.annotation))
             yield from keys(nested, f"{path}[]." if is_list else f"{path}.")
             continue
         if name == "scenario":
@@ -56,8 +56,15 @@ def keys(model: type[BaseModel], prefix: str = "") -> Iterator[Key]:
         yield Key(path, accepts(field), default(field), (field.description or "").strip())
 
 
+def _members(annotation: Any) -> tuple[Any, ...]:
+    """The annotation and, for an optional one, what it is when set."""
+    return (annotation, *typing.get_args(annotation))
+
+
 def _model_of(annotation: Any) -> type[BaseModel] | None:
-    for candidate in (annotation, *typing.get_args(annotation)):
+    for member in _members(annotation):
+        # A list of models, maybe unset: its item.
+        candidate = typing.get_args(member)[0] if typing.get_origin(member) is list else member
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             return candidate
     return None
@@ -84,6 +91,9 @@ def _type_words(annotation: Any, metadata: list[Any]) -> str:
     if origin is list:
         (item,) = typing.get_args(annotation)
         return f"a list of {_type_words(item, [])}"
+    if origin is dict:
+        key, value = typing.get_args(annotation)
+        return f"a map of {_type_words(key, [])} → {_type_words(value, [])}"
     for item in reversed(metadata):
         pattern = getattr(item, "pattern", None)
         if pattern in PATTERN_HELP:

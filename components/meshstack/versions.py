@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 # Istio: the charts and the default image tag. 1.31.0 was released on 2026-08-31.
 ISTIO = "1.31.0"
+# The release before it, for canary upgrades from it (istio.revisions): its charts are
+# rendered by the tests too (1.30.3 sources: shared/reference/charts-1.30.3).
+ISTIO_PREVIOUS = "1.30.3"
+ISTIO_VERSIONS = (ISTIO_PREVIOUS, ISTIO)
 # Istio's chart repository since 1.31 (the storage.googleapis.com one is being retired);
 # the same charts are at oci://ghcr.io/istio/release/charts/<chart>.
 ISTIO_CHART_REPOSITORY = "https://blob.istio.io/istio-release/charts"
@@ -26,8 +30,10 @@ ISTIO_CHARTS = ("base", "istiod", "gateway", "cni", "ztunnel")
 
 # Kubernetes minors each Istio minor supports
 # (istio.io/latest/docs/releases/supported-releases). The config refuses Istio minors that
-# are not listed: their charts are not the ones the tests render.
-ISTIO_SUPPORTS_KUBERNETES: Mapping[str, tuple[int, int]] = {"1.31": (32, 36)}
+# are not listed: their charts are not the ones the tests render. 1.30: istioctl's
+# MinK8SVersion 32 and the integration suite's newest kind node v1.35.0 at tag 1.30.3
+# (istio/istio istioctl/pkg/install/k8sversion/version.go, prow/integ-suite-kind.sh).
+ISTIO_SUPPORTS_KUBERNETES: Mapping[str, tuple[int, int]] = {"1.30": (32, 35), "1.31": (32, 36)}
 # The Kubernetes minor of ACK, ACS and ASK clusters unless configured (its newest patch is
 # looked up); within the Istio range above.
 ALIBABA_KUBERNETES = "1.36"
@@ -58,6 +64,17 @@ ADDON_CHARTS = (KIALI, PROMETHEUS, GRAFANA)
 
 def istio_charts(version: str = ISTIO) -> tuple[ChartPin, ...]:
     return tuple(ChartPin(chart, version, ISTIO_CHART_REPOSITORY) for chart in ISTIO_CHARTS)
+
+
+# Revision tags: no repository publishes a chart of the tag objects alone, and the istiod
+# chart renders its own sidecar injector beside them whatever the values
+# (templates/mutatingwebhook.yaml and revision-tags-mwc.yaml share one condition). So, as
+# Sail Operator does (hack/download-charts.sh createRevisionTagChart), a chart of the
+# istiod chart's tag templates is derived from each version's istiod chart (`make charts`,
+# tools/charts.py derive_tag_chart): <TAG_CHARTS>/<version>/<TAG_CHART>.
+TAG_CHART = "revision-tags"
+# Relative to the project directory, where Pulumi runs the program and its providers.
+TAG_CHARTS = ".charts/tags"
 
 
 # Kubernetes Gateway API: the release Istio 1.31 builds against (its go.mod), standard channel.

@@ -34,6 +34,7 @@ class LocalIstioConfig(IstioConfig):
     `kubectl port-forward`. Set LoadBalancer where the cluster has a load balancer (Docker
     Desktop, k3d, MetalLB, `minikube tunnel`, cloud-provider-kind)."""
 
+    REVISIONS = True
     ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "ClusterIP"
     """ClusterIP by default: kind and minikube give a LoadBalancer no address. LoadBalancer where
     the cluster has one (Docker Desktop, k3d, MetalLB, minikube tunnel)."""

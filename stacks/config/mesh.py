@@ -24,6 +24,13 @@ from stacks.config.fields import (
     SemVer,
     local_chart_problems,
 )
+from stacks.config.revisions import (
+    DEFAULT_TAG,
+    RevisionConfig,
+    known_minor,
+    newest,
+    revision_problems,
+)
 
 MtlsMode = Literal["STRICT", "PERMISSIVE", "DISABLE"]
 
@@ -35,6 +42,9 @@ IstioProfile = Literal["default", "demo"]
 
 class IstioConfig(Model):
     """Istio control plane from Istio's Helm charts (seeds 000/004)."""
+
+    # Whether the scenario builds istio.revisions (so far the mesh of `local`).
+    REVISIONS: ClassVar[bool] = False
 
     version: SemVer = versions.ISTIO
     """The Istio release: the charts' version and the images' default tag."""
@@ -58,6 +68,20 @@ class IstioConfig(Model):
     revision: Revision | None = None
     """A revisioned control plane (istiod-<revision>); injected namespaces are labelled
     istio.io/rev=<revision>. Unset: the default revision."""
+    revisions: list[RevisionConfig] | None = Field(default=None, min_length=1)
+    """Control planes side by side for canary upgrades (the `local` scenario; refused
+    elsewhere so far), each {name, version} (and chartRepository if not
+    istio.chartRepository): one istiod per revision, never renamed. Unset: the one of
+    istio.version and istio.revision. Needs istio.tags (docs/day-2.md)."""
+    tags: dict[Revision, Revision] | None = None
+    """Revision tags with istio.revisions, tag → revision: `default` (required) injects the
+    gateways and namespaces labelled istio-injection=enabled and validates Istio's objects;
+    another tag serves namespaces labelled istio.io/rev=<tag>. Moving a tag is an in-place
+    update of its release."""
+    tag_charts: str = Field(default=versions.TAG_CHARTS, min_length=1)
+    """The directory of the revision-tag charts `make charts` derives from each version's
+    istiod chart (<dir>/<version>/revision-tags; no repository publishes one): relative to
+    the project, or absolute."""
     mtls: MtlsMode = "STRICT"
     """Mesh-wide PeerAuthentication; PERMISSIVE only while migrating plain-text clients."""
     outbound_traffic_policy: Literal["ALLOW_ANY", "REGISTRY_ONLY"] = "ALLOW_ANY"
@@ -105,6 +129,40 @@ class IstioConfig(Model):
         return self
 
     @model_validator(mode="after")
+    def _revisions(self) -> IstioConfig:
+        problems = revision_problems(
+            self.revisions, self.tags, self.model_fields_set, self.data_plane
+        )
+        if self.tagged and not self.REVISIONS:
+            problems.append(
+                f"{PROJECT}:istio.revisions is not built by this package for this scenario "
+                "yet (only `local`); use istio.version and istio.revision"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def tagged(self) -> bool:
+        """Revisions side by side, chosen by tags (istio.revisions)."""
+        return self.revisions is not None
+
+    def declared_revisions(self) -> list[RevisionConfig]:
+        """Every istiod's revision and version; the one of istio.version untagged."""
+        if self.revisions is not None:
+            return list(self.revisions)
+        return [RevisionConfig(name=self.revision or DEFAULT_TAG, version=self.version)]
+
+    @property
+    def newest_revision(self) -> RevisionConfig:
+        """The revision of the newest version: base, the CNI and the gateways are its."""
+        return newest(self.declared_revisions())
+
+    @property
+    def mesh_version(self) -> str:
+        return self.newest_revision.version if self.tagged else self.version
+
+    @model_validator(mode="after")
     def _ambient_settings(self) -> IstioConfig:
         if self.data_plane != "ambient":
             return self
@@ -138,14 +196,7 @@ class IstioConfig(Model):
     @field_validator("version")
     @classmethod
     def _known_minor(cls, version: str) -> str:
-        minor = ".".join(version.split(".")[:2])
-        if minor not in versions.ISTIO_SUPPORTS_KUBERNETES:
-            known = ", ".join(f"{m}.x" for m in versions.ISTIO_SUPPORTS_KUBERNETES)
-            raise ValueError(
-                f"Istio {minor} is not one this package is tested with ({known}: its charts "
-                "are rendered by the tests and its Kubernetes range is known)"
-            )
-        return version
+        return known_minor(version)
 
 
 ReviewsVersion = Literal["v1", "v2", "v3"]

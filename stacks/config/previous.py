@@ -11,7 +11,7 @@ A refused step is a problem of the same message as every other mistake.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from stacks.config.fields import PROJECT
@@ -45,6 +45,8 @@ class Deployed:
     signing_root: str | None = None
     # The reader-token generation the remote secrets used (multi-cluster meshes).
     active_reader_token: str | None = None
+    # istio.tags as the last `up` applied them (tag → revision); empty without istio.revisions.
+    tags: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, record: Mapping[str, Any] | None) -> Deployed:
@@ -54,17 +56,22 @@ class Deployed:
         trust = (record or {}).get("trust") or {}
         return cls(
             istiod_revisions=tuple(istio.get("revisions") or ()),
+            tags=dict(istio.get("tags") or {}),
             trust_roots=tuple(trust.get("roots") or ()),
             signing_root=trust.get("signingRoot"),
             active_reader_token=((record or {}).get("membership") or {}).get("activeReaderToken"),
         )
 
 
+def _istio(stack: Any) -> Any:
+    """The stack's own Istio config (none with ASM's managed control plane)."""
+    return stack.istio if getattr(stack, "control_plane", "istio") == "istio" else None
+
+
 def istiod_revisions(stack: Any) -> tuple[str, ...]:
     """The revision of each istiod the stack declares (none with ASM's managed one)."""
-    if getattr(stack, "control_plane", "istio") != "istio":
-        return ()
-    return (stack.istio.revision or DEFAULT_REVISION,)
+    istio = _istio(stack)
+    return tuple(r.name for r in istio.declared_revisions()) if istio else ()
 
 
 def shared_trust(stack: Any) -> Any:
@@ -104,30 +111,64 @@ def membership_record(stack: Any) -> dict[str, Any]:
 
 def record(stack: Any) -> dict[str, Any]:
     """What this `up` exports as `deployed` for the next one to compare with."""
-    return {
-        "istio": {"revisions": list(istiod_revisions(stack))},
-        **trust_record(stack),
-        **membership_record(stack),
-    }
+    istio = _istio(stack)
+    facts: dict[str, Any] = {"revisions": list(istiod_revisions(stack))}
+    if istio is not None and istio.tagged:
+        facts["tags"] = dict(istio.tags or {})
+    return {"istio": facts, **trust_record(stack), **membership_record(stack)}
 
 
 def step_problems(stack: Any, before: Deployed) -> list[str]:
     """Each change from `before` to `stack` that must not happen in one `up`."""
+    return (
+        revision_step_problems(stack, before)
+        + trust_step_problems(stack, before)
+        + reader_token_step_problems(stack, before)
+    )
+
+
+def revision_step_problems(stack: Any, before: Deployed) -> list[str]:
+    """An istiod replaced in place, or a revision dropped with the tags still moving."""
     problems = []
     running, wanted = before.istiod_revisions, istiod_revisions(stack)
+    istio = _istio(stack)
+    tagged = istio is not None and istio.tagged
+    key = "istio.revisions" if tagged else "istio.revision"
     if running and wanted and not set(running) & set(wanted):
         # A changed revision renames the istiod release, which pulumi-kubernetes replaces
         # (create the new, delete the old) in this same `up`: the pods the old one injected
         # keep running, lose their control plane and their certificates expire within a day.
-        given = stack.istio.revision
+        given = ", ".join(wanted) if tagged or istio is None else istio.revision
         problems.append(
-            f"{PROJECT}:istio.revision {given!r}: this stack's istiod runs revision "
+            f"{PROJECT}:{key} {given!r}: this stack's istiod runs revision "
             f"{', '.join(map(repr, running))} (its last `pulumi up`); changing it in one step "
             "replaces that istiod while the pods it injected keep running on it. Keep "
-            f"{running[0]!r} (unset for 'default'); docs/day-2.md says how a revision is "
+            f"{running[0]!r} beside the new one; docs/day-2.md says how a revision is "
             "changed safely"
         )
-    return problems + trust_step_problems(stack, before) + reader_token_step_problems(stack, before)
+        return problems
+    if running and wanted and bool(before.tags) != tagged:
+        # istio.revision's istiod is the resource `<name>-istiod`, a revision of
+        # istio.revisions `<name>-istiod-<revision>`: Pulumi would replace the running one.
+        problems.append(
+            f"{PROJECT}:{key}: this stack's istiod ({', '.join(map(repr, running))}) was "
+            f"deployed {'with' if before.tags else 'without'} istio.revisions; switching "
+            "between istio.revision and istio.revisions replaces the running istiod, which "
+            "this package does not offer (docs/day-2.md)"
+        )
+    for dropped in (r for r in running if r not in wanted):
+        moved = sorted(tag for tag, revision in before.tags.items() if revision == dropped)
+        if moved:
+            # The tag's namespaces run on the dropped istiod until their pods restart onto
+            # the tag's new revision: only the package's own workloads restart in this `up`.
+            problems.append(
+                f"{PROJECT}:istio.revisions drops {dropped!r}, which tag(s) "
+                f"{', '.join(map(repr, moved))} named in this stack's last `pulumi up`: the "
+                "pods of those tags' namespaces still run on its istiod until they restart. "
+                "Move the tags in one `up`, restart what the package does not own, then drop "
+                "the revision in the next (docs/day-2.md)"
+            )
+    return problems
 
 
 def trust_step_problems(stack: Any, before: Deployed) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
@@ -12,7 +12,7 @@ from meshstack.apps.bookinfo import Bookinfo, BookinfoArgs
 from meshstack.apps.bookinfo_checks import plain_text_refused, routing_checks
 from meshstack.apps.bookinfo_gateway_api import BookinfoGatewayApi, BookinfoGatewayApiArgs
 from meshstack.apps.bookinfo_routing import GATEWAY_NAME, BookinfoRouting, BookinfoRoutingArgs
-from meshstack.apps.namespace import injected_namespace
+from meshstack.apps.namespace import injected_namespace, revision_annotation
 from meshstack.hardening import pinned
 from meshstack.istio.control_plane import (
     INGRESS_GATEWAY,
@@ -45,15 +45,37 @@ INGRESS_URL = f"http://{INGRESS_GATEWAY}.{ISTIO_NAMESPACE}"
 
 
 def istio_release(istio: IstioConfig, security: SecurityConfig) -> IstioRelease:
+    """What base, the CNI and the gateways install (with istio.revisions: the newest
+    version, no revision: the gateways follow the `default` tag), and the one istiod
+    without istio.revisions."""
+    newest = istio.newest_revision if istio.tagged else None
     return IstioRelease(
-        version=istio.version,
-        chart_repository=istio.chart_repository,
+        version=istio.mesh_version,
+        chart_repository=(newest and newest.chart_repository) or istio.chart_repository,
         gateway_api_crds=istio.gateway_api_crds,
         hub=istio.hub,
-        tag=istio.image_tag,
+        tag=istio.mesh_version if istio.tagged else istio.image_tag,
         image_pull_policy=istio.image_pull_policy,
         revision=istio.revision,
         network_policies=security.network_policies,
+        tag_charts=istio.tag_charts,
+    )
+
+
+def revision_releases(istio: IstioConfig, security: SecurityConfig) -> tuple[IstioRelease, ...]:
+    """Each istiod of istio.revisions, at its own version (none without them)."""
+    if not istio.tagged:
+        return ()
+    mesh = istio_release(istio, security)
+    return tuple(
+        replace(
+            mesh,
+            version=r.version,
+            tag=r.version,
+            chart_repository=r.chart_repository or istio.chart_repository,
+            revision=r.name,
+        )
+        for r in istio.declared_revisions()
     )
 
 
@@ -94,6 +116,8 @@ def control_plane_args(
         ca_certificates=ca_certificates,
         gateway_api="gateway-api" in (istio.ingress, istio.routes),
         keep_gateway_api_crds=shared_cluster,
+        revisions=revision_releases(istio, security),
+        tags=dict(istio.tags or {}),
     )
 
 
@@ -168,6 +192,8 @@ def mesh_on_cluster(
             reviews_versions=list(bookinfo.reviews_versions),
             network_policies=config.security.network_policies,
             image_digests=config.security.image_digests,
+            # Its namespace is on the `default` tag (istio-injection=enabled).
+            pod_annotations=revision_annotation((istio.tags or {}).get("default")),
         ),
         pulumi.ResourceOptions(provider=provider, depends_on=control_plane.ready),
     )

@@ -43,6 +43,9 @@ class BookinfoArgs(TypedDict):
     image_digests: NotRequired[Mapping[str, str]]
     """Digests (sha256:…) by image reference (`<hub>/examples-bookinfo-<svc>-<version>:<tag>`):
     those images are pulled by digest."""
+    pod_annotations: NotRequired[Mapping[str, str]]
+    """Annotations of every pod template (e.g. the revision its namespace's tag names: a
+    change restarts the pods onto it)."""
 
 
 # details (Ruby WEBrick) and ratings (Node.js): one small process each.
@@ -217,7 +220,9 @@ def _deployment(
             selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
             template=k8s.core.v1.PodTemplateSpecArgs(
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    labels=labels, annotations=workload.annotations or None
+                    labels=labels,
+                    annotations={**workload.annotations, **(args.get("pod_annotations") or {})}
+                    or None,
                 ),
                 spec=k8s.core.v1.PodSpecArgs(
                     service_account_name=account.metadata.name,

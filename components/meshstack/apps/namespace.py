@@ -18,6 +18,17 @@ def pod_injection_labels(revision: str | None) -> dict[str, str]:
     return {"istio.io/rev": revision} if revision else {"sidecar.istio.io/inject": "true"}
 
 
+# On the pod templates of the workloads the package owns, with revision tags: the revision
+# their namespace's tag resolves to. A pod is injected once, at creation; moving its tag
+# changes this annotation, so Kubernetes rolls the workload onto the tag's new revision.
+REVISION_ANNOTATION = "meshstack.io/istio-revision"
+
+
+def revision_annotation(revision: str | None) -> dict[str, str]:
+    """The annotation for pods on `revision` (none without revision tags)."""
+    return {REVISION_ANNOTATION: revision} if revision else {}
+
+
 # Namespaces every cluster has: labelled for injection in place, never created or deleted.
 BUILT_IN_NAMESPACES = frozenset({"default"})
 

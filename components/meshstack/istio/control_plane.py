@@ -17,16 +17,19 @@ template's (files/gateway-injection-template.yaml: `proxy router`, no init conta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from meshstack.apps.namespace import revision_annotation
 from meshstack.helm import helm_release
 from meshstack.istio import values as istio_values
 from meshstack.istio.gateway_api import gateway_api_crds
+from meshstack.istio.injection import InjectionReady, InjectionReadyArgs
 from meshstack.istio.objects import MtlsMode, mesh_wide_mtls
+from meshstack.versions import LOCAL_CHARTS, TAG_CHART
 
 ISTIO_NAMESPACE = "istio-system"
 INGRESS_GATEWAY = "istio-ingressgateway"  # selector label istio: ingressgateway
@@ -54,6 +57,12 @@ class ControlPlaneArgs:
     # What pods need to be scheduled (a node pool). The namespace, the CRDs and the CA
     # Secret do not wait for it; istiod, the CNI and so everything after them do.
     nodes: Sequence[pulumi.Resource] = ()
+    # Revisions side by side (each with its own version and revision name), and the tags
+    # that choose between them (tag → revision; `default` required). Empty: one istiod of
+    # `release`. With revisions, `release` (no revision, the newest version) is what base,
+    # the CNI and the gateways install; the gateways follow the `default` tag.
+    revisions: Sequence[istio_values.IstioRelease] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,12 @@ class IstioControlPlane(pulumi.ComponentResource):
     base: k8s.helm.v3.Release
     # The plugged-in CA's `cacerts` Secret (None: istiod's self-signed CA).
     ca_secret: k8s.core.v1.Secret | None
+    # What injected pods and Istio objects wait for: istiod, or with revisions the `default`
+    # tag's release (which waits for its revision's istiod).
     istiod: k8s.helm.v3.Release
+    # With revisions: each revision's istiod and each tag's release.
+    istiods: dict[str, k8s.helm.v3.Release]
+    tags: dict[str, k8s.helm.v3.Release]
     cni: k8s.helm.v3.Release | None
     ready: tuple[pulumi.Resource, ...]
     istiod_service: str
@@ -109,23 +123,29 @@ class IstioControlPlane(pulumi.ComponentResource):
             chart_name: str,
             values: pulumi.Input[dict],
             after: list,
+            *,
+            of: istio_values.IstioRelease = release,
+            repository: str | None = None,
         ):
             return helm_release(
                 f"{name}-{role}",
                 release_name=release_name,
                 chart=chart_name,
-                version=release.version,
-                repository=release.chart_repository,
+                version=of.version,
+                repository=repository or of.chart_repository,
                 namespace=namespace,
                 values=values,
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=after)),
             )
 
+        # With revisions, base's `defaultRevision` (the revision `istiod-default-validator`
+        # calls) moves with the `default` tag, in the same `up`.
+        default_of = replace(release, revision=args.tags["default"]) if args.revisions else release
         self.base = chart(
             "base",
             "istio-base",
             "base",
-            istio_values.base_values(release, remote=remote is not None),
+            istio_values.base_values(default_of, remote=remote is not None),
             [],
         )
         istiod_after: list[pulumi.Resource] = [self.base, *args.nodes]
@@ -158,20 +178,25 @@ class IstioControlPlane(pulumi.ComponentResource):
                 istio_values.cni_values(release, args.mesh),
                 [self.base, *args.nodes],
             )
-        istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
-        # The chart names istiod's Service as its release (istiod templates/service.yaml).
-        self.istiod_service = istiod_name
-        self.istiod = chart(
-            "istiod",
-            istiod_name,
-            "istiod",
-            pulumi.Output.from_input(remote.discovery_address).apply(
-                lambda address: istio_values.remote_istiod_values(release, args.mesh, address)
+        self.istiods, self.tags = {}, {}
+        if args.revisions:
+            self.istiod = self._revisions(name, args, chart, istiod_after)
+            # The chart names istiod's Service as its release (istiod templates/service.yaml).
+            self.istiod_service = f"istiod-{args.tags['default']}"
+        else:
+            istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
+            self.istiod_service = istiod_name
+            self.istiod = chart(
+                "istiod",
+                istiod_name,
+                "istiod",
+                pulumi.Output.from_input(remote.discovery_address).apply(
+                    lambda address: istio_values.remote_istiod_values(release, args.mesh, address)
+                )
+                if remote
+                else istio_values.istiod_values(release, args.mesh),
+                istiod_after,
             )
-            if remote
-            else istio_values.istiod_values(release, args.mesh),
-            istiod_after,
-        )
         # A Release completes only once its workloads are ready (istiod's Deployment, the
         # CNI's DaemonSet on every node). Sidecar mode: the CNI replaces istio-init.
         self.ready = (self.istiod,) if self.cni is None else (self.istiod, self.cni)
@@ -191,6 +216,8 @@ class IstioControlPlane(pulumi.ComponentResource):
                 ),
             )
 
+        # The gateways follow the `default` tag: a move restarts them onto its revision.
+        restart = revision_annotation(args.tags.get("default") if args.revisions else None)
         self.ingress_service_type = args.ingress_service_type
         self.ingress_gateway = None
         self.ingress_service = None
@@ -199,7 +226,9 @@ class IstioControlPlane(pulumi.ComponentResource):
                 "ingress",
                 INGRESS_GATEWAY,
                 "gateway",
-                istio_values.gateway_values(release, args.ingress_service_type),
+                istio_values.gateway_values(
+                    release, args.ingress_service_type, pod_annotations=restart
+                ),
                 [self.istiod],
             )
             if args.ingress_service_type == "LoadBalancer":
@@ -216,7 +245,7 @@ class IstioControlPlane(pulumi.ComponentResource):
                 "egress",
                 EGRESS_GATEWAY,
                 "gateway",
-                istio_values.gateway_values(release, "ClusterIP"),
+                istio_values.gateway_values(release, "ClusterIP", pod_annotations=restart),
                 [self.istiod],
             )
 
@@ -238,6 +267,57 @@ class IstioControlPlane(pulumi.ComponentResource):
                 "ingressGateway": self.ingress_gateway.name if self.ingress_gateway else None,
             }
         )
+
+    def _revisions(
+        self, name: str, args: ControlPlaneArgs, chart, after: list
+    ) -> k8s.helm.v3.Release:
+        """An istiod per revision, named by its revision so that none is ever renamed (a
+        new revision is a new release beside the others), and a release per tag, named by
+        the tag: moving a tag updates its release in place (the tag chart of the target's
+        version, its `revision` value) once the target's check passed. Helm refuses
+        one tag in two releases (ownership), so a tag lives in no istiod release. Returns
+        the `default` tag's release."""
+        by_revision = {r.revision: r for r in args.revisions}
+        checks: dict[str, k8s.batch.v1.Job] = {}
+        for revision, of in by_revision.items():
+            istiod = self.istiods[str(revision)] = chart(
+                f"istiod-{revision}",
+                f"istiod-{revision}",
+                "istiod",
+                istio_values.istiod_values(of, args.mesh),
+                after,
+                of=of,
+            )
+            # The gate of every tag that moves to this revision: a pod labelled with the
+            # revision (its own injector's `rev.object` webhook, istiod chart
+            # templates/mutatingwebhook.yaml, istio-system having no injection label) is
+            # injected with this version's proxy. Helm completed the
+            # release once istiod was available; the dry-run answer proves its webhook's CA
+            # bundle (injection_check_job.py).
+            checks[str(revision)] = InjectionReady(
+                f"{name}-check-{revision}",
+                InjectionReadyArgs(
+                    provider=args.provider,
+                    namespace=self.namespace.metadata.name,
+                    after=[istiod],
+                    job_name=f"revision-check-{revision}",
+                    probe_labels={"istio.io/rev": str(revision)},
+                    proxy_tag=of.tag,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            ).job
+        for tag, revision in args.tags.items():
+            of = by_revision[revision]
+            self.tags[tag] = chart(
+                f"tag-{tag}",
+                f"revision-tag-{tag}",
+                TAG_CHART,
+                istio_values.tag_values(revision, tag),
+                [checks[revision]],
+                of=of,
+                repository=f"{LOCAL_CHARTS}{of.tag_charts.rstrip('/')}/{of.version}",
+            )
+        return self.tags["default"]
 
     def ingress_address(self) -> pulumi.Output[str] | None:
         """The ingress gateway's load-balancer IP or host name; None without a LoadBalancer."""

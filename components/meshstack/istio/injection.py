@@ -12,7 +12,8 @@ and nothing else; its own pod is not injected.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,13 @@ class InjectionReadyArgs:
     namespace: pulumi.Input[str]
     # What must exist before injection can work at all (the cluster's mesh membership).
     after: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    # The Job's, its service account's and its ConfigMap's name (unique in the namespace).
+    job_name: str = ACCOUNT
+    # The probe pod's own labels (e.g. istio.io/rev=<revision>, which that revision's
+    # injector selects where the namespace has no injection label).
+    probe_labels: Mapping[str, str] = field(default_factory=dict)
+    # The image tag the sidecar must have (a revision's proxy version); "" any.
+    proxy_tag: str = ""
 
 
 class InjectionReady(pulumi.ComponentResource):
@@ -50,9 +58,10 @@ class InjectionReady(pulumi.ComponentResource):
     ) -> None:
         super().__init__("meshstack:istio:InjectionReady", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        account = args.job_name
         identity = JobIdentity(
             name,
-            name=ACCOUNT,
+            name=account,
             namespace=args.namespace,
             rules=[
                 k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=["pods"], verbs=["create"])
@@ -60,14 +69,21 @@ class InjectionReady(pulumi.ComponentResource):
             opts=child,
         )
         scripts = script_files(
-            name, ACCOUNT, args.namespace, Path(__file__).with_name(SCRIPT), child
+            name, account, args.namespace, Path(__file__).with_name(SCRIPT), child
         )
+        revision = (
+            {"PROBE_LABELS": json.dumps(dict(args.probe_labels), sort_keys=True)}
+            if args.probe_labels
+            else {}
+        )
+        if args.proxy_tag:
+            revision["PROXY_TAG"] = args.proxy_tag
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ACCOUNT, namespace=args.namespace),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=account, namespace=args.namespace),
             spec=job_spec(
                 script_pod(
-                    app=ACCOUNT,
+                    app=account,
                     config_map=scripts.metadata.name,
                     script=SCRIPT,
                     service_account=identity.account.metadata.name,
@@ -76,6 +92,7 @@ class InjectionReady(pulumi.ComponentResource):
                         # Never pulled: a dry-run pod is not scheduled.
                         "PROBE_IMAGE": PYTHON_IMAGE,
                         "DEADLINE_SECONDS": str(SCRIPT_DEADLINE_SECONDS),
+                        **revision,
                     },
                 )
             ),

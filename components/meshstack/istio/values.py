@@ -41,6 +41,8 @@ class IstioRelease:
     network_policies: bool = False
     """The charts' own NetworkPolicies (`global.networkPolicy.enabled`: istiod, istio-cni,
     ztunnel and gateways admit their serving ports)."""
+    tag_charts: str = versions.TAG_CHARTS
+    """The directory of the revision-tag charts, one per version (versions.TAG_CHART)."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,13 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
     return _platform(values, mesh)
 
 
+def tag_values(revision: str, tag: str) -> dict[str, Any]:
+    """The revision-tag chart (versions.TAG_CHART, the istiod chart's tag templates) for one
+    tag: its webhook `istio-revision-tag-<tag>` calls `istiod-<revision>` and its Service
+    `istiod-revision-tag-<tag>` selects that istiod (templates/revision-tags-*.yaml)."""
+    return {"revision": revision, "revisionTags": [tag]}
+
+
 def injection_path(cluster_name: str, network: str) -> str:
     """Where a remote cluster's injection webhook calls its primary's istiod."""
     return f"/inject/cluster/{cluster_name}/net/{network}"
@@ -223,6 +232,8 @@ def gateway_values(
     labels: dict[str, str] | None = None,
     network: str | None = None,
     service: Mapping[str, Any] | None = None,
+    *,
+    pod_annotations: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Values for the `gateway` chart. Its selector label `istio` comes from the release name;
     `service` adds keys of the chart's `service` block (annotations, loadBalancerIP, ports).
@@ -236,6 +247,8 @@ def gateway_values(
         values["revision"] = release.revision
     if labels:
         values["labels"] = dict(labels)
+    if pod_annotations:
+        values["podAnnotations"] = dict(pod_annotations)
     if network:
         values["networkGateway"] = network
     if release.network_policies:
