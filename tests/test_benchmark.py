@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 
 import pulumi
@@ -9,6 +11,7 @@ import pytest
 
 from stacks.config import MultiClusterStack, load
 from tools import benchmark
+from tools.kubetools import REPO_ROOT
 from tools.offline.engine import OfflineEngine, to_pulumi_strings
 from tools.stack_file import committed_stacks, stack_config
 
@@ -148,3 +151,19 @@ def test_scaled_clusters_are_a_valid_mesh_of_n(n: int, remotes: int) -> None:
     assert isinstance(stack, MultiClusterStack)
     assert [c.role for c in stack.clusters].count("remote") == remotes
     assert len(stack.topology.remote_secrets()) == (n - remotes) * (n - 1)
+
+
+def test_a_child_reports_its_own_peak_not_its_large_parents():
+    # Linux's ru_maxrss keeps the parent's peak across fork and exec: measured that way, a
+    # child of a test worker that once held 600 MB reported 600 MB for every stack.
+    held = bytearray(400 * 1024 * 1024)
+    held[::4096] = b"x" * len(held[::4096])  # touched, so resident
+    out = subprocess.run(
+        [sys.executable, "-c", "from tools.benchmark import peak_mb; print(peak_mb())"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert float(out) < 200, out
+    del held

@@ -240,6 +240,8 @@ ANY_ISTIO = (
     "multi-primary-ambient",
     "primary-remote",
 )
+# Mistakes of any stack file, local-canary's included (whose Istio keys are its revisions).
+ANY_STACK = (*ANY_ISTIO, "local-canary")
 MISTAKES: dict[str, dict[str, Mistake]] = {
     "non-ASCII digit in a version": {
         s: ("istio", ("version",), "1.3\u0661.0", "meshstack:istio.version") for s in ANY_ISTIO
@@ -265,6 +267,12 @@ MISTAKES: dict[str, dict[str, Mistake]] = {
             "istio-system",
             "meshstack:bookinfo.namespace",
         ),
+        "local-canary": (
+            "bookinfo",
+            ("namespace",),
+            "istio-system",
+            "meshstack:bookinfo.namespace",
+        ),
         "single-cluster": ("bookinfo", ("namespace",), "kube-system", "bookinfo.namespace"),
         "vm": ("vm", ("namespace",), "istio-system", "meshstack:vm.namespace"),
     },
@@ -278,12 +286,12 @@ MISTAKES: dict[str, dict[str, Mistake]] = {
         "single-cluster": ("network", ("region",), "us-west1", "meshstack:network.region"),
         "vm": ("gcp", ("region",), "us-west-1", "meshstack:gcp.region"),
     },
-    "misspelt namespace": {s: ("", ("meshstak:istio",), "{}", "meshstak:istio") for s in ANY_ISTIO},
+    "misspelt namespace": {s: ("", ("meshstak:istio",), "{}", "meshstak:istio") for s in ANY_STACK},
     "flat key": {
-        s: ("", ("meshstack:istio.mtls",), "STRICT", "meshstack:istio.mtls") for s in ANY_ISTIO
+        s: ("", ("meshstack:istio.mtls",), "STRICT", "meshstack:istio.mtls") for s in ANY_STACK
     },
     "credential in plain text": {
-        s: ("", ("alicloud:secretKey",), "secret", "alicloud:secretKey") for s in ANY_ISTIO
+        s: ("", ("alicloud:secretKey",), "secret", "alicloud:secretKey") for s in ANY_STACK
     },
 }
 

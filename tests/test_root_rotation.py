@@ -14,7 +14,8 @@ import pulumi
 import pytest
 
 from meshstack.istio import trust_check_job
-from meshstack.istio.trust import cacerts_files, expiring, name_clashes
+from meshstack.istio.trust import cacerts_files, expiring
+from meshstack.istio.trust_names import name_clashes
 from stacks.config import ConfigError
 from stacks.scenarios.assembly import still_valid
 from tools.offline.fakes import FAKE_CERT_END

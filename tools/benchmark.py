@@ -176,8 +176,14 @@ class Measurement:
         )
 
 
-def _peak_mb() -> float:
-    # Linux reports the peak resident set in KiB.
+def peak_mb() -> float:
+    """This process's peak resident set. Not getrusage's ru_maxrss: Linux keeps the larger of
+    the parent's peak across fork and exec (kernel/sys.c getrusage, fs/exec.c
+    setmax_mm_hiwater_rss), so a child of a large test worker would report the worker's.
+    VmHWM is the high-water mark of this process's own memory map (proc(5)), in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
@@ -186,7 +192,7 @@ def measure_here(stack: str) -> Measurement:
     from tools.offline.engine import OfflineEngine
 
     declared = OfflineEngine(stack).run(stack)  # imports the program and the SDK modules it uses
-    fresh, peak = time.process_time(), _peak_mb()  # CPU time since the process started
+    fresh, peak = time.process_time(), peak_mb()  # CPU time since the process started
     OfflineEngine(stack).run(stack)
     evaluated = time.process_time()
     chain = declared.longest_chain(minutes)
@@ -242,7 +248,7 @@ def measure_scale_here(n: int) -> ScaleMeasurement:
 
     overrides = {"clusters": scaled_clusters(n)}
     declared = OfflineEngine(SCALE_STACK).run(SCALE_STACK, overrides)  # with the imports
-    peak = _peak_mb()
+    peak = peak_mb()
     started = time.process_time()
     OfflineEngine(SCALE_STACK).run(SCALE_STACK, overrides)
     return ScaleMeasurement(

@@ -53,6 +53,26 @@ def charts(declared: Declared, *names: str) -> list[Resource]:
     return [r for r in declared.of_type(HELM) if r.inputs.get("chart") in names]
 
 
+DEFAULT_TAG = "revision-tag-default"
+
+
+def tags(declared: Declared) -> list[Resource]:
+    """The revision-tag releases (a tag chart derived from istiod's: tools/charts.py)."""
+    return [
+        r
+        for r in declared.of_type(HELM)
+        if str(r.inputs.get("chart", "")).endswith("/revision-tags")
+    ]
+
+
+def sidecar_control(declared: Declared) -> list[Resource]:
+    """What the package's injected workloads and Istio objects wait for: istiod, or with
+    revision tags the default tag's release (its webhooks, injection and the default
+    validator, call that tag's revision), which goes before its istiod (the rule of tags)."""
+    default = [t for t in tags(declared) if t.inputs["name"] == DEFAULT_TAG]
+    return default or charts(declared, "istiod")
+
+
 def namespace_of(resource: Resource) -> str | None:
     if resource.type == HELM:
         return resource.inputs.get("namespace")
@@ -74,8 +94,11 @@ def _workloads_before_their_data_plane(declared: Declared) -> Iterator[Pair]:
     for workload in declared.kube_objects():
         data_plane = mesh.get((workload.provider_urn, namespace_of(workload) or ""))
         if workload.type in POD_KINDS and data_plane:
-            chart = "ztunnel" if data_plane == "ambient" else "istiod"
-            yield from _same_cluster([workload], charts(declared, chart))
+            if data_plane == "ambient":
+                control = charts(declared, "ztunnel")
+            else:
+                control = sidecar_control(declared)
+            yield from _same_cluster([workload], control)
 
 
 def _gateways(declared: Declared) -> list[Resource]:
@@ -150,7 +173,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "Istio objects before istiod",
         "the reverse of their creation (istiod's webhook validates them)",
-        lambda d: _same_cluster(d.istio_objects(), charts(d, "istiod")),
+        lambda d: _same_cluster(d.istio_objects(), sidecar_control(d)),
     ),
     Rule(
         "Gateway API objects before their CRDs",
@@ -159,9 +182,24 @@ RULES: tuple[Rule, ...] = (
         lambda d: _same_cluster(d.gateway_api_objects(), d.of_type(GATEWAY_API_CRDS)),
     ),
     Rule(
+        "gateways before the default tag, each tag before its revision's istiod",
+        "gateways follow the default tag; a tag's webhook injects the namespaces that name it "
+        "and calls its revision's istiod (istio.revisions: istio-revision-tag-<tag>)",
+        lambda d: [
+            *_same_cluster(_gateways(d), [t for t in tags(d) if t.inputs["name"] == DEFAULT_TAG]),
+            *(
+                (tag, istiod)
+                for tag, istiod in _same_cluster(tags(d), charts(d, "istiod"))
+                # A tag chart is derived from its revision's istiod chart (tools/charts.py).
+                if f"/{istiod.inputs.get('version')}/" in tag.inputs["chart"]
+            ),
+        ],
+    ),
+    Rule(
         "gateways before istiod",
-        "a gateway's proxy is injected and configured by istiod until it is gone",
-        lambda d: _same_cluster(_gateways(d), charts(d, "istiod")),
+        "a gateway's proxy is injected and configured by istiod until it is gone (with revision "
+        "tags, through the default tag: the rule above)",
+        lambda d: _same_cluster(_gateways(d), [] if tags(d) else charts(d, "istiod")),
     ),
     Rule(
         "ztunnel before istiod and istio-cni",

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from meshstack.istio.trust import DEFAULT_ROOT, RENEW_BEFORE_HOURS, name_clashes
+from meshstack.istio.trust_names import DEFAULT_ROOT, RENEW_BEFORE_HOURS, name_clashes
 from stacks.config.fields import PROJECT, DnsLabel, Model
 from stacks.config.mesh import IstioConfig
 

@@ -22,8 +22,9 @@ from meshstack.istio.control_plane import ControlPlaneArgs, IstioControlPlane, R
 from meshstack.istio.eastwest import EastWestGateway, EastWestGatewayArgs
 from meshstack.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
 from meshstack.istio.topology import MeshTopology, ReaderTokens
-from meshstack.istio.trust import DEFAULT_ROOT, SharedRootOfTrust, SharedRootOfTrustArgs, expiring
+from meshstack.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs, expiring
 from meshstack.istio.trust_check import TrustCheck, TrustCheckArgs
+from meshstack.istio.trust_names import DEFAULT_ROOT
 from stacks.config import IstioConfig, SecurityConfig
 from stacks.config.fields import PROJECT
 from stacks.config.trust import TrustConfig

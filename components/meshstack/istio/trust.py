@@ -19,24 +19,21 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_tls as tls
 
+from meshstack.istio.trust_names import (
+    DEFAULT_ROOT,
+    RENEW_BEFORE_HOURS,
+    intermediate_prefix,
+    name_clashes,
+    root_prefix,
+)
 from meshstack.options import register_schema_outputs, renamed
 
 ORGANIZATION = "Istio"
 # What a CA certificate may do (Istio's tools/certs: keyCertSign, digitalSignature, …).
 CA_USES = ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"]
-DEFAULT_ROOT = "root"
 
 ROOT_VALIDITY_HOURS = 10 * 365 * 24
 INTERMEDIATE_VALIDITY_HOURS = 2 * 365 * 24
-# An intermediate is replaced by the first `up` within this many hours of its expiry: the TLS
-# provider then plans its `ready_for_renewal` as a replacement (hashicorp/
-# terraform-provider-tls internal/provider/common_cert.go:290-311, `early_renewal_hours`,
-# which pulumi-tls wraps). The new one has the same key and root, which istiod loads live
-# (same bundle: pilot/pkg/bootstrap/istio_ca.go:353-415). The old one stays valid until its
-# own end, longer than any workload certificate it signed (24 h: pilot-agent SECRET_TTL,
-# pilot/cmd/pilot-agent/options/options.go:76). Roots are never renewed so: a new root
-# certificate is a rotation (a bundle istiod accepts only as a superset).
-RENEW_BEFORE_HOURS = 30 * 24
 
 
 class SharedRootOfTrustArgs(TypedDict):
@@ -161,14 +158,6 @@ class SharedRootOfTrust(pulumi.ComponentResource):
         register_schema_outputs(self)
 
 
-def root_prefix(name: str, root: str) -> str:
-    return f"{name}-root" if root == DEFAULT_ROOT else f"{name}-root-{root}"
-
-
-def intermediate_prefix(name: str, cluster: str, root: str) -> str:
-    return f"{name}-{cluster}" if root == DEFAULT_ROOT else f"{name}-{cluster}-{root}"
-
-
 def root_common_name(root: str) -> str:
     return "Root CA" if root == DEFAULT_ROOT else f"Root CA {root}"
 
@@ -176,15 +165,6 @@ def root_common_name(root: str) -> str:
 def certificate_name(*, root: str | None = None, cluster: str | None = None) -> str:
     """How `valid_until` and messages name a certificate."""
     return f"root {root}" if root is not None else f"intermediate of {cluster}"
-
-
-def name_clashes(clusters: Sequence[str], roots: Sequence[str]) -> list[str]:
-    """Resource-name prefixes that two certificates would share (a cluster named like a root's
-    prefix, or cluster and root names that join into another's), for any signing root."""
-    prefixes = [root_prefix("", r) for r in roots] + [
-        intermediate_prefix("", c, r) for c in clusters for r in roots
-    ]
-    return sorted({p.lstrip("-") for p in prefixes if prefixes.count(p) > 1})
 
 
 def cacerts_files(ca_cert: str, ca_key: str, bundle: str, signing_root: str) -> dict[str, str]:
