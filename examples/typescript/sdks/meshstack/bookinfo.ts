@@ -57,6 +57,7 @@ export class Bookinfo extends pulumi.ComponentResource {
             resourceInputs["imageTag"] = args?.imageTag;
             resourceInputs["namespace"] = args?.namespace;
             resourceInputs["networkPolicies"] = args?.networkPolicies;
+            resourceInputs["podAnnotations"] = args?.podAnnotations;
             resourceInputs["reviewsVersions"] = args?.reviewsVersions;
             resourceInputs["serviceLabels"] = args?.serviceLabels;
             resourceInputs["deployments"] = undefined /*out*/;
@@ -101,6 +102,11 @@ export interface BookinfoArgs {
      *     true).
      */
     networkPolicies?: boolean;
+    /**
+     * Annotations of every pod template (e.g. the revision its namespace's tag names: a
+     *     change restarts the pods onto it).
+     */
+    podAnnotations?: {[key: string]: string};
     /**
      * Which reviews versions run (default v1, v2 and v3).
      */

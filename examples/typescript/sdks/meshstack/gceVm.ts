@@ -80,6 +80,7 @@ export class GceVm extends pulumi.ComponentResource {
             resourceInputs["instanceName"] = args?.instanceName;
             resourceInputs["labels"] = args?.labels;
             resourceInputs["machineType"] = args?.machineType;
+            resourceInputs["metadata"] = args?.metadata;
             resourceInputs["startupScript"] = args?.startupScript;
             resourceInputs["subnetwork"] = args?.subnetwork;
             resourceInputs["tags"] = args?.tags;
@@ -125,6 +126,11 @@ export interface GceVmArgs {
      * Its machine type, e.g. e2-standard-2.
      */
     machineType: string;
+    /**
+     * More instance metadata (key → value), which the VM reads from its metadata server
+     *     while it runs; a change is applied to the running VM.
+     */
+    metadata?: {[key: string]: pulumi.Input<string>};
     /**
      * Runs as root on every boot (metadata startup-script: changing it needs no new VM).
      */

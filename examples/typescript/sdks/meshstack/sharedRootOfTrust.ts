@@ -5,8 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 /**
- * A root CA and, per cluster, an intermediate CA signed by it: the `cacerts` files of
- *     Istio's plug-in CA, so that workloads of every cluster trust each other.
+ * Root CAs and, per cluster, an intermediate CA signed by the signing root: the `cacerts`
+ *     files of Istio's plug-in CA, so that workloads of every cluster trust each other.
  */
 export class SharedRootOfTrust extends pulumi.ComponentResource {
     /** @internal */
@@ -29,9 +29,14 @@ export class SharedRootOfTrust extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly cacerts: pulumi.Output<{[key: string]: {[key: string]: string}}>;
     /**
-     * The root CA's certificate (PEM).
+     * The trusted roots' certificates (PEM bundle, the signing root first): what every
+     *     workload and VM trusts.
      */
     declare public /*out*/ readonly rootCertPem: pulumi.Output<string>;
+    /**
+     * When each root and each cluster's intermediate expires (RFC 3339), by `certificate_name`.
+     */
+    declare public /*out*/ readonly validUntil: pulumi.Output<{[key: string]: string}>;
 
     /**
      * Create a SharedRootOfTrust resource with the given unique name, arguments, and options.
@@ -49,12 +54,17 @@ export class SharedRootOfTrust extends pulumi.ComponentResource {
             }
             resourceInputs["clusters"] = args?.clusters;
             resourceInputs["intermediateValidityHours"] = args?.intermediateValidityHours;
+            resourceInputs["renewBeforeHours"] = args?.renewBeforeHours;
             resourceInputs["rootValidityHours"] = args?.rootValidityHours;
+            resourceInputs["roots"] = args?.roots;
+            resourceInputs["signingRoot"] = args?.signingRoot;
             resourceInputs["cacerts"] = undefined /*out*/;
             resourceInputs["rootCertPem"] = undefined /*out*/;
+            resourceInputs["validUntil"] = undefined /*out*/;
         } else {
             resourceInputs["cacerts"] = undefined /*out*/;
             resourceInputs["rootCertPem"] = undefined /*out*/;
+            resourceInputs["validUntil"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
         super(SharedRootOfTrust.__pulumiType, name, resourceInputs, opts, true /*remote*/);
@@ -74,7 +84,21 @@ export interface SharedRootOfTrustArgs {
      */
     intermediateValidityHours?: pulumi.Input<number | undefined>;
     /**
-     * How long the root CA is valid, in hours (default 10 years).
+     * An intermediate is replaced by a new one (same key and root) by the first `pulumi up`
+     *     within this many hours of its expiry (default 30 days).
+     */
+    renewBeforeHours?: pulumi.Input<number | undefined>;
+    /**
+     * How long each root CA is valid, in hours (default 10 years).
      */
     rootValidityHours?: pulumi.Input<number | undefined>;
+    /**
+     * The root CAs every workload trusts, by name (default: one, `root`). Their certificates
+     *     make each cluster's root bundle (`root-cert.pem`), the signing root first.
+     */
+    roots?: string[];
+    /**
+     * The root whose intermediates sign workload certificates (default: the first root).
+     */
+    signingRoot?: string;
 }
