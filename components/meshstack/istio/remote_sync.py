@@ -24,8 +24,7 @@ from meshstack.jobs import (
     SCRIPT_DEADLINE_SECONDS,
     JobIdentity,
     job_spec,
-    no_ingress,
-    script_config_map,
+    script_files,
     script_pod,
 )
 
@@ -76,14 +75,9 @@ class RemoteSyncCheck(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        scripts = script_config_map(
-            f"{name}-script",
-            ACCOUNT,
-            ISTIO_NAMESPACE,
-            {SCRIPT: Path(__file__).with_name(SCRIPT)},
-            child,
+        scripts = script_files(
+            name, ACCOUNT, ISTIO_NAMESPACE, Path(__file__).with_name(SCRIPT), child
         )
-        no_ingress(f"{name}-network-policy", ACCOUNT, ISTIO_NAMESPACE, child)
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ACCOUNT, namespace=ISTIO_NAMESPACE),
