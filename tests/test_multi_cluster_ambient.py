@@ -177,7 +177,8 @@ def test_routing_check_runs_through_the_ingress_after_both_clusters(declared):
 def test_policy_check_runs_as_a_mesh_pod_in_every_cluster(declared):
     for cluster in CLUSTERS:
         job = declared.named(f"{cluster}-bookinfo-policy-check-job")
-        (check,) = _checks(job)
+        check, not_admitted = _checks(job)
+        assert not_admitted["url"] == "http://productpage.bookinfo:9080/productpage"
         assert check["url"] == "http://reviews.bookinfo:9080/reviews/0"
         assert check["classes"] == [
             {"label": "denied by the waypoint", "status": 403, "body": "RBAC: access denied"}

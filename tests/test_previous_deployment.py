@@ -20,13 +20,13 @@ CANARY = {"istio": {"revision": "canary"}}
 
 
 def test_every_up_exports_the_revisions_it_runs(engine):
-    assert engine.run("local").outputs["deployed"] == {"istio": {"revisions": ["default"]}}
+    assert engine.run("local").outputs["deployed"]["istio"] == {"revisions": ["default"]}
     fresh = OfflineEngine()
-    assert fresh.run("local", CANARY).outputs["deployed"] == {"istio": {"revisions": ["canary"]}}
+    assert fresh.run("local", CANARY).outputs["deployed"]["istio"] == {"revisions": ["canary"]}
 
 
 def test_asm_runs_no_istiod_of_the_stack(engine):
-    assert engine.run("two-cluster-retention").outputs["deployed"] == {"istio": {"revisions": []}}
+    assert engine.run("two-cluster-retention").outputs["deployed"]["istio"] == {"revisions": []}
 
 
 def test_changing_the_revision_of_a_running_istiod_in_one_step_is_refused(engine):
@@ -125,3 +125,47 @@ def test_switching_and_dropping_the_used_reader_token_in_one_up_is_refused(engin
     drop = OfflineEngine()
     drop.state.record = {"membership": {"activeReaderToken": "g2"}}
     drop.run("multi-primary", DROPPED)
+
+
+def _policies(declared) -> set[str]:
+    return {
+        r.manifest["metadata"]["name"]
+        for r in declared
+        if r.type.endswith(":AuthorizationPolicy")
+    }
+
+
+def test_a_new_stack_gets_bookinfos_default_deny_and_records_it(engine):
+    engine.state.record = None
+    declared = engine.run("local")
+    assert declared.outputs["deployed"]["bookinfo"] == {"authorization": "default-deny"}
+    assert {"allow-nothing", "productpage", "details", "reviews", "ratings"} <= _policies(
+        declared
+    )
+
+
+def test_a_running_bookinfo_without_the_record_keeps_running_without_it(engine):
+    # A record of the release before bookinfo.authorization: Bookinfo ran with no policy.
+    engine.state.record = {"istio": {"revisions": ["default"]}}
+    declared = engine.run("local")
+    assert declared.outputs["deployed"]["bookinfo"] == {"authorization": "none"}
+    assert not _policies(declared)
+    assert not [r for r in declared if r.name.startswith("bookinfo-authz-check")]
+
+
+def test_a_running_stack_keeps_what_it_had_unless_set(engine):
+    engine.state.record = {"istio": {"revisions": ["default"]}, "bookinfo": {}}
+    # Bookinfo did not run: enabling it is a first Bookinfo.
+    assert engine.run("local").outputs["deployed"]["bookinfo"]["authorization"] == "default-deny"
+    had = OfflineEngine()
+    had.state.record = {"istio": {"revisions": ["default"]}, "bookinfo": {"authorization": "none"}}
+    assert not _policies(had.run("local"))
+    turned_on = OfflineEngine()
+    turned_on.state.record = {"istio": {"revisions": ["default"]}}
+    on = turned_on.run("local", {"bookinfo": {"authorization": "default-deny"}})
+    assert "allow-nothing" in _policies(on)
+
+
+def test_a_disabled_bookinfo_is_recorded_as_not_running(engine):
+    record = engine.run("local", {"bookinfo": {"enabled": False}}).outputs["deployed"]
+    assert record["bookinfo"] == {}

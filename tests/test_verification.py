@@ -27,18 +27,22 @@ JASON_V2 = [
     "routing jason-v2: jason sees reviews v2",
     MTLS,
 ]
+# bookinfo.authorization default-deny (a new stack's default).
+DENIED = "default-deny{}: an account productpage does not admit gets 403"
+AUTHZ = {"bookinfo-authz-check": [DENIED.format("")]}
 # The committed stacks: per check Job, the names of its checks.
 DECLARED: dict[str, dict[str, list[str]]] = {
-    "local": {"bookinfo-check": JASON_V2},
-    "local-ambient": {"bookinfo-check": JASON_V2},
-    "local-canary": {"bookinfo-check": JASON_V2},
-    "single-cluster": {"bookinfo-check": JASON_V2},
+    "local": {"bookinfo-check": JASON_V2, **AUTHZ},
+    "local-ambient": {"bookinfo-check": JASON_V2, **AUTHZ},
+    "local-canary": {"bookinfo-check": JASON_V2, **AUTHZ},
+    "single-cluster": {"bookinfo-check": JASON_V2, **AUTHZ},
     "two-cluster-retention": {
         "bookinfo-check": [
             "/productpage1: m1c1's product page shows reviews v1 (retained in the cluster)",
             "/productpage2: m1c2's product page shows reviews v2 (retained in the cluster)",
             MTLS,
-        ]
+        ],
+        **AUTHZ,
     },
     "vm": {
         "vm-check": ["hello-vm answers from the VM, through its Service, in the mesh"],
@@ -66,7 +70,8 @@ DECLARED: dict[str, dict[str, list[str]]] = {
         ],
         **{
             f"{cluster}-bookinfo-policy-check": [
-                f"L7 policy in {cluster}: only productpage may GET reviews (others get 403)"
+                f"L7 policy in {cluster}: only productpage may GET reviews (others get 403)",
+                DENIED.format(f" in {cluster}"),
             ]
             for cluster in ("ack-ambient", "gke-ambient")
         },

@@ -24,7 +24,7 @@ from stacks.config.fields import (
     TimeZone,
     Zone,
 )
-from stacks.config.mesh import MtlsMode, ReviewsVersion
+from stacks.config.mesh import BookinfoAuthorizationConfig, MtlsMode, ReviewsVersion
 
 
 class VSwitchConfig(Model):
@@ -156,7 +156,7 @@ class AsmConfig(Model):
     """ASM has no deletion protection of its own: Pulumi's `protect` stands in for it."""
 
 
-class SharedBookinfoConfig(Model):
+class SharedBookinfoConfig(BookinfoAuthorizationConfig):
     """Bookinfo deployed in every cluster (which reviews versions is per cluster)."""
 
     namespace: AppNamespace = "bookinfo"

@@ -25,7 +25,13 @@ from pydantic import ValidationError
 
 from stacks.config.fields import PATTERN_HELP, PROJECT, Model
 from stacks.config.lookups import Catalog, resolve
-from stacks.config.previous import Deployed, StackState, StateUnavailable, step_problems
+from stacks.config.previous import (
+    Deployed,
+    StackState,
+    StateUnavailable,
+    settled,
+    step_problems,
+)
 from stacks.config.stack import _STACK_ADAPTER, SCENARIO_MODELS, SCENARIOS, AnyStack
 
 # Provider settings that are credentials: only ever `pulumi config set --secret`.
@@ -127,18 +133,20 @@ def load(
         stack, cloud = resolve(stack, catalog)
         problems += [p for p in cloud if not _names_any(p, set_aside)]
     if stack is not None and state is not None:
-        problems += [p for p in _step_problems(stack, state) if not _names_any(p, set_aside)]
+        stack, steps = _after_last_up(stack, state)
+        problems += [p for p in steps if not _names_any(p, set_aside)]
     if problems or stack is None:
         raise ConfigError(_message(problems))
     return stack
 
 
-def _step_problems(stack: AnyStack, state: StackState) -> list[str]:
+def _after_last_up(stack: AnyStack, state: StackState) -> tuple[AnyStack, list[str]]:
+    """The stack with the defaults the last `up` decides, and the steps it must not skip."""
     try:
-        before = Deployed.of(state.deployed())
+        record = state.deployed()
     except StateUnavailable as error:
-        return [f"could not read what this stack's last `pulumi up` deployed: {error}"]
-    return step_problems(stack, before)
+        return stack, [f"could not read what this stack's last `pulumi up` deployed: {error}"]
+    return settled(stack, record), step_problems(stack, Deployed.of(record))
 
 
 def _validate(values: dict[str, Any]) -> tuple[AnyStack | None, list[str], set[str]]:

@@ -227,7 +227,23 @@ ROUTING_NEEDS: Mapping[str, frozenset[str]] = {
 }
 
 
-class BookinfoConfig(Model):
+# Bookinfo's own AuthorizationPolicies (components/meshstack/apps/bookinfo_authz.py).
+BookinfoAuthorization = Literal["default-deny", "none"]
+
+
+class BookinfoAuthorizationConfig(Model):
+    """What every stack's Bookinfo shares: who may call its services."""
+
+    authorization: BookinfoAuthorization | None = None
+    """Bookinfo's own authorization policies: default-deny (an allow-nothing policy for its
+    namespace, and each service admits exactly its callers by service account: productpage
+    the ingress gateway, details and reviews productpage, ratings reviews) or none. Unset: the
+    stack's last `pulumi up` decides: a new stack gets default-deny, a running stack keeps what
+    it had, and a running stack that never had it gets none (an `up` never starts denying a
+    running Bookinfo by surprise: set default-deny to turn it on; docs/security.md)."""
+
+
+class BookinfoConfig(BookinfoAuthorizationConfig):
     """The Bookinfo sample as typed resources (seed 000 / 003)."""
 
     enabled: Flag = True

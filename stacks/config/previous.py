@@ -47,6 +47,10 @@ class Deployed:
     active_reader_token: str | None = None
     # istio.tags as the last `up` applied them (tag → revision); empty without istio.revisions.
     tags: Mapping[str, str] = field(default_factory=dict)
+    # bookinfo.authorization as the last `up` applied it (None: Bookinfo did not run), and
+    # whether the record says so at all (an older release's does not).
+    bookinfo_authorization: str | None = None
+    bookinfo_recorded: bool = False
 
     @classmethod
     def of(cls, record: Mapping[str, Any] | None) -> Deployed:
@@ -60,6 +64,8 @@ class Deployed:
             trust_roots=tuple(trust.get("roots") or ()),
             signing_root=trust.get("signingRoot"),
             active_reader_token=((record or {}).get("membership") or {}).get("activeReaderToken"),
+            bookinfo_authorization=((record or {}).get("bookinfo") or {}).get("authorization"),
+            bookinfo_recorded="bookinfo" in (record or {}),
         )
 
 
@@ -109,13 +115,49 @@ def membership_record(stack: Any) -> dict[str, Any]:
     return {"membership": {"activeReaderToken": membership.tokens.active}}
 
 
+def bookinfo_runs(stack: Any) -> bool:
+    bookinfo = getattr(stack, "bookinfo", None)
+    return bookinfo is not None and getattr(bookinfo, "enabled", True)
+
+
+def bookinfo_record(stack: Any) -> dict[str, Any]:
+    """The authorization Bookinfo runs with; an empty entry where it does not run (so that
+    enabling it later is a first Bookinfo, with the new-stack default)."""
+    if getattr(stack, "bookinfo", None) is None:
+        return {}
+    if not bookinfo_runs(stack):
+        return {"bookinfo": {}}
+    return {"bookinfo": {"authorization": stack.bookinfo.authorization}}
+
+
+def settled(stack: Any, record: Mapping[str, Any] | None) -> Any:
+    """The stack with what the config left to the last `up` decided: bookinfo.authorization
+    unset is default-deny for a new stack (or one whose Bookinfo did not run), what it was
+    for a running one, and none for one whose Bookinfo ran before the package had it."""
+    bookinfo = getattr(stack, "bookinfo", None)
+    if bookinfo is None or bookinfo.authorization is not None:
+        return stack
+    before = Deployed.of(record)
+    chosen = before.bookinfo_authorization or (
+        "none" if record is not None and not before.bookinfo_recorded else "default-deny"
+    )
+    return stack.model_copy(
+        update={"bookinfo": bookinfo.model_copy(update={"authorization": chosen})}
+    )
+
+
 def record(stack: Any) -> dict[str, Any]:
     """What this `up` exports as `deployed` for the next one to compare with."""
     istio = _istio(stack)
     facts: dict[str, Any] = {"revisions": list(istiod_revisions(stack))}
     if istio is not None and istio.tagged:
         facts["tags"] = dict(istio.tags or {})
-    return {"istio": facts, **trust_record(stack), **membership_record(stack)}
+    return {
+        "istio": facts,
+        **trust_record(stack),
+        **membership_record(stack),
+        **bookinfo_record(stack),
+    }
 
 
 def step_problems(stack: Any, before: Deployed) -> list[str]:

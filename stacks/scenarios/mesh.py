@@ -9,7 +9,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from meshstack.apps.bookinfo import Bookinfo, BookinfoArgs
-from meshstack.apps.bookinfo_checks import plain_text_refused, routing_checks
+from meshstack.apps.bookinfo_authz import Entrance, Placement, default_deny
+from meshstack.apps.bookinfo_checks import (
+    plain_text_refused,
+    productpage_not_admitted,
+    routing_checks,
+)
 from meshstack.apps.bookinfo_gateway_api import BookinfoGatewayApi, BookinfoGatewayApiArgs
 from meshstack.apps.bookinfo_routing import GATEWAY_NAME, BookinfoRouting, BookinfoRoutingArgs
 from meshstack.apps.namespace import injected_namespace, revision_annotation
@@ -129,6 +134,8 @@ class Mesh:
     check: MeshCheck | None = None
     # The namespace of a Gateway API ingress gateway (Istio deploys it beside its Gateway).
     gateway_api_ingress: str | None = None
+    # bookinfo.authorization default-deny: a call from an account not admitted is refused.
+    authz_check: MeshCheck | None = None
 
 
 def mesh_on_cluster(
@@ -216,7 +223,65 @@ def mesh_on_cluster(
         after=after,
     )
     gateway_namespace = bookinfo.namespace if istio.ingress == "gateway-api" else None
-    return Mesh(control_plane, app, observability, check, gateway_namespace)
+    authz_check = _default_deny(
+        provider, config, namespace.metadata.name, control_plane.istiod, [app, *routes_ready]
+    )
+    return Mesh(control_plane, app, observability, check, gateway_namespace, authz_check)
+
+
+def ingress_entrance(namespace: str, *, gateway_api: bool, gateway_here: bool = True) -> Entrance:
+    """Who enters Bookinfo: the Helm gateway's account (the gateway chart's service account
+    is its release's name: charts/gateway/templates/_helpers.tpl gateway.serviceAccountName),
+    or that of Bookinfo's Gateway API gateway, which Istio names `<gateway>-istio` (release-1.31
+    pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go ServiceAccount);
+    `gateway_here`: that gateway runs in this cluster."""
+    if gateway_api:
+        return Entrance(
+            ingress={"serviceAccounts": [f"{namespace}/{deployed_service(GATEWAY_NAME)}"]},
+            gateway_in_namespace=GATEWAY_NAME if gateway_here else None,
+        )
+    return Entrance(ingress={"serviceAccounts": [f"{ISTIO_NAMESPACE}/{INGRESS_GATEWAY}"]})
+
+
+def ambient_placement(ambient: bool) -> Placement:
+    """Sidecars, or ztunnel and the namespace's waypoint, whose account is its Gateway's
+    name (waypoints keep it: gatewaycommon/classinfo.go DisableNameSuffix)."""
+    return Placement(ambient=True, waypoint_account=WAYPOINT) if ambient else Placement()
+
+
+def _default_deny(
+    provider: k8s.Provider,
+    config: MeshStack,
+    namespace: pulumi.Output[str],
+    istiod: pulumi.Resource,
+    after: list[pulumi.Resource],
+) -> MeshCheck | None:
+    """bookinfo.authorization default-deny: the policy set, and a check from a mesh pod whose
+    account it does not admit."""
+    istio, bookinfo = config.istio, config.bookinfo
+    if bookinfo.authorization == "none":
+        return None
+    ambient = istio.data_plane == "ambient"
+    policies = default_deny(
+        "bookinfo",
+        bookinfo.namespace,
+        namespace,
+        entrance=ingress_entrance(bookinfo.namespace, gateway_api=istio.ingress == "gateway-api"),
+        placement=ambient_placement(ambient),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[istiod]),
+    )
+    return mesh_check(
+        "bookinfo-authz-check",
+        config.verify,
+        provider=provider,
+        namespace=namespace,
+        job_name="bookinfo-authz-check",
+        checks=[productpage_not_admitted(bookinfo.namespace)],
+        after=[*after, *policies],
+        in_mesh=True,
+        revision=istio.revision,
+        ambient=ambient,
+    )
 
 
 def _routing(
@@ -317,4 +382,4 @@ def mesh_outputs(mesh: Mesh) -> dict[str, pulumi.Input[str]]:
         outputs["productpageUrl"] = gateway_api_port_forward(mesh.gateway_api_ingress)
     for addon, command in mesh.observability.open_commands.items():
         outputs[f"{addon}Command"] = command
-    return {**outputs, **verified_output([mesh.check])}
+    return {**outputs, **verified_output([mesh.check, mesh.authz_check])}

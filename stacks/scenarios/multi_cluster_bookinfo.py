@@ -23,7 +23,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from meshstack.apps.bookinfo import Bookinfo, BookinfoArgs
-from meshstack.apps.bookinfo_checks import reviews_denied, routing_checks
+from meshstack.apps.bookinfo_authz import default_deny
+from meshstack.apps.bookinfo_checks import (
+    productpage_not_admitted,
+    reviews_denied,
+    routing_checks,
+)
 from meshstack.apps.bookinfo_gateway_api import BookinfoGatewayApi, BookinfoGatewayApiArgs
 from meshstack.apps.bookinfo_policy import POLICY_NAME, reviews_viewer_spec
 from meshstack.apps.bookinfo_routing import GATEWAY_NAME
@@ -38,7 +43,7 @@ from meshstack.istio.gateway_api import (
 from meshstack.istio.objects import SECURITY, istio_object
 from meshstack.verify.mesh_check import MeshCheck
 from stacks.config import MultiClusterStack
-from stacks.scenarios.mesh import gateway_api_port_forward
+from stacks.scenarios.mesh import ambient_placement, gateway_api_port_forward, ingress_entrance
 from stacks.scenarios.verification import mesh_check
 
 # Reachable from every cluster (the ambient profile's serviceScopeConfigs select this label).
@@ -117,6 +122,17 @@ def bookinfo_across_clusters(
             api_version=SECURITY,
         )
         everything += [app, waypoint, routing, policy]
+        if bookinfo.authorization != "none":
+            everything += default_deny(
+                name,
+                bookinfo.namespace,
+                namespace.metadata.name,
+                entrance=ingress_entrance(
+                    bookinfo.namespace, gateway_api=True, gateway_here=name == ingress
+                ),
+                placement=ambient_placement(True),
+                opts=after_mesh,
+            )
     deployed = sorted({v for versions in reviews.values() for v in versions})
     gateway_url = f"http://{deployed_service(GATEWAY_NAME)}.{bookinfo.namespace}"
     checks = [
@@ -139,7 +155,14 @@ def bookinfo_across_clusters(
                 provider=providers[name],
                 namespace=namespaces[name],
                 job_name="bookinfo-policy-check",
-                checks=[reviews_denied(bookinfo.namespace, name)],
+                checks=[
+                    reviews_denied(bookinfo.namespace, name),
+                    *(
+                        [productpage_not_admitted(bookinfo.namespace, f" in {name}")]
+                        if bookinfo.authorization != "none"
+                        else []
+                    ),
+                ],
                 after=everything,
                 in_mesh=True,
                 ambient=True,

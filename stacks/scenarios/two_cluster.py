@@ -32,7 +32,12 @@ from meshstack.alicloud.security_groups import (
     SecurityGroupsArgs,
 )
 from meshstack.apps.bookinfo import Bookinfo, BookinfoArgs
-from meshstack.apps.bookinfo_checks import cluster_local_checks, plain_text_refused
+from meshstack.apps.bookinfo_authz import Entrance, Placement, default_deny
+from meshstack.apps.bookinfo_checks import (
+    cluster_local_checks,
+    plain_text_refused,
+    productpage_not_admitted,
+)
 from meshstack.apps.cluster_local import (
     CLUSTER_LABEL,
     ClusterLocalRouting,
@@ -49,7 +54,7 @@ from stacks.config import TwoClusterStack
 from stacks.scenarios.alibaba import ack_cluster, alibaba_provider, node_login_keys
 from stacks.scenarios.assembly import MeshCluster, assemble_mesh, trust_outputs
 from stacks.scenarios.commands import stack_output_command
-from stacks.scenarios.mesh import INGRESS_SELECTOR, INGRESS_URL
+from stacks.scenarios.mesh import INGRESS_SELECTOR, INGRESS_URL, ingress_entrance
 from stacks.scenarios.tags import stack_tags
 from stacks.scenarios.verification import mesh_check, verified_output
 
@@ -192,6 +197,53 @@ def _bookinfo_check(
     )
 
 
+def _authz_check(
+    config: TwoClusterStack,
+    clusters: Mapping[str, AckCluster],
+    namespaces: Mapping[str, k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch],
+    after: list[pulumi.Resource],
+) -> MeshCheck | None:
+    """From a mesh pod in the gateway's cluster whose account the default-deny set does not
+    admit: productpage refuses it."""
+    if config.bookinfo.authorization == "none":
+        return None
+    gateway_cluster = config.gateway_cluster.name
+    return mesh_check(
+        "bookinfo-authz-check",
+        config.verify,
+        provider=clusters[gateway_cluster].provider,
+        namespace=namespaces[gateway_cluster].metadata.name,
+        job_name="bookinfo-authz-check",
+        checks=[productpage_not_admitted(config.bookinfo.namespace)],
+        after=after,
+        in_mesh=True,
+        revision=config.istio.revision if config.control_plane == "istio" else None,
+    )
+
+
+def _default_deny(
+    config: TwoClusterStack,
+    where: Mapping[str, tuple[k8s.Provider, pulumi.Output[str], pulumi.Resource]],
+    entrance: Entrance,
+) -> list[pulumi.Resource]:
+    """bookinfo.authorization default-deny: the policy set in each API server of `where`
+    (name → its provider, Bookinfo's namespace there and what admits Istio objects)."""
+    if config.bookinfo.authorization == "none":
+        return []
+    return [
+        policy
+        for name, (provider, namespace, istiod) in where.items()
+        for policy in default_deny(
+            name,
+            config.bookinfo.namespace,
+            namespace,
+            entrance=entrance,
+            placement=Placement(),
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=[istiod]),
+        )
+    ]
+
+
 def _urls(address: pulumi.Output[str], names: list[str]) -> pulumi.Output[dict[str, str]]:
     return address.apply(
         lambda a: {name: f"http://{a}{entry_path(i)}" for i, name in enumerate(names)}
@@ -283,21 +335,31 @@ def _asm_mesh(
         for name, cluster in clusters.items()
     }
     bookinfo = _bookinfo_everywhere(config, clusters, namespaces, injection)
-    check = _bookinfo_check(
+    # ASM documents no name for its gateway's account: the entrance is its namespace.
+    policies = _default_deny(
         config,
-        clusters,
-        namespaces,
-        gateway_url=ASM_GATEWAY_URL,
-        mtls=config.asm.mtls,
-        after=[gateway.gateway, routing, mtls, *bookinfo],
+        {"mesh": (asm.provider, mesh_namespace.metadata.name, asm.mesh)},
+        Entrance(ingress={"namespaces": [ISTIO_NAMESPACE]}),
     )
+    after = [gateway.gateway, routing, mtls, *bookinfo, *policies]
+    checks = [
+        _bookinfo_check(
+            config,
+            clusters,
+            namespaces,
+            gateway_url=ASM_GATEWAY_URL,
+            mtls=config.asm.mtls,
+            after=after,
+        ),
+        _authz_check(config, clusters, namespaces, after),
+    ]
     return {
         "meshId": asm.mesh.id,
         "asmVersion": asm.version,
         "meshKubeconfig": asm.kubeconfig,
         "ingressGatewayAddress": gateway.address,
         "productpageUrls": _urls(gateway.address, names),
-        **verified_output([check]),
+        **verified_output(checks),
     }
 
 
@@ -365,17 +427,28 @@ def _istio_mesh(
     # The gateway cluster always has an ingress gateway; every primary its mTLS policy.
     assert address is not None and gateway.ingress_gateway is not None
     policies = [cp.peer_authentication for cp in control_planes.values()]
+    # Each sidecar's policies come from its own cluster's istiod: the set in every cluster.
+    authz = _default_deny(
+        config,
+        {
+            name: (clusters[name].provider, namespaces[name].metadata.name, cp.istiod)
+            for name, cp in control_planes.items()
+        },
+        ingress_entrance(namespace, gateway_api=False),
+    )
+    after = [gateway.ingress_gateway, routing, membership, *bookinfo, *filter(None, policies)]
     check = _bookinfo_check(
         config,
         clusters,
         namespaces,
         gateway_url=INGRESS_URL,
         mtls=config.istio.mtls,
-        after=[gateway.ingress_gateway, routing, membership, *bookinfo, *filter(None, policies)],
+        after=[*after, *authz],
     )
+    authz_check = _authz_check(config, clusters, namespaces, [*after, *authz])
     return {
         **trust_outputs(mesh),
         "ingressGatewayAddress": address,
         "productpageUrls": _urls(address, names),
-        **verified_output([check, *membership.synced.values(), *mesh.trust_checks]),
+        **verified_output([check, authz_check, *membership.synced.values(), *mesh.trust_checks]),
     }

@@ -38,6 +38,10 @@ DELAYED_TIMEOUT_SECONDS = 30
 # What a waypoint's Envoy answers a call its AuthorizationPolicy denies.
 DENIED = "denied by the waypoint"
 DENIED_CLASS = AnswerClass(DENIED, status=403, body="RBAC: access denied")
+# What the callee's proxy (sidecar or waypoint) answers a call no ALLOW policy admits
+# (Envoy's RBAC filter; Istio's release-1.31 tests/integration/security/authz_test.go:1518).
+NOT_ADMITTED = "denied by the default-deny policies"
+NOT_ADMITTED_CLASS = AnswerClass(NOT_ADMITTED, status=403, body="RBAC: access denied")
 
 
 @dataclass(frozen=True)
@@ -168,5 +172,18 @@ def reviews_denied(namespace: str, cluster: str, samples: int = 3) -> Check:
         url=f"http://reviews.{namespace}:{PORT}/reviews/0",
         classes=(DENIED_CLASS,),
         expect=Expect(only=(DENIED,)),
+        samples=samples,
+    )
+
+
+def productpage_not_admitted(namespace: str, where: str = "", samples: int = 3) -> Check:
+    """From a mesh pod whose account Bookinfo's default-deny set does not admit
+    (bookinfo_authz.py), productpage refuses the call; the product page through the ingress
+    gateway shows the admitted callers get through."""
+    return Check(
+        name=f"default-deny{where}: an account productpage does not admit gets 403",
+        url=f"http://productpage.{namespace}:{PORT}/productpage",
+        classes=(NOT_ADMITTED_CLASS,),
+        expect=Expect(only=(NOT_ADMITTED,)),
         samples=samples,
     )
