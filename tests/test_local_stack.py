@@ -79,8 +79,8 @@ def test_injected_workloads_and_istio_objects_wait_for_istiod(local):
     ]
     waiting = injected + local.istio_objects()
     # 6 Deployments; gateway, VS bookinfo, 4 DestinationRules, 4 routes, PeerAuthentication,
-    # the tracing Telemetry.
-    assert len(waiting) == 6 + 12
+    # the tracing Telemetry; Bookinfo's allow-nothing and its 4 services' policies.
+    assert len(waiting) == 6 + 12 + 5
     assert all(local.depends_on(r, istiod) for r in waiting)
 
 
