@@ -7,6 +7,7 @@ HTTP run of the script.
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import itertools
 import json
@@ -26,6 +27,7 @@ from meshstack.apps.bookinfo_checks import (
     REVIEWS_UNAVAILABLE,
     cluster_local_checks,
     plain_text_refused,
+    productpage_not_admitted,
     routing_checks,
 )
 from meshstack.apps.hello_world import responders_check
@@ -389,3 +391,47 @@ def test_a_sidecar_is_told_to_quit(monkeypatch):
     probe.quit_sidecar()
     server.server_close()
     assert calls == ["/quitquitquit"]
+
+
+# Envoy's RBAC filter's answer to a call no ALLOW policy admits (sidecar or waypoint).
+RBAC_DENIED = probe.Answer(403, "RBAC: access denied")
+
+
+def test_an_account_not_admitted_must_get_rbacs_403():
+    denied = productpage_not_admitted("bookinfo")
+    assert run([denied], Service(cycle(RBAC_DENIED))) == []
+    # Admitted after all (the page), or refused another way (a reset): the check fails.
+    for answer in (V1, RESET, probe.Answer(403, "forbidden")):
+        (failure,) = run([denied], Service(cycle(answer)))
+        assert "expected only denied by the default-deny policies" in failure
+
+
+@pytest.fixture
+def denying_sidecar() -> Iterator[str]:
+    class Deny(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = RBAC_DENIED.body.encode()
+            self.send_response(403)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args):  # quiet
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Deny)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_the_script_passes_a_403_and_fails_a_page_for_a_denied_account(
+    denying_sidecar, bookinfo_server
+):
+    check = productpage_not_admitted("bookinfo")
+    ok = _script([dataclasses.replace(check, url=f"{denying_sidecar}/productpage")], 5)
+    assert ok.returncode == 0, ok.stderr
+    bad = _script([dataclasses.replace(check, url=f"{bookinfo_server}/productpage")], 1)
+    assert bad.returncode == 1
+    assert "expected only denied by the default-deny policies; saw HTTP 200" in bad.stderr
