@@ -129,9 +129,7 @@ def test_switching_and_dropping_the_used_reader_token_in_one_up_is_refused(engin
 
 def _policies(declared) -> set[str]:
     return {
-        r.manifest["metadata"]["name"]
-        for r in declared
-        if r.type.endswith(":AuthorizationPolicy")
+        r.manifest["metadata"]["name"] for r in declared if r.type.endswith(":AuthorizationPolicy")
     }
 
 
@@ -139,9 +137,7 @@ def test_a_new_stack_gets_bookinfos_default_deny_and_records_it(engine):
     engine.state.record = None
     declared = engine.run("local")
     assert declared.outputs["deployed"]["bookinfo"] == {"authorization": "default-deny"}
-    assert {"allow-nothing", "productpage", "details", "reviews", "ratings"} <= _policies(
-        declared
-    )
+    assert {"allow-nothing", "productpage", "details", "reviews", "ratings"} <= _policies(declared)
 
 
 def test_a_running_bookinfo_without_the_record_keeps_running_without_it(engine):
