@@ -21,8 +21,9 @@ ISTIOD_CHAIN = [
 # only pods in the mesh need its node agent (components/meshstack/istio/control_plane.py).
 # The last create of every stack: its verification Job, after what it checks.
 CHECK = "kubernetes:batch/v1:Job"
-# istiod, then the mesh-wide PeerAuthentication the plain-text check needs.
-MTLS_CHAIN = [*ISTIOD_CHAIN, "kubernetes:security.istio.io/v1:PeerAuthentication", CHECK]
+# istiod, then Bookinfo's default-deny policies the denied check needs (as long as the path
+# through the mesh-wide PeerAuthentication the plain-text check needs).
+POLICY_CHAIN = [*ISTIOD_CHAIN, "kubernetes:security.istio.io/v1:AuthorizationPolicy", CHECK]
 ALIBABA_NETWORK_CHAIN = [
     "pulumi:providers:alicloud",
     "alicloud:vpc/network:Network",
@@ -42,12 +43,12 @@ ACK_CHAIN = [
 LONGEST_CHAIN: dict[tuple[str, str], list[str]] = {
     # Counted in resources; in minutes the gateway's release (its pods, its load balancer)
     # may be longer, and the check waits for it too.
-    ("local", ""): ["pulumi:providers:kubernetes", *MTLS_CHAIN],
+    ("local", ""): ["pulumi:providers:kubernetes", *POLICY_CHAIN],
     ("single-cluster", ""): [
         *ALIBABA_NETWORK_CHAIN,
         "alicloud:cs/managedKubernetes:ManagedKubernetes",
         "pulumi:providers:kubernetes",
-        *MTLS_CHAIN,
+        *POLICY_CHAIN,
     ],
     # Both clusters side by side: the chain passes through one of them only. Counted in
     # resources, the longest is the injection check's (RBAC, then the Job); in minutes it is

@@ -129,8 +129,9 @@ def deployed(overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_record_keeps_revisions_and_tags():
-    assert deployed(canary()) == {
-        "istio": {"revisions": [OLD, NEW], "tags": {"default": OLD, "canary": NEW}}
+    assert deployed(canary())["istio"] == {
+        "revisions": [OLD, NEW],
+        "tags": {"default": OLD, "canary": NEW},
     }
 
 
@@ -151,7 +152,7 @@ def test_the_upgrade_in_steps_is_accepted():
     for step in steps[1:]:
         _, declared = run_after(before, step)
         before = declared.outputs["deployed"]
-    assert before == {"istio": {"revisions": [NEW], "tags": {"default": NEW, "canary": NEW}}}
+    assert before["istio"] == {"revisions": [NEW], "tags": {"default": NEW, "canary": NEW}}
 
 
 def test_dropping_a_revision_in_the_up_that_moves_its_last_tag_is_refused():
