@@ -202,6 +202,11 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
         ["bookinfo.routing = 'canary'", "'jason-v2'"],
     ),
     (
+        "unknown authorization",
+        raw(bookinfo={"authorization": "deny-all"}),
+        ["bookinfo.authorization = 'deny-all'", "'default-deny'", "'none'"],
+    ),
+    (
         "CNI on ASK",
         raw(SC, istio={"cni": True}),
         ["meshstack:istio.cni", "serverless", "DaemonSet"],

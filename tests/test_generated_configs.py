@@ -65,6 +65,7 @@ bookinfo_settings = st.fixed_dictionaries(
         "routing": st.sampled_from(
             ["none", "all-v1", "jason-v2", "reviews-80-20", "reviews-50-v3", "ratings-delay"]
         ),
+        "authorization": st.sampled_from(["default-deny", "none"]),
     },
 )
 addon_settings = st.fixed_dictionaries(
