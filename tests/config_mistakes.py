@@ -202,6 +202,11 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
         ["bookinfo.routing = 'canary'", "'jason-v2'"],
     ),
     (
+        "default-deny without mTLS",
+        raw(istio={"mtls": "DISABLE"}, bookinfo={"authorization": "default-deny"}),
+        ["meshstack:bookinfo.authorization is default-deny", "istio.mtls is DISABLE"],
+    ),
+    (
         "unknown authorization",
         raw(bookinfo={"authorization": "deny-all"}),
         ["bookinfo.authorization = 'deny-all'", "'default-deny'", "'none'"],

@@ -165,3 +165,15 @@ def test_a_running_stack_keeps_what_it_had_unless_set(engine):
 def test_a_disabled_bookinfo_is_recorded_as_not_running(engine):
     record = engine.run("local", {"bookinfo": {"enabled": False}}).outputs["deployed"]
     assert record["bookinfo"] == {}
+
+
+def test_without_mtls_bookinfo_gets_no_policies_unless_asked_and_asking_is_refused(engine):
+    # Callers are admitted by their mTLS identity: with DISABLE none has one.
+    declared = engine.run("local", {"istio": {"mtls": "DISABLE"}})
+    assert declared.outputs["deployed"]["bookinfo"] == {"authorization": "none"}
+    assert not _policies(declared)
+    with pytest.raises(ConfigError) as caught:
+        OfflineEngine().run(
+            "local", {"istio": {"mtls": "DISABLE"}, "bookinfo": {"authorization": "default-deny"}}
+        )
+    assert "istio.mtls is DISABLE" in str(caught.value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -423,11 +423,33 @@ class MeshStack(Model):
 
     @model_validator(mode="after")
     def _routing_expressible(self) -> MeshStack:
+        problems = authorization_problems(self) if self.bookinfo.enabled else []
         if self.istio.routes == "gateway-api":
-            problems = routing_inexpressible(self.bookinfo.routing)
-            if problems:
-                raise ValueError("\n".join(problems))
+            problems += routing_inexpressible(self.bookinfo.routing)
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
+
+
+def mesh_mtls(stack: Any) -> str:
+    """The mesh-wide mTLS mode the stack applies (ASM's own with ASM)."""
+    if getattr(stack, "control_plane", "istio") == "asm":
+        return stack.asm.mtls
+    return stack.istio.mtls
+
+
+def authorization_problems(stack: Any) -> list[str]:
+    """Bookinfo's default-deny admits callers by their mTLS identity: with mTLS disabled no
+    call has one, so every call would be denied."""
+    mtls = mesh_mtls(stack)
+    if stack.bookinfo.authorization != "default-deny" or mtls != "DISABLE":
+        return []
+    key = "asm.mtls" if getattr(stack, "control_plane", "istio") == "asm" else "istio.mtls"
+    return [
+        f"{PROJECT}:bookinfo.authorization is default-deny, which admits callers by their mTLS "
+        f"identity, but {PROJECT}:{key} is DISABLE: no call has one, so every call to Bookinfo "
+        f"would be denied; set {key} to STRICT or PERMISSIVE, or bookinfo.authorization to none"
+    ]
 
 
 def routing_inexpressible(routing: str) -> list[str]:

@@ -43,6 +43,7 @@ from stacks.config.mesh import (
     RoutingScenario,
     SecurityConfig,
     VerifyConfig,
+    authorization_problems,
     routing_inexpressible,
 )
 from stacks.config.trust import TrustConfig, trust_problems
@@ -284,7 +285,7 @@ class MultiClusterStack(Model):
                 "routes); set istio.dataPlane to ambient, or see two-cluster-retention for "
                 "Bookinfo over sidecars"
             ]
-        problems = routing_inexpressible(bookinfo.routing)
+        problems = routing_inexpressible(bookinfo.routing) + authorization_problems(self)
         if bookinfo.ingress_cluster is not None and bookinfo.ingress_cluster not in names:
             problems.append(
                 f"{PROJECT}:bookinfo.ingressCluster {bookinfo.ingress_cluster!r} is not a "

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from stacks.config.fields import PROJECT
+from stacks.config.mesh import mesh_mtls
 
 # The name of the stack output that holds the record.
 OUTPUT = "deployed"
@@ -132,8 +133,9 @@ def bookinfo_record(stack: Any) -> dict[str, Any]:
 
 def settled(stack: Any, record: Mapping[str, Any] | None) -> Any:
     """The stack with what the config left to the last `up` decided: bookinfo.authorization
-    unset is default-deny for a new stack (or one whose Bookinfo did not run), what it was
-    for a running one, and none for one whose Bookinfo ran before the package had it."""
+    unset is default-deny for a new stack (or one whose Bookinfo did not run), what it was for
+    a running one, and none for one whose Bookinfo ran before the package had it; none
+    whenever mTLS is disabled (callers have no identity to admit)."""
     bookinfo = getattr(stack, "bookinfo", None)
     if bookinfo is None or bookinfo.authorization is not None:
         return stack
@@ -141,6 +143,8 @@ def settled(stack: Any, record: Mapping[str, Any] | None) -> Any:
     chosen = before.bookinfo_authorization or (
         "none" if record is not None and not before.bookinfo_recorded else "default-deny"
     )
+    if mesh_mtls(stack) == "DISABLE":
+        chosen = "none"
     return stack.model_copy(
         update={"bookinfo": bookinfo.model_copy(update={"authorization": chosen})}
     )

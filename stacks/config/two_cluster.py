@@ -29,7 +29,12 @@ from stacks.config.fields import (
     DnsLabel,
     Model,
 )
-from stacks.config.mesh import IstioConfig, SecurityConfig, VerifyConfig
+from stacks.config.mesh import (
+    IstioConfig,
+    SecurityConfig,
+    VerifyConfig,
+    authorization_problems,
+)
 from stacks.config.trust import TrustConfig, trust_problems
 
 # Seed 002's clusters; the seed lets the console pick the ranges, these are disjoint ones.
@@ -95,6 +100,7 @@ class TwoClusterStack(Model):
                 self.security.network_policies, {c.name: "ack" for c in self.clusters}
             )
         )
+        problems.add(authorization_problems(self))
         names = [c.name for c in self.clusters]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
