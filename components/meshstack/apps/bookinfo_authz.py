@@ -93,7 +93,8 @@ def _by_app(service: str) -> dict[str, Any]:
     return {"selector": {"matchLabels": {"app": service}}}
 
 
-def _to_service(service: str) -> dict[str, Any]:
+def service_target(service: str) -> dict[str, Any]:
+    """A policy on a Service, which its waypoint enforces (ambient)."""
     return {"targetRefs": [{"group": "", "kind": "Service", "name": service}]}
 
 
@@ -101,7 +102,7 @@ def policy_specs(namespace: str, entrance: Entrance, placement: Placement) -> di
     """Every policy of the set: name → AuthorizationPolicy spec."""
     checks = [{"serviceAccounts": list(entrance.checks)}] if entrance.checks else []
     entry = [dict(entrance.ingress), *checks]
-    target = _to_service if placement.ambient else _by_app
+    target = service_target if placement.ambient else _by_app
     specs: dict[str, dict] = {ALLOW_NOTHING: {"action": "ALLOW"}}
     for service, callers in CALLERS.items():
         sources = (

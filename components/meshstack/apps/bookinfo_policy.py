@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshstack.apps.bookinfo_authz import service_target
+
 POLICY_NAME = "reviews-viewer"
 # Bookinfo's productpage runs as bookinfo-productpage (apps/bookinfo.py: bookinfo-<svc>).
 CALLER_ACCOUNT = "bookinfo-productpage"
@@ -20,7 +22,7 @@ CALLER_ACCOUNT = "bookinfo-productpage"
 
 def reviews_viewer_spec(namespace: str) -> dict[str, Any]:
     return {
-        "targetRefs": [{"group": "", "kind": "Service", "name": "reviews"}],
+        **service_target("reviews"),
         "action": "ALLOW",
         "rules": [
             {
