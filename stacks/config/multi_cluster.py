@@ -83,6 +83,8 @@ class MeshClusterConfig(ClusterInMesh):
 class MeshIstioConfig(IstioConfig):
     """Istio's default profile on every primary; no egress gateway."""
 
+    REVISIONS = True
+
     profile: IstioProfile = "default"
     """Istio's default profile on every primary (demo: the charts' demo profile)."""
     egress_gateway: Flag = False

@@ -54,6 +54,8 @@ class VmIstioConfig(IstioConfig):
     """Seed 001 installs Istio's default profile (no egress gateway). Its ingress gateway
     serves nothing in this lab: it stays, without a public load balancer."""
 
+    REVISIONS = True
+
     profile: IstioProfile = "default"
     """Istio's default profile, as in the walkthrough (demo: the charts' demo profile)."""
     egress_gateway: Flag = False
