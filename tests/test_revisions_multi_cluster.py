@@ -55,9 +55,20 @@ def primary_remote() -> Declared:
 # --- config ---------------------------------------------------------------------------------
 
 
+def on_kubernetes_1_35(stack: str) -> dict[str, Any]:
+    """The stack's clusters at Kubernetes 1.35 where they pin one: Istio 1.30 supports 1.32
+    to 1.35 (multi-primary's ACK cluster pins 1.36)."""
+    clusters = [
+        {**c, "kubernetesVersion": "1.35"} if "kubernetesVersion" in c else c
+        for c in _clusters(stack)
+    ]
+    return {"clusters": clusters}
+
+
 @pytest.mark.parametrize("stack", ["multi-primary", "primary-remote", "vm"])
 def test_revisions_are_built_for_multi_cluster_meshes_and_the_vm(stack):
-    declared = run(stack, canary())
+    pinned = on_kubernetes_1_35(stack) if stack == "multi-primary" else {}
+    declared = run(stack, canary() | pinned)
     assert declared.outputs["deployed"]["istio"] == {
         "revisions": [OLD, NEW],
         "tags": {"default": OLD, "canary": NEW},
@@ -75,6 +86,28 @@ def test_a_revision_is_declared_once_for_the_mesh():
     with pytest.raises(ConfigError) as caught:
         run("primary-remote", config)
     assert "meshstack:clusters[1].istio" in str(caught.value)
+
+
+def test_rules_about_istio_releases_judge_every_revision():
+    # istio.version (the pinned 1.31.0) does not apply beside istio.revisions: each
+    # revision's version is judged. 1.30.3 mishandles a rotated remote secret (#61043).
+    rotating = {"membership": {"readerTokens": ["initial", "g2"], "activeReaderToken": "initial"}}
+    with pytest.raises(ConfigError) as caught:
+        run("primary-remote", canary() | rotating)
+    message = str(caught.value)
+    assert "meshstack:membership.readerTokens ['initial', 'g2'] rotates" in message
+    assert "(meshstack:istio.revisions[0].version '1.30.3')" in message
+    assert "istio.revisions[1]" not in message
+    # Istio 1.30 supports Kubernetes 1.32 to 1.35 (versions.ISTIO_SUPPORTS_KUBERNETES).
+    with pytest.raises(ConfigError) as caught:
+        run("vm", canary() | {"cluster": {"kubernetesVersion": "1.36"}})
+    assert "outside what Istio 1.30 supports" in str(caught.value)
+    assert "another meshstack:istio.revisions[0].version" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        run("multi-primary", canary())  # its ACK cluster pins Kubernetes 1.36
+    assert "meshstack:clusters[0].kubernetesVersion '1.36' is outside what Istio 1.30" in str(
+        caught.value
+    )
 
 
 def _clusters(stack: str) -> list[dict[str, Any]]:
@@ -239,8 +272,11 @@ def test_the_vm_dials_the_default_tags_revision_and_follows_its_move():
 
 
 def test_the_vm_installs_the_default_tags_version():
-    (instance,) = run("vm", canary(default=NEW)).of_type("gcp:compute/instance:Instance")
-    assert vm_files.sidecar_package_url("1.31.0") in instance.inputs["metadata"]["startup-script"]
+    # Not istio.version (the pinned 1.31.0), which does not apply beside istio.revisions.
+    (instance,) = run("vm", canary()).of_type("gcp:compute/instance:Instance")
+    script = instance.inputs["metadata"]["startup-script"]
+    assert vm_files.sidecar_package_url("1.30.3") in script
+    assert vm_files.sidecar_package_url("1.31.0") not in script
 
 
 # --- rendered side by side by the real Helm ----------------------------------------------------

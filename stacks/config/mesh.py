@@ -155,6 +155,13 @@ class IstioConfig(Model):
             return list(self.revisions)
         return [RevisionConfig(name=self.revision or DEFAULT_TAG, version=self.version)]
 
+    def version_keys(self) -> list[tuple[str, str]]:
+        """Each Istio version the mesh runs and the key that sets it (istio.version, or each
+        revision's): what a rule about Istio releases judges."""
+        if self.revisions is None:
+            return [("istio.version", self.version)]
+        return [(f"istio.revisions[{i}].version", r.version) for i, r in enumerate(self.revisions)]
+
     @property
     def default_revision(self) -> RevisionConfig:
         """The revision the `default` tag names (without istio.revisions: the one istiod):

@@ -192,7 +192,11 @@ class MultiClusterStack(Model):
             )
         for i, cluster in enumerate(self.clusters):
             problems.add(self._check_cluster(f"clusters[{i}]", cluster))
-        problems.add(rotation_refused(self.membership, self.istio.version))
+        problems.add(
+            problem
+            for key, version in self.istio.version_keys()
+            for problem in rotation_refused(self.membership, version, key)
+        )
         primaries = [c.name for c in self.clusters if c.role == "primary"]
         problems.add(trust_problems(self.trust, self.istio, primaries))
         if self.bookinfo.enabled:
@@ -258,9 +262,13 @@ class MultiClusterStack(Model):
             shape = mismatch(
                 f"{key}.kubernetesVersion", version, KUBERNETES_VERSION_PATTERNS[cluster.cloud]
             )
-            problems += shape or unsupported_kubernetes(
-                self.istio.version, version, f"{key}.kubernetesVersion"
-            )
+            problems += shape or [
+                problem
+                for istio_key, istio_version in self.istio.version_keys()
+                for problem in unsupported_kubernetes(
+                    istio_version, version, f"{key}.kubernetesVersion", istio_key
+                )
+            ]
         if cluster.cloud == "ack":
             problems += vswitch_outside(
                 self.alicloud,

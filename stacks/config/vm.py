@@ -88,7 +88,12 @@ class VmStack(Model):
                 self.istio, "the VM joins the mesh with a sidecar (Istio has no ambient VMs)"
             )
         )
-        problems.add(unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version))
+        for istio_key, version in self.istio.version_keys():
+            problems.add(
+                unsupported_kubernetes(
+                    version, self.cluster.kubernetes_version, istio_key=istio_key
+                )
+            )
         problems.add(
             overlapping(
                 [
