@@ -261,10 +261,11 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
             sorted(f"{h}.{namespace}.svc.cluster.local" for h in config.retention.hosts)
         )
         return {
-            f"{c.name}-istio-istiod": ControlPlane(
+            f"{c.name}-istio-istiod{each}": ControlPlane(
                 c.name, None, config.mesh_id, cluster_local=retained, multi_root=True, **common
             )
             for c in config.clusters
+            for each in istiods
         }
     if isinstance(config, stack_config.MultiClusterStack):
         return {

@@ -110,6 +110,31 @@ def test_rules_about_istio_releases_judge_every_revision():
     )
 
 
+TWO_CLUSTER = {"controlPlane": "istio"}
+
+
+def test_two_cluster_retention_runs_revisions_with_its_own_istio_only():
+    declared = run(
+        "two-cluster-retention",
+        TWO_CLUSTER | canary() | on_kubernetes_1_35("two-cluster-retention"),
+    )
+    for cluster in ("m1c1", "m1c2"):
+        found = releases(declared, cluster)
+        assert {f"istio-istiod-{OLD}", f"istio-istiod-{NEW}", "istio-tag-default"} <= set(found)
+    pods = [
+        d.inputs["spec"]["template"]["metadata"].get("annotations", {})
+        for d in declared.of_type("kubernetes:apps/v1:Deployment")
+        if "bookinfo" in d.name
+    ]
+    assert pods and all(a["meshstack.io/istio-revision"] == OLD for a in pods)
+    with pytest.raises(ConfigError) as caught:
+        run("two-cluster-retention", canary())  # controlPlane asm
+    assert "istio.revisions does not apply with controlPlane asm" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        run("two-cluster-retention", TWO_CLUSTER | canary())  # its clusters at Kubernetes 1.36
+    assert "outside what Istio 1.30 supports" in str(caught.value)
+
+
 def _clusters(stack: str) -> list[dict[str, Any]]:
     from tools.offline.engine import merged_config
 

@@ -35,6 +35,18 @@ VARIANTS: list[Variant] = [
     # Revisions in a remote cluster (its remote-profile releases and tags) and for a VM.
     ("primary-remote", CANARY),
     ("vm", CANARY),
+    # Revisions in both self-managed clusters, at a Kubernetes Istio 1.30 supports (1.35).
+    (
+        "two-cluster-retention",
+        {
+            "controlPlane": "istio",
+            **CANARY,
+            "clusters": [
+                {**c, "kubernetesVersion": "1.35"}
+                for c in merged_config("two-cluster-retention", {})["meshstack:clusters"]
+            ],
+        },
+    ),
     # The other istio values: CNI, a revision, Istio's default profile, a NodePort ingress.
     (
         "local",

@@ -43,7 +43,7 @@ IstioProfile = Literal["default", "demo"]
 class IstioConfig(Model):
     """Istio control plane from Istio's Helm charts (seeds 000/004)."""
 
-    # Whether the scenario builds istio.revisions (`local`, `multi-cluster`, `vm`).
+    # Whether the scenario builds istio.revisions (all but `single-cluster` so far).
     REVISIONS: ClassVar[bool] = False
 
     version: SemVer = versions.ISTIO
@@ -69,11 +69,11 @@ class IstioConfig(Model):
     """A revisioned control plane (istiod-<revision>); injected namespaces are labelled
     istio.io/rev=<revision>. Unset: the default revision."""
     revisions: list[RevisionConfig] | None = Field(default=None, min_length=1)
-    """Control planes side by side for canary upgrades (the `local`, `multi-cluster` and
-    `vm` scenarios; refused elsewhere so far), each {name, version} (and chartRepository if
-    not istio.chartRepository): one istiod per revision in every primary cluster, never
-    renamed; declared once for the whole mesh. Unset: the one of istio.version and
-    istio.revision. Needs istio.tags (docs/day-2.md)."""
+    """Control planes side by side for canary upgrades (every scenario but `single-cluster`
+    so far; two-cluster-retention with controlPlane istio), each {name, version} (and
+    chartRepository if not istio.chartRepository): one istiod per revision in every primary
+    cluster, never renamed; declared once for the whole mesh. Unset: the one of
+    istio.version and istio.revision. Needs istio.tags (docs/day-2.md)."""
     tags: dict[Revision, Revision] | None = None
     """Revision tags with istio.revisions, tag → revision: `default` (required) injects the
     gateways and namespaces labelled istio-injection=enabled and validates Istio's objects;
@@ -137,8 +137,8 @@ class IstioConfig(Model):
         if self.tagged and not self.REVISIONS:
             problems.append(
                 f"{PROJECT}:istio.revisions is not built by this package for this scenario "
-                "yet (only `local`, `multi-cluster` and `vm`); use istio.version and "
-                "istio.revision"
+                "yet (only `local`, `multi-cluster`, `two-cluster-retention` and `vm`); use "
+                "istio.version and istio.revision"
             )
         if problems:
             raise ValueError("\n".join(problems))
