@@ -378,3 +378,35 @@ def test_a_remotes_webhooks_reach_their_revisions_istiod_through_the_gateway():
             service = hook["clientConfig"]["service"]
             # The SNI host the gateway routes to that revision's istiod in the primary.
             assert (service["name"], service["path"]) == (f"istiod-{revision}", REMOTE_PATH), name
+
+
+def test_a_remotes_proxies_dial_their_revisions_sni_host():
+    """The primary's istiod of a revision injects the remote's pods with its mesh config's
+    discovery address (istiod chart templates/configmap.yaml: istiod-<revision>.<ns>.svc:15012
+    without remotePilotAddress); that name is the remote's Service of the revision and an SNI
+    host the gateway routes to that istiod."""
+    declared = run("primary-remote", canary())
+    primary = rendered_cluster(declared, PRIMARY)
+    remote = [o for each in rendered_cluster(declared, REMOTE).values() for o in each]
+    routes = {
+        r.manifest["metadata"]["name"]: r.manifest["spec"]
+        for r in declared.istio_objects()
+        if r.manifest["kind"] == "VirtualService"
+    }
+    for revision in (OLD, NEW):
+        (mesh,) = [
+            o["data"]["mesh"]
+            for o in primary[f"istio-istiod-{revision}"]
+            if o["kind"] == "ConfigMap" and "mesh" in o.get("data", {})
+        ]
+        host = f"istiod-{revision}.istio-system.svc"
+        assert f"discoveryAddress: {host}:15012" in mesh
+        assert any(
+            o["kind"] == "Service" and o["metadata"]["name"] == f"istiod-{revision}" for o in remote
+        )
+        sni = {
+            h
+            for rule in routes[f"istiod-vs-{revision}"]["tls"]
+            for h in rule["match"][0]["sniHosts"]
+        }
+        assert host in sni
