@@ -169,7 +169,12 @@ def assemble_mesh(
                 reads=topology.remote_secrets(),
                 members={name: _member(clusters[name], cp) for name, cp in control_planes.items()},
                 reader_tokens=reader_tokens or ReaderTokens(),
-                gate={name: cp.ready for name, cp in control_planes.items()} if gate else None,
+                # Every revision's istiod reads the remote secrets: the gate asks each.
+                gate={
+                    name: (*cp.ready, *cp.istiods.values()) for name, cp in control_planes.items()
+                }
+                if gate
+                else None,
             ),
         )
     checks = ()
@@ -254,7 +259,7 @@ def _member(cluster: MeshCluster, control_plane: IstioControlPlane) -> MemberClu
         server=cluster.server,
         certificate_authority=cluster.certificate_authority,
         base=control_plane.base,
-        istiod_service=control_plane.istiod_service,
+        istiod_services=control_plane.istiod_services,
         site=cluster.site,
         public_server=cluster.public_server,
     )

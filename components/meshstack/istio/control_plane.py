@@ -96,7 +96,9 @@ class IstioControlPlane(pulumi.ComponentResource):
     tags: dict[str, k8s.helm.v3.Release]
     cni: k8s.helm.v3.Release | None
     ready: tuple[pulumi.Resource, ...]
-    istiod_service: str
+    # istiod's Service of each revision (the chart names it after its release,
+    # templates/service.yaml); the `default` tag's first.
+    istiod_services: tuple[str, ...]
     ingress_gateway: k8s.helm.v3.Release | None
     ingress_service_type: istio_values.ServiceType | None
     # Read back for its address (LoadBalancer only).
@@ -187,11 +189,13 @@ class IstioControlPlane(pulumi.ComponentResource):
         self.istiods, self.checks, self.tags = {}, {}, {}
         if args.revisions:
             self.istiod = self._revisions(name, args, chart, istiod_after)
-            # The chart names istiod's Service as its release (istiod templates/service.yaml).
-            self.istiod_service = f"istiod-{args.tags['default']}"
+            default = args.tags["default"]
+            self.istiod_services = tuple(
+                f"istiod-{r}" for r in sorted(self.istiods, key=lambda r: r != default)
+            )
         else:
             istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
-            self.istiod_service = istiod_name
+            self.istiod_services = (istiod_name,)
             self.istiod = chart(
                 "istiod", istiod_name, "istiod", _istiod_values(release, args), istiod_after
             )
