@@ -245,12 +245,15 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
         "outbound": istio.outbound_traffic_policy,
         "ambient": ambient,
     }
+    # An istiod per revision (istio.revisions), each saying the same.
+    istiods = [f"-{r.name}" for r in istio.revisions] if istio.revisions else [""]
     if isinstance(config, stack_config.VmStack):
         mesh = config.mesh
         return {
-            "istio-istiod": ControlPlane(
+            f"istio-istiod{each}": ControlPlane(
                 mesh.cluster_name, mesh.network, mesh.mesh_id, multi_root=True, **common
             )
+            for each in istiods
         }
     if isinstance(config, stack_config.TwoClusterStack):
         namespace = config.bookinfo.namespace
@@ -258,23 +261,23 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
             sorted(f"{h}.{namespace}.svc.cluster.local" for h in config.retention.hosts)
         )
         return {
-            f"{c.name}-istio-istiod": ControlPlane(
+            f"{c.name}-istio-istiod{each}": ControlPlane(
                 c.name, None, config.mesh_id, cluster_local=retained, multi_root=True, **common
             )
             for c in config.clusters
+            for each in istiods
         }
     if isinstance(config, stack_config.MultiClusterStack):
         return {
-            f"{c.name}-istio-istiod": ControlPlane(
+            f"{c.name}-istio-istiod{each}": ControlPlane(
                 c.name, c.network, config.mesh_id, multi_root=True, **common
             )
             if c.role == "primary"
             else ControlPlane(injection_path=f"/inject/cluster/{c.name}/net/{c.network}")
             for c in config.clusters
+            for each in istiods
         }
-    if istio.tagged:  # an istiod per revision (istio.revisions), each saying the same
-        return {f"istio-istiod-{r.name}": ControlPlane(**common) for r in istio.revisions or ()}
-    return {"istio-istiod": ControlPlane(**common)}
+    return {f"istio-istiod{each}": ControlPlane(**common) for each in istiods}
 
 
 def _config_map_entry(objects: list[dict[str, Any]], entry: str) -> str:

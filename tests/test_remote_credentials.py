@@ -22,6 +22,7 @@ from meshstack.jobs import AUDIENCE_TOKENS_PATH
 from stacks.config import ConfigError, load
 from stacks.config.cluster import MembershipConfig, rotation_refused
 from tests.config_mistakes import MC, mesh_cluster, raw
+from tests.variants import CANARY
 from tools.offline.engine import Declared, OfflineEngine
 from tools.offline.fakes import FAKE_READER_TOKEN
 from tools.stack_file import stack_config, stack_names
@@ -368,3 +369,49 @@ def test_what_the_gate_proved_is_in_the_verified_output(rotating):
     assert verified["membership-in-gke-west-synced"] == [
         "every istiod synced ack-west with reader token g2"
     ]
+
+
+def test_with_revisions_the_gate_asks_every_revisions_istiod():
+    # Each revision's istiod reads the remote secrets (docs/day-2.md, revisions).
+    old, new = (
+        f"{remote_sync_job.KUBERNETES}/api/v1/namespaces/istio-system/endpoints/{s}"
+        for s in ("istiod-1-30-3", "istiod-1-31-0")
+    )
+    fake = FakeCluster(
+        {
+            old: [(200, endpoints(("istiod-1-30-3-a", "10.0.0.1")))],
+            new: [(200, endpoints(("istiod-1-31-0-a", "10.0.0.2")))],
+            "http://10.0.0.1:15014/debug/clusterz": [(200, clusterz(east="synced", west="synced"))],
+            "http://10.0.0.2:15014/debug/clusterz": [
+                (200, clusterz(east="synced", west="syncing")),
+                (200, clusterz(east="synced", west="synced")),
+            ],
+        }
+    )
+    settings = {**SETTINGS, "SERVICE": "istiod-1-30-3 istiod-1-31-0"}
+    clock = iter(range(0, 10_000, 10))
+    result = remote_sync_job.wait(
+        fake, settings, lambda: ("api-token", "istio-token"), lambda: next(clock), lambda _: None
+    )
+    assert "every istiod has synced east, west" in result
+    # The new revision's istiod was asked until it had synced west too.
+    assert [u for u, _ in fake.calls].count("http://10.0.0.2:15014/debug/clusterz") == 2
+
+
+def test_with_revisions_the_gate_job_names_each_revisions_service():
+    declared = OfflineEngine().run("primary-remote", CANARY)
+    (job,) = [j for j in declared.of_type("kubernetes:batch/v1:Job") if "synced" in j.name]
+    env = {
+        e["name"]: e["value"]
+        for e in job.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["SERVICE"] == "istiod-1-30-3 istiod-1-31-0"  # the default tag's first
+    for revision in ("1-30-3", "1-31-0"):
+        istiod = declared.named(f"gke-primary-istio-istiod-{revision}")
+        assert declared.depends_on(job, istiod)
+    (role,) = [
+        r
+        for r in declared.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
+        if "synced" in r.name
+    ]
+    assert role.inputs["rules"][0]["resourceNames"] == ["istiod-1-30-3", "istiod-1-31-0"]

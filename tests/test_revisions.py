@@ -110,8 +110,10 @@ def test_revisions_more_than_one_minor_apart_are_refused():
 def test_ambient_and_other_scenarios_refuse_revisions(engine):
     ambient = canary() | {"istio": {**canary()["istio"], "dataPlane": "ambient"}}
     assert "istio.revisions is not supported with dataPlane ambient" in refusal(engine, ambient)
+    # Built for local, multi-cluster, two-cluster-retention and vm
+    # (tests/test_revisions_multi_cluster.py).
     assert "istio.revisions is not built by this package for this scenario yet" in refusal(
-        OfflineEngine(), canary(), stack="vm"
+        OfflineEngine(), canary(), stack="single-cluster"
     )
 
 

@@ -15,15 +15,19 @@ import yaml
 from meshstack import versions
 from meshstack.istio import gateway_api
 from tests.conftest import rendered
+from tests.variants import CANARY
 from tools import charts, teardown
 from tools.offline.engine import Declared, OfflineEngine, run_stack
 from tools.stack_file import REPO_ROOT, committed_stacks, stack_config
 
 PAGE = REPO_ROOT / "docs" / "teardown.md"
-# Stacks and variants whose graphs the order is proven on: every stack file, and the
-# self-managed control plane of two-cluster-retention (its default is ASM).
+# Stacks and variants whose graphs the order is proven on: every stack file, the
+# self-managed control plane of two-cluster-retention (its default is ASM), and revisions
+# side by side in a remote cluster and for a VM (the `istio` overrides of CANARY).
 CASES = [(stack, {}) for stack in committed_stacks()] + [
-    ("two-cluster-retention", {"controlPlane": "istio"})
+    ("two-cluster-retention", {"controlPlane": "istio"}),
+    ("primary-remote", CANARY),
+    ("vm", CANARY),
 ]
 IDS = [f"{stack}-istio" if overrides else stack for stack, overrides in CASES]
 

@@ -13,6 +13,17 @@ from tools.stack_file import committed_stacks
 
 Variant = tuple[str, dict[str, Any]]
 
+# Two Istio revisions side by side, each tag on one (docs/day-2.md "Revisions and tags").
+CANARY: dict[str, Any] = {
+    "istio": {
+        "revisions": [
+            {"name": "1-30-3", "version": "1.30.3"},
+            {"name": "1-31-0", "version": "1.31.0"},
+        ],
+        "tags": {"default": "1-30-3", "canary": "1-31-0"},
+    }
+}
+
 VARIANTS: list[Variant] = [
     *((stack, {}) for stack in committed_stacks()),
     # Self-managed Istio in every cluster, with cluster-local serviceSettings.
@@ -21,6 +32,21 @@ VARIANTS: list[Variant] = [
     ("multi-primary", {"trust": {"roots": ["root", "r2"], "signingRoot": "r2"}}),
     # Multi-network: the network gateway and the cross-network Gateway.
     ("vm", {"mesh": {"network": "network1"}, "vm": {"network": "vm-network"}}),
+    # Revisions in a remote cluster (its remote-profile releases and tags) and for a VM.
+    ("primary-remote", CANARY),
+    ("vm", CANARY),
+    # Revisions in both self-managed clusters, at a Kubernetes Istio 1.30 supports (1.35).
+    (
+        "two-cluster-retention",
+        {
+            "controlPlane": "istio",
+            **CANARY,
+            "clusters": [
+                {**c, "kubernetesVersion": "1.35"}
+                for c in merged_config("two-cluster-retention", {})["meshstack:clusters"]
+            ],
+        },
+    ),
     # The other istio values: CNI, a revision, Istio's default profile, a NodePort ingress.
     (
         "local",

@@ -52,7 +52,10 @@ def cni_on_serverless(istio: IstioConfig, serverless: bool) -> list[str]:
 
 
 def unsupported_kubernetes(
-    istio_version: str, kubernetes_version: str, key: str = "cluster.kubernetesVersion"
+    istio_version: str,
+    kubernetes_version: str,
+    key: str = "cluster.kubernetesVersion",
+    istio_key: str = "istio.version",
 ) -> list[str]:
     istio_minor = ".".join(istio_version.split(".")[:2])
     supported = versions.ISTIO_SUPPORTS_KUBERNETES.get(istio_minor)
@@ -62,7 +65,7 @@ def unsupported_kubernetes(
         return [
             f"{PROJECT}:{key} {kubernetes_version!r} is outside what Istio "
             f"{istio_minor} supports (Kubernetes 1.{low} to 1.{high}); choose one of those or "
-            f"another {PROJECT}:istio.version"
+            f"another {PROJECT}:{istio_key}"
         ]
     return []
 

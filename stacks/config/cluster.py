@@ -70,13 +70,22 @@ class MembershipConfig(Model):
         return self
 
 
-def rotation_refused(membership: MembershipConfig, istio_version: str) -> list[str]:
+def rotation_refused(
+    membership: MembershipConfig, istio_version: str, key: str = "istio.version"
+) -> list[str]:
     """A second reader-token generation (the start of every rotation) on an Istio release
-    whose secret controller mishandles a changed remote secret."""
+    (set by `key`) whose secret controller mishandles a changed remote secret."""
     why = broken_rotation(istio_version)
     if why is None or len(membership.reader_tokens) < 2:
         return []
+    given = "" if key == "istio.version" else f" ({PROJECT}:{key} {istio_version!r})"
     return [
         f"{PROJECT}:membership.readerTokens {membership.reader_tokens} rotates the remote "
-        f"secrets, but {why}; choose an istio.version with the fix (1.31.0 or later) first"
+        f"secrets, but {why}{given}; choose an istio.version with the fix (1.31.0 or later) "
+        "first"
+        + (
+            " (with istio.revisions: move the tags to such a revision, drop this one)"
+            if given
+            else ""
+        )
     ]

@@ -43,7 +43,7 @@ IstioProfile = Literal["default", "demo"]
 class IstioConfig(Model):
     """Istio control plane from Istio's Helm charts (seeds 000/004)."""
 
-    # Whether the scenario builds istio.revisions (so far the mesh of `local`).
+    # Whether the scenario builds istio.revisions (all but `single-cluster` so far).
     REVISIONS: ClassVar[bool] = False
 
     version: SemVer = versions.ISTIO
@@ -69,9 +69,10 @@ class IstioConfig(Model):
     """A revisioned control plane (istiod-<revision>); injected namespaces are labelled
     istio.io/rev=<revision>. Unset: the default revision."""
     revisions: list[RevisionConfig] | None = Field(default=None, min_length=1)
-    """Control planes side by side for canary upgrades (the `local` scenario; refused
-    elsewhere so far), each {name, version} (and chartRepository if not
-    istio.chartRepository): one istiod per revision, never renamed. Unset: the one of
+    """Control planes side by side for canary upgrades (every scenario but `single-cluster`
+    so far; two-cluster-retention with controlPlane istio), each {name, version} (and
+    chartRepository if not istio.chartRepository): one istiod per revision in every primary
+    cluster, never renamed; declared once for the whole mesh. Unset: the one of
     istio.version and istio.revision. Needs istio.tags (docs/day-2.md)."""
     tags: dict[Revision, Revision] | None = None
     """Revision tags with istio.revisions, tag → revision: `default` (required) injects the
@@ -136,7 +137,8 @@ class IstioConfig(Model):
         if self.tagged and not self.REVISIONS:
             problems.append(
                 f"{PROJECT}:istio.revisions is not built by this package for this scenario "
-                "yet (only `local`); use istio.version and istio.revision"
+                "yet (only `local`, `multi-cluster`, `two-cluster-retention` and `vm`); use "
+                "istio.version and istio.revision"
             )
         if problems:
             raise ValueError("\n".join(problems))
@@ -152,6 +154,27 @@ class IstioConfig(Model):
         if self.revisions is not None:
             return list(self.revisions)
         return [RevisionConfig(name=self.revision or DEFAULT_TAG, version=self.version)]
+
+    def version_keys(self) -> list[tuple[str, str]]:
+        """Each Istio version the mesh runs and the key that sets it (istio.version, or each
+        revision's): what a rule about Istio releases judges."""
+        if self.revisions is None:
+            return [("istio.version", self.version)]
+        return [(f"istio.revisions[{i}].version", r.version) for i, r in enumerate(self.revisions)]
+
+    @property
+    def default_revision(self) -> RevisionConfig:
+        """The revision the `default` tag names (without istio.revisions: the one istiod):
+        it injects the gateways and istio-injection=enabled namespaces, and a VM dials it."""
+        if self.tags is None:
+            return self.declared_revisions()[0]
+        return next(r for r in self.declared_revisions() if r.name == self.tags[DEFAULT_TAG])
+
+    @property
+    def tagged_default(self) -> str | None:
+        """With istio.revisions, the `default` tag's revision, which the package's own
+        workloads name in a pod annotation, so that a move of the tag restarts them."""
+        return self.default_revision.name if self.tagged else None
 
     @property
     def newest_revision(self) -> RevisionConfig:

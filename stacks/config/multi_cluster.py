@@ -84,6 +84,8 @@ class MeshClusterConfig(ClusterInMesh):
 class MeshIstioConfig(IstioConfig):
     """Istio's default profile on every primary; no egress gateway."""
 
+    REVISIONS = True
+
     profile: IstioProfile = "default"
     """Istio's default profile on every primary (demo: the charts' demo profile)."""
     egress_gateway: Flag = False
@@ -191,7 +193,11 @@ class MultiClusterStack(Model):
             )
         for i, cluster in enumerate(self.clusters):
             problems.add(self._check_cluster(f"clusters[{i}]", cluster))
-        problems.add(rotation_refused(self.membership, self.istio.version))
+        problems.add(
+            problem
+            for key, version in self.istio.version_keys()
+            for problem in rotation_refused(self.membership, version, key)
+        )
         primaries = [c.name for c in self.clusters if c.role == "primary"]
         problems.add(trust_problems(self.trust, self.istio, primaries))
         if self.bookinfo.enabled:
@@ -257,9 +263,13 @@ class MultiClusterStack(Model):
             shape = mismatch(
                 f"{key}.kubernetesVersion", version, KUBERNETES_VERSION_PATTERNS[cluster.cloud]
             )
-            problems += shape or unsupported_kubernetes(
-                self.istio.version, version, f"{key}.kubernetesVersion"
-            )
+            problems += shape or [
+                problem
+                for istio_key, istio_version in self.istio.version_keys()
+                for problem in unsupported_kubernetes(
+                    istio_version, version, f"{key}.kubernetesVersion", istio_key
+                )
+            ]
         if cluster.cloud == "ack":
             problems += vswitch_outside(
                 self.alicloud,

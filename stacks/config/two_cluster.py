@@ -59,6 +59,12 @@ SEED_002_CLUSTERS: tuple[dict[str, Any], ...] = (
 )
 
 
+class TwoClusterIstioConfig(IstioConfig):
+    """Istio's control plane in every cluster (controlPlane istio)."""
+
+    REVISIONS = True
+
+
 class TwoClusterStack(Model):
     """Seed 002: ACK clusters in one VPC, one mesh, Bookinfo split, cluster-local traffic."""
 
@@ -76,7 +82,7 @@ class TwoClusterStack(Model):
         min_length=2,
     )
     asm: AsmConfig = AsmConfig()
-    istio: IstioConfig = IstioConfig()
+    istio: TwoClusterIstioConfig = TwoClusterIstioConfig()
     """Used when controlPlane is istio."""
     membership: MembershipConfig = MembershipConfig()
     """Used when controlPlane is istio (ASM manages its own access to the clusters)."""
@@ -122,16 +128,24 @@ class TwoClusterStack(Model):
             )
         )
         if self.control_plane == "istio":
-            problems.add(rotation_refused(self.membership, self.istio.version))
-            for i, cluster in enumerate(self.clusters):
-                problems.add(
-                    unsupported_kubernetes(
-                        self.istio.version,
-                        cluster.kubernetes_version,
-                        f"clusters[{i}].kubernetesVersion",
+            for istio_key, version in self.istio.version_keys():
+                problems.add(rotation_refused(self.membership, version, istio_key))
+                for i, cluster in enumerate(self.clusters):
+                    problems.add(
+                        unsupported_kubernetes(
+                            version,
+                            cluster.kubernetes_version,
+                            f"clusters[{i}].kubernetesVersion",
+                            istio_key,
+                        )
                     )
-                )
         else:
+            if self.istio.tagged:
+                problems.add(
+                    f"{PROJECT}:istio.revisions does not apply with controlPlane asm: ASM "
+                    "runs and upgrades its own control plane; remove istio.revisions and "
+                    "istio.tags"
+                )
             if "membership" in self.model_fields_set:
                 problems.add(
                     f"{PROJECT}:membership does not apply with controlPlane asm: ASM reads "

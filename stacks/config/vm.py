@@ -54,6 +54,8 @@ class VmIstioConfig(IstioConfig):
     """Seed 001 installs Istio's default profile (no egress gateway). Its ingress gateway
     serves nothing in this lab: it stays, without a public load balancer."""
 
+    REVISIONS = True
+
     profile: IstioProfile = "default"
     """Istio's default profile, as in the walkthrough (demo: the charts' demo profile)."""
     egress_gateway: Flag = False
@@ -86,7 +88,12 @@ class VmStack(Model):
                 self.istio, "the VM joins the mesh with a sidecar (Istio has no ambient VMs)"
             )
         )
-        problems.add(unsupported_kubernetes(self.istio.version, self.cluster.kubernetes_version))
+        for istio_key, version in self.istio.version_keys():
+            problems.add(
+                unsupported_kubernetes(
+                    version, self.cluster.kubernetes_version, istio_key=istio_key
+                )
+            )
         problems.add(
             overlapping(
                 [

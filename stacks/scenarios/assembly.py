@@ -18,6 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from meshstack.apps.namespace import revision_annotation
 from meshstack.istio.control_plane import ControlPlaneArgs, IstioControlPlane, RemoteOf
 from meshstack.istio.eastwest import EastWestGateway, EastWestGatewayArgs
 from meshstack.istio.membership import MemberCluster, MeshMembership, MeshMembershipArgs
@@ -27,6 +28,7 @@ from meshstack.istio.trust_check import TrustCheck, TrustCheckArgs
 from meshstack.istio.trust_names import DEFAULT_ROOT
 from stacks.config import IstioConfig, SecurityConfig
 from stacks.config.fields import PROJECT
+from stacks.config.revisions import DEFAULT_TAG
 from stacks.config.trust import TrustConfig
 from stacks.scenarios.mesh import control_plane_args, istio_release
 
@@ -130,7 +132,7 @@ def assemble_mesh(
         )
         args = replace(args, nodes=cluster.nodes)
         if member.primary is not None:
-            args = _as_remote(args, RemoteOf(member.primary, gateways[member.primary].address))
+            args = _as_remote(args, _remote_of(member.primary, control_planes, gateways))
         control_planes[name] = IstioControlPlane(named(name, "istio"), args)
         if has_eastwest_gateway(topology, name, cluster.eastwest_gateway):
             gateways[name] = EastWestGateway(
@@ -148,6 +150,10 @@ def assemble_mesh(
                     service_annotations=cluster.gateway_annotations,
                     load_balancer_ip=cluster.gateway_address,
                     expose_istiod=topology.exposes_istiod(name) and not ambient,
+                    # Each revision's istiod on its own SNI host; the gateway's pods follow
+                    # the `default` tag, whose webhook injects them.
+                    istiod_revisions=[str(r.revision) for r in args.revisions],
+                    pod_annotations=revision_annotation(args.tags.get(DEFAULT_TAG)),
                     expose_services=topology.exposes_services(name) and not ambient,
                     ambient=ambient,
                 ),
@@ -163,7 +169,12 @@ def assemble_mesh(
                 reads=topology.remote_secrets(),
                 members={name: _member(clusters[name], cp) for name, cp in control_planes.items()},
                 reader_tokens=reader_tokens or ReaderTokens(),
-                gate={name: cp.ready for name, cp in control_planes.items()} if gate else None,
+                # Every revision's istiod reads the remote secrets: the gate asks each.
+                gate={
+                    name: (*cp.ready, *cp.istiods.values()) for name, cp in control_planes.items()
+                }
+                if gate
+                else None,
             ),
         )
     checks = ()
@@ -248,9 +259,29 @@ def _member(cluster: MeshCluster, control_plane: IstioControlPlane) -> MemberClu
         server=cluster.server,
         certificate_authority=cluster.certificate_authority,
         base=control_plane.base,
-        istiod_service=control_plane.istiod_service,
+        istiod_services=control_plane.istiod_services,
         site=cluster.site,
         public_server=cluster.public_server,
+    )
+
+
+def _remote_of(
+    primary: str,
+    control_planes: Mapping[str, IstioControlPlane],
+    gateways: Mapping[str, EastWestGateway],
+) -> RemoteOf:
+    """A remote's link to its primary: the east-west gateway's address and, per revision,
+    what answers that revision's injection (the primary's istiod of it, its check, the
+    gateway that routes its SNI host)."""
+    serving = control_planes[primary]
+    gateway = gateways[primary]
+    return RemoteOf(
+        primary,
+        gateway.address,
+        serving={
+            revision: (istiod, serving.checks[revision], gateway)
+            for revision, istiod in serving.istiods.items()
+        },
     )
 
 

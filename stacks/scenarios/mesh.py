@@ -200,7 +200,7 @@ def mesh_on_cluster(
             network_policies=config.security.network_policies,
             image_digests=config.security.image_digests,
             # Its namespace is on the `default` tag (istio-injection=enabled).
-            pod_annotations=revision_annotation((istio.tags or {}).get("default")),
+            pod_annotations=revision_annotation(istio.tagged_default),
         ),
         pulumi.ResourceOptions(provider=provider, depends_on=control_plane.ready),
     )

@@ -23,7 +23,7 @@ from meshstack.apps.hello_world import (
     namespace_moved_from,
     responders_check,
 )
-from meshstack.apps.namespace import injected_namespace
+from meshstack.apps.namespace import injected_namespace, revision_annotation
 from meshstack.gcp.apis import ProjectApis, ProjectApisArgs
 from meshstack.gcp.firewall import Firewall, FirewallArgs, FirewallRule
 from meshstack.gcp.network import (
@@ -194,6 +194,7 @@ def _hello_world_everywhere(
                 # Ambient serves a Service from every cluster only when it is global (the
                 # charts' ambient profile: meshConfig.serviceScopeConfigs).
                 service_labels={"istio.io/global": "true"} if ambient else {},
+                pod_annotations=revision_annotation(config.istio.tagged_default),
             ),
             pulumi.ResourceOptions(provider=clusters[name].provider, depends_on=ready),
         )

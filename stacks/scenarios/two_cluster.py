@@ -44,7 +44,7 @@ from meshstack.apps.cluster_local import (
     ClusterLocalRoutingArgs,
     entry_path,
 )
-from meshstack.apps.namespace import injected_namespace
+from meshstack.apps.namespace import injected_namespace, revision_annotation
 from meshstack.istio.control_plane import ISTIO_NAMESPACE
 from meshstack.istio.injection import InjectionReady, InjectionReadyArgs
 from meshstack.istio.objects import MtlsMode, mesh_wide_mtls
@@ -157,6 +157,10 @@ def _bookinfo_everywhere(
                 extra_labels={CLUSTER_LABEL: c.name},
                 network_policies=config.security.network_policies,
                 image_digests=config.security.image_digests,
+                # Its namespace is on the `default` tag (with istio.revisions).
+                pod_annotations=revision_annotation(
+                    config.istio.tagged_default if config.control_plane == "istio" else None
+                ),
             ),
             pulumi.ResourceOptions(
                 provider=clusters[c.name].provider, depends_on=mesh_ready[c.name]

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 
 from meshstack.apps.hello_world import HelloWorld, HelloWorldArgs, namespace_moved_from
-from meshstack.apps.namespace import injected_namespace
+from meshstack.apps.namespace import injected_namespace, revision_annotation
 from meshstack.gcp.apis import ProjectApis, ProjectApisArgs
 from meshstack.gcp.firewall import Firewall, FirewallArgs, FirewallRule
 from meshstack.gcp.gke import GkeCluster
@@ -145,7 +145,10 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
         cluster_id=mesh.cluster_name,
         mesh_id=mesh.mesh_id,
         network=vm_config.network,
-        revision=istio.revision,
+        # The istiod it dials: the `default` tag's (its istiod-<revision> host through the
+        # east-west gateway); a move of the tag rewrites its mesh files, and its timer
+        # restarts the sidecar (mesh_files_vm.py).
+        revision=istio.tagged_default or istio.revision,
         labels={"app": vm_config.app},
         # The VM's page, as the mesh check asks for it.
         probe=http_probe(vm_config.port),
@@ -159,7 +162,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
     mesh_inputs = pulumi.Output.all(trust.root_cert_pem, gateway_address)
     script = mesh_inputs.apply(
         lambda parts: startup_script(
-            istio_version=istio.version,
+            istio_version=istio.default_revision.version,
             workload=workload,
             root_cert_pem=parts[0],
             gateway_address=parts[1],
@@ -244,6 +247,7 @@ def deploy(config: VmStack) -> dict[str, pulumi.Input[Any]]:
                 ).metadata.name,
                 image=pinned(hello_world.image, config.security.image_digests),
                 network_policies=config.security.network_policies,
+                pod_annotations=revision_annotation(istio.tagged_default),
             ),
             pulumi.ResourceOptions(provider=cluster.provider, depends_on=control_plane.ready),
         )

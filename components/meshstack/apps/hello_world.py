@@ -47,6 +47,8 @@ class HelloWorldArgs(TypedDict):
     service_labels: NotRequired[Mapping[str, str]]
     """More labels of the Service (ambient multi-cluster: istio.io/global=true makes it
     reachable from every cluster)."""
+    pod_annotations: NotRequired[Mapping[str, str]]
+    """Annotations of its pod (a change restarts it, e.g. onto another Istio revision)."""
 
 
 class HelloWorld(pulumi.ComponentResource):
@@ -78,7 +80,9 @@ class HelloWorld(pulumi.ComponentResource):
                 replicas=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        labels=labels, annotations=dict(args.get("pod_annotations") or {}) or None
+                    ),
                     spec=k8s.core.v1.PodSpecArgs(
                         # It calls no Kubernetes API; a sidecar brings its own token.
                         automount_service_account_token=False,

@@ -72,6 +72,10 @@ class RemoteOf:
     primary: str
     # The primary's east-west gateway, where istiod is exposed.
     discovery_address: pulumi.Input[str]
+    # With revisions: what serves each revision's injection here (the primary's istiod of
+    # that revision, its check, the east-west gateway routing its SNI host), which this
+    # cluster's check of the revision waits for.
+    serving: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
 
 
 class IstioControlPlane(pulumi.ComponentResource):
@@ -85,12 +89,16 @@ class IstioControlPlane(pulumi.ComponentResource):
     # What injected pods and Istio objects wait for: istiod, or with revisions the `default`
     # tag's release (which waits for its revision's istiod).
     istiod: k8s.helm.v3.Release
-    # With revisions: each revision's istiod and each tag's release.
+    # With revisions: each revision's istiod (a remote's: its remote-profile release), its
+    # check Job and each tag's release.
     istiods: dict[str, k8s.helm.v3.Release]
+    checks: dict[str, k8s.batch.v1.Job]
     tags: dict[str, k8s.helm.v3.Release]
     cni: k8s.helm.v3.Release | None
     ready: tuple[pulumi.Resource, ...]
-    istiod_service: str
+    # istiod's Service of each revision (the chart names it after its release,
+    # templates/service.yaml); the `default` tag's first.
+    istiod_services: tuple[str, ...]
     ingress_gateway: k8s.helm.v3.Release | None
     ingress_service_type: istio_values.ServiceType | None
     # Read back for its address (LoadBalancer only).
@@ -178,24 +186,18 @@ class IstioControlPlane(pulumi.ComponentResource):
                 istio_values.cni_values(release, args.mesh),
                 [self.base, *args.nodes],
             )
-        self.istiods, self.tags = {}, {}
+        self.istiods, self.checks, self.tags = {}, {}, {}
         if args.revisions:
             self.istiod = self._revisions(name, args, chart, istiod_after)
-            # The chart names istiod's Service as its release (istiod templates/service.yaml).
-            self.istiod_service = f"istiod-{args.tags['default']}"
+            default = args.tags["default"]
+            self.istiod_services = tuple(
+                f"istiod-{r}" for r in sorted(self.istiods, key=lambda r: r != default)
+            )
         else:
             istiod_name = f"istiod-{release.revision}" if release.revision else "istiod"
-            self.istiod_service = istiod_name
+            self.istiod_services = (istiod_name,)
             self.istiod = chart(
-                "istiod",
-                istiod_name,
-                "istiod",
-                pulumi.Output.from_input(remote.discovery_address).apply(
-                    lambda address: istio_values.remote_istiod_values(release, args.mesh, address)
-                )
-                if remote
-                else istio_values.istiod_values(release, args.mesh),
-                istiod_after,
+                "istiod", istiod_name, "istiod", _istiod_values(release, args), istiod_after
             )
         # A Release completes only once its workloads are ready (istiod's Deployment, the
         # CNI's DaemonSet on every node). Sidecar mode: the CNI replaces istio-init.
@@ -278,13 +280,14 @@ class IstioControlPlane(pulumi.ComponentResource):
         one tag in two releases (ownership), so a tag lives in no istiod release. Returns
         the `default` tag's release."""
         by_revision = {r.revision: r for r in args.revisions}
-        checks: dict[str, k8s.batch.v1.Job] = {}
+        checks = self.checks
+        serving = args.remote.serving if args.remote else {}
         for revision, of in by_revision.items():
             istiod = self.istiods[str(revision)] = chart(
                 f"istiod-{revision}",
                 f"istiod-{revision}",
                 "istiod",
-                istio_values.istiod_values(of, args.mesh),
+                _istiod_values(of, args),
                 after,
                 of=of,
             )
@@ -293,13 +296,18 @@ class IstioControlPlane(pulumi.ComponentResource):
             # templates/mutatingwebhook.yaml, istio-system having no injection label) is
             # injected with this version's proxy. Helm completed the
             # release once istiod was available; the dry-run answer proves its webhook's CA
-            # bundle (injection_check_job.py).
+            # bundle (injection_check_job.py). In a remote, the webhook is the remote-profile
+            # release's and is answered by the primary's istiod of the revision through the
+            # east-west gateway (`serving`), which patches its CA bundle through its remote
+            # secret (only webhooks labelled with its own revision: istio/istio release-1.31
+            # pkg/webhooks/webhookpatch.go 120-132); that secret, which needs this cluster's
+            # base, is created beside the check, and the Job retries until it answers.
             checks[str(revision)] = InjectionReady(
                 f"{name}-check-{revision}",
                 InjectionReadyArgs(
                     provider=args.provider,
                     namespace=self.namespace.metadata.name,
-                    after=[istiod],
+                    after=[istiod, *serving.get(str(revision), ())],
                     job_name=f"revision-check-{revision}",
                     probe_labels={"istio.io/rev": str(revision)},
                     proxy_tag=of.tag,
@@ -312,7 +320,7 @@ class IstioControlPlane(pulumi.ComponentResource):
                 f"tag-{tag}",
                 f"revision-tag-{tag}",
                 TAG_CHART,
-                istio_values.tag_values(revision, tag),
+                istio_values.tag_values(revision, tag, remote=_injection_path(args)),
                 [checks[revision]],
                 of=of,
                 repository=f"{LOCAL_CHARTS}{of.tag_charts.rstrip('/')}/{of.version}",
@@ -331,3 +339,20 @@ def load_balancer_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> s
     if not ingress:
         return ""
     return ingress[0].ip or ingress[0].hostname or ""
+
+
+def _istiod_values(of: istio_values.IstioRelease, args: ControlPlaneArgs) -> pulumi.Input[dict]:
+    """istiod's values; a remote's: the remote profile pointing at its primary's istiod."""
+    remote = args.remote
+    if remote is None:
+        return istio_values.istiod_values(of, args.mesh)
+    return pulumi.Output.from_input(remote.discovery_address).apply(
+        lambda address: istio_values.remote_istiod_values(of, args.mesh, address)
+    )
+
+
+def _injection_path(args: ControlPlaneArgs) -> str | None:
+    """Where a remote's webhooks call its primary's istiod (None in a primary)."""
+    if args.remote is None:
+        return None
+    return istio_values.remote_injection_path(args.mesh)

@@ -7,7 +7,7 @@ several networks, `expose-services.yaml`) do: a `gateway` chart release named
 (webhooks) through to istiod, and the Gateway `cross-network-gateway` (15443).
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -52,6 +52,7 @@ def eastwest_values(
     network: str,
     service_annotations: Mapping[str, str],
     load_balancer_ip: str | None,
+    pod_annotations: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Gateway chart values of the east-west gateway (pure: tested against the chart schema)."""
     service: dict[str, Any] = {"annotations": dict(service_annotations)}
@@ -68,18 +69,23 @@ def eastwest_values(
         labels=EASTWEST_LABELS,
         network=network or None,
         service=service,
+        pod_annotations=pod_annotations,
     )
 
 
 def expose_istiod_specs(
-    revision: str | None, namespace: str = ISTIO_NAMESPACE
+    revision: str | None,
+    namespace: str = ISTIO_NAMESPACE,
+    revisions: Sequence[str] = (),
 ) -> dict[str, dict[str, Any]]:
-    """Specs of `istiod-gateway` (Gateway) and `istiod-vs` (VirtualService), as upstream."""
-    host = f"{istiod_host(revision, namespace)}.cluster.local"
+    """Specs of `istiod-gateway` (Gateway) and `istiod-vs` (VirtualService), as upstream
+    (samples/multicluster/expose-istiod.yaml). With `revisions` (istiods side by side), a
+    VirtualService `istiod-vs-<revision>` per revision instead, routing the SNI hosts
+    `istiod-<revision>.<namespace>.svc[.cluster.local]` to that istiod
+    (samples/multicluster/expose-istiod-rev.yaml.tmpl): a remote's proxies and webhooks
+    and a VM dial the host of their revision, so each moves revision by revision."""
     ports = {"tls-istiod": XDS_PORT, "tls-istiodwebhook": WEBHOOK_PORT}
-    # The webhook port of the gateway lands on istiod's Service port 443.
-    targets = {XDS_PORT: XDS_PORT, WEBHOOK_PORT: 443}
-    return {
+    specs: dict[str, dict[str, Any]] = {
         "istiod-gateway": {
             "selector": {"istio": EASTWEST_LABELS["istio"]},
             "servers": [
@@ -91,17 +97,31 @@ def expose_istiod_specs(
                 for name, number in ports.items()
             ],
         },
-        "istiod-vs": {
-            "hosts": ["*"],
-            "gateways": ["istiod-gateway"],
-            "tls": [
-                {
-                    "match": [{"port": port, "sniHosts": ["*"]}],
-                    "route": [{"destination": {"host": host, "port": {"number": target}}}],
-                }
-                for port, target in targets.items()
-            ],
-        },
+    }
+    if not revisions:
+        specs["istiod-vs"] = _istiod_routes(istiod_host(revision, namespace), ["*"])
+    for each in revisions:
+        host = istiod_host(each, namespace)
+        specs[f"istiod-vs-{each}"] = _istiod_routes(host, [host, f"{host}.cluster.local"])
+    return specs
+
+
+def _istiod_routes(host: str, sni_hosts: list[str]) -> dict[str, Any]:
+    """A VirtualService passing istiod's ports through to `host` for those SNI hosts."""
+    # The webhook port of the gateway lands on istiod's Service port 443.
+    targets = {XDS_PORT: XDS_PORT, WEBHOOK_PORT: 443}
+    return {
+        "hosts": ["*"],
+        "gateways": ["istiod-gateway"],
+        "tls": [
+            {
+                "match": [{"port": port, "sniHosts": list(sni_hosts)}],
+                "route": [
+                    {"destination": {"host": f"{host}.cluster.local", "port": {"number": target}}}
+                ],
+            }
+            for port, target in targets.items()
+        ],
     }
 
 
@@ -138,6 +158,12 @@ class EastWestGatewayArgs(TypedDict):
     """A reserved load-balancer address; none lets the cloud pick one."""
     expose_istiod: NotRequired[bool]
     """Pass istiod's ports (15012 xDS and CA, 15017 webhooks) through (default true)."""
+    istiod_revisions: NotRequired[Sequence[str]]
+    """Istiods side by side: each revision's on its own SNI host istiod-<revision>.<namespace>.svc
+    (Istio's expose-istiod-rev.yaml.tmpl); none: `revision`'s istiod on every SNI."""
+    pod_annotations: NotRequired[Mapping[str, str]]
+    """Annotations of the gateway's pods (a change restarts them, e.g. onto another
+    revision)."""
     expose_services: NotRequired[bool]
     """Let other networks reach this network's services on 15443 (default false)."""
     network_policy: NotRequired[bool]
@@ -199,8 +225,9 @@ class EastWestGateway(pulumi.ComponentResource):
             self.address = pulumi.Output.from_input(load_balancer_ip or "")
             register_schema_outputs(self)
             return
+        pod_annotations = args.get("pod_annotations") or {}
         values = pulumi.Output.from_input(load_balancer_ip).apply(
-            lambda ip: eastwest_values(release, network, annotations, ip)
+            lambda ip: eastwest_values(release, network, annotations, ip, pod_annotations)
         )
         self.release = helm_release(
             f"{name}-release",
@@ -224,11 +251,13 @@ class EastWestGateway(pulumi.ComponentResource):
 
         specs: dict[str, tuple[str, pulumi.Input[dict[str, Any]]]] = {}
         if args.get("expose_istiod", True):
-            istiod_specs = namespace.apply(lambda ns: expose_istiod_specs(release.revision, ns))
-            for object_name, kind in (
-                ("istiod-gateway", "Gateway"),
-                ("istiod-vs", "VirtualService"),
-            ):
+            revisions = tuple(args.get("istiod_revisions") or ())
+            istiod_specs = namespace.apply(
+                lambda ns: expose_istiod_specs(release.revision, ns, revisions)
+            )
+            object_names = expose_istiod_specs(release.revision, revisions=revisions)
+            for object_name in object_names:
+                kind = "Gateway" if object_name == "istiod-gateway" else "VirtualService"
                 specs[object_name] = (kind, istiod_specs.apply(lambda s, n=object_name: s[n]))
         if args.get("expose_services", False):
             specs["cross-network-gateway"] = ("Gateway", cross_network_spec())

@@ -82,8 +82,8 @@ class MemberCluster:
     certificate_authority: pulumi.Input[str]
     # The `base` chart (it creates the reader service account and istio-system).
     base: pulumi.Resource
-    # istiod's Service in istio-system (istiod, or istiod-<revision>).
-    istiod_service: str = "istiod"
+    # istiod's Service in istio-system (istiod, or istiod-<revision>), each revision's.
+    istiod_services: Sequence[str] = ("istiod",)
     # Where the cluster's private network is (e.g. one VPC): readers elsewhere use
     # `public_server` (None: `server` is reachable from everywhere).
     site: str = ""
@@ -181,7 +181,7 @@ class MeshMembership(pulumi.ComponentResource):
                     clusters=clusters,
                     generation=generations.active,
                     base=args.members[reader].base,
-                    istiod_service=args.members[reader].istiod_service,
+                    istiod_services=args.members[reader].istiod_services,
                     after=[self.remote_secrets[reader], *gate.get(reader, ())],
                 ),
                 pulumi.ResourceOptions(parent=self),

@@ -44,7 +44,8 @@ class RemoteSyncCheckArgs:
     # What stands for istio-system (the cluster's base release, after its Namespace): every
     # object of the check waits for it, so that destroy deletes them before the namespace.
     base: pulumi.Resource
-    istiod_service: str = "istiod"
+    # istiod's Service; with revisions side by side, each revision's.
+    istiod_services: Sequence[str] = ("istiod",)
     after: Sequence[pulumi.Resource] = field(default_factory=tuple)
     deadline_seconds: int = SCRIPT_DEADLINE_SECONDS
 
@@ -69,7 +70,7 @@ class RemoteSyncCheck(pulumi.ComponentResource):
                 k8s.rbac.v1.PolicyRuleArgs(
                     api_groups=[""],
                     resources=["endpoints"],
-                    resource_names=[args.istiod_service],
+                    resource_names=list(args.istiod_services),
                     verbs=["get"],
                 )
             ],
@@ -89,7 +90,7 @@ class RemoteSyncCheck(pulumi.ComponentResource):
                     service_account=identity.account.metadata.name,
                     env={
                         "NAMESPACE": ISTIO_NAMESPACE,
-                        "SERVICE": args.istiod_service,
+                        "SERVICE": " ".join(args.istiod_services),
                         "SECRET": f"{ISTIO_NAMESPACE}/{args.secret}",
                         "CLUSTERS": json.dumps(sorted(args.clusters)),
                         "GENERATION": args.generation,

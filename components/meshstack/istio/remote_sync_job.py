@@ -16,9 +16,11 @@ PendingClusterSwap): `synced` for a cluster means istiod reads it with the kubec
 holds now. A token that the remote API server refuses stays `syncing` and then `timeout`,
 and this check fails.
 
-Settings: NAMESPACE (istiod's), SERVICE (istiod's Service), SECRET (namespace/name of the
-remote secrets), CLUSTERS (JSON list of the clusters read), GENERATION (the reader token the
-secrets use: named so that a new generation runs the check again), DEADLINE_SECONDS.
+Settings: NAMESPACE (istiod's), SERVICE (istiod's Service; with revisions side by side,
+each revision's, separated by spaces: every istiod reads the remote secrets), SECRET
+(namespace/name of the remote secrets), CLUSTERS (JSON list of the clusters read), GENERATION
+(the reader token the secrets use: named so that a new generation runs the check again),
+DEADLINE_SECONDS.
 """
 
 from __future__ import annotations
@@ -103,9 +105,12 @@ def url_of(ip: str) -> str:
 
 def survey(call: Get, settings: Mapping[str, str], api_token: str, istio_token: str) -> list[str]:
     """Every problem, per istiod pod; empty when all of them have synced every cluster."""
-    pods, problem = istiod_pods(call, api_token, settings["NAMESPACE"], settings["SERVICE"])
-    if problem:
-        return [problem]
+    pods = []
+    for service in settings["SERVICE"].split():
+        found, problem = istiod_pods(call, api_token, settings["NAMESPACE"], service)
+        if problem:
+            return [problem]
+        pods += found
     clusters = json.loads(settings["CLUSTERS"])
     problems = []
     for name, ip in pods:

@@ -192,16 +192,24 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
     return _platform(values, mesh)
 
 
-def tag_values(revision: str, tag: str) -> dict[str, Any]:
+def tag_values(revision: str, tag: str, *, remote: str | None = None) -> dict[str, Any]:
     """The revision-tag chart (versions.TAG_CHART, the istiod chart's tag templates) for one
     tag: its webhook `istio-revision-tag-<tag>` calls `istiod-<revision>` and its Service
-    `istiod-revision-tag-<tag>` selects that istiod (templates/revision-tags-*.yaml)."""
-    return {"revision": revision, "revisionTags": [tag]}
+    `istiod-revision-tag-<tag>` selects that istiod (templates/revision-tags-*.yaml). In a
+    remote cluster (`remote`: its injection path) the webhook calls that Service, the remote
+    release's, on the path that names this cluster to the primary's istiod
+    (revision-tags-mwc.yaml reads `istiodRemote.injectionPath`)."""
+    values: dict[str, Any] = {"revision": revision, "revisionTags": [tag]}
+    if remote:
+        values["istiodRemote"] = {"injectionPath": remote}
+    return values
 
 
-def injection_path(cluster_name: str, network: str) -> str:
-    """Where a remote cluster's injection webhook calls its primary's istiod."""
-    return f"/inject/cluster/{cluster_name}/net/{network}"
+def remote_injection_path(mesh: MeshSettings) -> str:
+    """Where a remote cluster's injection webhooks call its primary's istiod."""
+    if not (mesh.cluster_name and mesh.network):
+        raise ValueError("a remote cluster needs its cluster name and network")
+    return f"/inject/cluster/{mesh.cluster_name}/net/{mesh.network}"
 
 
 def remote_istiod_values(
@@ -214,12 +222,10 @@ def remote_istiod_values(
     names this cluster) and from istio-system's network label. No `global.configCluster`:
     that is the external control plane's config cluster, which this package does not build.
     """
-    if not (mesh.cluster_name and mesh.network):
-        raise ValueError("a remote cluster needs its cluster name and network")
     values: dict[str, Any] = {
         "profile": "remote",
         "global": {"remotePilotAddress": discovery_address},
-        "istiodRemote": {"injectionPath": injection_path(mesh.cluster_name, mesh.network)},
+        "istiodRemote": {"injectionPath": remote_injection_path(mesh)},
     }
     if release.revision:
         values["revision"] = release.revision
