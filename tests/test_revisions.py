@@ -107,9 +107,8 @@ def test_revisions_more_than_one_minor_apart_are_refused():
     assert skew_problems([RevisionConfig(**r) for r in TWO]) == []
 
 
-def test_ambient_and_other_scenarios_refuse_revisions(engine):
-    ambient = canary() | {"istio": {**canary()["istio"], "dataPlane": "ambient"}}
-    assert "istio.revisions is not supported with dataPlane ambient" in refusal(engine, ambient)
+def test_other_scenarios_refuse_revisions():
+    # (dataPlane ambient: tests/test_ambient_revisions.py)
     assert "istio.revisions is not built by this package for this scenario yet" in refusal(
         OfflineEngine(), canary(), stack="vm"
     )

@@ -26,6 +26,7 @@ from stacks.config.fields import (
 )
 from stacks.config.revisions import (
     DEFAULT_TAG,
+    AmbientConfig,
     RevisionConfig,
     known_minor,
     newest,
@@ -78,6 +79,10 @@ class IstioConfig(Model):
     gateways and namespaces labelled istio-injection=enabled and validates Istio's objects;
     another tag serves namespaces labelled istio.io/rev=<tag>. Moving a tag is an in-place
     update of its release."""
+    ambient: AmbientConfig | None = None
+    """With dataPlane ambient and istio.revisions: {revision}, the revision istio-cni and
+    ztunnel run (one of each per cluster, upgraded in place after that revision's istiod:
+    docs/day-2.md). Required there, refused elsewhere."""
     tag_charts: str = Field(default=versions.TAG_CHARTS, min_length=1)
     """The directory of the revision-tag charts `make charts` derives from each version's
     istiod chart (<dir>/<version>/revision-tags; no repository publishes one): relative to
@@ -131,7 +136,7 @@ class IstioConfig(Model):
     @model_validator(mode="after")
     def _revisions(self) -> IstioConfig:
         problems = revision_problems(
-            self.revisions, self.tags, self.model_fields_set, self.data_plane
+            self.revisions, self.tags, self.model_fields_set, self.data_plane, self.ambient
         )
         if self.tagged and not self.REVISIONS:
             problems.append(
@@ -175,7 +180,8 @@ class IstioConfig(Model):
         if self.revision:
             problems.append(
                 f"{PROJECT}:istio.revision {self.revision!r} is not supported with dataPlane "
-                "ambient by this package (one ztunnel serves every revision); remove it"
+                "ambient by this package (one ztunnel serves every revision); remove it, or "
+                "use istio.revisions with istio.ambient.revision"
             )
         if self.ingress_api == "istio":
             problems.append(

@@ -47,6 +47,9 @@ class Deployed:
     active_reader_token: str | None = None
     # istio.tags as the last `up` applied them (tag → revision); empty without istio.revisions.
     tags: Mapping[str, str] = field(default_factory=dict)
+    # istio.ambient.revision as the last `up` applied it: the istiod istio-cni and ztunnel
+    # ran on (none without ambient revisions).
+    ambient_revision: str | None = None
 
     @classmethod
     def of(cls, record: Mapping[str, Any] | None) -> Deployed:
@@ -57,6 +60,7 @@ class Deployed:
         return cls(
             istiod_revisions=tuple(istio.get("revisions") or ()),
             tags=dict(istio.get("tags") or {}),
+            ambient_revision=istio.get("ambientRevision"),
             trust_roots=tuple(trust.get("roots") or ()),
             signing_root=trust.get("signingRoot"),
             active_reader_token=((record or {}).get("membership") or {}).get("activeReaderToken"),
@@ -115,6 +119,8 @@ def record(stack: Any) -> dict[str, Any]:
     facts: dict[str, Any] = {"revisions": list(istiod_revisions(stack))}
     if istio is not None and istio.tagged:
         facts["tags"] = dict(istio.tags or {})
+    if istio is not None and istio.ambient is not None:
+        facts["ambientRevision"] = istio.ambient.revision
     return {"istio": facts, **trust_record(stack), **membership_record(stack)}
 
 
@@ -168,7 +174,24 @@ def revision_step_problems(stack: Any, before: Deployed) -> list[str]:
                 "Move the tags in one `up`, restart what the package does not own, then drop "
                 "the revision in the next (docs/day-2.md)"
             )
-    return problems
+    return problems + ambient_step_problems(wanted, before)
+
+
+def ambient_step_problems(wanted: tuple[str, ...], before: Deployed) -> list[str]:
+    """The revision istio-cni and ztunnel ran on, dropped in the `up` that moves them off it.
+    ztunnel's pods are replaced node by node, and each old one keeps serving its
+    connections for the grace period after its successor is ready (istio/ztunnel
+    release-1.31 src/config.rs 809-822) with the old istiod's configuration and
+    certificates; as with a tag, its istiod goes in the next `up`, once every ztunnel pod
+    runs on the new revision."""
+    was = before.ambient_revision
+    if was is None or was in wanted:
+        return []
+    return [
+        f"{PROJECT}:istio.revisions drops {was!r}, the revision istio-cni and ztunnel ran "
+        "in this stack's last `pulumi up`: move istio.ambient.revision in one `up`, then "
+        "drop the revision in the next (docs/day-2.md)"
+    ]
 
 
 def trust_step_problems(stack: Any, before: Deployed) -> list[str]:

@@ -118,6 +118,7 @@ def control_plane_args(
         keep_gateway_api_crds=shared_cluster,
         revisions=revision_releases(istio, security),
         tags=dict(istio.tags or {}),
+        ambient_revision=istio.ambient.revision if istio.ambient else None,
     )
 
 
