@@ -128,8 +128,13 @@ def deployed(overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_record_keeps_revisions_and_tags():
+    # With the pair of revisions the mTLS check proved (tests/test_revision_mtls.py).
     assert deployed(canary()) == {
-        "istio": {"revisions": [OLD, NEW], "tags": {"default": OLD, "canary": NEW}}
+        "istio": {
+            "revisions": [OLD, NEW],
+            "tags": {"default": OLD, "canary": NEW},
+            "mtlsChecked": [[OLD, NEW]],
+        }
     }
 
 

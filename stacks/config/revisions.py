@@ -192,3 +192,32 @@ def skew_problems(revisions: list[RevisionConfig]) -> list[str]:
 def newest(revisions: Iterable[Any]) -> Any:
     """The revision of the newest version (base's chart and CRDs are that version's)."""
     return max(revisions, key=lambda r: tuple(int(p) for p in r.version.split(".")))
+
+
+def revision_mtls_applies(stack: Any) -> bool:
+    """Whether the stack builds the mTLS check between revisions (stacks/scenarios/
+    revision_mtls.py): with tags in sidecar mode (ambient has no pod of a revision: one
+    ztunnel serves them all), Bookinfo, mTLS STRICT (else a plain-text answer would pass)
+    and the checks on."""
+    istio = getattr(stack, "istio", None)
+    bookinfo, verify = getattr(stack, "bookinfo", None), getattr(stack, "verify", None)
+    return bool(
+        istio is not None
+        and istio.tagged
+        and istio.data_plane == "sidecar"
+        and istio.mtls == "STRICT"
+        and bookinfo is not None
+        and bookinfo.enabled
+        and verify is not None
+        and verify.enabled
+    )
+
+
+def mtls_pairs(stack: Any) -> list[tuple[str, str]]:
+    """What that check proves: each (revision of the `default` tag, another tag's revision),
+    distinct revisions only; empty where it does not apply."""
+    if not revision_mtls_applies(stack):
+        return []
+    tags = dict(stack.istio.tags or {})
+    default = tags[DEFAULT_TAG]
+    return sorted({(default, r) for t, r in tags.items() if t != DEFAULT_TAG and r != default})

@@ -36,6 +36,7 @@ from meshstack.observability.addons import (
 )
 from meshstack.verify.mesh_check import MeshCheck
 from stacks.config import AddonsConfig, IstioConfig, MeshStack, SecurityConfig
+from stacks.scenarios.revision_mtls import revision_mtls
 from stacks.scenarios.verification import mesh_check, verified_output
 
 # The Helm gateway chart's release `istio-ingressgateway` carries this label.
@@ -130,6 +131,8 @@ class Mesh:
     check: MeshCheck | None = None
     # The namespace of a Gateway API ingress gateway (Istio deploys it beside its Gateway).
     gateway_api_ingress: str | None = None
+    # The mTLS checks between revisions side by side (revision_mtls.py).
+    revision_checks: tuple[MeshCheck | None, ...] = ()
 
 
 def mesh_on_cluster(
@@ -207,6 +210,13 @@ def mesh_on_cluster(
     if istio.mtls == "STRICT" and control_plane.peer_authentication is not None:
         checks.append(plain_text_refused(bookinfo.namespace))
         after.append(control_plane.peer_authentication)
+    # Revisions side by side: pods of each tag's revision and of `default`'s talk over mTLS.
+    side_by_side = revision_mtls(
+        provider, config, control_plane, namespace.metadata.name, [app, routing]
+    )
+    if side_by_side is not None:
+        checks += side_by_side.plain_text
+        after += side_by_side.servers
     check = mesh_check(
         "bookinfo-check",
         config.verify,
@@ -217,7 +227,8 @@ def mesh_on_cluster(
         after=after,
     )
     gateway_namespace = bookinfo.namespace if istio.ingress == "gateway-api" else None
-    return Mesh(control_plane, app, observability, check, gateway_namespace)
+    revision_checks = side_by_side.checks if side_by_side else ()
+    return Mesh(control_plane, app, observability, check, gateway_namespace, revision_checks)
 
 
 def _routing(
@@ -318,4 +329,4 @@ def mesh_outputs(mesh: Mesh) -> dict[str, pulumi.Input[str]]:
         outputs["productpageUrl"] = gateway_api_port_forward(mesh.gateway_api_ingress)
     for addon, command in mesh.observability.open_commands.items():
         outputs[f"{addon}Command"] = command
-    return {**outputs, **verified_output([mesh.check])}
+    return {**outputs, **verified_output([mesh.check, *mesh.revision_checks])}
