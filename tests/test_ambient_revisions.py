@@ -223,3 +223,34 @@ def test_rendered_side_by_side_ztunnel_dials_its_revisions_istiod(node):
     assert cni["spec"]["template"]["spec"]["containers"][0]["image"].endswith(
         f"/install-cni:{version}-distroless"
     )
+
+
+# --- the e2e run (tools/e2e/ambient_canary.py) ------------------------------------------------
+
+
+def test_the_real_run_takes_the_steps_checked_here(tmp_path):
+    from stacks.config import load
+    from tests.conftest import CHART_SOURCES, unavailable
+    from tools.e2e import ambient_canary as real
+    from tools.e2e import lifecycle
+    from tools.offline.engine import to_pulumi_strings
+
+    directory = charts.charts_dir()
+    if not (directory / "istiod" / "Chart.yaml").is_file():
+        unavailable(f"no chart sources in {directory}", CHART_SOURCES)
+    sources = {"1.30.3": charts.chart_source("istiod", "1.30.3").parent, "1.31.0": directory}
+    (tmp_path / "g.yaml").write_text("")
+    base = lifecycle.stack_config(real.STACK, tmp_path / "k", directory, tmp_path / "g.yaml")
+    for (_, revisions, default, node), offline in zip(real.STEPS, UPGRADE, strict=True):
+        loaded = load(to_pulumi_strings(real.config_of(base, revisions, default, node, sources)))
+        istio = loaded.istio
+        assert [r.model_dump(include={"name", "version"}) for r in istio.declared_revisions()] == (
+            offline["istio"]["revisions"]
+        )
+        assert istio.tags == offline["istio"]["tags"]
+        assert istio.ambient.revision == offline["istio"]["ambient"]["revision"]
+        assert istio.data_plane == "ambient"
+    # The step refused before "move cni and ztunnel": that step with 1.30.3 dropped.
+    assert real.REFUSED[:3] == ((real.NEW,), NEW, NEW)
+    previous = run(UPGRADE[2]).outputs["deployed"]
+    assert real.REFUSED[3] in refusal(ambient(NEW, NEW, revisions=TWO[1:]), previous)
