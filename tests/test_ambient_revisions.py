@@ -248,6 +248,7 @@ def test_the_real_run_takes_the_steps_checked_here(tmp_path):
             offline["istio"]["revisions"]
         )
         assert istio.tags == offline["istio"]["tags"]
+        assert istio.ambient is not None
         assert istio.ambient.revision == offline["istio"]["ambient"]["revision"]
         assert istio.data_plane == "ambient"
     # The step refused before "move cni and ztunnel": that step with 1.30.3 dropped.
