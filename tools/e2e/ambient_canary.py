@@ -26,6 +26,7 @@ from meshstack import versions
 from tools import charts
 from tools.e2e import canary
 from tools.e2e import lifecycle as life
+from tools.teardown import GATEWAY_API_CRDS
 
 STACK = "local-ambient"
 RUN = "ambient-canary"
@@ -64,7 +65,14 @@ def ztunnel(kubeconfig: Path) -> dict[str, str]:
     return {"xds": env.get("XDS_ADDRESS", ""), "image": container["image"]}
 
 
-def upgrade(run: life.Run, kubeconfig: Path, config: Mapping[str, Any], chart_dir: Path) -> dict:
+def upgrade(
+    run: life.Run,
+    kubeconfig: Path,
+    config: Mapping[str, Any],
+    chart_dir: Path,
+    kept: frozenset[life.Entry] = frozenset(),
+) -> dict:
+    """`kept`: what the destroy leaves on purpose (the Gateway API CRDs of a local stack)."""
     sources = {OLD[1]: charts.chart_source("istiod", OLD[1]).parent, NEW[1]: chart_dir}
     stack_file = run.work / "stacks" / f"Pulumi.e2e-{run.stack}.yaml"
     charts.derive_tag_charts(run.work / versions.TAG_CHARTS)
@@ -103,7 +111,7 @@ def upgrade(run: life.Run, kubeconfig: Path, config: Mapping[str, Any], chart_di
     report["destroy"] = {
         "exit": code,
         "seconds": seconds,
-        "leftovers": life.leftovers(kubeconfig, before),
+        "leftovers": life.leftovers(kubeconfig, before, kept),
     }
     return report
 
@@ -141,7 +149,11 @@ def main(argv: Iterable[str] | None = None) -> int:
     run = life.Run(RUN, life.scratch_project(out / "project"), env, out / "logs")
     run.pulumi("stack", "init", "--secrets-provider", "passphrase", check=True)
     config = life.stack_config(STACK, kubeconfig, chart_dir, manifest)
-    result = upgrade(run, kubeconfig, config, chart_dir)
+    # As the lifecycle judges it: a stack on a shared cluster keeps the Gateway API CRDs.
+    declared = life.offline_graph(STACK, config)
+    retained = any(c.options.retain_on_delete for c in declared.of_type(GATEWAY_API_CRDS))
+    kept = life.retained_objects(manifest) if retained else frozenset()
+    result = upgrade(run, kubeconfig, config, chart_dir, kept)
     run.pulumi("stack", "rm", "--yes", "--force")
     result["passed"] = passed(result)
     (out / "report.json").write_text(json.dumps(result, indent=2) + "\n")
