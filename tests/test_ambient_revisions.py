@@ -255,3 +255,32 @@ def test_the_real_run_takes_the_steps_checked_here(tmp_path):
     assert real.REFUSED[:3] == ((real.NEW,), NEW, NEW)
     previous = run(UPGRADE[2]).outputs["deployed"]
     assert real.REFUSED[3] in refusal(ambient(NEW, NEW, revisions=TWO[1:]), previous)
+
+
+def test_the_real_run_passes_only_with_every_step_in_place_and_ztunnel_moved():
+    from tools.e2e import ambient_canary as real
+
+    steps = [
+        {"step": s[0], "exit": 0, "seconds": 1, "changes": {}, "replaces": []} for s in real.STEPS
+    ]
+    good = {
+        "steps": steps,
+        "refused": {"exit": 1, "said": True},
+        "ztunnel": {
+            "xds": f"istiod-{NEW}.istio-system.svc:15012",
+            "image": "docker.io/istio/ztunnel:1.31.0-distroless",
+        },
+        "destroy": {"exit": 0, "leftovers": []},
+    }
+    assert real.passed(good)
+    replaced = [
+        {**s, "replaces": ["urn:...::kubernetes:helm.sh/v3:Release::istio-ztunnel"]} for s in steps
+    ]
+    old_istiod = {"xds": f"istiod-{OLD}.istio-system.svc:15012", "image": good["ztunnel"]["image"]}
+    for bad in (
+        {"steps": replaced},
+        {"ztunnel": old_istiod},
+        {"refused": {"exit": 0, "said": False}},
+        {"destroy": {"exit": 0, "leftovers": ["Namespace/bookinfo"]}},
+    ):
+        assert not real.passed({**good, **bad}), bad
