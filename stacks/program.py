@@ -20,7 +20,7 @@ from meshstack.alicloud.credentials import AlibabaCredentials
 from stacks import config as stack_config
 from stacks.config import previous
 from stacks.config.lookups import Catalog
-from stacks.config.previous import StackState
+from stacks.config.previous import Deployed, StackState
 from stacks.state import CliStackState
 
 
@@ -72,14 +72,13 @@ def run(catalog: Catalog | None = None, state: StackState | None = None) -> None
     raw = raw_config()
     if catalog is None:
         catalog = AlibabaCatalog(AlibabaCredentials.of(raw))
+    state = state or CliStackState()
     try:
-        config = stack_config.load(
-            raw, catalog=catalog, is_secret=is_secret, state=state or CliStackState()
-        )
+        config = stack_config.load(raw, catalog=catalog, is_secret=is_secret, state=state)
     except stack_config.ConfigError as err:
         # RunError ends the program with this message and no traceback; nothing was registered.
         raise pulumi.RunError(str(err)) from None
     for key, value in import_scenario(SCENARIOS[config.scenario]).deploy(config).items():
         pulumi.export(key, value)
     # What the next run compares with (stacks/config/previous.py).
-    pulumi.export(previous.OUTPUT, previous.record(config))
+    pulumi.export(previous.OUTPUT, previous.record(config, Deployed.of(state.deployed())))

@@ -23,9 +23,18 @@ from stacks.config.previous import OUTPUT, StateUnavailable
 
 
 class CliStackState:
-    """Asks the CLI on PATH for this stack's outputs (one call, about a second)."""
+    """Asks the CLI on PATH for this stack's outputs (one call, about a second; the answer is
+    kept: the config's checks and the next record both read it)."""
+
+    def __init__(self) -> None:
+        self._answer: tuple[Mapping[str, Any] | None] | None = None
 
     def deployed(self) -> Mapping[str, Any] | None:
+        if self._answer is None:
+            self._answer = (self._ask(),)
+        return self._answer[0]
+
+    def _ask(self) -> Mapping[str, Any] | None:
         cli = shutil.which("pulumi")
         if cli is None:
             raise StateUnavailable(

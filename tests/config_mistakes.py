@@ -65,7 +65,7 @@ SCENARIO_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
     (
         "typo in a nested key",
         raw(istio={"versoin": "1.31.0"}),
-        ["meshstack:istio.versoin", "did you mean 'version'?", "allowed: chartRepository"],
+        ["meshstack:istio.versoin", "did you mean 'version'?", "allowed: ambient, chartRepository"],
     ),
     (
         "version range",

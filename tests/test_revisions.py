@@ -107,11 +107,9 @@ def test_revisions_more_than_one_minor_apart_are_refused():
     assert skew_problems([RevisionConfig(**r) for r in TWO]) == []
 
 
-def test_ambient_and_other_scenarios_refuse_revisions(engine):
-    ambient = canary() | {"istio": {**canary()["istio"], "dataPlane": "ambient"}}
-    assert "istio.revisions is not supported with dataPlane ambient" in refusal(engine, ambient)
-    # Built for local, multi-cluster, two-cluster-retention and vm
-    # (tests/test_revisions_multi_cluster.py).
+def test_other_scenarios_refuse_revisions():
+    # dataPlane ambient: tests/test_ambient_revisions.py; built for local, multi-cluster,
+    # two-cluster-retention and vm (tests/test_revisions_multi_cluster.py).
     assert "istio.revisions is not built by this package for this scenario yet" in refusal(
         OfflineEngine(), canary(), stack="single-cluster"
     )
@@ -131,9 +129,11 @@ def deployed(overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_record_keeps_revisions_and_tags():
+    # With the pair of revisions the mTLS check proved (tests/test_revision_mtls.py).
     assert deployed(canary())["istio"] == {
         "revisions": [OLD, NEW],
         "tags": {"default": OLD, "canary": NEW},
+        "mtlsChecked": [[OLD, NEW]],
     }
 
 

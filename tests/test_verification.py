@@ -34,7 +34,20 @@ AUTHZ = {"bookinfo-authz-check": [DENIED.format("")]}
 DECLARED: dict[str, dict[str, list[str]]] = {
     "local": {"bookinfo-check": JASON_V2, **AUTHZ},
     "local-ambient": {"bookinfo-check": JASON_V2, **AUTHZ},
-    "local-canary": {"bookinfo-check": JASON_V2, **AUTHZ},
+    "local-canary": {
+        # And the mTLS check between revisions (tests/test_revision_mtls.py).
+        "bookinfo-check": [
+            *JASON_V2,
+            "mTLS STRICT: hello-world on tag canary refuses a caller outside the mesh",
+        ],
+        "tag-canary-mtls-check": [
+            "mTLS: a pod of revision 1-31-0 (tag canary) gets productpage of 1-30-3 (tag default)"
+        ],
+        "tag-canary-mtls-back-check": [
+            "mTLS: a pod of revision 1-30-3 (tag default) gets hello-world of 1-31-0 (tag canary)"
+        ],
+        **AUTHZ,
+    },
     "single-cluster": {"bookinfo-check": JASON_V2, **AUTHZ},
     "two-cluster-retention": {
         "bookinfo-check": [
@@ -160,6 +173,9 @@ def test_check_jobs_are_bounded_least_privileged_and_in_or_out_of_the_mesh(engin
         if in_mesh and ambient:
             # Its ambient namespace puts it in the mesh; a sidecar label would add one.
             assert not {"sidecar.istio.io/inject", "istio.io/dataplane-mode"} & set(labels)
+        elif in_mesh and "istio.io/rev" in labels:
+            # A revision tag's own pod (rev.object webhook): the mTLS check between revisions.
+            assert labels["istio.io/rev"] == "canary" and stack == "local-canary", name
         elif in_mesh:
             # A pod's own request for the sidecar (charts/istiod mutatingwebhook.yaml).
             assert labels["sidecar.istio.io/inject"] == "true", name

@@ -35,6 +35,7 @@ class LocalIstioConfig(IstioConfig):
     Desktop, k3d, MetalLB, `minikube tunnel`, cloud-provider-kind)."""
 
     REVISIONS = True
+    AMBIENT_REVISIONS = True
     ingress_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "ClusterIP"
     """ClusterIP by default: kind and minikube give a LoadBalancer no address. LoadBalancer where
     the cluster has one (Docker Desktop, k3d, MetalLB, minikube tunnel)."""

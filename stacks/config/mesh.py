@@ -26,6 +26,7 @@ from stacks.config.fields import (
 )
 from stacks.config.revisions import (
     DEFAULT_TAG,
+    AmbientConfig,
     RevisionConfig,
     known_minor,
     newest,
@@ -45,6 +46,8 @@ class IstioConfig(Model):
 
     # Whether the scenario builds istio.revisions (all but `single-cluster` so far).
     REVISIONS: ClassVar[bool] = False
+    # Whether it builds them in ambient too (istio-cni and ztunnel on istio.ambient.revision).
+    AMBIENT_REVISIONS: ClassVar[bool] = False
 
     version: SemVer = versions.ISTIO
     """The Istio release: the charts' version and the images' default tag."""
@@ -79,6 +82,10 @@ class IstioConfig(Model):
     gateways and namespaces labelled istio-injection=enabled and validates Istio's objects;
     another tag serves namespaces labelled istio.io/rev=<tag>. Moving a tag is an in-place
     update of its release."""
+    ambient: AmbientConfig | None = None
+    """With dataPlane ambient and istio.revisions: {revision}, the revision istio-cni and
+    ztunnel run (one of each per cluster, upgraded in place after that revision's istiod:
+    docs/day-2.md). Required there, refused elsewhere."""
     tag_charts: str = Field(default=versions.TAG_CHARTS, min_length=1)
     """The directory of the revision-tag charts `make charts` derives from each version's
     istiod chart (<dir>/<version>/revision-tags; no repository publishes one): relative to
@@ -132,13 +139,19 @@ class IstioConfig(Model):
     @model_validator(mode="after")
     def _revisions(self) -> IstioConfig:
         problems = revision_problems(
-            self.revisions, self.tags, self.model_fields_set, self.data_plane
+            self.revisions, self.tags, self.model_fields_set, self.data_plane, self.ambient
         )
         if self.tagged and not self.REVISIONS:
             problems.append(
                 f"{PROJECT}:istio.revisions is not built by this package for this scenario "
                 "yet (only `local`, `multi-cluster`, `two-cluster-retention` and `vm`); use "
                 "istio.version and istio.revision"
+            )
+        elif self.tagged and self.data_plane == "ambient" and not self.AMBIENT_REVISIONS:
+            problems.append(
+                f"{PROJECT}:istio.revisions with dataPlane ambient is built by this package for "
+                "the `local` scenario only so far (one istio-cni and ztunnel per cluster on "
+                "istio.ambient.revision); use istio.version here"
             )
         if problems:
             raise ValueError("\n".join(problems))
@@ -198,7 +211,8 @@ class IstioConfig(Model):
         if self.revision:
             problems.append(
                 f"{PROJECT}:istio.revision {self.revision!r} is not supported with dataPlane "
-                "ambient by this package (one ztunnel serves every revision); remove it"
+                "ambient by this package (one ztunnel serves every revision); remove it, or "
+                "use istio.revisions with istio.ambient.revision"
             )
         if self.ingress_api == "istio":
             problems.append(

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from stacks.config.fields import PROJECT
 from stacks.config.mesh import mesh_mtls
+from stacks.config.revisions import DEFAULT_TAG, mtls_pairs, revision_mtls_applies
 
 # The name of the stack output that holds the record.
 OUTPUT = "deployed"
@@ -52,6 +53,12 @@ class Deployed:
     # whether the record says so at all (an older release's does not).
     bookinfo_authorization: str | None = None
     bookinfo_recorded: bool = False
+    # istio.ambient.revision as the last `up` applied it: the istiod istio-cni and ztunnel
+    # ran on (none without ambient revisions).
+    ambient_revision: str | None = None
+    # The pairs of revisions whose pods the mTLS check proved talk to each other (each
+    # sorted), kept while both are declared.
+    mtls_checked: frozenset[tuple[str, str]] = frozenset()
 
     @classmethod
     def of(cls, record: Mapping[str, Any] | None) -> Deployed:
@@ -62,6 +69,8 @@ class Deployed:
         return cls(
             istiod_revisions=tuple(istio.get("revisions") or ()),
             tags=dict(istio.get("tags") or {}),
+            ambient_revision=istio.get("ambientRevision"),
+            mtls_checked=frozenset(tuple(sorted(p)) for p in istio.get("mtlsChecked") or ()),
             trust_roots=tuple(trust.get("roots") or ()),
             signing_root=trust.get("signingRoot"),
             active_reader_token=((record or {}).get("membership") or {}).get("activeReaderToken"),
@@ -150,12 +159,18 @@ def settled(stack: Any, record: Mapping[str, Any] | None) -> Any:
     )
 
 
-def record(stack: Any) -> dict[str, Any]:
-    """What this `up` exports as `deployed` for the next one to compare with."""
+def record(stack: Any, before: Deployed | None = None) -> dict[str, Any]:
+    """What this `up` exports as `deployed` for the next one to compare with (`before`: what
+    the last one recorded)."""
     istio = _istio(stack)
     facts: dict[str, Any] = {"revisions": list(istiod_revisions(stack))}
     if istio is not None and istio.tagged:
         facts["tags"] = dict(istio.tags or {})
+        checked = mtls_record(stack, before or Deployed())
+        if checked:
+            facts["mtlsChecked"] = checked
+    if istio is not None and istio.ambient is not None:
+        facts["ambientRevision"] = istio.ambient.revision
     return {
         "istio": facts,
         **trust_record(stack),
@@ -164,10 +179,38 @@ def record(stack: Any) -> dict[str, Any]:
     }
 
 
+def mtls_record(stack: Any, before: Deployed) -> list[list[str]]:
+    """The pairs this `up`'s mTLS checks prove (the record is written only once they passed:
+    trust_record), and those proved before whose revisions are both still declared."""
+    declared = set(istiod_revisions(stack))
+    pairs = {tuple(sorted(p)) for p in mtls_pairs(stack)}
+    pairs |= {p for p in before.mtls_checked if set(p) <= declared}
+    return [list(p) for p in sorted(pairs)]
+
+
+def mtls_gate_problems(stack: Any, before: Deployed) -> list[str]:
+    """Moving `default` (Bookinfo, the gateways, every istio-injection=enabled namespace) to a
+    revision whose pods have not been shown to talk to the current one's over mTLS: another
+    tag runs on the target for one `up` first, and its check proves it (revision_mtls.py)."""
+    was = before.tags.get(DEFAULT_TAG)
+    if was is None or not revision_mtls_applies(stack):
+        return []
+    now = stack.istio.tags[DEFAULT_TAG]
+    if now == was or tuple(sorted((was, now))) in before.mtls_checked:
+        return []
+    return [
+        f"{PROJECT}:istio.tags.{DEFAULT_TAG} {now!r}: no `pulumi up` of this stack has shown "
+        f"yet that pods of revision {now!r} and of {was!r} (where `default` is now) talk over "
+        f"mTLS. Put another tag (e.g. canary) on {now!r} and keep `default` on {was!r} for one "
+        "`up`: its mTLS check runs then; move `default` in the next (docs/day-2.md)"
+    ]
+
+
 def step_problems(stack: Any, before: Deployed) -> list[str]:
     """Each change from `before` to `stack` that must not happen in one `up`."""
     return (
         revision_step_problems(stack, before)
+        + mtls_gate_problems(stack, before)
         + trust_step_problems(stack, before)
         + reader_token_step_problems(stack, before)
     )
@@ -214,7 +257,24 @@ def revision_step_problems(stack: Any, before: Deployed) -> list[str]:
                 "Move the tags in one `up`, restart what the package does not own, then drop "
                 "the revision in the next (docs/day-2.md)"
             )
-    return problems
+    return problems + ambient_step_problems(wanted, before)
+
+
+def ambient_step_problems(wanted: tuple[str, ...], before: Deployed) -> list[str]:
+    """The revision istio-cni and ztunnel ran on, dropped in the `up` that moves them off it.
+    ztunnel's pods are replaced node by node, and each old one keeps serving its
+    connections for the grace period after its successor is ready (istio/ztunnel
+    release-1.31 src/config.rs 809-822) with the old istiod's configuration and
+    certificates; as with a tag, its istiod goes in the next `up`, once every ztunnel pod
+    runs on the new revision."""
+    was = before.ambient_revision
+    if was is None or was in wanted:
+        return []
+    return [
+        f"{PROJECT}:istio.revisions drops {was!r}, the revision istio-cni and ztunnel ran "
+        "in this stack's last `pulumi up`: move istio.ambient.revision in one `up`, then "
+        "drop the revision in the next (docs/day-2.md)"
+    ]
 
 
 def trust_step_problems(stack: Any, before: Deployed) -> list[str]:

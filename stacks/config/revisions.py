@@ -66,14 +66,22 @@ def revision_problems(
     tags: Mapping[str, str] | None,
     fields_set: Iterable[str],
     data_plane: str,
+    ambient: AmbientConfig | None = None,
 ) -> list[str]:
-    """What is wrong with istio.revisions and istio.tags together, every mistake at once."""
+    """What is wrong with istio.revisions, istio.tags and istio.ambient together, every
+    mistake at once."""
     problems: list[str] = []
     if revisions is None:
         if tags is not None:
             problems.append(
                 f"{PROJECT}:istio.tags {dict(tags)} needs istio.revisions: a tag points at a "
                 "revision declared there"
+            )
+        if ambient is not None:
+            problems.append(
+                f"{PROJECT}:istio.ambient needs istio.revisions (and dataPlane ambient): it "
+                "says which of them istio-cni and ztunnel run; without revisions they run "
+                "istio.version; remove it"
             )
         return problems
     single = [f for f in ("version", "revision", "tag") if f in set(fields_set)]
@@ -82,11 +90,6 @@ def revision_problems(
         "its version; tags choose which revision namespaces get); remove it"
         for field in single
     ]
-    if data_plane == "ambient":
-        problems.append(
-            f"{PROJECT}:istio.revisions is not supported with dataPlane ambient by this "
-            "package (one ztunnel serves every revision; its upgrade order is not built yet)"
-        )
     names = [r.name for r in revisions]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -122,7 +125,48 @@ def revision_problems(
         if len(prefix + name) > HELM_RELEASE_NAME
     ]
     problems += skew_problems(revisions)
+    problems += ambient_problems(ambient, names, data_plane)
     return problems
+
+
+class AmbientConfig(Model):
+    """The node components of an ambient mesh with istio.revisions: one istio-cni and one
+    ztunnel DaemonSet per cluster serve every revision's workloads (docs/day-2.md)."""
+
+    revision: Revision
+    """The revision whose version istio-cni and ztunnel run and whose istiod ztunnel takes
+    its configuration and certificates from (istiod-<revision>:15012). Changing it upgrades
+    istio-cni, then ztunnel, in place, in that order, after that revision's istiod."""
+
+
+def ambient_problems(ambient: AmbientConfig | None, names: list[str], data_plane: str) -> list[str]:
+    """istio.ambient beside istio.revisions: required in ambient, on a declared revision.
+    ztunnel and istio-cni take the version of the revision whose istiod they call, so they
+    are never ahead of their control plane (Istio supports ztunnel and the CNI at the
+    control plane's minor or one behind: istio.io/latest/docs/ambient/upgrade/helm), and
+    skew_problems keeps every revision within one minor of them."""
+    if data_plane != "ambient":
+        return (
+            [
+                f"{PROJECT}:istio.ambient applies with dataPlane ambient only (sidecar mode "
+                "runs no ztunnel); remove it"
+            ]
+            if ambient is not None
+            else []
+        )
+    if ambient is None:
+        return [
+            f"{PROJECT}:istio.revisions with dataPlane ambient needs istio.ambient.revision: "
+            "the revision istio-cni and ztunnel run (one of each per cluster serves every "
+            f"revision), one of {', '.join(names)}"
+        ]
+    if ambient.revision not in names:
+        return [
+            f"{PROJECT}:istio.ambient.revision {ambient.revision!r} names no revision of "
+            f"istio.revisions ({', '.join(names)}); name one of them (a revision is dropped "
+            "only once ztunnel has moved off it)"
+        ]
+    return []
 
 
 def skew_problems(revisions: list[RevisionConfig]) -> list[str]:
@@ -148,3 +192,36 @@ def skew_problems(revisions: list[RevisionConfig]) -> list[str]:
 def newest(revisions: Iterable[Any]) -> Any:
     """The revision of the newest version (base's chart and CRDs are that version's)."""
     return max(revisions, key=lambda r: tuple(int(p) for p in r.version.split(".")))
+
+
+def revision_mtls_applies(stack: Any) -> bool:
+    """Whether the stack builds the mTLS check between revisions (stacks/scenarios/
+    revision_mtls.py): with tags in sidecar mode (ambient has no pod of a revision: one
+    ztunnel serves them all), Bookinfo, mTLS STRICT (else a plain-text answer would pass)
+    and the checks on; built by the one-cluster scenarios only (stacks/scenarios/mesh.py: the
+    multi-cluster ones record no proven pair, so their `default` moves without this gate)."""
+    from stacks.config.mesh import MeshStack  # mesh.py imports this module
+
+    if not isinstance(stack, MeshStack):
+        return False
+    istio, bookinfo, verify = stack.istio, stack.bookinfo, stack.verify
+    return bool(
+        istio is not None
+        and istio.tagged
+        and istio.data_plane == "sidecar"
+        and istio.mtls == "STRICT"
+        and bookinfo is not None
+        and bookinfo.enabled
+        and verify is not None
+        and verify.enabled
+    )
+
+
+def mtls_pairs(stack: Any) -> list[tuple[str, str]]:
+    """What that check proves: each (revision of the `default` tag, another tag's revision),
+    distinct revisions only; empty where it does not apply."""
+    if not revision_mtls_applies(stack):
+        return []
+    tags = dict(stack.istio.tags or {})
+    default = tags[DEFAULT_TAG]
+    return sorted({(default, r) for t, r in tags.items() if t != DEFAULT_TAG and r != default})

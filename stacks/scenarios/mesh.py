@@ -41,6 +41,7 @@ from meshstack.observability.addons import (
 )
 from meshstack.verify.mesh_check import MeshCheck
 from stacks.config import AddonsConfig, IstioConfig, MeshStack, SecurityConfig
+from stacks.scenarios.revision_mtls import productpage_callers, revision_mtls
 from stacks.scenarios.verification import mesh_check, verified_output
 
 # The Helm gateway chart's release `istio-ingressgateway` carries this label.
@@ -123,6 +124,7 @@ def control_plane_args(
         keep_gateway_api_crds=shared_cluster,
         revisions=revision_releases(istio, security),
         tags=dict(istio.tags or {}),
+        ambient_revision=istio.ambient.revision if istio.ambient else None,
     )
 
 
@@ -136,6 +138,8 @@ class Mesh:
     gateway_api_ingress: str | None = None
     # bookinfo.authorization default-deny: a call from an account not admitted is refused.
     authz_check: MeshCheck | None = None
+    # The mTLS checks between revisions side by side (revision_mtls.py).
+    revision_checks: tuple[MeshCheck | None, ...] = ()
 
 
 def mesh_on_cluster(
@@ -213,6 +217,13 @@ def mesh_on_cluster(
     if istio.mtls == "STRICT" and control_plane.peer_authentication is not None:
         checks.append(plain_text_refused(bookinfo.namespace))
         after.append(control_plane.peer_authentication)
+    # Revisions side by side: pods of each tag's revision and of `default`'s talk over mTLS.
+    side_by_side = revision_mtls(
+        provider, config, control_plane, namespace.metadata.name, [app, routing]
+    )
+    if side_by_side is not None:
+        checks += side_by_side.plain_text
+        after += side_by_side.servers
     check = mesh_check(
         "bookinfo-check",
         config.verify,
@@ -226,7 +237,15 @@ def mesh_on_cluster(
     authz_check = _default_deny(
         provider, config, namespace.metadata.name, control_plane.istiod, [app, *routes_ready]
     )
-    return Mesh(control_plane, app, observability, check, gateway_namespace, authz_check)
+    return Mesh(
+        control_plane,
+        app,
+        observability,
+        check,
+        gateway_namespace,
+        authz_check=authz_check,
+        revision_checks=side_by_side.checks if side_by_side else (),
+    )
 
 
 def ingress_entrance(namespace: str, *, gateway_api: bool, gateway_here: bool = True) -> Entrance:
@@ -266,7 +285,10 @@ def _default_deny(
         "bookinfo",
         bookinfo.namespace,
         namespace,
-        entrance=ingress_entrance(bookinfo.namespace, gateway_api=istio.ingress == "gateway-api"),
+        entrance=replace(
+            ingress_entrance(bookinfo.namespace, gateway_api=istio.ingress == "gateway-api"),
+            checks=productpage_callers(config),
+        ),
         placement=ambient_placement(ambient),
         opts=pulumi.ResourceOptions(provider=provider, depends_on=[istiod]),
     )
@@ -382,4 +404,7 @@ def mesh_outputs(mesh: Mesh) -> dict[str, pulumi.Input[str]]:
         outputs["productpageUrl"] = gateway_api_port_forward(mesh.gateway_api_ingress)
     for addon, command in mesh.observability.open_commands.items():
         outputs[f"{addon}Command"] = command
-    return {**outputs, **verified_output([mesh.check, mesh.authz_check])}
+    return {
+        **outputs,
+        **verified_output([mesh.check, mesh.authz_check, *mesh.revision_checks]),
+    }

@@ -1,5 +1,6 @@
 """The Istio control plane from Istio's Helm charts: base → istiod and [cni] side by side →
-gateways, and in ambient mode base → istiod and cni side by side → ztunnel.
+gateways, and in ambient mode base → istiod and cni side by side → ztunnel (with revisions:
+base → every istiod → the cni and ztunnel of istio.ambient.revision, in that order).
 
 `base` carries the CRDs; istiod must be ready before anything injected (the gateways run
 injected proxies, `image: auto`) and before any Istio object (its validating webhook answers
@@ -63,6 +64,9 @@ class ControlPlaneArgs:
     # the CNI and the gateways install; the gateways follow the `default` tag.
     revisions: Sequence[istio_values.IstioRelease] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Ambient with revisions: the revision istio-cni and ztunnel run (its version, its
+    # istiod); both are upgraded in place after that istiod and its check, ztunnel last.
+    ambient_revision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,18 +181,23 @@ class IstioControlPlane(pulumi.ComponentResource):
                     keep=args.keep_gateway_api_crds,
                 )
             )
-        self.cni = None
-        if args.mesh.cni or args.mesh.ambient:
-            self.cni = chart(
-                "cni",
-                "istio-cni",
-                "cni",
-                istio_values.cni_values(release, args.mesh),
-                [self.base, *args.nodes],
-            )
         self.istiods, self.checks, self.tags = {}, {}, {}
+        # What istio-cni and ztunnel run, and what they wait for besides base and the nodes.
+        node_release, node_after = release, []
         if args.revisions:
             self.istiod = self._revisions(name, args, chart, istiod_after)
+            if args.ambient_revision:
+                node_release = next(
+                    r for r in args.revisions if r.revision == args.ambient_revision
+                )
+                # Istio supports istio-cni and ztunnel at their control plane's version or
+                # one minor behind, so that istiod goes first: on an upgrade, its release
+                # (and its check) completes before either changes (istio.io/latest/docs/
+                # ambient/upgrade/helm).
+                node_after = [
+                    self.istiods[args.ambient_revision],
+                    self.checks[args.ambient_revision],
+                ]
             default = args.tags["default"]
             self.istiod_services = tuple(
                 f"istiod-{r}" for r in sorted(self.istiods, key=lambda r: r != default)
@@ -199,24 +208,7 @@ class IstioControlPlane(pulumi.ComponentResource):
             self.istiod = chart(
                 "istiod", istiod_name, "istiod", _istiod_values(release, args), istiod_after
             )
-        # A Release completes only once its workloads are ready (istiod's Deployment, the
-        # CNI's DaemonSet on every node). Sidecar mode: the CNI replaces istio-init.
-        self.ready = (self.istiod,) if self.cni is None else (self.istiod, self.cni)
-        if args.mesh.ambient and self.cni is not None:
-            # Ambient: ztunnel gets its certificates and configuration from istiod (it mounts
-            # istio-ca-root-cert and dials istiod:15012), and a pod is in the mesh once the
-            # CNI node agent and ztunnel run on its node: workloads wait for ztunnel. Istio's
-            # guide installs base → istiod → cni → ztunnel one after the other; istiod and the
-            # CNI need nothing of each other, so they install side by side.
-            self.ready = (
-                chart(
-                    "ztunnel",
-                    "ztunnel",
-                    "ztunnel",
-                    istio_values.ztunnel_values(release, args.mesh),
-                    [self.istiod, self.cni, *args.nodes],
-                ),
-            )
+        self.ready = self._node_agents(args, chart, node_release, node_after)
 
         # The gateways follow the `default` tag: a move restarts them onto its revision.
         restart = revision_annotation(args.tags.get("default") if args.revisions else None)
@@ -270,6 +262,47 @@ class IstioControlPlane(pulumi.ComponentResource):
             }
         )
 
+    def _node_agents(
+        self,
+        args: ControlPlaneArgs,
+        chart,
+        release: istio_values.IstioRelease,
+        after: list[pulumi.Resource],
+    ) -> tuple[pulumi.Resource, ...]:
+        """istio-cni (sidecar mode with the CNI, ambient) and ztunnel (ambient) of `release`,
+        after base, the nodes and `after`; returns what pods in the mesh wait for."""
+        self.cni = None
+        if args.mesh.cni or args.mesh.ambient:
+            self.cni = chart(
+                "cni",
+                "istio-cni",
+                "cni",
+                istio_values.cni_values(release, args.mesh),
+                [self.base, *args.nodes, *after],
+                of=release,
+            )
+        # A Release completes only once its workloads are ready (istiod's Deployment, the
+        # CNI's DaemonSet on every node). Sidecar mode: the CNI replaces istio-init.
+        if not (args.mesh.ambient and self.cni is not None):
+            return (self.istiod,) if self.cni is None else (self.istiod, self.cni)
+        # Ambient: ztunnel gets its certificates and configuration from istiod (it mounts
+        # istio-ca-root-cert and dials istiod:15012; with revisions istiod-<revision>, the
+        # chart's `revision`), and a pod is in the mesh once the CNI node agent and ztunnel
+        # run on its node: workloads wait for ztunnel. Istio's guide installs base → istiod →
+        # cni → ztunnel one after the other; without revisions istiod and the CNI need
+        # nothing of each other, so they install side by side.
+        ztunnel = chart(
+            "ztunnel",
+            "ztunnel",
+            "ztunnel",
+            istio_values.ztunnel_values(release, args.mesh),
+            [*(after or [self.istiod]), self.cni, *args.nodes],
+            of=release,
+        )
+        # With revisions, the waypoints and Gateway API gateways are deployed by the istiod
+        # of the `default` tag (self.istiod: its release), which may be another.
+        return (ztunnel,) if not args.revisions else (ztunnel, self.istiod)
+
     def _revisions(
         self, name: str, args: ControlPlaneArgs, chart, after: list
     ) -> k8s.helm.v3.Release:
@@ -278,7 +311,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         the tag: moving a tag updates its release in place (the tag chart of the target's
         version, its `revision` value) once the target's check passed. Helm refuses
         one tag in two releases (ownership), so a tag lives in no istiod release. Returns
-        the `default` tag's release."""
+        the `default` tag's release (each revision's check Job: self.checks)."""
         by_revision = {r.revision: r for r in args.revisions}
         checks = self.checks
         serving = args.remote.serving if args.remote else {}
