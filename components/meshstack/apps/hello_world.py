@@ -47,6 +47,9 @@ class HelloWorldArgs(TypedDict):
     service_labels: NotRequired[Mapping[str, str]]
     """More labels of the Service (ambient multi-cluster: istio.io/global=true makes it
     reachable from every cluster)."""
+    service_annotations: NotRequired[Mapping[str, str]]
+    """Annotations of the Service (e.g. networking.istio.io/exportTo: the namespaces whose
+    proxies see it)."""
 
 
 class HelloWorld(pulumi.ComponentResource):
@@ -121,6 +124,7 @@ class HelloWorld(pulumi.ComponentResource):
                 name=APP,
                 namespace=namespace,
                 labels={**labels, **(args.get("service_labels") or {})},
+                annotations=dict(args.get("service_annotations") or {}) or None,
             ),
             spec=k8s.core.v1.ServiceSpecArgs(
                 selector=labels,
