@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 import yaml
 
+from meshstack.istio.tenancy import CONTROL_PLANE_LABEL
 from stacks import config as stack_config
 from tests.conftest import rendered
 from tests.schema.kube import SUPPORTED, kubernetes_errors
@@ -102,6 +103,20 @@ RUNTIME_KEYS: Mapping[str, Mapping[str, str]] = {
         # MeshConfig.default_config, ProxyConfig.proxy_metadata (the injector makes each an
         # env var of the proxy); read by pilot-agent: istio/istio release-1.31
         # pilot/cmd/pilot-agent/options/options.go:124 env.Register("PROXY_CONFIG_XDS_AGENT").
+        # Tenancy (meshstack/istio/tenancy.py): MeshConfig fields 31-33, 26 and 59, whose
+        # LabelSelector is Kubernetes' (matchLabels, matchExpressions key/operator).
+        **{
+            f"meshConfig.{key}": f"MeshConfig.{key}"
+            for key in (
+                "defaultServiceExportTo",
+                "defaultVirtualServiceExportTo",
+                "defaultDestinationRuleExportTo",
+                "trustDomain",
+                "discoverySelectors[].matchExpressions[].key",
+                "discoverySelectors[].matchExpressions[].operator",
+                f'discoverySelectors[].matchLabels."{CONTROL_PLANE_LABEL}"',
+            )
+        },
         "meshConfig.defaultConfig.proxyMetadata.PROXY_CONFIG_XDS_AGENT": (
             "ProxyConfig.proxy_metadata, pilot-agent PROXY_CONFIG_XDS_AGENT"
         ),
@@ -233,6 +248,12 @@ class ControlPlane:
     # A plugged-in CA (a shared root of trust): istiod takes a changed root bundle and its
     # proxies take it at once (docs/day-2.md, Root CA rotation).
     multi_root: bool = False
+    # A tenant's own istiod (meshstack/istio/tenancy.py) has a trust domain of its own.
+    trust_domain: str = "cluster.local"
+    # With tenants: Services, VirtualServices, DestinationRules visible in their namespace
+    # only, and the namespaces each istiod reads.
+    export_to: tuple[str, ...] | None = None
+    discovery_selectors: tuple[Any, ...] | None = None
 
 
 def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlPlane]:
@@ -274,7 +295,29 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
         }
     if istio.tagged:  # an istiod per revision (istio.revisions), each saying the same
         return {f"istio-istiod-{r.name}": ControlPlane(**common) for r in istio.revisions or ()}
+    if isinstance(config, stack_config.LocalStack) and config.tenancy.tenants:
+        return tenant_control_planes(config.tenancy, common)
     return {"istio-istiod": ControlPlane(**common)}
+
+
+def tenant_control_planes(tenancy: Any, common: dict[str, Any]) -> dict[str, ControlPlane]:
+    """The shared istiod reads every namespace but those of tenants with their own, each of
+    which reads only its namespaces (labelled with it) in its own trust domain."""
+    label = CONTROL_PLANE_LABEL
+    scoped = {"export_to": (".", ".", "."), **common}
+    own = {
+        f"tenancy-{t.name}-istiod": ControlPlane(
+            trust_domain=f"{t.name}.local",
+            discovery_selectors=({"matchLabels": {label: t.name}},),
+            **scoped,
+        )
+        for t in tenancy.own
+    }
+    everyone_else = ({"matchExpressions": [{"key": label, "operator": "DoesNotExist"}]},)
+    return {
+        "istio-istiod": ControlPlane(discovery_selectors=everyone_else if own else None, **scoped),
+        **own,
+    }
 
 
 def _config_map_entry(objects: list[dict[str, Any]], entry: str) -> str:
@@ -326,6 +369,13 @@ def control_plane_problems(expected: ControlPlane, objects: list[dict[str, Any]]
         "cluster name": env.get("CLUSTER_ID"),
         "network": injector["global"].get("network"),
         "ambient": env.get("PILOT_ENABLE_AMBIENT") == "true",
+        "export to": tuple(
+            (mesh.get(f"default{kind}ExportTo") or ["*"])[0]
+            for kind in ("Service", "VirtualService", "DestinationRule")
+        ),
+        "discovery selectors": tuple(mesh["discoverySelectors"])
+        if mesh.get("discoverySelectors")
+        else None,
         "multi-root": (
             env.get("ISTIO_MULTIROOT_MESH"),
             mesh.get("defaultConfig", {}).get("proxyMetadata", {}).get("PROXY_CONFIG_XDS_AGENT"),
@@ -334,7 +384,9 @@ def control_plane_problems(expected: ControlPlane, objects: list[dict[str, Any]]
     wanted = {
         "access log": expected.access_log,
         "outbound policy": expected.outbound,
-        "trust domain": "cluster.local",
+        "trust domain": expected.trust_domain,
+        "export to": expected.export_to or ("*", "*", "*"),
+        "discovery selectors": expected.discovery_selectors,
         "cluster-local hosts": expected.cluster_local,
         "mesh ID": expected.mesh_id,
         # Istio's own default when no cluster name is set.
@@ -447,8 +499,11 @@ def test_istio_gateways_select_rendered_gateway_pods_and_ports(engine, helm, sta
             problems.append(f"{gateway.name}: {len(serving)} gateway releases match {selector}")
         elif not ports <= (served := _service_ports(serving[0])):
             problems.append(f"{gateway.name}: ports {sorted(ports)} not all on {sorted(served)}")
-    # Istio's Gateway objects need a gateway release; with Gateway API ingress there is none.
-    uses_istio_gateways = typed_config(stack, overrides).istio.ingress == "istio"
+    # Istio's Gateway objects need a gateway release; with Gateway API ingress there is none,
+    # and without Bookinfo (its routing declares them) no Gateway object.
+    config = typed_config(stack, overrides)
+    bookinfo = getattr(config, "bookinfo", None)
+    uses_istio_gateways = config.istio.ingress == "istio" and getattr(bookinfo, "enabled", True)
     assert problems == [] and (checked or not uses_istio_gateways)
 
 

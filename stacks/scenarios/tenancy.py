@@ -81,7 +81,7 @@ def tenancy_on_cluster(
                 verify,
                 provider=provider,
                 namespace=first,
-                job_name="tenancy-check",
+                job_name=f"tenancy-{tenant.name}-check",
                 checks=tenant_checks(
                     tenant, tenants, config.istio.outbound_traffic_policy, verify.samples
                 ),
