@@ -2,7 +2,7 @@
 # The end-to-end run against a real control plane (docs/development.md, "The real control plane").
 #
 #   scripts/e2e.sh              # build the tools if needed, start the plane, run the smoke test,
-#                               # then the real lifecycle of `local` and `local-ambient`
+#                               # then the real lifecycle of `local`, `local-ambient` and `tenancy`
 #                               # (tools/e2e/lifecycle.py) and the canary upgrade of
 #                               # `local-canary` (tools/e2e/canary.py): .e2e/report.json
 #   scripts/e2e.sh CMD [ARG...] # the same, but run CMD (KUBECONFIG set) instead of those
@@ -37,5 +37,5 @@ else
     exit 1
   fi
   .venv/bin/python -m tools.e2e.lifecycle --kubeconfig "$KUBECONFIG" --charts "$charts" \
-    --gateway-api "$gateway_api" --webhooks stand-in local local-ambient local-canary
+    --gateway-api "$gateway_api" --webhooks stand-in local local-ambient local-canary tenancy
 fi
