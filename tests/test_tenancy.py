@@ -22,6 +22,8 @@ STACK = "tenancy"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 SHARED = {"blue": ("blue-front", "blue-back"), "green": ("green",)}
 OWN = {"red": ("red",)}
+# The ingress gateway's identity: the gateway chart's service account is its release name.
+INGRESS = "cluster.local/ns/istio-system/sa/istio-ingressgateway"
 
 
 def refusal(engine: OfflineEngine, overrides: dict[str, Any]) -> str:
@@ -67,6 +69,39 @@ def test_every_tenancy_mistake_in_one_message(engine):
         "controlPlane own does not work with istio.dataPlane ambient",
     ):
         assert words in message, f"{words!r} missing from:\n{message}"
+
+
+def test_exposure_needs_the_shared_control_plane_and_istio_ingress(engine):
+    message = refusal(
+        engine,
+        {
+            **tenants({"name": "c", "namespaces": ["c"], "controlPlane": "own", "exposed": True}),
+            "istio": {"ingressApi": "gateway-api"},
+        },
+    )
+    assert "meshstack:tenancy.tenants 'c': exposed true does not work with controlPlane own" in (
+        message
+    )
+    assert "exposed true needs istio.ingressApi istio" in message
+
+
+def test_an_exposed_tenant_is_routed_by_the_ingress_gateway_at_its_name(engine):
+    declared = engine.run(STACK)
+    (gateway,) = declared.of_type("kubernetes:networking.istio.io/v1:Gateway")
+    assert gateway.manifest["metadata"]["namespace"] == "istio-system"
+    assert gateway.manifest["spec"]["selector"] == {"istio": "ingressgateway"}
+    (route,) = declared.of_type("kubernetes:networking.istio.io/v1:VirtualService")
+    assert route.manifest["metadata"]["namespace"] == "blue-front"
+    spec = route.manifest["spec"]
+    assert spec["gateways"] == ["istio-system/tenants"]
+    assert spec["exportTo"] == [".", "istio-system"]
+    assert spec["http"] == [
+        {
+            "match": [{"uri": {"prefix": "/blue/"}}],
+            "rewrite": {"uri": "/"},
+            "route": [{"destination": {"host": "hello-world.blue-front.svc.cluster.local"}}],
+        }
+    ]
 
 
 def test_own_control_planes_beside_revisions_are_refused(engine):
@@ -122,16 +157,18 @@ def test_each_tenant_namespace_is_isolated_by_policy(engine):
         system = "istio-red" if tenant in OWN else "istio-system"
         for namespace in namespaces:
             assert mtls[namespace]["spec"] == {"mtls": {"mode": "STRICT"}}
-            # ALLOW with one rule: every request from elsewhere is denied.
-            assert allow[namespace]["spec"] == {
-                "action": "ALLOW",
-                "rules": [{"from": [{"source": {"namespaces": list(namespaces)}}]}],
-            }
+            # ALLOW with one rule: every request from elsewhere is denied; blue is exposed
+            # through the ingress gateway, whose identity it admits too.
+            sources = [{"source": {"namespaces": list(namespaces)}}]
+            if tenant == "blue":
+                sources.append({"source": {"principals": [INGRESS]}})
+            assert allow[namespace]["spec"] == {"action": "ALLOW", "rules": [{"from": sources}]}
             assert sidecars[namespace]["spec"]["egress"] == [
                 {"hosts": [*(f"{n}/*" for n in namespaces), f"{system}/*"]}
             ]
             annotations = services[namespace]["metadata"]["annotations"]
-            assert annotations == {EXPORT_TO: ",".join(namespaces)}
+            exported = [*namespaces, *(["istio-system"] if tenant == "blue" else [])]
+            assert annotations == {EXPORT_TO: ",".join(exported)}
 
 
 def test_own_control_plane_namespaces_are_labelled_for_it_and_the_others_for_the_shared_one(

@@ -88,15 +88,19 @@ DECLARED: dict[str, dict[str, list[str]]] = {
             "tenant red -> tenant blue (blue-front), another control plane: 503",
             "tenant red -> tenant green (green), another control plane: 503",
         ],
-        "tenancy-plain-text-check": [
-            f"mTLS STRICT: tenant {tenant}'s hello-world in {namespace} refuses a caller "
-            "outside the mesh"
-            for tenant, namespace in (
-                ("blue", "blue-front"),
-                ("blue", "blue-back"),
-                ("green", "green"),
-                ("red", "red"),
-            )
+        "tenancy-outside-check": [
+            "through the ingress gateway: /blue/ answers (tenant exposed)",
+            "through the ingress gateway: /green/ has no route (tenant not exposed)",
+            *(
+                f"mTLS STRICT: tenant {tenant}'s hello-world in {namespace} refuses a caller "
+                "outside the mesh"
+                for tenant, namespace in (
+                    ("blue", "blue-front"),
+                    ("blue", "blue-back"),
+                    ("green", "green"),
+                    ("red", "red"),
+                )
+            ),
         ],
     },
     "primary-remote": {

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from stacks.config.fields import PROJECT, Model, Revision, VmNamespace
+from stacks.config.fields import PROJECT, Flag, Model, Revision, VmNamespace
 from stacks.config.mesh import BookinfoConfig, IstioConfig
 from stacks.config.revisions import DEFAULT_TAG, HELM_RELEASE_NAME, ISTIOD_RELEASE
 
@@ -39,6 +39,9 @@ class TenantConfig(Model):
     control_plane: Literal["shared", "own"] = "shared"
     """shared: the stack's istiod, isolation by policy; own: an istiod of the tenant's own
     that discovers only its namespaces."""
+    exposed: Flag = False
+    """Reachable through the ingress gateway at /<name>/ (its first namespace's hello-world):
+    its ALLOW policy also admits the gateway (shared control plane only)."""
 
 
 class TenancyConfig(Model):
@@ -91,6 +94,15 @@ def tenancy_problems(
             "namespace only, so the ingress gateway in istio-system cannot reach the product "
             "page; set bookinfo.enabled false"
         )
+    return [*problems, *_control_plane_problems(tenancy, istio, owner)]
+
+
+def _control_plane_problems(
+    tenancy: TenancyConfig, istio: IstioConfig, owner: dict[str, str]
+) -> list[str]:
+    """Own control planes and exposure that cannot work (`owner`: namespace → tenant)."""
+    key = f"{PROJECT}:tenancy.tenants"
+    problems: list[str] = []
     reserved = {DEFAULT_TAG, istio.revision, *(r.name for r in istio.revisions or ())}
     for tenant in tenancy.own:
         where = f"{key} {tenant.name!r} (controlPlane own)"
@@ -110,6 +122,19 @@ def tenancy_problems(
             problems.append(
                 f"{where}: its control plane's namespace {system_namespace(tenant.name)!r} is "
                 f"also a namespace of tenant {owner[system_namespace(tenant.name)]!r}"
+            )
+    for tenant in tenancy.tenants:
+        if tenant.exposed and tenant.control_plane == "own":
+            problems.append(
+                f"{key} {tenant.name!r}: exposed true does not work with controlPlane own: the "
+                "ingress gateway is the shared control plane's, which does not discover the "
+                "tenant's namespaces; expose a tenant on the shared control plane"
+            )
+        if tenant.exposed and istio.ingress != "istio":
+            problems.append(
+                f"{key} {tenant.name!r}: exposed true needs istio.ingressApi istio (the "
+                "tenants' routes are an Istio Gateway and VirtualServices); it is "
+                f"{istio.ingress}"
             )
     if tenancy.own and istio.data_plane == "ambient":
         problems.append(

@@ -9,24 +9,24 @@ import pulumi_kubernetes as k8s
 
 from meshstack import versions
 from meshstack.hardening import pinned
-from meshstack.istio.control_plane import ISTIO_NAMESPACE
+from meshstack.istio.control_plane import INGRESS_GATEWAY, ISTIO_NAMESPACE
 from meshstack.istio.tenancy import (
     Tenancy,
     TenancyArgs,
     Tenant,
-    plain_text_checks,
+    outside_checks,
     shared_discovery_selectors,
     tenant_checks,
 )
 from meshstack.verify.mesh_check import MeshCheck
 from stacks.config import LocalStack
-from stacks.scenarios.mesh import Mesh, control_plane_args
+from stacks.scenarios.mesh import INGRESS_SELECTOR, INGRESS_URL, Mesh, control_plane_args
 from stacks.scenarios.verification import mesh_check
 
 
 def tenants_of(config: LocalStack) -> list[Tenant]:
     return [
-        Tenant(t.name, tuple(t.namespaces), own=t.control_plane == "own")
+        Tenant(t.name, tuple(t.namespaces), own=t.control_plane == "own", exposed=t.exposed)
         for t in config.tenancy.tenants
     ]
 
@@ -67,6 +67,10 @@ def tenancy_on_cluster(
             istiod=control_plane.istiod,
             ready=control_plane.ready,
             image=pinned(versions.HELLO_WORLD_IMAGE, config.security.image_digests),
+            ingress_selector=INGRESS_SELECTOR,
+            # The gateway chart's service account is its release's name (gateway chart
+            # templates/_helpers.tpl gateway.serviceAccountName); the shared trust domain.
+            ingress_principal=f"cluster.local/ns/{ISTIO_NAMESPACE}/sa/{INGRESS_GATEWAY}",
             network_policies=config.security.network_policies,
             node_agents=(control_plane.cni,) if control_plane.cni is not None else (),
         ),
@@ -91,17 +95,21 @@ def tenancy_on_cluster(
             )
         )
     first_tenant = tenants[0]
+    gateway = control_plane.ingress_gateway
     checks.append(
         mesh_check(
-            "tenancy-plain-text-check",
+            "tenancy-outside-check",
             verify,
             provider=provider,
             namespace=tenancy.namespaces[first_tenant.name][
                 first_tenant.namespaces[0]
             ].metadata.name,
-            job_name="tenancy-plain-text-check",
-            checks=plain_text_checks(tenants),
-            after=[r for t in tenants for r in tenancy.ready[t.name]],
+            job_name="tenancy-outside-check",
+            checks=outside_checks(tenants, INGRESS_URL if gateway else None, verify.samples),
+            after=[
+                *(r for t in tenants for r in tenancy.ready[t.name]),
+                *([gateway] if gateway else []),
+            ],
         )
     )
     return checks

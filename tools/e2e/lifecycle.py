@@ -3,10 +3,11 @@
     python -m tools.e2e.lifecycle --kubeconfig K --charts DIR --gateway-api DIR STACK [STACK …]
 
 For each stack: `pulumi up`, `pulumi preview --expect-no-changes`, one update (another
-routing scenario, or for `tenancy` another outbound policy: preview, then up), `pulumi destroy`, a census of what the API server still
-holds, and `pulumi up` again on the emptied cluster (then destroyed again). `local-canary`
-runs the canary upgrade instead (tools/e2e/canary.py): 1.30.3 alone, add 1.31.0, move `canary`,
-move `default`, drop 1.30.3, each an `up`, then a destroy with the census. Every command's
+routing scenario; for `tenancy` another outbound policy: preview, then up), `pulumi
+destroy`, a census of what the API server still holds, and `pulumi up` again on the
+emptied cluster (then destroyed again). `local-canary` runs the canary upgrade instead
+(tools/e2e/canary.py): 1.30.3 alone, add 1.31.0, move `canary`, move `default`, drop 1.30.3,
+each an `up`, then a destroy with the census. Every command's
 output goes to `<report dir>/logs/`; the outcome of each step to the report (JSON).
 
 The project is copied (its git-tracked files) into a scratch directory so that the stack
@@ -50,6 +51,8 @@ UPDATES = {"tenancy": ("istio.outboundTrafficPolicy", "REGISTRY_ONLY")}
 
 def update_of(stack: str) -> tuple[str, str]:
     return UPDATES.get(stack, UPDATE)
+
+
 # A change that is safe only in steps, refused by comparing with what the last `up` deployed
 # (stacks/config/previous.py, read back through the real CLI by stacks/state.py): its key,
 # value and the refusal's words, per stack.

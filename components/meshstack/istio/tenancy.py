@@ -58,6 +58,8 @@ class Tenant:
     namespaces: tuple[str, ...]
     # Its own istiod (revision <name> in istio-<name>); else the shared one.
     own: bool = False
+    # Routed by the ingress gateway at /<name>/ (to its first namespace's hello-world).
+    exposed: bool = False
 
     @property
     def system_namespace(self) -> str | None:
@@ -85,11 +87,46 @@ def namespace_labels(tenant: Tenant, shared_revision: str | None) -> dict[str, s
     return {**labels, **injection_labels(shared_revision)}
 
 
-def allow_tenant_spec(tenant: Tenant) -> dict[str, Any]:
-    """ALLOW the tenant's namespaces (peer identities of STRICT mTLS), nothing else."""
+def allow_tenant_spec(tenant: Tenant, ingress_principal: str) -> dict[str, Any]:
+    """ALLOW the tenant's namespaces (peer identities of STRICT mTLS), and the ingress
+    gateway's identity where the tenant is exposed; nothing else."""
+    sources: list[dict[str, Any]] = [{"source": {"namespaces": list(tenant.namespaces)}}]
+    if tenant.exposed:
+        sources.append({"source": {"principals": [ingress_principal]}})
+    return {"action": "ALLOW", "rules": [{"from": sources}]}
+
+
+def exported_to(tenant: Tenant, shared_system_namespace: str) -> str:
+    """The tenant's namespaces, and the ingress gateway's where it is exposed."""
+    exposed = (shared_system_namespace,) if tenant.exposed else ()
+    return ",".join((*tenant.namespaces, *exposed))
+
+
+# The Gateway (istio-system) the exposed tenants' VirtualServices bind to.
+TENANTS_GATEWAY = "tenants"
+
+
+def tenants_gateway_spec(selector: dict[str, str]) -> dict[str, Any]:
     return {
-        "action": "ALLOW",
-        "rules": [{"from": [{"source": {"namespaces": list(tenant.namespaces)}}]}],
+        "selector": selector,
+        "servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["*"]}],
+    }
+
+
+def exposed_route_spec(tenant: Tenant, shared_system_namespace: str) -> dict[str, Any]:
+    """/<tenant>/ through the ingress gateway to its first namespace's hello-world (at /),
+    exported to the gateway's namespace as well as the tenant's own."""
+    return {
+        "hosts": ["*"],
+        "gateways": [f"{shared_system_namespace}/{TENANTS_GATEWAY}"],
+        "exportTo": [".", shared_system_namespace],
+        "http": [
+            {
+                "match": [{"uri": {"prefix": f"/{tenant.name}/"}}],
+                "rewrite": {"uri": "/"},
+                "route": [{"destination": {"host": service_host(tenant.namespaces[0])}}],
+            }
+        ],
     }
 
 
@@ -170,6 +207,24 @@ def tenant_checks(
     return checks
 
 
+def outside_checks(tenants: Sequence[Tenant], ingress_url: str | None, samples: int) -> list[Check]:
+    """From outside the mesh: through the ingress gateway, an exposed tenant answers and
+    another shared tenant has no route (Envoy's 404); every tenant refuses plain text."""
+    through_ingress = [
+        Check(
+            name=f"through the ingress gateway: /{t.name}/ "
+            + ("answers (tenant exposed)" if t.exposed else "has no route (tenant not exposed)"),
+            url=f"{ingress_url}/{t.name}/",
+            classes=(AnswerClass("answered", status=200), AnswerClass("no route", status=404)),
+            expect=Expect(only=("answered",) if t.exposed else ("no route",)),
+            samples=samples,
+        )
+        for t in tenants
+        if ingress_url and not t.own and any(e.exposed for e in tenants)
+    ]
+    return [*through_ingress, *plain_text_checks(tenants)]
+
+
 def plain_text_checks(tenants: Sequence[Tenant]) -> list[Check]:
     return [
         refused_in_plain_text(
@@ -197,6 +252,9 @@ class TenancyArgs:
     istiod: pulumi.Resource
     ready: Sequence[pulumi.Resource]
     image: str
+    # The shared ingress gateway: its pods' labels and its workload identity.
+    ingress_selector: dict[str, str]
+    ingress_principal: str
     network_policies: bool = True
     # What pods on the CNI need besides their istiod (the CNI release), for own tenants.
     node_agents: Sequence[pulumi.Resource] = field(default_factory=tuple)
@@ -221,6 +279,18 @@ class Tenancy(pulumi.ComponentResource):
             child, pulumi.ResourceOptions(depends_on=[args.istiod])
         )
         self.ready, self.namespaces, self.istiods = {}, {}, {}
+        exposed: list[pulumi.Resource] = []
+        if any(t.exposed for t in args.tenants):
+            exposed.append(
+                istio_object(
+                    f"{name}-gateway",
+                    "Gateway",
+                    TENANTS_GATEWAY,
+                    args.shared_system_namespace,
+                    tenants_gateway_spec(args.ingress_selector),
+                    opts=after_istiod,
+                )
+            )
         for tenant in args.tenants:
             prefix = f"{name}-{tenant.name}"
             pods_wait: list[pulumi.Resource] = list(args.ready)
@@ -232,9 +302,21 @@ class Tenancy(pulumi.ComponentResource):
                 self._namespace(
                     prefix, tenant, namespace, args, pods_wait=pods_wait, after_istiod=after_istiod
                 )
+            first = self.namespaces[tenant.name][tenant.namespaces[0]].metadata.name
+            if tenant.exposed:
+                self.ready[tenant.name] += [
+                    *exposed,
+                    istio_object(
+                        f"{prefix}-route",
+                        "VirtualService",
+                        f"tenant-{tenant.name}",
+                        first,
+                        exposed_route_spec(tenant, args.shared_system_namespace),
+                        opts=after_istiod,
+                    ),
+                ]
             # Another tenant on the same control plane, declared by this tenant itself (what
             # its checks call to show that the other's ALLOW policy refuses it).
-            first = self.namespaces[tenant.name][tenant.namespaces[0]].metadata.name
             for other in args.tenants:
                 if other.name == tenant.name or not same_control_plane(tenant, other):
                     continue
@@ -276,7 +358,13 @@ class Tenancy(pulumi.ComponentResource):
         ready = self.ready[tenant.name]
         for role, kind, object_name, spec, api in (
             ("mtls", "PeerAuthentication", "default", {"mtls": {"mode": "STRICT"}}, SECURITY),
-            ("allow", "AuthorizationPolicy", "tenant-only", allow_tenant_spec(tenant), SECURITY),
+            (
+                "allow",
+                "AuthorizationPolicy",
+                "tenant-only",
+                allow_tenant_spec(tenant, args.ingress_principal),
+                SECURITY,
+            ),
             (
                 "sidecar",
                 "Sidecar",
@@ -303,7 +391,9 @@ class Tenancy(pulumi.ComponentResource):
                     namespace=ns.metadata.name,
                     image=args.image,
                     network_policies=args.network_policies,
-                    service_annotations={EXPORT_TO: ",".join(tenant.namespaces)},
+                    service_annotations={
+                        EXPORT_TO: exported_to(tenant, args.shared_system_namespace)
+                    },
                 ),
                 pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=pods_wait),
             )
