@@ -19,6 +19,11 @@ if [ -x tools/e2e/build-pulumi.sh ]; then
   tools/e2e/build-pulumi.sh
 fi
 
+# The stand-in answers as every istiod the stacks run (a tenant's own in istio-<tenant>).
+E2E_ISTIO_NAMESPACES="$(.venv/bin/python -c 'import sys
+from tools.e2e.lifecycle import istio_namespaces
+print(*istio_namespaces(sys.argv[1:]))' tenancy)"
+export E2E_ISTIO_NAMESPACES
 trap 'tools/e2e/controlplane.sh stop' EXIT
 tools/e2e/controlplane.sh start
 eval "$(tools/e2e/controlplane.sh env)"

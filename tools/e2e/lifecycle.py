@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from meshstack.versions import LOCAL_CHARTS
+from stacks.config.tenancy import system_namespace
 from tools import charts, kubetools, teardown
 from tools.e2e import canary, sdks, yaml_program
 from tools.kubetools import REPO_ROOT, TOOLS_BIN
@@ -51,6 +52,22 @@ UPDATES = {"tenancy": ("istio.outboundTrafficPolicy", "REGISTRY_ONLY")}
 
 def update_of(stack: str) -> tuple[str, str]:
     return UPDATES.get(stack, UPDATE)
+
+
+def istio_namespaces(stacks: Iterable[str]) -> list[str]:
+    """Where the stacks run an istiod: istio-system, and each tenant's own control plane
+    (tenancy.tenants with controlPlane own): the webhook stand-in answers as their istiods
+    (tools/e2e/controlplane.sh, E2E_ISTIO_NAMESPACES)."""
+    found = ["istio-system"]
+    for stack in stacks:
+        config = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+        tenancy = config["config"].get(f"{PROJECT}:tenancy") or {}
+        found += [
+            system_namespace(t["name"])
+            for t in tenancy.get("tenants", [])
+            if t.get("controlPlane") == "own"
+        ]
+    return found
 
 
 # A change that is safe only in steps, refused by comparing with what the last `up` deployed
