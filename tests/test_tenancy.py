@@ -11,10 +11,19 @@ from typing import Any
 
 import pytest
 
-from meshstack.istio.tenancy import CONTROL_PLANE_LABEL, DENIED, EXPORT_TO, TENANT_LABEL
+from meshstack.istio.tenancy import (
+    CONTROL_PLANE_LABEL,
+    DENIED,
+    EXPORT_TO,
+    TENANT_LABEL,
+    Tenant,
+    tenant_checks,
+)
+from meshstack.verify import probe_job as probe
 from stacks.config import ConfigError
 from tests.conftest import rendered
 from tests.test_helm_releases import helm_releases
+from tests.test_probe import Service, run
 from tools import teardown
 from tools.offline.engine import Declared, OfflineEngine
 
@@ -341,3 +350,31 @@ def test_each_namespace_is_injected_by_its_own_control_plane(engine, helm):
         "green": {"istio-istiod"},
         "red": {"tenancy-red-istiod"},
     }
+
+
+# --- the checks against recorded answers ---------------------------------------------------
+
+
+def isolated(url: str, _user: str) -> probe.Answer:
+    """What blue's pod sees in a mesh that isolates its tenants: its own services answer,
+    green's policy refuses it (Envoy's RBAC filter: 403 `RBAC: access denied`), red's service is
+    unknown to its proxy (passthrough, closed by the STRICT server: Envoy's 503)."""
+    if "blue-" in url:
+        return probe.Answer(200, "Hello World")
+    if "green" in url:
+        return probe.Answer(403, DENIED)
+    return probe.Answer(503, "upstream connect error or disconnect/reset before headers")
+
+
+BLUE = Tenant("blue", SHARED["blue"], exposed=True)
+ALL = [BLUE, Tenant("green", SHARED["green"]), Tenant("red", OWN["red"], own=True)]
+
+
+def test_the_tenant_checks_hold_in_an_isolated_mesh_and_fail_in_an_open_one():
+    checks = tenant_checks(BLUE, ALL, "ALLOW_ANY", samples=3)
+    assert run(checks, Service(isolated)) == []
+    # No ALLOW policy in green: the call gets through.
+    open_mesh = Service(lambda url, user: probe.Answer(200, "Hello World"))
+    failures = "\n".join(run(checks, open_mesh))
+    assert "tenant blue -> tenant green (green), same control plane: 403" in failures
+    assert "tenant blue -> tenant red (red), another control plane: 503" in failures
