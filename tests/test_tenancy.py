@@ -378,3 +378,31 @@ def test_the_tenant_checks_hold_in_an_isolated_mesh_and_fail_in_an_open_one():
     failures = "\n".join(run(checks, open_mesh))
     assert "tenant blue -> tenant green (green), same control plane: 403" in failures
     assert "tenant blue -> tenant red (red), another control plane: 503" in failures
+
+
+# --- between runs (stacks/config/previous.py) ------------------------------------------------
+
+
+def test_a_tenant_does_not_switch_control_planes_in_one_up():
+    first = OfflineEngine()
+    record = first.run(STACK).outputs["deployed"]
+    assert record["tenancy"] == {"blue": "shared", "green": "shared", "red": "own"}
+    engine = OfflineEngine()
+    engine.state.record = record
+    switched = [
+        {"name": "blue", "namespaces": list(SHARED["blue"]), "controlPlane": "own"},
+        {"name": "green", "namespaces": list(SHARED["green"])},
+        {"name": "red", "namespaces": list(OWN["red"]), "controlPlane": "shared"},
+    ]
+    message = refusal(engine, tenants(*switched))
+    assert (
+        "meshstack:tenancy.tenants 'blue' controlPlane 'own': its namespaces ran on the shared"
+        in (message)
+    )
+    assert "'red' controlPlane 'shared': its namespaces ran on a control plane of its own" in (
+        message
+    )
+    # The same tenants again, or a new one: nothing to refuse.
+    again = OfflineEngine()
+    again.state.record = record
+    assert again.run(STACK).outputs["deployed"] == record
