@@ -29,8 +29,8 @@ from typing import Any
 import pytest
 import yaml
 
-from meshstack.istio.tenancy import CONTROL_PLANE_LABEL
 from stacks import config as stack_config
+from tests import tenancy_expectations
 from tests.conftest import rendered
 from tests.schema.kube import SUPPORTED, kubernetes_errors
 from tests.variants import installs_istio_charts, params, typed_config
@@ -103,20 +103,7 @@ RUNTIME_KEYS: Mapping[str, Mapping[str, str]] = {
         # MeshConfig.default_config, ProxyConfig.proxy_metadata (the injector makes each an
         # env var of the proxy); read by pilot-agent: istio/istio release-1.31
         # pilot/cmd/pilot-agent/options/options.go:124 env.Register("PROXY_CONFIG_XDS_AGENT").
-        # Tenancy (meshstack/istio/tenancy.py): MeshConfig fields 31-33, 26 and 59, whose
-        # LabelSelector is Kubernetes' (matchLabels, matchExpressions key/operator).
-        **{
-            f"meshConfig.{key}": f"MeshConfig.{key}"
-            for key in (
-                "defaultServiceExportTo",
-                "defaultVirtualServiceExportTo",
-                "defaultDestinationRuleExportTo",
-                "trustDomain",
-                "discoverySelectors[].matchExpressions[].key",
-                "discoverySelectors[].matchExpressions[].operator",
-                f'discoverySelectors[].matchLabels."{CONTROL_PLANE_LABEL}"',
-            )
-        },
+        **tenancy_expectations.RUNTIME_KEYS,
         "meshConfig.defaultConfig.proxyMetadata.PROXY_CONFIG_XDS_AGENT": (
             "ProxyConfig.proxy_metadata, pilot-agent PROXY_CONFIG_XDS_AGENT"
         ),
@@ -296,28 +283,11 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
     if istio.tagged:  # an istiod per revision (istio.revisions), each saying the same
         return {f"istio-istiod-{r.name}": ControlPlane(**common) for r in istio.revisions or ()}
     if isinstance(config, stack_config.LocalStack) and config.tenancy.tenants:
-        return tenant_control_planes(config.tenancy, common)
+        return {
+            name: ControlPlane(**facts, **common)
+            for name, facts in tenancy_expectations.tenant_istiods(config.tenancy).items()
+        }
     return {"istio-istiod": ControlPlane(**common)}
-
-
-def tenant_control_planes(tenancy: Any, common: dict[str, Any]) -> dict[str, ControlPlane]:
-    """The shared istiod reads every namespace but those of tenants with their own, each of
-    which reads only its namespaces (labelled with it) in its own trust domain."""
-    label = CONTROL_PLANE_LABEL
-    scoped = {"export_to": (".", ".", "."), **common}
-    own = {
-        f"tenancy-{t.name}-istiod": ControlPlane(
-            trust_domain=f"{t.name}.local",
-            discovery_selectors=({"matchLabels": {label: t.name}},),
-            **scoped,
-        )
-        for t in tenancy.own
-    }
-    everyone_else = ({"matchExpressions": [{"key": label, "operator": "DoesNotExist"}]},)
-    return {
-        "istio-istiod": ControlPlane(discovery_selectors=everyone_else if own else None, **scoped),
-        **own,
-    }
 
 
 def _config_map_entry(objects: list[dict[str, Any]], entry: str) -> str:
@@ -499,11 +469,8 @@ def test_istio_gateways_select_rendered_gateway_pods_and_ports(engine, helm, sta
             problems.append(f"{gateway.name}: {len(serving)} gateway releases match {selector}")
         elif not ports <= (served := _service_ports(serving[0])):
             problems.append(f"{gateway.name}: ports {sorted(ports)} not all on {sorted(served)}")
-    # Istio's Gateway objects need a gateway release; with Gateway API ingress there is none,
-    # and without Bookinfo (its routing declares them) no Gateway object.
-    config = typed_config(stack, overrides)
-    bookinfo = getattr(config, "bookinfo", None)
-    uses_istio_gateways = config.istio.ingress == "istio" and getattr(bookinfo, "enabled", True)
+    # Istio's Gateway objects need a gateway release; with Gateway API ingress there is none.
+    uses_istio_gateways = typed_config(stack, overrides).istio.ingress == "istio"
     assert problems == [] and (checked or not uses_istio_gateways)
 
 
