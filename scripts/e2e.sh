@@ -2,7 +2,7 @@
 # The end-to-end run against a real control plane (docs/development.md, "The real control plane").
 #
 #   scripts/e2e.sh              # build the tools if needed, start the plane, run the smoke test,
-#                               # then the real lifecycle of `local` and `local-ambient`
+#                               # then the real lifecycle of `local`, `local-ambient` and `tenancy`
 #                               # (tools/e2e/lifecycle.py) and the canary upgrade of
 #                               # `local-canary` (tools/e2e/canary.py): .e2e/report.json
 #   scripts/e2e.sh CMD [ARG...] # the same, but run CMD (KUBECONFIG set) instead of those
@@ -19,6 +19,11 @@ if [ -x tools/e2e/build-pulumi.sh ]; then
   tools/e2e/build-pulumi.sh
 fi
 
+# The stand-in answers as every istiod the stacks run (a tenant's own in istio-<tenant>).
+E2E_ISTIO_NAMESPACES="$(.venv/bin/python -c 'import sys
+from tools.e2e.lifecycle import istio_namespaces
+print(*istio_namespaces(sys.argv[1:]))' tenancy)"
+export E2E_ISTIO_NAMESPACES
 trap 'tools/e2e/controlplane.sh stop' EXIT
 tools/e2e/controlplane.sh start
 eval "$(tools/e2e/controlplane.sh env)"
@@ -37,5 +42,5 @@ else
     exit 1
   fi
   .venv/bin/python -m tools.e2e.lifecycle --kubeconfig "$KUBECONFIG" --charts "$charts" \
-    --gateway-api "$gateway_api" --webhooks stand-in local local-ambient local-canary
+    --gateway-api "$gateway_api" --webhooks stand-in local local-ambient local-canary tenancy
 fi

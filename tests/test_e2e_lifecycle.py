@@ -193,3 +193,11 @@ def test_the_config_at_destroy_is_the_updated_one():
         "routing": "reviews-80-20",
     }
     assert config["meshstack:bookinfo"] == {"namespace": "bookinfo"}
+
+
+def test_the_stand_in_answers_as_every_istiod_the_stacks_run():
+    """A tenant's own istiod serves its webhooks from istio-<tenant>: the API server verifies
+    that name, so the plane's stand-in must answer as it (tools/e2e/controlplane.sh)."""
+    assert lifecycle.istio_namespaces(["local", "tenancy"]) == ["istio-system", "istio-red"]
+    assert lifecycle.update_of("tenancy") == ("istio.outboundTrafficPolicy", "REGISTRY_ONLY")
+    assert lifecycle.update_of("local") == lifecycle.UPDATE

@@ -76,6 +76,23 @@ addon_settings = st.fixed_dictionaries(
     },
 )
 network_names = st.sampled_from(["", "network1", "vm-network", "Not A Label"])
+# tenancy: tenants on either control plane, exposed or not, sharing namespaces or names.
+tenant_settings = st.lists(
+    st.fixed_dictionaries(
+        {
+            "name": st.sampled_from(["blue", "red", "default", "t" * 47]),
+            "namespaces": st.lists(
+                st.sampled_from(["one", "two", "istio-red", "bookinfo"]), min_size=1, max_size=2
+            ),
+        },
+        optional={
+            "controlPlane": st.sampled_from(["shared", "own"]),
+            "exposed": st.booleans(),
+        },
+    ),
+    min_size=1,
+    max_size=3,
+)
 
 
 def mesh_clusters(stack: str) -> st.SearchStrategy[list[dict[str, Any]]]:
@@ -136,6 +153,11 @@ SECTIONS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     **{
         stack: {"istio": istio_settings, "clusters": mesh_clusters(stack)}
         for stack in ("multi-primary", "multi-primary-ambient", "primary-remote")
+    },
+    "tenancy": {
+        "istio": istio_settings,
+        "bookinfo": bookinfo_settings,
+        "tenancy": st.fixed_dictionaries({"tenants": tenant_settings}),
     },
     "vm": {
         "istio": istio_settings,
@@ -240,6 +262,7 @@ ANY_ISTIO = (
     "multi-primary",
     "multi-primary-ambient",
     "primary-remote",
+    "tenancy",
 )
 # Mistakes of any stack file, local-canary's included (whose Istio keys are its revisions).
 ANY_STACK = (*ANY_ISTIO, "local-canary")

@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 from stacks import config as stack_config
+from tests import tenancy_expectations
 from tests.conftest import rendered
 from tests.schema.kube import SUPPORTED, kubernetes_errors
 from tests.variants import installs_istio_charts, params, typed_config
@@ -102,6 +103,7 @@ RUNTIME_KEYS: Mapping[str, Mapping[str, str]] = {
         # MeshConfig.default_config, ProxyConfig.proxy_metadata (the injector makes each an
         # env var of the proxy); read by pilot-agent: istio/istio release-1.31
         # pilot/cmd/pilot-agent/options/options.go:124 env.Register("PROXY_CONFIG_XDS_AGENT").
+        **tenancy_expectations.RUNTIME_KEYS,
         "meshConfig.defaultConfig.proxyMetadata.PROXY_CONFIG_XDS_AGENT": (
             "ProxyConfig.proxy_metadata, pilot-agent PROXY_CONFIG_XDS_AGENT"
         ),
@@ -233,6 +235,12 @@ class ControlPlane:
     # A plugged-in CA (a shared root of trust): istiod takes a changed root bundle and its
     # proxies take it at once (docs/day-2.md, Root CA rotation).
     multi_root: bool = False
+    # A tenant's own istiod (meshstack/istio/tenancy.py) has a trust domain of its own.
+    trust_domain: str = "cluster.local"
+    # With tenants: Services, VirtualServices, DestinationRules visible in their namespace
+    # only, and the namespaces each istiod reads.
+    export_to: tuple[str, ...] | None = None
+    discovery_selectors: tuple[Any, ...] | None = None
 
 
 def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlPlane]:
@@ -276,6 +284,11 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
             else ControlPlane(injection_path=f"/inject/cluster/{c.name}/net/{c.network}")
             for c in config.clusters
             for each in istiods
+        }
+    if isinstance(config, stack_config.LocalStack) and config.tenancy.tenants:
+        return {
+            name: ControlPlane(**facts, **common)
+            for name, facts in tenancy_expectations.tenant_istiods(config.tenancy).items()
         }
     return {f"istio-istiod{each}": ControlPlane(**common) for each in istiods}
 
@@ -329,6 +342,13 @@ def control_plane_problems(expected: ControlPlane, objects: list[dict[str, Any]]
         "cluster name": env.get("CLUSTER_ID"),
         "network": injector["global"].get("network"),
         "ambient": env.get("PILOT_ENABLE_AMBIENT") == "true",
+        "export to": tuple(
+            (mesh.get(f"default{kind}ExportTo") or ["*"])[0]
+            for kind in ("Service", "VirtualService", "DestinationRule")
+        ),
+        "discovery selectors": tuple(mesh["discoverySelectors"])
+        if mesh.get("discoverySelectors")
+        else None,
         "multi-root": (
             env.get("ISTIO_MULTIROOT_MESH"),
             mesh.get("defaultConfig", {}).get("proxyMetadata", {}).get("PROXY_CONFIG_XDS_AGENT"),
@@ -337,7 +357,9 @@ def control_plane_problems(expected: ControlPlane, objects: list[dict[str, Any]]
     wanted = {
         "access log": expected.access_log,
         "outbound policy": expected.outbound,
-        "trust domain": "cluster.local",
+        "trust domain": expected.trust_domain,
+        "export to": expected.export_to or ("*", "*", "*"),
+        "discovery selectors": expected.discovery_selectors,
         "cluster-local hosts": expected.cluster_local,
         "mesh ID": expected.mesh_id,
         # Istio's own default when no cluster name is set.

@@ -89,6 +89,38 @@ DECLARED: dict[str, dict[str, list[str]]] = {
             for cluster in ("ack-ambient", "gke-ambient")
         },
     },
+    "tenancy": {
+        "tenancy-blue-check": [
+            "tenant blue: hello-world in blue-front answers its own tenant",
+            "tenant blue: hello-world in blue-back answers its own tenant",
+            "tenant blue -> tenant green (green), same control plane: 403 RBAC: access denied",
+            "tenant blue -> tenant red (red), another control plane: 503",
+        ],
+        "tenancy-green-check": [
+            "tenant green: hello-world in green answers its own tenant",
+            "tenant green -> tenant blue (blue-front), same control plane: 403 RBAC: access denied",
+            "tenant green -> tenant red (red), another control plane: 503",
+        ],
+        "tenancy-red-check": [
+            "tenant red: hello-world in red answers its own tenant",
+            "tenant red -> tenant blue (blue-front), another control plane: 503",
+            "tenant red -> tenant green (green), another control plane: 503",
+        ],
+        "tenancy-outside-check": [
+            "through the ingress gateway: /blue/ answers (tenant exposed)",
+            "through the ingress gateway: /green/ has no route (tenant not exposed)",
+            *(
+                f"mTLS STRICT: tenant {tenant}'s hello-world in {namespace} refuses a caller "
+                "outside the mesh"
+                for tenant, namespace in (
+                    ("blue", "blue-front"),
+                    ("blue", "blue-back"),
+                    ("green", "green"),
+                    ("red", "red"),
+                )
+            ),
+        ],
+    },
     "primary-remote": {
         f"{cluster}-hello-world-check": [
             "hello-world answers from every cluster: gke-primary, gke-remote"
@@ -174,8 +206,12 @@ def test_check_jobs_are_bounded_least_privileged_and_in_or_out_of_the_mesh(engin
             # Its ambient namespace puts it in the mesh; a sidecar label would add one.
             assert not {"sidecar.istio.io/inject", "istio.io/dataplane-mode"} & set(labels)
         elif in_mesh and "istio.io/rev" in labels:
-            # A revision tag's own pod (rev.object webhook): the mTLS check between revisions.
-            assert labels["istio.io/rev"] == "canary" and stack == "local-canary", name
+            if stack == "local-canary":
+                # A revision tag's own pod (rev.object webhook): the mTLS check between revisions.
+                assert labels["istio.io/rev"] == "canary", name
+            else:
+                # A tenant's own control plane (tenancy): its revision's injector.
+                assert labels["istio.io/rev"] == name.split("-")[1], name
         elif in_mesh:
             # A pod's own request for the sidecar (charts/istiod mutatingwebhook.yaml).
             assert labels["sidecar.istio.io/inject"] == "true", name

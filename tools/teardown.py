@@ -65,12 +65,29 @@ def tags(declared: Declared) -> list[Resource]:
     ]
 
 
+def own_control_planes(declared: Declared) -> dict[tuple[str, str], Resource]:
+    """(provider, revision) → a tenant's own istiod: one in a system namespace of its own
+    (`global.istioNamespace`, meshstack/istio/tenancy.py), which injects only the namespaces
+    labelled with its revision and validates nothing of the package's."""
+    return {
+        (r.provider_urn, values["revision"]): r
+        for r in charts(declared, "istiod")
+        if (values := r.inputs.get("values") or {}).get("global", {}).get("istioNamespace")
+    }
+
+
+def shared_istiods(declared: Declared) -> list[Resource]:
+    own = {r.urn for r in own_control_planes(declared).values()}
+    return [r for r in charts(declared, "istiod") if r.urn not in own]
+
+
 def sidecar_control(declared: Declared) -> list[Resource]:
     """What the package's injected workloads and Istio objects wait for: istiod, or with
     revision tags the default tag's release (its webhooks, injection and the default
-    validator, call that tag's revision), which goes before its istiod (the rule of tags)."""
+    validator, call that tag's revision), which goes before its istiod (the rule of tags).
+    A tenant's own istiod is not it (own_control_planes)."""
     default = [t for t in tags(declared) if t.inputs["name"] == DEFAULT_TAG]
-    return default or charts(declared, "istiod")
+    return default or shared_istiods(declared)
 
 
 def namespace_of(resource: Resource) -> str | None:
@@ -89,13 +106,26 @@ def _kubernetes(declared: Declared) -> list[Resource]:
     return [*declared.kube_objects(), *declared.of_type(HELM)]
 
 
+def _revisions(declared: Declared) -> dict[tuple[str, str], str]:
+    """(provider, namespace) → the revision its `istio.io/rev` label names."""
+    return {
+        (r.provider_urn, r.manifest["metadata"]["name"]): labels["istio.io/rev"]
+        for r in declared.of_type(NAMESPACE)
+        if "istio.io/rev" in (labels := r.manifest["metadata"].get("labels") or {})
+    }
+
+
 def _workloads_before_their_data_plane(declared: Declared) -> Iterator[Pair]:
-    mesh = declared.mesh_namespaces()
+    mesh, revisions = declared.mesh_namespaces(), _revisions(declared)
+    own = own_control_planes(declared)
     for workload in declared.kube_objects():
-        data_plane = mesh.get((workload.provider_urn, namespace_of(workload) or ""))
+        where = (workload.provider_urn, namespace_of(workload) or "")
+        data_plane = mesh.get(where)
         if workload.type in POD_KINDS and data_plane:
             if data_plane == "ambient":
                 control = charts(declared, "ztunnel")
+            elif (workload.provider_urn, revisions.get(where, "")) in own:
+                control = [own[workload.provider_urn, revisions[where]]]
             else:
                 control = sidecar_control(declared)
             yield from _same_cluster([workload], control)
@@ -199,7 +229,7 @@ RULES: tuple[Rule, ...] = (
         "gateways before istiod",
         "a gateway's proxy is injected and configured by istiod until it is gone (with revision "
         "tags, through the default tag: the rule above)",
-        lambda d: _same_cluster(_gateways(d), [] if tags(d) else charts(d, "istiod")),
+        lambda d: _same_cluster(_gateways(d), [] if tags(d) else shared_istiods(d)),
     ),
     Rule(
         "ztunnel before istiod and istio-cni",

@@ -15,6 +15,7 @@ from stacks.config.fields import (
     Model,
 )
 from stacks.config.mesh import IstioConfig, MeshStack
+from stacks.config.tenancy import TenancyConfig, tenancy_problems
 
 
 class KubeContextConfig(Model):
@@ -46,14 +47,16 @@ class LocalStack(MeshStack):
     kubernetes: KubeContextConfig = KubeContextConfig()
     istio: LocalIstioConfig = LocalIstioConfig()  # pyright: ignore[reportIncompatibleVariableOverride]
     """Frozen models: narrowing the field's type in a subclass is safe."""
+    tenancy: TenancyConfig = TenancyConfig()
 
     @property
     def serverless(self) -> bool:
         return self.kubernetes.serverless
 
     @model_validator(mode="after")
-    def _cni_needs_daemonsets(self) -> LocalStack:
+    def _cross_field_checks(self) -> LocalStack:
         problems = Problems()
         problems.add(cni_on_serverless(self.istio, self.kubernetes.serverless))
+        problems.add(tenancy_problems(self.tenancy, self.istio, self.bookinfo))
         problems.raise_any()
         return self

@@ -59,6 +59,8 @@ class Deployed:
     # The pairs of revisions whose pods the mTLS check proved talk to each other (each
     # sorted), kept while both are declared.
     mtls_checked: frozenset[tuple[str, str]] = frozenset()
+    # tenancy.tenants: each tenant's control plane (shared or own); empty without tenants.
+    tenants: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, record: Mapping[str, Any] | None) -> Deployed:
@@ -76,6 +78,7 @@ class Deployed:
             active_reader_token=((record or {}).get("membership") or {}).get("activeReaderToken"),
             bookinfo_authorization=((record or {}).get("bookinfo") or {}).get("authorization"),
             bookinfo_recorded="bookinfo" in (record or {}),
+            tenants=dict((record or {}).get("tenancy") or {}),
         )
 
 
@@ -176,6 +179,7 @@ def record(stack: Any, before: Deployed | None = None) -> dict[str, Any]:
         **trust_record(stack),
         **membership_record(stack),
         **bookinfo_record(stack),
+        **tenancy_record(stack),
     }
 
 
@@ -206,6 +210,13 @@ def mtls_gate_problems(stack: Any, before: Deployed) -> list[str]:
     ]
 
 
+def tenancy_record(stack: Any) -> dict[str, Any]:
+    tenancy = getattr(stack, "tenancy", None)
+    if tenancy is None or not tenancy.tenants:
+        return {}
+    return {"tenancy": {t.name: t.control_plane for t in tenancy.tenants}}
+
+
 def step_problems(stack: Any, before: Deployed) -> list[str]:
     """Each change from `before` to `stack` that must not happen in one `up`."""
     return (
@@ -213,7 +224,30 @@ def step_problems(stack: Any, before: Deployed) -> list[str]:
         + mtls_gate_problems(stack, before)
         + trust_step_problems(stack, before)
         + reader_token_step_problems(stack, before)
+        + tenancy_step_problems(stack, before)
     )
+
+
+def _control_plane_words(control_plane: str) -> str:
+    return "the shared control plane" if control_plane == "shared" else "a control plane of its own"
+
+
+def tenancy_step_problems(stack: Any, before: Deployed) -> list[str]:
+    """A tenant moved between the shared control plane and its own in one `up`: its running
+    pods keep the proxy the old istiod injected, while that istiod stops discovering their
+    namespaces (discoverySelectors, meshstack/istio/tenancy.py), so they lose their config."""
+    tenancy = getattr(stack, "tenancy", None)
+    if tenancy is None:
+        return []
+    return [
+        f"{PROJECT}:tenancy.tenants {t.name!r} controlPlane {t.control_plane!r}: its namespaces "
+        f"ran on {_control_plane_words(before.tenants[t.name])} (its last `pulumi up`); switching "
+        "in one step leaves their running pods on an istiod that no longer discovers them. "
+        "Add a tenant of another name with new namespaces on the other control plane, move "
+        "the workloads, then remove this one (docs/stacks/tenancy.md)"
+        for t in tenancy.tenants
+        if t.name in before.tenants and before.tenants[t.name] != t.control_plane
+    ]
 
 
 def revision_step_problems(stack: Any, before: Deployed) -> list[str]:

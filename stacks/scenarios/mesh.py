@@ -143,10 +143,11 @@ class Mesh:
 
 
 def mesh_on_cluster(
-    provider: k8s.Provider, config: MeshStack, *, shared_cluster: bool = False
+    provider: k8s.Provider, config: MeshStack, *, shared_cluster: bool = False, **mesh: Any
 ) -> Mesh:
     """Istio, its addons, and Bookinfo with its routing, on one cluster (`shared_cluster`:
-    one the stack did not create, see control_plane_args)."""
+    one the stack did not create, see control_plane_args; `mesh`: more MeshSettings fields,
+    e.g. a tenancy's scoping)."""
     istio, bookinfo = config.istio, config.bookinfo
     endpoints = addon_values.Endpoints(ISTIO_NAMESPACE)
     tracing = (
@@ -163,6 +164,7 @@ def mesh_on_cluster(
             serverless=config.serverless,
             shared_cluster=shared_cluster,
             extension_providers=tracing,
+            **mesh,
         ),
     )
     observability = Observability(

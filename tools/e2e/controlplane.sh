@@ -18,7 +18,9 @@
 #
 # Settings (environment): E2E_STATE (default .e2e/cluster), E2E_NODES (3), E2E_ETCD_PORT (32379),
 # E2E_ETCD_PEER_PORT (32380), E2E_API_PORT (36443), E2E_CM_PORT (40257), E2E_SCHED_PORT (40259),
-# E2E_KWOK_PORT (40247), E2E_WEBHOOK_PORT (40443).
+# E2E_KWOK_PORT (40247), E2E_WEBHOOK_PORT (40443), E2E_ISTIO_NAMESPACES (istio-system: the
+# namespaces whose istiod* webhooks the stand-in serves and patches; scripts/e2e.sh adds the
+# tenancy stack's own control planes, istio-<tenant>).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -35,6 +37,7 @@ cm_port="${E2E_CM_PORT:-40257}"
 sched_port="${E2E_SCHED_PORT:-40259}"
 kwok_port="${E2E_KWOK_PORT:-40247}"
 webhook_port="${E2E_WEBHOOK_PORT:-40443}"
+read -r -a istio_namespaces <<<"${E2E_ISTIO_NAMESPACES:-istio-system}"
 service_cidr="10.96.0.0/16"
 service_ip="10.96.0.1" # the first address of service_cidr: Service kubernetes.default
 # The address the `kubernetes` Endpoints advertise (must not be loopback). It is never dialled:
@@ -69,8 +72,16 @@ cert() {
   rm -f "$ext" "$pki/$name.csr"
 }
 
+# The names the stand-in answers as: any Service of each istiod namespace.
+webhook_sans() {
+  local ns sans=""
+  for ns in "${istio_namespaces[@]}"; do sans+="DNS:*.$ns.svc,"; done
+  echo "${sans}IP:127.0.0.1"
+}
+
 certificates() {
-  [[ -f "$pki/done" ]] && return
+  # Made again when the stand-in's names changed (another E2E_ISTIO_NAMESPACES).
+  [[ -f "$pki/done" && "$(cat "$pki/webhook.sans" 2>/dev/null)" == "$(webhook_sans)" ]] && return
   rm -rf "$pki" && mkdir -p "$pki"
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -out "$pki/ca.crt" -days 30 \
     -subj "/CN=meshstack-e2e-ca" -addext "basicConstraints=critical,CA:TRUE" \
@@ -82,7 +93,8 @@ certificates() {
   cert scheduler "/CN=system:kube-scheduler"
   # The stand-in answers as any Service of istio-system (istiod, istiod-<revision>): the API server
   # verifies the name <service>.<namespace>.svc.
-  cert webhook "/CN=istiod.istio-system.svc" "DNS:*.istio-system.svc,IP:127.0.0.1"
+  cert webhook "/CN=istiod.istio-system.svc" "$(webhook_sans)"
+  webhook_sans >"$pki/webhook.sans"
   # The front proxy (the API server's identity towards aggregated API servers, and the request
   # header CA the controller manager's and scheduler's own authentication read): signed by the
   # same CA here, its allowed name restricted to front-proxy-client.
@@ -259,6 +271,16 @@ EOF
   wait_for kube-controller-manager 60 curl -fsSk "https://127.0.0.1:$cm_port/healthz"
   wait_for kube-scheduler 60 curl -fsSk "https://127.0.0.1:$sched_port/healthz"
   wait_for e2e-webhook 30 curl -fsS --cacert "$pki/ca.crt" "https://127.0.0.1:$webhook_port/ready"
+  # Each further istiod namespace: the same program patching its webhooks' caBundle (its
+  # -namespace is one); the tunnels are all answered by the first.
+  local i
+  for i in "${!istio_namespaces[@]}"; do
+    ((i > 0)) || continue
+    launch "e2e-webhook-$i" "$bin/e2e-webhook" --listen "127.0.0.1:$((webhook_port + i))" \
+      --cert "$pki/webhook.crt" --key "$pki/webhook.key" --ca "$pki/ca.crt" \
+      --apiserver "$server" --client-cert "$pki/admin.crt" --client-key "$pki/admin.key" \
+      --namespace "${istio_namespaces[$i]}"
+  done
 
   fake_nodes | kubectl apply -f - >/dev/null
   wait_for kwok 60 nodes_ready
@@ -268,8 +290,12 @@ EOF
 }
 
 stop() {
-  local c pid
-  for c in e2e-webhook kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+  local c pid pid_file
+  local extra=()
+  for pid_file in "$state"/e2e-webhook-*.pid; do
+    [[ -f "$pid_file" ]] && extra+=("$(basename "$pid_file" .pid)")
+  done
+  for c in "${extra[@]}" e2e-webhook kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
     [[ -f "$state/$c.pid" ]] || continue
     pid="$(cat "$state/$c.pid")"
     kill -TERM -- "-$pid" 2>/dev/null || true

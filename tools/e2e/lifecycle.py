@@ -3,10 +3,11 @@
     python -m tools.e2e.lifecycle --kubeconfig K --charts DIR --gateway-api DIR STACK [STACK …]
 
 For each stack: `pulumi up`, `pulumi preview --expect-no-changes`, one update (another
-routing scenario: preview, then up), `pulumi destroy`, a census of what the API server still
-holds, and `pulumi up` again on the emptied cluster (then destroyed again). `local-canary`
-runs the canary upgrade instead (tools/e2e/canary.py): 1.30.3 alone, add 1.31.0, move `canary`,
-move `default`, drop 1.30.3, each an `up`, then a destroy with the census. Every command's
+routing scenario; for `tenancy` another outbound policy: preview, then up), `pulumi
+destroy`, a census of what the API server still holds, and `pulumi up` again on the
+emptied cluster (then destroyed again). `local-canary` runs the canary upgrade instead
+(tools/e2e/canary.py): 1.30.3 alone, add 1.31.0, move `canary`, move `default`, drop 1.30.3,
+each an `up`, then a destroy with the census. Every command's
 output goes to `<report dir>/logs/`; the outcome of each step to the report (JSON).
 
 The project is copied (its git-tracked files) into a scratch directory so that the stack
@@ -34,6 +35,7 @@ from typing import Any
 import yaml
 
 from meshstack.versions import LOCAL_CHARTS
+from stacks.config.tenancy import system_namespace
 from tools import charts, kubetools, teardown
 from tools.e2e import canary, sdks, yaml_program
 from tools.kubetools import REPO_ROOT, TOOLS_BIN
@@ -43,6 +45,31 @@ PROJECT = "meshstack"
 # What the update step changes: another routing scenario (VirtualServices or HTTPRoutes and
 # the check that reads them change; no release may be replaced).
 UPDATE = ("bookinfo.routing", "reviews-80-20")
+# Stacks without Bookinfo: the tenants' istiods and their checks change instead (every istiod
+# release updated in place, the cross-control-plane checks expect 502, not 503).
+UPDATES = {"tenancy": ("istio.outboundTrafficPolicy", "REGISTRY_ONLY")}
+
+
+def update_of(stack: str) -> tuple[str, str]:
+    return UPDATES.get(stack, UPDATE)
+
+
+def istio_namespaces(stacks: Iterable[str]) -> list[str]:
+    """Where the stacks run an istiod: istio-system, and each tenant's own control plane
+    (tenancy.tenants with controlPlane own): the webhook stand-in answers as their istiods
+    (tools/e2e/controlplane.sh, E2E_ISTIO_NAMESPACES)."""
+    found = ["istio-system"]
+    for stack in stacks:
+        config = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+        tenancy = config["config"].get(f"{PROJECT}:tenancy") or {}
+        found += [
+            system_namespace(t["name"])
+            for t in tenancy.get("tenants", [])
+            if t.get("controlPlane") == "own"
+        ]
+    return found
+
+
 # A change that is safe only in steps, refused by comparing with what the last `up` deployed
 # (stacks/config/previous.py, read back through the real CLI by stacks/state.py): its key,
 # value and the refusal's words, per stack.
@@ -313,7 +340,7 @@ def lifecycle(
         code, out, _ = run.pulumi("preview", "--non-interactive")
         run.pulumi("config", "rm", "--path", f"{PROJECT}:{key}", check=True)
         report["refused"] = {"exit": code, "change": f"{key}: {value}", "said": words in out}
-    key, value = UPDATE
+    key, value = update_of(run.stack)
     run.pulumi("config", "set", "--path", f"{PROJECT}:{key}", value, check=True)
     _, out, _ = run.pulumi("preview", "--json", "--non-interactive")
     summary, replaced = changes(out) if out.strip() else ({}, [])
@@ -382,7 +409,7 @@ def run_stacks(
             run.pulumi("stack", "rm", "--yes", "--force")
             continue
         # What the stack declares when it is destroyed: after the update.
-        declared = offline_graph(stack, updated_config(config))
+        declared = offline_graph(stack, updated_config(config, stack))
         retained = any(
             c.options.retain_on_delete for c in declared.of_type(teardown.GATEWAY_API_CRDS)
         )
@@ -403,9 +430,10 @@ def versions(kubeconfig: Path) -> dict[str, str]:
 INSTALL = ("--create-namespace", "--wait", "--timeout", "10m")
 
 
-def updated_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The config after the update step (`UPDATE`, as `pulumi config set --path` sets it)."""
-    key, value = UPDATE
+def updated_config(config: Mapping[str, Any], stack: str = "local") -> dict[str, Any]:
+    """The config after the update step (`update_of`, as `pulumi config set --path` sets
+    it)."""
+    key, value = update_of(stack)
     section, field_name = key.split(".")
     namespaced = f"{PROJECT}:{section}"
     return {**config, namespaced: {**config.get(namespaced, {}), field_name: value}}

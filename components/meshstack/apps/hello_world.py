@@ -49,6 +49,9 @@ class HelloWorldArgs(TypedDict):
     reachable from every cluster)."""
     pod_annotations: NotRequired[Mapping[str, str]]
     """Annotations of its pod (a change restarts it, e.g. onto another Istio revision)."""
+    service_annotations: NotRequired[Mapping[str, str]]
+    """Annotations of the Service (e.g. networking.istio.io/exportTo: the namespaces whose
+    proxies see it)."""
 
 
 class HelloWorld(pulumi.ComponentResource):
@@ -125,6 +128,7 @@ class HelloWorld(pulumi.ComponentResource):
                 name=APP,
                 namespace=namespace,
                 labels={**labels, **(args.get("service_labels") or {})},
+                annotations=dict(args.get("service_annotations") or {}) or None,
             ),
             spec=k8s.core.v1.ServiceSpecArgs(
                 selector=labels,

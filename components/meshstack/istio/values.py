@@ -73,6 +73,16 @@ class MeshSettings:
     # A plugged-in CA whose root bundle may change (trust.py): istiod accepts a new bundle
     # and pushes it to every proxy at once (MULTI_ROOT_ENV, MULTI_ROOT_PROXY_METADATA).
     multi_root: bool = False
+    # Namespace tenancy: Services, VirtualServices and DestinationRules are visible in their
+    # own namespace only unless they say otherwise (meshConfig.default*ExportTo ".").
+    export_to_own_namespace: bool = False
+    # meshConfig.discoverySelectors: the namespaces this istiod reads (none: every one).
+    discovery_selectors: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    # meshConfig.trustDomain (none: the chart's cluster.local).
+    trust_domain: str | None = None
+    # global.istioNamespace: the istiod's own system namespace, when not istio-system (a
+    # control plane of its own, istiod chart templates and injection templates read it).
+    istio_namespace: str | None = None
 
     @property
     def ambient(self) -> bool:
@@ -150,8 +160,9 @@ def ztunnel_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
     return _platform(values, mesh)
 
 
-def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
-    global_values = _global(release)
+def _mesh_globals(mesh: MeshSettings) -> dict[str, Any]:
+    """istiod's `global` keys of the mesh: its ID, this cluster's name and network, …"""
+    global_values: dict[str, Any] = {}
     if mesh.mesh_id:
         global_values["meshID"] = mesh.mesh_id
     if mesh.cluster_name:
@@ -160,6 +171,13 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
         global_values["network"] = mesh.network
     if mesh.external_istiod:
         global_values["externalIstiod"] = True
+    if mesh.istio_namespace:
+        global_values["istioNamespace"] = mesh.istio_namespace
+    return global_values
+
+
+def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
+    global_values = {**_global(release), **_mesh_globals(mesh)}
     mesh_config: dict[str, Any] = {
         "outboundTrafficPolicy": {"mode": mesh.outbound_traffic_policy},
     }
@@ -167,6 +185,7 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
         mesh_config["serviceSettings"] = list(mesh.service_settings)
     if mesh.extension_providers:
         mesh_config["extensionProviders"] = list(mesh.extension_providers)
+    mesh_config.update(_scoping(mesh))
     if mesh.multi_root:
         mesh_config["defaultConfig"] = {"proxyMetadata": dict(MULTI_ROOT_PROXY_METADATA)}
     # Only when on: a platform profile may turn the CNI on itself (explicit values win).
@@ -190,6 +209,29 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
     if release.revision:
         values["revision"] = release.revision
     return _platform(values, mesh)
+
+
+# istio/api mesh/v1alpha1/config.proto MeshConfig: default_service_export_to (31),
+# default_virtual_service_export_to (32), default_destination_rule_export_to (33): "."
+# is "Current Namespace"; unset, Istio uses "*" (every namespace).
+EXPORT_TO_DEFAULTS = (
+    "defaultServiceExportTo",
+    "defaultVirtualServiceExportTo",
+    "defaultDestinationRuleExportTo",
+)
+
+
+def _scoping(mesh: MeshSettings) -> dict[str, Any]:
+    """What an istiod sees and who it is: exportTo defaults, discoverySelectors (istio/api
+    config.proto discovery_selectors, 59: namespaces matching any selector), trustDomain."""
+    scoping: dict[str, Any] = {}
+    if mesh.export_to_own_namespace:
+        scoping.update({key: ["."] for key in EXPORT_TO_DEFAULTS})
+    if mesh.discovery_selectors:
+        scoping["discoverySelectors"] = list(mesh.discovery_selectors)
+    if mesh.trust_domain:
+        scoping["trustDomain"] = mesh.trust_domain
+    return scoping
 
 
 def tag_values(revision: str, tag: str, *, remote: str | None = None) -> dict[str, Any]:
