@@ -73,6 +73,13 @@ class MeshSettings:
     # A plugged-in CA whose root bundle may change (trust.py): istiod accepts a new bundle
     # and pushes it to every proxy at once (MULTI_ROOT_ENV, MULTI_ROOT_PROXY_METADATA).
     multi_root: bool = False
+    # The mesh's SPIFFE trust domain (meshConfig.trustDomain; none: the chart's
+    # cluster.local). Meshes that federate each need their own.
+    trust_domain: str | None = None
+    # Other meshes' roots, each trusted for its own trust domains only
+    # (meshConfig.caCertificates: [{pem, trustDomains}]); they reach the proxies only with
+    # multi_root (ISTIO_MULTIROOT_MESH in istiod, PROXY_CONFIG_XDS_AGENT in the proxies).
+    imported_roots: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def ambient(self) -> bool:
@@ -167,6 +174,12 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
         mesh_config["serviceSettings"] = list(mesh.service_settings)
     if mesh.extension_providers:
         mesh_config["extensionProviders"] = list(mesh.extension_providers)
+    if mesh.trust_domain:
+        mesh_config["trustDomain"] = mesh.trust_domain
+    if mesh.imported_roots:
+        if not mesh.multi_root:
+            raise ValueError("imported roots need multi_root: without it istiod ignores them")
+        mesh_config["caCertificates"] = [dict(entry) for entry in mesh.imported_roots]
     if mesh.multi_root:
         mesh_config["defaultConfig"] = {"proxyMetadata": dict(MULTI_ROOT_PROXY_METADATA)}
     # Only when on: a platform profile may turn the CNI on itself (explicit values win).
