@@ -204,8 +204,7 @@ def cluster_problems(
 ) -> list[str]:
     """What is wrong with one ACK or GKE cluster of a mesh on its own (`key`: where it is)."""
     problems = [
-        f"{PROJECT}:{key}.{to_camel(field_name)} does not apply to "
-        f"{cluster.cloud.upper()} clusters"
+        f"{PROJECT}:{key}.{to_camel(field_name)} does not apply to {cluster.cloud.upper()} clusters"
         for field_name in OTHER_CLOUD_KEYS[cluster.cloud]
         if field_name in cluster.model_fields_set
     ]

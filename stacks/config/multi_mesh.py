@@ -150,9 +150,7 @@ class MultiMeshStack(Model):
                 "meshes in one trust domain cannot tell their workloads apart; give each its "
                 "own (e.g. mesh-a.example and mesh-b.example)"
             )
-        shared = sorted(
-            {c.cloud for c in first.clusters} & {c.cloud for c in second.clusters}
-        )
+        shared = sorted({c.cloud for c in first.clusters} & {c.cloud for c in second.clusters})
         problems += [
             f"{PROJECT}:meshes: both meshes have clusters on {cloud.upper()}: this stack builds "
             "each cloud's network, project services and provider for one mesh; put each mesh "

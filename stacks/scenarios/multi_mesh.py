@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -22,6 +23,7 @@ from meshstack.apps.hello_world import (
     SAMPLE_ANSWER,
     SAMPLE_PATH,
     SERVICE_PORT,
+    HelloWorld,
     responders_check,
 )
 from meshstack.istio.federation import (
@@ -36,7 +38,7 @@ from meshstack.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
 from meshstack.verify.checks import AnswerClass, Check, Expect
 from meshstack.verify.mesh_check import MeshCheck
 from stacks.config.multi_cluster import topology_of
-from stacks.config.multi_mesh import UNROOTED_ACCOUNT, FederatedMeshConfig, MultiMeshStack
+from stacks.config.multi_mesh import UNROOTED_ACCOUNT, MultiMeshStack
 from stacks.scenarios.assembly import AssembledMesh, assemble_mesh, trust_outputs
 from stacks.scenarios.mesh import istio_release
 from stacks.scenarios.multi_cluster import (
@@ -77,7 +79,12 @@ def deploy(config: MultiMeshStack) -> dict[str, pulumi.Input[Any]]:
     node_agents = config.istio.cni_enabled(serverless=False)
     floors = {
         m.name: CloudFloor(
-            m.name, m.clusters, topology_of(m.clusters), config.alicloud, config.gcp, config.security
+            m.name,
+            m.clusters,
+            topology_of(m.clusters),
+            config.alicloud,
+            config.gcp,
+            config.security,
         )
         for m in config.meshes
     }
@@ -143,8 +150,9 @@ def deploy(config: MultiMeshStack) -> dict[str, pulumi.Input[Any]]:
     }
     exporter, importer = config.exporter, config.importer
     host = exported_host(APP, config.hello_world.namespace, exporter.name)
-    gateway = _federation_gateway(config, exporter, importer, host, built, meshes, apps)
-    checks = _federated_calls(config, host, gateway, built, meshes, apps)
+    federated = Federated(config, host, built, meshes, apps)
+    gateway = _federation_gateway(federated)
+    checks = _federated_calls(federated, gateway)
     every = [m for mesh in meshes.values() for m in _mesh_checks(mesh)]
     return {
         "meshes": {
@@ -177,16 +185,26 @@ def _mesh_checks(mesh: AssembledMesh) -> list[Any]:
     return [*(mesh.membership.synced.values() if mesh.membership else ()), *mesh.trust_checks]
 
 
-def _federation_gateway(
-    config: MultiMeshStack,
-    exporter: FederatedMeshConfig,
-    importer: FederatedMeshConfig,
-    host: str,
-    built: dict[str, dict[str, BuiltCluster]],
-    meshes: dict[str, AssembledMesh],
-    apps: dict[str, list[Any]],
-) -> FederationGateway:
+@dataclass(frozen=True)
+class Federated:
+    """The two meshes as built, and the host the exporter's service is called by."""
+
+    config: MultiMeshStack
+    host: str
+    built: dict[str, dict[str, BuiltCluster]]
+    meshes: dict[str, AssembledMesh]
+    apps: dict[str, list[HelloWorld]]
+
+
+def _federation_gateway(federated: Federated) -> FederationGateway:
     """In the exporter's first cluster: the gateway, its routes and whom it admits."""
+    config, built, meshes, apps = (
+        federated.config,
+        federated.built,
+        federated.meshes,
+        federated.apps,
+    )
+    exporter, importer = config.exporter, config.importer
     cluster = exporter.clusters[0].name
     control_plane = meshes[exporter.name].control_planes[cluster]
     return FederationGateway(
@@ -196,7 +214,7 @@ def _federation_gateway(
             namespace=control_plane.namespace.metadata.name,
             release=istio_release(config.istio, config.security),
             trust_domain=exporter.trust_domain,
-            host=host,
+            host=federated.host,
             service=APP,
             service_namespace=apps[exporter.name][0].namespace,
             service_port=SERVICE_PORT,
@@ -214,22 +232,16 @@ def _federation_gateway(
     )
 
 
-def _federated_calls(
-    config: MultiMeshStack,
-    host: str,
-    gateway: FederationGateway,
-    built: dict[str, dict[str, BuiltCluster]],
-    meshes: dict[str, AssembledMesh],
-    apps: dict[str, list[Any]],
-) -> list[MeshCheck | None]:
+def _federated_calls(federated: Federated, gateway: FederationGateway) -> list[MeshCheck | None]:
     """From the importer's first cluster: the way to the exported host, then a check Job per
     caller. The allowed account gets the exporter's answer (and its own mesh's helloworld of
     the same name from its own clusters); another account gets 403 from the gateway; a
     caller whose proxy lacks the imported root fails the TLS handshake."""
+    config, host, built, apps = federated.config, federated.host, federated.built, federated.apps
     exporter, importer = config.exporter, config.importer
     cluster = importer.clusters[0].name
     provider = built[importer.name][cluster].provider
-    control_plane = meshes[importer.name].control_planes[cluster]
+    control_plane = federated.meshes[importer.name].control_planes[cluster]
     namespace = apps[importer.name][0].namespace
     way = FederatedService(
         f"{cluster}-federated-{exporter.name}",
@@ -246,11 +258,12 @@ def _federated_calls(
     )
     url = f"http://{host}{SAMPLE_PATH}"
     samples = config.verify.samples
+    exporting = [c.name for c in exporter.clusters]
     answered = Check(
-        name=f"{host} answers from {exporter.name} ({', '.join(c.name for c in exporter.clusters)})",
+        name=f"{host} answers from {exporter.name} ({', '.join(exporting)})",
         url=url,
         classes=(AnswerClass("responder", status=200, body=SAMPLE_ANSWER),),
-        expect=Expect(only=tuple(c.name for c in exporter.clusters)),
+        expect=Expect(only=tuple(exporting)),
         samples=samples,
     )
     denied = Check(

@@ -157,16 +157,8 @@ def ztunnel_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
     return _platform(values, mesh)
 
 
-def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
-    global_values = _global(release)
-    if mesh.mesh_id:
-        global_values["meshID"] = mesh.mesh_id
-    if mesh.cluster_name:
-        global_values["multiCluster"] = {"clusterName": mesh.cluster_name}
-    if mesh.network is not None:
-        global_values["network"] = mesh.network
-    if mesh.external_istiod:
-        global_values["externalIstiod"] = True
+def _mesh_config(mesh: MeshSettings) -> dict[str, Any]:
+    """istiod's meshConfig values (merged over the chart's mesh: templates/configmap.yaml)."""
     mesh_config: dict[str, Any] = {
         "outboundTrafficPolicy": {"mode": mesh.outbound_traffic_policy},
     }
@@ -182,6 +174,20 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
         mesh_config["caCertificates"] = [dict(entry) for entry in mesh.imported_roots]
     if mesh.multi_root:
         mesh_config["defaultConfig"] = {"proxyMetadata": dict(MULTI_ROOT_PROXY_METADATA)}
+    return mesh_config
+
+
+def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
+    global_values = _global(release)
+    if mesh.mesh_id:
+        global_values["meshID"] = mesh.mesh_id
+    if mesh.cluster_name:
+        global_values["multiCluster"] = {"clusterName": mesh.cluster_name}
+    if mesh.network is not None:
+        global_values["network"] = mesh.network
+    if mesh.external_istiod:
+        global_values["externalIstiod"] = True
+    mesh_config = _mesh_config(mesh)
     # Only when on: a platform profile may turn the CNI on itself (explicit values win).
     pilot: dict[str, Any] = {"cni": {"enabled": True}} if mesh.cni else {}
     env = (*mesh.pilot_env, *(MULTI_ROOT_ENV if mesh.multi_root else ()))
