@@ -99,6 +99,12 @@ RUNTIME_KEYS: Mapping[str, Mapping[str, str]] = {
         "meshConfig.extensionProviders[].opentelemetry.port": (
             "MeshConfig.ExtensionProvider.OpenTelemetryTracingProvider.port"
         ),
+        "meshConfig.trustDomain": "MeshConfig.trust_domain",
+        # MeshConfig.ca_certificates (CertificateData pem, trust_domains): read into istiod's
+        # trust bundle, istio/istio release-1.31 pilot/pkg/trustbundle/trustbundle.go:214-235,
+        # and into the trust domains a sidecar accepts, plugin/authn/util.go:23-33.
+        "meshConfig.caCertificates[].pem": "MeshConfig.CertificateData.pem",
+        "meshConfig.caCertificates[].trustDomains": "MeshConfig.CertificateData.trust_domains",
         # MeshConfig.default_config, ProxyConfig.proxy_metadata (the injector makes each an
         # env var of the proxy); read by pilot-agent: istio/istio release-1.31
         # pilot/cmd/pilot-agent/options/options.go:124 env.Register("PROXY_CONFIG_XDS_AGENT").
@@ -233,6 +239,9 @@ class ControlPlane:
     # A plugged-in CA (a shared root of trust): istiod takes a changed root bundle and its
     # proxies take it at once (docs/day-2.md, Root CA rotation).
     multi_root: bool = False
+    trust_domain: str = "cluster.local"
+    # Other meshes' roots it trusts, each for these trust domains (multi-mesh).
+    imported_trust_domains: tuple[tuple[str, ...], ...] = ()
 
 
 def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlPlane]:
@@ -262,6 +271,24 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
                 c.name, None, config.mesh_id, cluster_local=retained, multi_root=True, **common
             )
             for c in config.clusters
+        }
+    if isinstance(config, stack_config.MultiMeshStack):
+        return {
+            f"{c.name}-istio-istiod": ControlPlane(
+                c.name,
+                c.network,
+                mesh.name,
+                multi_root=True,
+                trust_domain=mesh.trust_domain,
+                imported_trust_domains=tuple(
+                    (other.trust_domain,) for other in config.meshes if other is not mesh
+                ),
+                **common,
+            )
+            if c.role == "primary"
+            else ControlPlane(injection_path=f"/inject/cluster/{c.name}/net/{c.network}")
+            for mesh in config.meshes
+            for c in mesh.clusters
         }
     if isinstance(config, stack_config.MultiClusterStack):
         return {
@@ -314,6 +341,10 @@ def control_plane_problems(expected: ControlPlane, objects: list[dict[str, Any]]
         "outbound policy": mesh.get("outboundTrafficPolicy", {}).get("mode", "ALLOW_ANY"),
         # One trust domain for every cluster that shares a root of trust.
         "trust domain": mesh.get("trustDomain"),
+        # Roots of other meshes, each with the trust domains it may sign for.
+        "imported roots": tuple(
+            tuple(entry.get("trustDomains", ())) for entry in mesh.get("caCertificates", [])
+        ),
         "cluster-local hosts": tuple(
             sorted(
                 host
@@ -334,7 +365,8 @@ def control_plane_problems(expected: ControlPlane, objects: list[dict[str, Any]]
     wanted = {
         "access log": expected.access_log,
         "outbound policy": expected.outbound,
-        "trust domain": "cluster.local",
+        "trust domain": expected.trust_domain,
+        "imported roots": expected.imported_trust_domains,
         "cluster-local hosts": expected.cluster_local,
         "mesh ID": expected.mesh_id,
         # Istio's own default when no cluster name is set.
