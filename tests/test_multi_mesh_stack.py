@@ -12,6 +12,8 @@ import yaml
 from meshstack.istio import values as istio_values
 from meshstack.istio.federation import service_entry_spec
 from meshstack.verify import probe_job
+from tests.conftest import rendered
+from tools import charts
 from tools.offline.engine import Declared, Resource
 from tools.offline.fakes import FAKE_LB_IP
 
@@ -245,3 +247,27 @@ def test_stack_file_is_what_the_docs_describe():
     clouds = {m["name"]: {c["cloud"] for c in m["clusters"]} for m in config["meshstack:meshes"]}
     assert clouds == {"mesh-a": {"ack"}, "mesh-b": {"gke"}}
     assert yaml.safe_dump(config)
+
+
+def test_the_gateway_runs_as_the_identity_mesh_a_checks(declared, helm):
+    """The real Helm render of the federation gateway's release: its pods run as the service
+    account whose SPIFFE ID the DestinationRule names, carry the label the Gateway and the
+    AuthorizationPolicy select, and its Service serves the federation port."""
+    (release,) = [
+        charts.Release.of(r.inputs)
+        for r in on(declared, "gke-west", RELEASE)
+        if r.inputs["name"] == "istio-federationgateway"
+    ]
+    objects = rendered(release)
+    (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
+    pod = deployment["spec"]["template"]
+    assert f"spiffe://mesh-b.example/ns/istio-system/sa/{pod['spec']['serviceAccountName']}" == (
+        GATEWAY_ID
+    )
+    assert pod["metadata"]["labels"]["istio"] == "federationgateway"
+    (service,) = [o for o in objects if o["kind"] == "Service"]
+    assert {p["port"]: p["targetPort"] for p in service["spec"]["ports"]} == {
+        15021: 15021,
+        15443: 15443,
+    }
+    assert service["spec"]["type"] == "LoadBalancer"
