@@ -100,9 +100,8 @@ RUNTIME_KEYS: Mapping[str, Mapping[str, str]] = {
             "MeshConfig.ExtensionProvider.OpenTelemetryTracingProvider.port"
         ),
         "meshConfig.trustDomain": "MeshConfig.trust_domain",
-        # MeshConfig.ca_certificates (CertificateData pem, trust_domains): read into istiod's
-        # trust bundle, istio/istio release-1.31 pilot/pkg/trustbundle/trustbundle.go:214-235,
-        # and into the trust domains a sidecar accepts, plugin/authn/util.go:23-33.
+        # MeshConfig.ca_certificates: istio/istio release-1.31 pilot/pkg/trustbundle/
+        # trustbundle.go:214-235 (the bundle), networking/plugin/authn/util.go:23-33 (domains).
         "meshConfig.caCertificates[].pem": "MeshConfig.CertificateData.pem",
         "meshConfig.caCertificates[].trustDomains": "MeshConfig.CertificateData.trust_domains",
         # MeshConfig.default_config, ProxyConfig.proxy_metadata (the injector makes each an
@@ -240,8 +239,8 @@ class ControlPlane:
     # proxies take it at once (docs/day-2.md, Root CA rotation).
     multi_root: bool = False
     trust_domain: str = "cluster.local"
-    # Other meshes' roots it trusts, each for these trust domains (multi-mesh).
-    imported_trust_domains: tuple[tuple[str, ...], ...] = ()
+    # The trust domains of the other meshes' roots it trusts (multi-mesh).
+    imported: tuple[str, ...] = ()
 
 
 def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlPlane]:
@@ -272,32 +271,22 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
             )
             for c in config.clusters
         }
-    if isinstance(config, stack_config.MultiMeshStack):
+    if isinstance(config, stack_config.MultiMeshStack | stack_config.MultiClusterStack):
+        meshes = config.meshes if isinstance(config, stack_config.MultiMeshStack) else [config]
         return {
             f"{c.name}-istio-istiod": ControlPlane(
                 c.name,
                 c.network,
-                mesh.name,
+                m.mesh_id,
                 multi_root=True,
-                trust_domain=mesh.trust_domain,
-                imported_trust_domains=tuple(
-                    (other.trust_domain,) for other in config.meshes if other is not mesh
-                ),
+                trust_domain=getattr(m, "trust_domain", "cluster.local"),
+                imported=tuple(getattr(o, "trust_domain", "") for o in meshes if o is not m),
                 **common,
             )
             if c.role == "primary"
             else ControlPlane(injection_path=f"/inject/cluster/{c.name}/net/{c.network}")
-            for mesh in config.meshes
-            for c in mesh.clusters
-        }
-    if isinstance(config, stack_config.MultiClusterStack):
-        return {
-            f"{c.name}-istio-istiod": ControlPlane(
-                c.name, c.network, config.mesh_id, multi_root=True, **common
-            )
-            if c.role == "primary"
-            else ControlPlane(injection_path=f"/inject/cluster/{c.name}/net/{c.network}")
-            for c in config.clusters
+            for m in meshes
+            for c in m.clusters
         }
     if istio.tagged:  # an istiod per revision (istio.revisions), each saying the same
         return {f"istio-istiod-{r.name}": ControlPlane(**common) for r in istio.revisions or ()}
@@ -341,9 +330,8 @@ def control_plane_problems(expected: ControlPlane, objects: list[dict[str, Any]]
         "outbound policy": mesh.get("outboundTrafficPolicy", {}).get("mode", "ALLOW_ANY"),
         # One trust domain for every cluster that shares a root of trust.
         "trust domain": mesh.get("trustDomain"),
-        # Roots of other meshes, each with the trust domains it may sign for.
         "imported roots": tuple(
-            tuple(entry.get("trustDomains", ())) for entry in mesh.get("caCertificates", [])
+            d for entry in mesh.get("caCertificates", []) for d in entry.get("trustDomains", ())
         ),
         "cluster-local hosts": tuple(
             sorted(
@@ -366,7 +354,7 @@ def control_plane_problems(expected: ControlPlane, objects: list[dict[str, Any]]
         "access log": expected.access_log,
         "outbound policy": expected.outbound,
         "trust domain": expected.trust_domain,
-        "imported roots": expected.imported_trust_domains,
+        "imported roots": expected.imported,
         "cluster-local hosts": expected.cluster_local,
         "mesh ID": expected.mesh_id,
         # Istio's own default when no cluster name is set.

@@ -44,6 +44,10 @@ class FederatedMeshConfig(Model):
     membership: MembershipConfig = MembershipConfig()
     """How its istiods read its other clusters' API servers (several clusters only)."""
 
+    @property
+    def mesh_id(self) -> str:
+        return self.name
+
 
 class FederationConfig(Model):
     """What one mesh exposes to the other, and whom it admits."""
