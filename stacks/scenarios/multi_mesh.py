@@ -62,9 +62,10 @@ DNS_CAPTURE = {"ISTIO_META_DNS_CAPTURE": "true"}
 # A proxy that does not take istiod's pushed bundle trusts its own mesh's root only
 # (values.py MULTI_ROOT_PROXY_METADATA): what a caller without the imported root is.
 WITHOUT_IMPORTED_ROOTS = {**DNS_CAPTURE, "PROXY_CONFIG_XDS_AGENT": "false"}
-# Envoy's 503 when the upstream certificate does not verify (BoringSSL's reason in the
-# `transport failure reason`); a wrong SAN also ends so, which the allowed caller's 200 rules
-# out (the same DestinationRule).
+# Envoy's 503 when the upstream certificate does not verify: "... transport failure reason:
+# TLS error: 268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED" (istio/istio
+# #34920). A wrong SAN also ends so, which the allowed caller's 200 rules out (the same
+# DestinationRule).
 UNTRUSTED = r"CERTIFICATE_VERIFY_FAILED"
 DENIED = "RBAC: access denied"
 
