@@ -41,8 +41,6 @@ class FederatedMeshConfig(Model):
     clusters: list[MeshClusterConfig] = Field(min_length=1)
     """Its clusters (ACK or GKE, as in multi-cluster: primaries, remotes, networks); a mesh of
     several is one multi-cluster mesh under its own root."""
-    membership: MembershipConfig = MembershipConfig()
-    """How its istiods read its other clusters' API servers (several clusters only)."""
 
     @property
     def mesh_id(self) -> str:
@@ -77,6 +75,9 @@ class MultiMeshStack(Model):
     istio: MeshIstioConfig = MeshIstioConfig()
     hello_world: SampleAppConfig = SampleAppConfig()
     federation: FederationConfig = FederationConfig()
+    membership: MembershipConfig = MembershipConfig()
+    """How each mesh's istiods read the API servers of that mesh's other clusters (meshes of
+    several clusters); a rotation is judged against the last `up` as in multi-cluster."""
     verify: VerifyConfig = VerifyConfig()
     security: SecurityConfig = SecurityConfig()
 
@@ -122,7 +123,7 @@ class MultiMeshStack(Model):
                     )
                 )
             problems.add(clusters_problems(key, mesh.clusters, self.alicloud))
-            problems.add(rotation_refused(mesh.membership, self.istio.version))
+        problems.add(rotation_refused(self.membership, self.istio.version))
         problems.add(self._apart())
         problems.add(self._federation())
         problems.raise_any()

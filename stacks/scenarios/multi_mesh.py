@@ -124,7 +124,7 @@ def deploy(config: MultiMeshStack) -> dict[str, pulumi.Input[Any]]:
             config.istio,
             mesh.name,
             config.security,
-            reader_tokens=mesh.membership.tokens,
+            reader_tokens=config.membership.tokens,
             gate=config.verify.enabled,
             trust=trusts[mesh.name],
             prefix=mesh.name,
