@@ -271,3 +271,36 @@ def test_the_gateway_runs_as_the_identity_mesh_a_checks(declared, helm):
         15443: 15443,
     }
     assert service["spec"]["type"] == "LoadBalancer"
+
+
+def test_a_mesh_may_span_several_clusters(engine):
+    """mesh-b over two GKE clusters: one multi-cluster mesh under mesh-b's root, whose every
+    cluster may answer the federated call."""
+    from tools.stack_file import stack_config
+
+    meshes = stack_config("multi-mesh")["meshstack:meshes"]
+    second = dict(
+        meshes[1]["clusters"][0],
+        name="gke-east",
+        nodeCidr="10.128.16.0/20",
+        podCidr="10.140.0.0/14",
+        serviceCidr="10.136.16.0/20",
+    )
+    meshes = [meshes[0], {**meshes[1], "clusters": [*meshes[1]["clusters"], second]}]
+    declared = engine.run("multi-mesh", {"meshes": meshes})
+    assert declared.named("mesh-b-membership").type == "meshstack:istio:MeshMembership"
+    assert not [r for r in declared.resources if r.name == "mesh-a-membership"]
+    intermediates = {
+        r.name
+        for r in declared.of_type("tls:index/locallySignedCert:LocallySignedCert")
+        if r.name.startswith("mesh-b-ca-")
+    }
+    assert intermediates == {
+        "mesh-b-ca-gke-west-mesh-b-cert",
+        "mesh-b-ca-gke-east-mesh-b-cert",
+    }
+    job = declared.named("ack-west-federated-caller-check-job")
+    (container,) = job.manifest["spec"]["template"]["spec"]["containers"]
+    checks = json.loads({e["name"]: e["value"] for e in container["env"]}["CHECKS"])
+    assert checks[0]["expect"]["only"] == ["gke-west", "gke-east"]
+    assert mesh_config(declared, "gke-east")["trustDomain"] == "mesh-b.example"
