@@ -79,6 +79,11 @@ MULTI_MESH_MISTAKES: list[tuple[str, dict[str, str], list[str]]] = [
         ],
     ),
     (
+        "a mesh named like a cluster",
+        raw(MM, meshes=meshes({"name": "gke-west"})),
+        ["meshstack:meshes[0].name 'gke-west' is also a cluster's name"],
+    ),
+    (
         "a mesh's own clusters checked as in multi-cluster",
         raw(
             MM,

@@ -148,6 +148,13 @@ class MultiMeshStack(Model):
                         "name of its own"
                     )
                 seen.setdefault(cluster.name, m)
+        problems += [
+            f"{PROJECT}:meshes[{m}].name {mesh.name!r} is also a cluster's name: the mesh's "
+            "root CA and networks are named after it, a cluster's CA and gateways after the "
+            "cluster; rename one"
+            for m, mesh in enumerate(self.meshes)
+            if mesh.name in seen
+        ]
         if first.trust_domain == second.trust_domain:
             problems.append(
                 f"{PROJECT}:meshes[1].trustDomain {second.trust_domain!r} is also meshes[0]'s: "
