@@ -16,7 +16,7 @@ from stacks.config.checks import (
     inert_network_policies,
     mismatch,
     overlapping,
-    policies_off_unless_set,
+    policies_off_with_ack,
     unsupported_kubernetes,
     vswitch_outside,
 )
@@ -253,12 +253,7 @@ class MultiClusterStack(Model):
     @model_validator(mode="before")
     @classmethod
     def _policies_off_with_ack(cls, data: Any) -> Any:
-        clusters = data.get("clusters") if isinstance(data, dict) else None
-        if isinstance(clusters, list) and any(
-            isinstance(c, dict) and c.get("cloud") == "ack" for c in clusters
-        ):
-            return policies_off_unless_set(data)
-        return data
+        return policies_off_with_ack(data, data.get("clusters") if isinstance(data, dict) else None)
 
     @model_validator(mode="after")
     def _checks(self) -> MultiClusterStack:

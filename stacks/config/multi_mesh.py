@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from stacks.config.alibaba import AlicloudVpcConfig
-from stacks.config.checks import Problems, inert_network_policies, policies_off_unless_set
+from stacks.config.checks import Problems, inert_network_policies, policies_off_with_ack
 from stacks.config.cluster import MembershipConfig, rotation_refused
 from stacks.config.fields import PROJECT, DnsLabel, Model, TrustDomain
 from stacks.config.google import GcpConfig
@@ -85,14 +85,13 @@ class MultiMeshStack(Model):
     @classmethod
     def _policies_off_with_ack(cls, data: Any) -> Any:
         meshes = data.get("meshes") if isinstance(data, dict) else None
-        if isinstance(meshes, list) and any(
-            isinstance(c, dict) and c.get("cloud") == "ack"
-            for m in meshes
+        clusters = [
+            c
+            for m in (meshes if isinstance(meshes, list) else [])
             if isinstance(m, dict) and isinstance(m.get("clusters"), list)
             for c in m["clusters"]
-        ):
-            return policies_off_unless_set(data)
-        return data
+        ]
+        return policies_off_with_ack(data, clusters)
 
     @property
     def exporter(self) -> FederatedMeshConfig:
