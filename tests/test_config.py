@@ -17,8 +17,9 @@ from stacks.config.fields import Model
 from stacks.config.stack import SCENARIO_MODELS
 from tests.config_mistakes import SCENARIO_MISTAKES, cluster, raw
 from tests.config_mistakes_found import FOUND
+from tests.config_mistakes_multi_mesh import MULTI_MESH_MISTAKES
 
-BAD_CONFIGS = SCENARIO_MISTAKES + FOUND
+BAD_CONFIGS = SCENARIO_MISTAKES + FOUND + MULTI_MESH_MISTAKES
 
 each_bad_config = pytest.mark.parametrize(
     ("config", "fragments"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]

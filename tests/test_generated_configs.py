@@ -159,6 +159,17 @@ SECTIONS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "bookinfo": bookinfo_settings,
         "tenancy": st.fixed_dictionaries({"tenants": tenant_settings}),
     },
+    "multi-mesh": {
+        "istio": istio_settings,
+        "federation": st.fixed_dictionaries(
+            {},
+            optional={
+                "exporter": st.sampled_from(["mesh-a", "mesh-b"]),
+                "allowedAccount": st.sampled_from(["federated-caller", "other-caller", "x"]),
+                "gatewayPort": st.sampled_from([15443, 8443, 15021]),
+            },
+        ),
+    },
     "vm": {
         "istio": istio_settings,
         "mesh": st.fixed_dictionaries({}, optional={"network": network_names}),
@@ -263,6 +274,7 @@ ANY_ISTIO = (
     "multi-primary-ambient",
     "primary-remote",
     "tenancy",
+    "multi-mesh",
 )
 # Mistakes of any stack file, local-canary's included (whose Istio keys are its revisions).
 ANY_STACK = (*ANY_ISTIO, "local-canary")
@@ -282,6 +294,12 @@ MISTAKES: dict[str, dict[str, Mistake]] = {
             "clusters[0].podCidr",
         ),
         "primary-remote": ("clusters", (1, "nodeCidr"), "10.128.16.0", "clusters[1].nodeCidr"),
+        "multi-mesh": (
+            "meshes",
+            (1, "clusters", 0, "podCidr"),
+            "10.132.0.0",
+            "meshes[1].clusters[0].podCidr",
+        ),
     },
     "application in a system namespace": {
         "local": ("bookinfo", ("namespace",), "istio-system", "meshstack:bookinfo.namespace"),

@@ -100,6 +100,11 @@ RUNTIME_KEYS: Mapping[str, Mapping[str, str]] = {
         "meshConfig.extensionProviders[].opentelemetry.port": (
             "MeshConfig.ExtensionProvider.OpenTelemetryTracingProvider.port"
         ),
+        "meshConfig.trustDomain": "MeshConfig.trust_domain",
+        # MeshConfig.ca_certificates: istio/istio release-1.31 pilot/pkg/trustbundle/
+        # trustbundle.go:214-235 (the bundle), networking/plugin/authn/util.go:23-33 (domains).
+        "meshConfig.caCertificates[].pem": "MeshConfig.CertificateData.pem",
+        "meshConfig.caCertificates[].trustDomains": "MeshConfig.CertificateData.trust_domains",
         # MeshConfig.default_config, ProxyConfig.proxy_metadata (the injector makes each an
         # env var of the proxy); read by pilot-agent: istio/istio release-1.31
         # pilot/cmd/pilot-agent/options/options.go:124 env.Register("PROXY_CONFIG_XDS_AGENT").
@@ -241,6 +246,8 @@ class ControlPlane:
     # only, and the namespaces each istiod reads.
     export_to: tuple[str, ...] | None = None
     discovery_selectors: tuple[Any, ...] | None = None
+    # The trust domains of the other meshes' roots it trusts (multi-mesh).
+    imported: tuple[str, ...] = ()
 
 
 def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlPlane]:
@@ -275,14 +282,22 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
             for c in config.clusters
             for each in istiods
         }
-    if isinstance(config, stack_config.MultiClusterStack):
+    if isinstance(config, stack_config.MultiMeshStack | stack_config.MultiClusterStack):
+        meshes = config.meshes if isinstance(config, stack_config.MultiMeshStack) else [config]
         return {
             f"{c.name}-istio-istiod{each}": ControlPlane(
-                c.name, c.network, config.mesh_id, multi_root=True, **common
+                c.name,
+                c.network,
+                m.mesh_id,
+                multi_root=True,
+                trust_domain=getattr(m, "trust_domain", "cluster.local"),
+                imported=tuple(getattr(o, "trust_domain", "") for o in meshes if o is not m),
+                **common,
             )
             if c.role == "primary"
             else ControlPlane(injection_path=f"/inject/cluster/{c.name}/net/{c.network}")
-            for c in config.clusters
+            for m in meshes
+            for c in m.clusters
             for each in istiods
         }
     if isinstance(config, stack_config.LocalStack) and config.tenancy.tenants:
@@ -330,6 +345,9 @@ def control_plane_problems(expected: ControlPlane, objects: list[dict[str, Any]]
         "outbound policy": mesh.get("outboundTrafficPolicy", {}).get("mode", "ALLOW_ANY"),
         # One trust domain for every cluster that shares a root of trust.
         "trust domain": mesh.get("trustDomain"),
+        "imported roots": tuple(
+            d for entry in mesh.get("caCertificates", []) for d in entry.get("trustDomains", ())
+        ),
         "cluster-local hosts": tuple(
             sorted(
                 host
@@ -360,6 +378,7 @@ def control_plane_problems(expected: ControlPlane, objects: list[dict[str, Any]]
         "trust domain": expected.trust_domain,
         "export to": expected.export_to or ("*", "*", "*"),
         "discovery selectors": expected.discovery_selectors,
+        "imported roots": expected.imported,
         "cluster-local hosts": expected.cluster_local,
         "mesh ID": expected.mesh_id,
         # Istio's own default when no cluster name is set.

@@ -127,6 +127,19 @@ DECLARED: dict[str, dict[str, list[str]]] = {
         ]
         for cluster in ("gke-primary", "gke-remote")
     },
+    # From mesh-a's cluster, each caller of mesh-b's federated helloworld.
+    "multi-mesh": {
+        "ack-west-federated-caller-check": [
+            "hello-world.sample.mesh-b.federation answers from mesh-b (gke-west)",
+            "hello-world answers from every cluster: ack-west",
+        ],
+        "ack-west-other-caller-check": [
+            "mesh-b's gateway refuses another account of mesh-a: RBAC: access denied"
+        ],
+        "ack-west-unrooted-caller-check": [
+            "without mesh-b's root the call fails (the gateway is not trusted)"
+        ],
+    },
 }
 
 

@@ -70,6 +70,9 @@ def test_preview_covers_every_cloud_stack_with_its_cloud() -> None:
             return " ".join(
                 sorted({cloud_of_cluster[c["cloud"]] for c in config["meshstack:clusters"]})
             )
+        if config["meshstack:scenario"] == "multi-mesh":
+            every = [c for mesh in config["meshstack:meshes"] for c in mesh["clusters"]]
+            return " ".join(sorted({cloud_of_cluster[c["cloud"]] for c in every}))
         return cloud_of_scenario[config["meshstack:scenario"]]
 
     matrix = {row["stack"]: row["cloud"] for row in _preview_job()["strategy"]["matrix"]["include"]}

@@ -83,8 +83,10 @@ def stack_config(stack: str) -> dict[str, Any]:
 def clouds(config: dict[str, Any]) -> list[str]:
     """The clouds a stack builds in (whose credentials `pulumi up` needs)."""
     scenario = config.get(f"{PROJECT}:scenario")
-    if scenario == "multi-cluster":
-        clusters = config.get(f"{PROJECT}:clusters") or []
+    if scenario in ("multi-cluster", "multi-mesh"):
+        clusters = config.get(f"{PROJECT}:clusters") or [
+            c for mesh in config.get(f"{PROJECT}:meshes") or [] for c in mesh.get("clusters", [])
+        ]
         return sorted({CLUSTER_CLOUDS.get(c.get("cloud"), "") for c in clusters} - {""})
     return [CLOUDS[scenario]] if scenario in CLOUDS else []
 

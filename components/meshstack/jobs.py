@@ -126,13 +126,15 @@ def script_pod(
     api_access: bool = True,
     audience: str | None = None,
     config_maps: Mapping[str, pulumi.Input[str]] | None = None,
+    annotations: Mapping[str, str] | None = None,
 ) -> k8s.core.v1.PodTemplateSpecArgs:
     """A pod that runs `python3 /scripts/<script>` once, hardened; uninjected unless
     `sidecar` holds the labels that ask Istio's injector for one. Without `api_access` no
     Kubernetes token is mounted (an injected sidecar mounts its own). With `audience`, a
     token of its service account for that audience is at AUDIENCE_TOKENS_PATH/<audience>
     (a projected token, renewed by the kubelet). `config_maps`: mount path → ConfigMap read
-    there (optional: the script says what is missing)."""
+    there (optional: the script says what is missing). `annotations`: the pod's (e.g. its
+    sidecar's proxy config)."""
     mounted = dict(config_maps or {})
     tokens = (
         [
@@ -153,7 +155,9 @@ def script_pod(
         else []
     )
     return k8s.core.v1.PodTemplateSpecArgs(
-        metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": app, **sidecar}),
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            labels={"app": app, **sidecar}, annotations=dict(annotations) if annotations else None
+        ),
         spec=k8s.core.v1.PodSpecArgs(
             service_account_name=service_account,
             automount_service_account_token=api_access,

@@ -18,6 +18,7 @@ from stacks.config.loading import ConfigError, load, parse_raw
 from stacks.config.local import LocalStack
 from stacks.config.mesh import ROUTING_NEEDS, AddonsConfig, IstioConfig, MeshStack, SecurityConfig
 from stacks.config.multi_cluster import MeshClusterConfig, MultiClusterStack
+from stacks.config.multi_mesh import MultiMeshStack
 from stacks.config.single_cluster import SingleClusterStack
 from stacks.config.stack import SCENARIO_MODELS, SCENARIOS, AnyStack
 from stacks.config.two_cluster import TwoClusterStack
@@ -39,6 +40,7 @@ __all__ = [
     "MeshClusterConfig",
     "MeshStack",
     "MultiClusterStack",
+    "MultiMeshStack",
     "NodePoolConfig",
     "SecurityConfig",
     "SingleClusterStack",

@@ -147,6 +147,16 @@ def policies_off_unless_set(data: Any) -> Any:
     return {**data, "security": {**security, "networkPolicies": False}}
 
 
+def policies_off_with_ack(data: Any, clusters: Any) -> Any:
+    """policies_off_unless_set when any of the raw `clusters` is on ACK (which does not
+    enforce NetworkPolicies)."""
+    if isinstance(clusters, list) and any(
+        isinstance(c, dict) and c.get("cloud") == "ack" for c in clusters
+    ):
+        return policies_off_unless_set(data)
+    return data
+
+
 def inert_network_policies(enabled: bool, clusters: Mapping[str, str]) -> list[str]:
     """security.networkPolicies true where clusters (name -> offering: ack, acs, ask) would not
     enforce them: the policies would be declared and have no effect."""

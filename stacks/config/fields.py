@@ -262,6 +262,17 @@ NetworkName = Annotated[
 ]
 
 
+# A SPIFFE trust domain (spiffe/spiffe standards/SPIFFE-ID.md 2.1: lower-case letters,
+# digits, '.', '-' and '_'); Istio's default is cluster.local.
+TrustDomain = Annotated[
+    str,
+    _pattern(
+        r"^[a-z0-9]([-a-z0-9._]{0,251}[a-z0-9])?$",
+        "a trust domain such as mesh-a.example: lower-case letters, digits, '.', '-' and '_'",
+    ),
+]
+
+
 # Namespaces Kubernetes and Istio own: an application declared there would collide with
 # them (a second Namespace resource of the same name, or workloads inside the control plane's).
 RESERVED_NAMESPACES = ("istio-system", "kube-system", "kube-public", "kube-node-lease")

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from meshstack.alicloud.offerings import ACK_PROFILE, PROFILES
 from meshstack.alicloud.versions import MINIMUM_ASM_RELEASE, asm_release, version_key
+from meshstack.versions import ALIBABA_KUBERNETES
 from stacks.config.fields import PROJECT
 
 
@@ -244,30 +245,50 @@ def _two_cluster(stack: Any, catalog: Catalog) -> tuple[Any, list[str]]:
     return stack.model_copy(update=update), problems
 
 
-def _multi_cluster(stack: Any, catalog: Catalog) -> tuple[Any, list[str]]:
-    region = stack.alicloud.region
+def _mesh_clusters(
+    clusters: list[Any], key: str, region: str, catalog: Catalog
+) -> tuple[list[Any], list[str]]:
+    """ACK clusters of a mesh (under `key`) with their exact versions; GKE ones as they are."""
     problems: list[str] = []
-    clusters = []
-    for i, cluster in enumerate(stack.clusters):
+    resolved = []
+    for i, cluster in enumerate(clusters):
         if cluster.cloud == "ack":
-            problems += zone(catalog, region, cluster.zone, f"clusters[{i}].zone")
+            problems += zone(catalog, region, cluster.zone, f"{key}[{i}].zone")
             exact, found = ack_version(
                 catalog,
                 region,
                 ACK_PROFILE,
-                stack.ack_version(cluster),
-                f"clusters[{i}].kubernetesVersion",
+                cluster.kubernetes_version or ALIBABA_KUBERNETES,
+                f"{key}[{i}].kubernetesVersion",
                 name=cluster.name,
             )
             problems += found
-            clusters.append(cluster.model_copy(update={"kubernetes_version": exact or ""}))
+            resolved.append(cluster.model_copy(update={"kubernetes_version": exact or ""}))
         else:
-            clusters.append(cluster)
+            resolved.append(cluster)
+    return resolved, problems
+
+
+def _multi_cluster(stack: Any, catalog: Catalog) -> tuple[Any, list[str]]:
+    clusters, problems = _mesh_clusters(stack.clusters, "clusters", stack.alicloud.region, catalog)
     return stack.model_copy(update={"clusters": clusters}), problems
+
+
+def _multi_mesh(stack: Any, catalog: Catalog) -> tuple[Any, list[str]]:
+    problems: list[str] = []
+    meshes = []
+    for m, mesh in enumerate(stack.meshes):
+        clusters, found = _mesh_clusters(
+            mesh.clusters, f"meshes[{m}].clusters", stack.alicloud.region, catalog
+        )
+        problems += found
+        meshes.append(mesh.model_copy(update={"clusters": clusters}))
+    return stack.model_copy(update={"meshes": meshes}), problems
 
 
 RESOLVERS: dict[str, Callable[[Any, Catalog], tuple[Any, list[str]]]] = {
     "single-cluster": _single_cluster,
     "two-cluster-retention": _two_cluster,
     "multi-cluster": _multi_cluster,
+    "multi-mesh": _multi_mesh,
 }

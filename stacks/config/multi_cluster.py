@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -15,7 +16,7 @@ from stacks.config.checks import (
     inert_network_policies,
     mismatch,
     overlapping,
-    policies_off_unless_set,
+    policies_off_with_ack,
     unsupported_kubernetes,
     vswitch_outside,
 )
@@ -140,6 +141,106 @@ OTHER_CLOUD_KEYS = {
 }
 
 
+def topology_of(clusters: Sequence[MeshClusterConfig]) -> MeshTopology:
+    return MeshTopology(tuple(MeshMember(c.name, c.network, c.role, c.primary) for c in clusters))
+
+
+def clusters_problems(
+    key: str, clusters: Sequence[MeshClusterConfig], alicloud: AlicloudVpcConfig
+) -> list[str]:
+    """What is wrong with the clusters of one mesh together (`key`: where they are): networks
+    across clouds, overlapping ranges, the topology, gateways and API servers it needs."""
+    problems: list[str] = []
+    clouds_of: dict[str, set[str]] = {}
+    for cluster in clusters:
+        clouds_of.setdefault(cluster.network, set()).add(cluster.cloud)
+    problems += [
+        f"{PROJECT}:{key}: network {network!r} has clusters on both ACK and GKE, "
+        "whose pods cannot reach each other directly; give each cloud its own network "
+        "(traffic between them then goes through east-west gateways)"
+        for network, clouds in sorted(clouds_of.items())
+        if len(clouds) > 1
+    ]
+    named: list[tuple[str, str]] = []
+    for i, cluster in enumerate(clusters):
+        named += [
+            (f"{key}[{i}].nodeCidr", cluster.node_cidr),
+            (f"{key}[{i}].podCidr", cluster.pod_cidr),
+            (f"{key}[{i}].serviceCidr", cluster.service_cidr),
+        ]
+    problems += overlapping(named)
+    if any(c.cloud == "ack" for c in clusters):
+        ack_ranges = [(k, cidr) for k, cidr in named if not k.endswith(".nodeCidr")]
+        problems += overlapping([*ack_ranges, ("alicloud.vpcCidr", alicloud.vpc_cidr)])
+    try:
+        topology = topology_of(clusters)
+    except TopologyError as err:
+        return [*problems, f"{PROJECT}:{key}: {err}"]
+    for i, cluster in enumerate(clusters):
+        if cluster.east_west_gateway is False and topology.needs_eastwest_gateway(cluster.name):
+            why = (
+                "the mesh spans several networks"
+                if topology.multi_network
+                else "its remotes reach istiod through it"
+            )
+            problems.append(
+                f"{PROJECT}:{key}[{i}].eastWestGateway is false, but {cluster.name!r} "
+                f"needs one: {why}"
+            )
+    by_name = {c.name: c for c in clusters}
+    for cluster_name, reader in topology.remote_secrets():
+        read, reading = by_name[cluster_name], by_name[reader]
+        if read.cloud == "ack" and reading.cloud != "ack" and not read.api_server_public:
+            problems.append(
+                f"{PROJECT}:{key}[{list(clusters).index(read)}].apiServerPublic is false, but "
+                f"istiod in {reader!r} (another cloud) reads the API server of {read.name!r}"
+            )
+    return problems
+
+
+def cluster_problems(
+    key: str,
+    cluster: MeshClusterConfig,
+    istio: IstioConfig,
+    alicloud: AlicloudVpcConfig,
+    gcp: GcpConfig,
+) -> list[str]:
+    """What is wrong with one ACK or GKE cluster of a mesh on its own (`key`: where it is);
+    its Kubernetes version is judged against every Istio version the mesh runs."""
+    problems = [
+        f"{PROJECT}:{key}.{to_camel(field_name)} does not apply to {cluster.cloud.upper()} clusters"
+        for field_name in OTHER_CLOUD_KEYS[cluster.cloud]
+        if field_name in cluster.model_fields_set
+    ]
+    version = cluster.kubernetes_version
+    if version is not None:
+        shape = mismatch(
+            f"{key}.kubernetesVersion", version, KUBERNETES_VERSION_PATTERNS[cluster.cloud]
+        )
+        problems += shape or [
+            problem
+            for istio_key, istio_version in istio.version_keys()
+            for problem in unsupported_kubernetes(
+                istio_version, version, f"{key}.kubernetesVersion", istio_key
+            )
+        ]
+    if cluster.cloud == "ack":
+        problems += vswitch_outside(
+            alicloud,
+            f"{key}.nodeCidr",
+            cluster.node_cidr,
+            f"{key}.zone",
+            cluster.zone,
+            network_key="alicloud",
+        )
+    else:
+        problems += mismatch(f"{key}.name", cluster.name, GkeClusterName)
+        problems += mismatch(f"{key}.zone", cluster.zone, GcpZone) or gcp_zone_problems(
+            gcp.region, cluster.zone, f"{key}.zone"
+        )
+    return problems
+
+
 class MultiClusterStack(Model):
     """Seed 001, section 1: N clusters on ACK and/or GKE, any control-plane and network model."""
 
@@ -160,12 +261,7 @@ class MultiClusterStack(Model):
     @model_validator(mode="before")
     @classmethod
     def _policies_off_with_ack(cls, data: Any) -> Any:
-        clusters = data.get("clusters") if isinstance(data, dict) else None
-        if isinstance(clusters, list) and any(
-            isinstance(c, dict) and c.get("cloud") == "ack" for c in clusters
-        ):
-            return policies_off_unless_set(data)
-        return data
+        return policies_off_with_ack(data, data.get("clusters") if isinstance(data, dict) else None)
 
     @model_validator(mode="after")
     def _checks(self) -> MultiClusterStack:
@@ -202,89 +298,12 @@ class MultiClusterStack(Model):
         problems.add(trust_problems(self.trust, self.istio, primaries))
         if self.bookinfo.enabled:
             problems.add(self._check_bookinfo())
-        clouds_of: dict[str, set[str]] = {}
-        for cluster in self.clusters:
-            clouds_of.setdefault(cluster.network, set()).add(cluster.cloud)
-        problems.add(
-            f"{PROJECT}:clusters: network {network!r} has clusters on both ACK and GKE, "
-            "whose pods cannot reach each other directly; give each cloud its own network "
-            "(traffic between them then goes through east-west gateways)"
-            for network, clouds in sorted(clouds_of.items())
-            if len(clouds) > 1
-        )
-        named: list[tuple[str, str]] = []
-        for i, cluster in enumerate(self.clusters):
-            named += [
-                (f"clusters[{i}].nodeCidr", cluster.node_cidr),
-                (f"clusters[{i}].podCidr", cluster.pod_cidr),
-                (f"clusters[{i}].serviceCidr", cluster.service_cidr),
-            ]
-        problems.add(overlapping(named))
-        if any(c.cloud == "ack" for c in self.clusters):
-            ack_ranges = [(key, cidr) for key, cidr in named if not key.endswith(".nodeCidr")]
-            problems.add(overlapping([*ack_ranges, ("alicloud.vpcCidr", self.alicloud.vpc_cidr)]))
-        try:
-            topology = self.topology
-        except TopologyError as err:
-            problems.add(f"{PROJECT}:clusters: {err}")
-            problems.raise_any()
-            return self
-        for i, cluster in enumerate(self.clusters):
-            if cluster.east_west_gateway is False and topology.needs_eastwest_gateway(cluster.name):
-                why = (
-                    "the mesh spans several networks"
-                    if topology.multi_network
-                    else "its remotes reach istiod through it"
-                )
-                problems.add(
-                    f"{PROJECT}:clusters[{i}].eastWestGateway is false, but {cluster.name!r} "
-                    f"needs one: {why}"
-                )
-        for cluster_name, reader in topology.remote_secrets():
-            read, reading = self._cluster(cluster_name), self._cluster(reader)
-            if read.cloud == "ack" and reading.cloud != "ack" and not read.api_server_public:
-                i = self.clusters.index(read)
-                problems.add(
-                    f"{PROJECT}:clusters[{i}].apiServerPublic is false, but istiod in "
-                    f"{reader!r} (another cloud) reads the API server of {read.name!r}"
-                )
+        problems.add(clusters_problems("clusters", self.clusters, self.alicloud))
         problems.raise_any()
         return self
 
     def _check_cluster(self, key: str, cluster: MeshClusterConfig) -> list[str]:
-        problems = [
-            f"{PROJECT}:{key}.{to_camel(field_name)} does not apply to "
-            f"{cluster.cloud.upper()} clusters"
-            for field_name in OTHER_CLOUD_KEYS[cluster.cloud]
-            if field_name in cluster.model_fields_set
-        ]
-        version = cluster.kubernetes_version
-        if version is not None:
-            shape = mismatch(
-                f"{key}.kubernetesVersion", version, KUBERNETES_VERSION_PATTERNS[cluster.cloud]
-            )
-            problems += shape or [
-                problem
-                for istio_key, istio_version in self.istio.version_keys()
-                for problem in unsupported_kubernetes(
-                    istio_version, version, f"{key}.kubernetesVersion", istio_key
-                )
-            ]
-        if cluster.cloud == "ack":
-            problems += vswitch_outside(
-                self.alicloud,
-                f"{key}.nodeCidr",
-                cluster.node_cidr,
-                f"{key}.zone",
-                cluster.zone,
-                network_key="alicloud",
-            )
-        else:
-            problems += mismatch(f"{key}.name", cluster.name, GkeClusterName)
-            problems += mismatch(f"{key}.zone", cluster.zone, GcpZone) or gcp_zone_problems(
-                self.gcp.region, cluster.zone, f"{key}.zone"
-            )
-        return problems
+        return cluster_problems(key, cluster, self.istio, self.alicloud, self.gcp)
 
     def _check_bookinfo(self) -> list[str]:
         bookinfo, names = self.bookinfo, [c.name for c in self.clusters]
@@ -330,11 +349,6 @@ class MultiClusterStack(Model):
     def ack_version(cluster: MeshClusterConfig) -> str:
         return cluster.kubernetes_version or versions.ALIBABA_KUBERNETES
 
-    def _cluster(self, name: str) -> MeshClusterConfig:
-        return next(c for c in self.clusters if c.name == name)
-
     @property
     def topology(self) -> MeshTopology:
-        return MeshTopology(
-            tuple(MeshMember(c.name, c.network, c.role, c.primary) for c in self.clusters)
-        )
+        return topology_of(self.clusters)

@@ -12,11 +12,14 @@ from stacks.config.fields import (
 )
 from stacks.config.local import LocalStack
 from stacks.config.multi_cluster import MultiClusterStack
+from stacks.config.multi_mesh import MultiMeshStack
 from stacks.config.single_cluster import SingleClusterStack
 from stacks.config.two_cluster import TwoClusterStack
 from stacks.config.vm import VmStack
 
-AnyStack = LocalStack | SingleClusterStack | TwoClusterStack | VmStack | MultiClusterStack
+AnyStack = (
+    LocalStack | SingleClusterStack | TwoClusterStack | VmStack | MultiClusterStack | MultiMeshStack
+)
 
 
 StackConfig = Annotated[AnyStack, Field(discriminator="scenario")]
@@ -31,6 +34,7 @@ SCENARIO_MODELS: Mapping[str, type[Model]] = {
     "two-cluster-retention": TwoClusterStack,
     "vm": VmStack,
     "multi-cluster": MultiClusterStack,
+    "multi-mesh": MultiMeshStack,
 }
 
 

@@ -80,12 +80,18 @@ def assemble_mesh(
     reader_tokens: ReaderTokens | None = None,
     gate: bool = False,
     trust_config: TrustConfig | None = None,
+    trust: SharedRootOfTrust | None = None,
+    prefix: str | None = None,
 ) -> AssembledMesh:
-    """`gate`: each istiod reading others is checked to have synced them (verify.enabled)."""
+    """`gate`: each istiod reading others is checked to have synced them (verify.enabled).
+    `trust`: a root of trust made by the caller (one mesh of several: each mesh's
+    istiods import the others' roots, so every root exists before any mesh); `prefix`: the
+    name of this mesh among several in one stack (its membership `<prefix>-membership`, and
+    `<cluster>-<role>` names even for one cluster)."""
 
     # Resource names: `<cluster>-<role>` in a mesh of several clusters, `<role>` for one.
     def named(cluster: str, role: str) -> str:
-        return role if len(topology.members) == 1 else f"{cluster}-{role}"
+        return role if len(topology.members) == 1 and prefix is None else f"{cluster}-{role}"
 
     release = istio_release(istio, security)
     ambient = istio.data_plane == "ambient"
@@ -101,7 +107,7 @@ def assemble_mesh(
         else ()
     )
     trust_config = trust_config or TrustConfig()
-    trust = SharedRootOfTrust(
+    trust = trust or SharedRootOfTrust(
         "mesh-ca",
         SharedRootOfTrustArgs(
             clusters=topology.primaries,
@@ -164,7 +170,7 @@ def assemble_mesh(
     membership = None
     if len(topology.members) > 1:
         membership = MeshMembership(
-            "membership",
+            f"{prefix}-membership" if prefix else "membership",
             MeshMembershipArgs(
                 reads=topology.remote_secrets(),
                 members={name: _member(clusters[name], cp) for name, cp in control_planes.items()},

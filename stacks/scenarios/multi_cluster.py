@@ -9,6 +9,7 @@ signs an intermediate per primary, so mTLS holds across clusters and clouds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +36,17 @@ from meshstack.hardening import pinned
 from meshstack.istio.control_plane import IstioControlPlane
 from meshstack.istio.eastwest import EastWestGateway
 from meshstack.istio.membership import MeshMembership
+from meshstack.istio.topology import MeshTopology
 from meshstack.verify.mesh_check import MeshCheck
-from stacks.config import MeshClusterConfig, MultiClusterStack
+from stacks.config import (
+    GcpConfig,
+    IstioConfig,
+    MeshClusterConfig,
+    MultiClusterStack,
+    SecurityConfig,
+)
+from stacks.config.alibaba import AlicloudVpcConfig
+from stacks.config.multi_cluster import SampleAppConfig
 from stacks.scenarios.assembly import (
     MeshCluster,
     assemble_mesh,
@@ -78,33 +88,51 @@ class BuiltCluster:
     nodes: tuple[pulumi.Resource, ...] = ()
 
 
+@dataclass(frozen=True)
+class CloudFloor:
+    """What the clusters of one mesh are built from: the clusters, their clouds' settings,
+    the mesh's topology (who runs istiod, who needs an east-west gateway)."""
+
+    mesh_id: str
+    clusters: Sequence[MeshClusterConfig]
+    topology: MeshTopology
+    alicloud: AlicloudVpcConfig
+    gcp: GcpConfig
+    security: SecurityConfig
+
+
+def built_clusters(floor: CloudFloor, tags: dict[str, str]) -> dict[str, BuiltCluster]:
+    """Each cluster on its cloud's floor (a VPC per cloud), in the config's order; across
+    clouds, the east-west gateways are public."""
+    spans_clouds = len({c.cloud for c in floor.clusters}) > 1
+    clusters: dict[str, BuiltCluster] = {
+        **_ack_clusters(floor, tags),
+        **_gke_clusters(floor, gcp_labels(tags), public_gateways=spans_clouds),
+    }
+    return {c.name: clusters[c.name] for c in floor.clusters}
+
+
 def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
     topology = config.topology
     ambient = config.istio.data_plane == "ambient"
     node_agents = ambient or config.istio.cni_enabled(serverless=False)
-    tags = stack_tags()
     spans_clouds = len({c.cloud for c in config.clusters}) > 1
-    clusters: dict[str, BuiltCluster] = {
-        **_ack_clusters(config, tags),
-        **_gke_clusters(config, gcp_labels(tags), public_gateways=spans_clouds),
-    }
-    clusters = {c.name: clusters[c.name] for c in config.clusters}  # the config's order
+    clusters = built_clusters(
+        CloudFloor(
+            config.mesh_id,
+            config.clusters,
+            topology,
+            config.alicloud,
+            config.gcp,
+            config.security,
+        ),
+        stack_tags(),
+    )
     mesh = assemble_mesh(
         topology,
         {
-            c.name: MeshCluster(
-                provider=clusters[c.name].provider,
-                nodes=clusters[c.name].nodes,
-                server=clusters[c.name].server,
-                certificate_authority=clusters[c.name].certificate_authority,
-                site=c.cloud,
-                public_server=clusters[c.name].public_server,
-                # Across clouds, the gateways are public; within one, inside the VPC.
-                gateway_annotations={} if spans_clouds else INTERNAL_LOAD_BALANCER[c.cloud],
-                gateway_address=clusters[c.name].gateway_address,
-                eastwest_gateway=c.east_west_gateway,
-                # istio-cni's and ztunnel's host paths on GKE (the charts' gke platform).
-                mesh_settings={"platform": "gke"} if c.cloud == "gke" and node_agents else {},
+            c.name: mesh_cluster(
+                c, clusters[c.name], spans_clouds=spans_clouds, node_agents=node_agents
             )
             for c in config.clusters
         },
@@ -150,6 +178,90 @@ def deploy(config: MultiClusterStack) -> dict[str, pulumi.Input[Any]]:
     }
 
 
+def mesh_cluster(
+    c: MeshClusterConfig,
+    built: BuiltCluster,
+    *,
+    spans_clouds: bool,
+    node_agents: bool,
+    **mesh_settings: Any,
+) -> MeshCluster:
+    """A built cluster as its mesh needs it; `mesh_settings`: more MeshSettings fields."""
+    return MeshCluster(
+        provider=built.provider,
+        nodes=built.nodes,
+        server=built.server,
+        certificate_authority=built.certificate_authority,
+        site=c.cloud,
+        public_server=built.public_server,
+        # Across clouds, the gateways are public; within one, inside the VPC.
+        gateway_annotations={} if spans_clouds else INTERNAL_LOAD_BALANCER[c.cloud],
+        gateway_address=built.gateway_address,
+        eastwest_gateway=c.east_west_gateway,
+        # istio-cni's and ztunnel's host paths on GKE (the charts' gke platform).
+        mesh_settings={
+            **({"platform": "gke"} if c.cloud == "gke" and node_agents else {}),
+            **mesh_settings,
+        },
+    )
+
+
+def hello_world_in(
+    name: str,
+    provider: k8s.Provider,
+    *,
+    sample: SampleAppConfig,
+    istio: IstioConfig,
+    security: SecurityConfig,
+    ready: Sequence[pulumi.Resource],
+) -> HelloWorld:
+    """Istio's helloworld in cluster `name`, answering with that name, in its injected
+    namespace; `ready`: what injection needs."""
+    ambient = istio.data_plane == "ambient"
+    return HelloWorld(
+        f"{name}-hello-world",
+        HelloWorldArgs(
+            namespace=injected_namespace(
+                f"{name}-hello-world-namespace",
+                sample.namespace,
+                istio.revision,
+                pulumi.ResourceOptions(
+                    provider=provider, aliases=[namespace_moved_from(f"{name}-hello-world")]
+                ),
+                ambient=ambient,
+            ).metadata.name,
+            image=pinned(sample.image, security.image_digests),
+            network_policies=security.network_policies,
+            container_port=SAMPLE_PORT,
+            health_path=SAMPLE_HEALTH_PATH,
+            env={"SERVICE_VERSION": name},
+            # Ambient serves a Service from every cluster only when it is global (the
+            # charts' ambient profile: meshConfig.serviceScopeConfigs).
+            service_labels={"istio.io/global": "true"} if ambient else {},
+            # Its namespace is on the `default` tag: a move restarts it onto the revision.
+            pod_annotations=revision_annotation(istio.tagged_default),
+        ),
+        pulumi.ResourceOptions(provider=provider, depends_on=list(ready)),
+    )
+
+
+def injection_ready(
+    name: str,
+    topology: MeshTopology,
+    control_planes: dict[str, IstioControlPlane],
+    gateways: dict[str, EastWestGateway],
+    membership: MeshMembership | None,
+) -> list[pulumi.Resource]:
+    """What a pod of cluster `name` needs to be injected when it is created."""
+    ready: list[pulumi.Resource] = [*control_planes[name].ready]
+    if topology.member(name).role == "remote" and membership is not None:
+        # Injection calls the primary's istiod through its gateway, and that istiod
+        # manages this cluster's webhooks through its remote secret.
+        primary = topology.control_plane_of(name)
+        ready += [gateways[primary], membership.remote_secrets[primary]]
+    return ready
+
+
 def _hello_world_everywhere(
     config: MultiClusterStack,
     clusters: dict[str, BuiltCluster],
@@ -167,36 +279,13 @@ def _hello_world_everywhere(
     apps: dict[str, HelloWorld] = {}
     for cluster in config.clusters:
         name = cluster.name
-        ready: list[pulumi.Resource] = [*control_planes[name].ready]
-        if cluster.role == "remote":
-            # Injection calls the primary's istiod through its gateway, and that istiod
-            # manages this cluster's webhooks through its remote secret.
-            primary = topology.control_plane_of(name)
-            ready += [gateways[primary], membership.remote_secrets[primary]]
-        apps[name] = HelloWorld(
-            f"{name}-hello-world",
-            HelloWorldArgs(
-                namespace=injected_namespace(
-                    f"{name}-hello-world-namespace",
-                    sample.namespace,
-                    config.istio.revision,
-                    pulumi.ResourceOptions(
-                        provider=clusters[name].provider,
-                        aliases=[namespace_moved_from(f"{name}-hello-world")],
-                    ),
-                    ambient=ambient,
-                ).metadata.name,
-                image=pinned(sample.image, config.security.image_digests),
-                network_policies=config.security.network_policies,
-                container_port=SAMPLE_PORT,
-                health_path=SAMPLE_HEALTH_PATH,
-                env={"SERVICE_VERSION": name},
-                # Ambient serves a Service from every cluster only when it is global (the
-                # charts' ambient profile: meshConfig.serviceScopeConfigs).
-                service_labels={"istio.io/global": "true"} if ambient else {},
-                pod_annotations=revision_annotation(config.istio.tagged_default),
-            ),
-            pulumi.ResourceOptions(provider=clusters[name].provider, depends_on=ready),
+        apps[name] = hello_world_in(
+            name,
+            clusters[name].provider,
+            sample=sample,
+            istio=config.istio,
+            security=config.security,
+            ready=injection_ready(name, topology, control_planes, gateways, membership),
         )
     names = [c.name for c in config.clusters]
     return [
@@ -226,7 +315,7 @@ def _node_login_keys(clusters: dict[str, BuiltCluster]) -> dict[str, pulumi.Outp
     return node_login_keys({name: built.login_key for name, built in clusters.items()})
 
 
-def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, BuiltCluster]:
+def _ack_clusters(config: CloudFloor, tags: dict[str, str]) -> dict[str, BuiltCluster]:
     members = [c for c in config.clusters if c.cloud == "ack"]
     if not members:
         return {}
@@ -273,7 +362,7 @@ def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, 
             vswitch=i,
             security_group_id=security.group.id,
             node_pool=c.ack_node_pool,
-            kubernetes_version=config.ack_version(c),
+            kubernetes_version=MultiClusterStack.ack_version(c),
             tags=tags,
         )
         built[c.name] = BuiltCluster(
@@ -290,7 +379,7 @@ def _ack_clusters(config: MultiClusterStack, tags: dict[str, str]) -> dict[str, 
 
 
 def _gke_clusters(
-    config: MultiClusterStack, labels: dict[str, str], *, public_gateways: bool
+    config: CloudFloor, labels: dict[str, str], *, public_gateways: bool
 ) -> dict[str, BuiltCluster]:
     members = [c for c in config.clusters if c.cloud == "gke"]
     if not members:

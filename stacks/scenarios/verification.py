@@ -3,7 +3,7 @@ after what; this turns that into a MeshCheck unless `meshstack:verify.enabled` i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import pulumi
@@ -26,6 +26,7 @@ def mesh_check(
     in_mesh: bool = False,
     revision: str | None = None,
     ambient: bool = False,
+    pod_annotations: Mapping[str, str] | None = None,
 ) -> MeshCheck | None:
     if not verify.enabled or not checks:
         return None
@@ -41,6 +42,7 @@ def mesh_check(
             revision=revision,
             ambient=ambient,
             deadline_seconds=verify.deadline_seconds,
+            pod_annotations=dict(pod_annotations or {}),
         ),
     )
 

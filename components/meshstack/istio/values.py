@@ -78,11 +78,16 @@ class MeshSettings:
     export_to_own_namespace: bool = False
     # meshConfig.discoverySelectors: the namespaces this istiod reads (none: every one).
     discovery_selectors: tuple[dict[str, Any], ...] = field(default_factory=tuple)
-    # meshConfig.trustDomain (none: the chart's cluster.local).
+    # The mesh's SPIFFE trust domain (meshConfig.trustDomain; none: the chart's
+    # cluster.local): a tenant's own control plane, or each of federating meshes.
     trust_domain: str | None = None
     # global.istioNamespace: the istiod's own system namespace, when not istio-system (a
     # control plane of its own, istiod chart templates and injection templates read it).
     istio_namespace: str | None = None
+    # Other meshes' roots, each trusted for its own trust domains only
+    # (meshConfig.caCertificates: [{pem, trustDomains}]); they reach the proxies only with
+    # multi_root (ISTIO_MULTIROOT_MESH in istiod, PROXY_CONFIG_XDS_AGENT in the proxies).
+    imported_roots: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def ambient(self) -> bool:
@@ -176,8 +181,8 @@ def _mesh_globals(mesh: MeshSettings) -> dict[str, Any]:
     return global_values
 
 
-def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
-    global_values = {**_global(release), **_mesh_globals(mesh)}
+def _mesh_config(mesh: MeshSettings) -> dict[str, Any]:
+    """istiod's meshConfig values (merged over the chart's mesh: templates/configmap.yaml)."""
     mesh_config: dict[str, Any] = {
         "outboundTrafficPolicy": {"mode": mesh.outbound_traffic_policy},
     }
@@ -186,8 +191,18 @@ def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
     if mesh.extension_providers:
         mesh_config["extensionProviders"] = list(mesh.extension_providers)
     mesh_config.update(_scoping(mesh))
+    if mesh.imported_roots:
+        if not mesh.multi_root:
+            raise ValueError("imported roots need multi_root: without it istiod ignores them")
+        mesh_config["caCertificates"] = [dict(entry) for entry in mesh.imported_roots]
     if mesh.multi_root:
         mesh_config["defaultConfig"] = {"proxyMetadata": dict(MULTI_ROOT_PROXY_METADATA)}
+    return mesh_config
+
+
+def istiod_values(release: IstioRelease, mesh: MeshSettings) -> dict[str, Any]:
+    global_values = {**_global(release), **_mesh_globals(mesh)}
+    mesh_config = _mesh_config(mesh)
     # Only when on: a platform profile may turn the CNI on itself (explicit values win).
     pilot: dict[str, Any] = {"cni": {"enabled": True}} if mesh.cni else {}
     env = (*mesh.pilot_env, *(MULTI_ROOT_ENV if mesh.multi_root else ()))

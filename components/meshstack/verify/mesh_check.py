@@ -10,7 +10,7 @@ Job's spec: a changed check replaces the Job and runs again; an unchanged one do
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +42,8 @@ class MeshCheckArgs:
     # An ambient namespace: a mesh workload needs no sidecar (ztunnel captures the pod).
     ambient: bool = False
     deadline_seconds: int = DEFAULT_DEADLINE_SECONDS
+    # The pod's annotations, e.g. `proxy.istio.io/config` for its sidecar.
+    pod_annotations: Mapping[str, str] = field(default_factory=dict)
 
 
 class MeshCheck(pulumi.ComponentResource):
@@ -80,6 +82,7 @@ class MeshCheck(pulumi.ComponentResource):
                 else NO_SIDECAR
             ),
             api_access=False,
+            annotations=args.pod_annotations,
         )
         limit = args.deadline_seconds + STARTUP_SECONDS
         self.job = k8s.batch.v1.Job(
