@@ -39,6 +39,7 @@ SCENARIOS: dict[str, str] = {
     "two-cluster-retention": "stacks.scenarios.two_cluster",
     "vm": "stacks.scenarios.vm",
     "multi-cluster": "stacks.scenarios.multi_cluster",
+    "external-control-plane": "stacks.scenarios.external_plane",
 }
 
 

@@ -10,13 +10,21 @@ from pydantic import Field, TypeAdapter
 from stacks.config.fields import (
     Model,
 )
+from stacks.config.external_plane import ExternalControlPlaneStack
 from stacks.config.local import LocalStack
 from stacks.config.multi_cluster import MultiClusterStack
 from stacks.config.single_cluster import SingleClusterStack
 from stacks.config.two_cluster import TwoClusterStack
 from stacks.config.vm import VmStack
 
-AnyStack = LocalStack | SingleClusterStack | TwoClusterStack | VmStack | MultiClusterStack
+AnyStack = (
+    LocalStack
+    | SingleClusterStack
+    | TwoClusterStack
+    | VmStack
+    | MultiClusterStack
+    | ExternalControlPlaneStack
+)
 
 
 StackConfig = Annotated[AnyStack, Field(discriminator="scenario")]
@@ -31,6 +39,7 @@ SCENARIO_MODELS: Mapping[str, type[Model]] = {
     "two-cluster-retention": TwoClusterStack,
     "vm": VmStack,
     "multi-cluster": MultiClusterStack,
+    "external-control-plane": ExternalControlPlaneStack,
 }
 
 

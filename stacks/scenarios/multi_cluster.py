@@ -9,6 +9,7 @@ signs an intermediate per primary, so mTLS holds across clusters and clouds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ from meshstack.istio.control_plane import IstioControlPlane
 from meshstack.istio.eastwest import EastWestGateway
 from meshstack.istio.membership import MeshMembership
 from meshstack.verify.mesh_check import MeshCheck
-from stacks.config import MeshClusterConfig, MultiClusterStack
+from stacks.config import ClusterInMesh, MultiClusterStack
 from stacks.scenarios.assembly import (
     MeshCluster,
     assemble_mesh,
@@ -316,7 +317,7 @@ def _gke_clusters(
             FirewallArgs(
                 provider=cloud,
                 network=network.network.id,
-                rules=[_pod_to_pod_rule(members, node_tag)],
+                rules=[pod_to_pod_rule(members, node_tag)],
             ),
         )
     built = {}
@@ -366,8 +367,9 @@ def _gke_clusters(
     return built
 
 
-def _pod_to_pod_rule(members: list[MeshClusterConfig], node_tag: str) -> FirewallRule:
-    """Pods of every GKE cluster reach pods of the others (one network: no gateway between)."""
+def pod_to_pod_rule(members: Sequence[ClusterInMesh], node_tag: str) -> FirewallRule:
+    """Pods of every GKE cluster reach pods of the others (one network: no gateway between);
+    also the external control plane's stack."""
     return FirewallRule(
         name="pods",
         description="mesh traffic between the pods of the mesh's GKE clusters",
