@@ -11,6 +11,7 @@ scenarios), `cluster` (a cluster of a mesh, which both multi-cluster scenarios e
 """
 
 from stacks.config.alibaba import NodePoolConfig
+from stacks.config.external_plane import ExternalControlPlaneStack
 from stacks.config.cluster import ClusterInMesh
 from stacks.config.fields import PROJECT
 from stacks.config.google import GcpConfig, GkeNodePoolConfig
@@ -32,6 +33,7 @@ __all__ = [
     "AnyStack",
     "ClusterInMesh",
     "ConfigError",
+    "ExternalControlPlaneStack",
     "GcpConfig",
     "GkeNodePoolConfig",
     "IstioConfig",

@@ -30,6 +30,7 @@ from stacks.config.google import GcpConfig, GkeNodePoolConfig, gcp_zone_problems
 from stacks.config.mesh import SecurityConfig, VerifyConfig
 from stacks.config.multi_cluster import MeshIstioConfig, SampleAppConfig
 
+
 class ExternalPlaneCluster(ClusterInMesh):
     """A GKE cluster of the external control plane's stack."""
 

@@ -92,7 +92,8 @@ def external_istiod_values(
             "configValidation": False,
         }
     )
-    # Proxies in every remote reach istiod by its host name (xDS and CA on 15012).
+    # Proxies in every remote reach istiod by its host name (xDS and CA on 15012) and want
+    # that name in istiod's certificate (pilot/cmd/pilot-agent/config/config.go GetPilotSan).
     values["meshConfig"].setdefault("defaultConfig", {})["discoveryAddress"] = f"{host}:{XDS_PORT}"
     pilot = values.setdefault("pilot", {})
     pilot["env"] = {
@@ -119,7 +120,10 @@ def remote_base_values(
 ) -> dict[str, Any]:
     """`base` in a remote: the default validator calls the external istiod."""
     values = istio_values.base_values(release, remote=True)
-    values["base"] = {"validationURL": validation_url(host), "validationCABundle": ca_bundle(root_pem)}
+    values["base"] = {
+        "validationURL": validation_url(host),
+        "validationCABundle": ca_bundle(root_pem),
+    }
     return values
 
 
