@@ -136,6 +136,17 @@ SECTIONS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         stack: {"istio": istio_settings, "clusters": mesh_clusters(stack)}
         for stack in ("multi-primary", "multi-primary-ambient", "primary-remote")
     },
+    "external-control-plane": {
+        "istio": istio_settings,
+        "externalIstiod": st.fixed_dictionaries(
+            {},
+            optional={
+                "replicas": st.integers(1, 4),
+                "namespace": st.sampled_from(["external-istiod", "istio-system", "mesh-cp"]),
+                "dnsZone": st.just("mesh1-zone"),
+            },
+        ),
+    },
     "vm": {
         "istio": istio_settings,
         "mesh": st.fixed_dictionaries({}, optional={"network": network_names}),
@@ -239,6 +250,7 @@ ANY_ISTIO = (
     "multi-primary",
     "multi-primary-ambient",
     "primary-remote",
+    "external-control-plane",
 )
 # Mistakes of any stack file, local-canary's included (whose Istio keys are its revisions).
 ANY_STACK = (*ANY_ISTIO, "local-canary")
@@ -258,6 +270,12 @@ MISTAKES: dict[str, dict[str, Mistake]] = {
             "clusters[0].podCidr",
         ),
         "primary-remote": ("clusters", (1, "nodeCidr"), "10.128.16.0", "clusters[1].nodeCidr"),
+        "external-control-plane": (
+            "clusters",
+            (2, "podCidr"),
+            "10.144.0.0",
+            "clusters[2].podCidr",
+        ),
     },
     "application in a system namespace": {
         "local": ("bookinfo", ("namespace",), "istio-system", "meshstack:bookinfo.namespace"),

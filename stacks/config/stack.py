@@ -7,10 +7,10 @@ from typing import Annotated
 
 from pydantic import Field, TypeAdapter
 
+from stacks.config.external_plane import ExternalControlPlaneStack
 from stacks.config.fields import (
     Model,
 )
-from stacks.config.external_plane import ExternalControlPlaneStack
 from stacks.config.local import LocalStack
 from stacks.config.multi_cluster import MultiClusterStack
 from stacks.config.single_cluster import SingleClusterStack

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from meshstack.apps.hello_world import (
     APP,
@@ -152,7 +151,7 @@ def deploy(config: ExternalControlPlaneStack) -> dict[str, pulumi.Input[Any]]:
             mtls=istio.mtls,
         ),
     )
-    checks = _checks(config, {name: gke[name].provider for name in remotes}, plane)
+    checks = _checks(config, {name: gke[name] for name in remotes}, plane)
     return {
         "model": {
             "network": "single network",
@@ -174,20 +173,21 @@ def deploy(config: ExternalControlPlaneStack) -> dict[str, pulumi.Input[Any]]:
 
 
 def _checks(
-    config: ExternalControlPlaneStack,
-    providers: dict[str, k8s.Provider],
-    plane: ExternalControlPlane,
+    config: ExternalControlPlaneStack, clusters: dict[str, GkeCluster], plane: ExternalControlPlane
 ) -> list[Any]:
     """The sample in every remote, and from each remote the model's checks."""
     sample = config.hello_world
     revision = config.istio.revision
-    remotes = list(providers)
+    remotes = list(clusters)
+    providers = {name: cluster.provider for name, cluster in clusters.items()}
     # A pod is injected when it is created: after the webhooks and the istiod they call.
     no_istiod = {
         name: NoIstiod(
             f"{name}-no-istiod",
             NoIstiodArgs(provider=providers[name], namespace=plane.namespaces[name].metadata.name),
-            pulumi.ResourceOptions(depends_on=[plane.remote_istiods[name]]),
+            pulumi.ResourceOptions(
+                depends_on=[plane.remote_istiods[name], clusters[name].node_pool]
+            ),
         )
         for name in remotes
         if config.verify.enabled
@@ -211,7 +211,9 @@ def _checks(
                 health_path=SAMPLE_HEALTH_PATH,
                 env={"SERVICE_VERSION": name},
             ),
-            pulumi.ResourceOptions(provider=providers[name], depends_on=list(plane.ready)),
+            pulumi.ResourceOptions(
+                provider=providers[name], depends_on=[*plane.ready, clusters[name].node_pool]
+            ),
         )
     # The route lives in the config cluster only; the external istiod pushes it everywhere.
     config_cluster, pinned_to = remotes[0], remotes[-1]

@@ -131,7 +131,7 @@ class ExternalControlPlane(pulumi.ComponentResource):
                 parent=self, provider=cluster.provider, depends_on=list(after)
             )
 
-        def chart(resource: str, release_name: str, chart_name: str, namespace, values, opts):
+        def chart(resource: str, release_name: str, chart_name: str, namespace, values, *, opts):
             return helm_release(
                 resource,
                 release_name=release_name,
@@ -165,7 +165,7 @@ class ExternalControlPlane(pulumi.ComponentResource):
                 root_pem.apply(
                     lambda pem: external_values.remote_base_values(release, host=host, root_pem=pem)
                 ),
-                on(remote, [self.namespaces[remote.name]]),
+                opts=on(remote, [self.namespaces[remote.name]]),
             )
             self.remote_istiods[remote.name] = chart(
                 f"{name}-{remote.name}-istiod",
@@ -183,7 +183,7 @@ class ExternalControlPlane(pulumi.ComponentResource):
                         config_cluster=c,
                     )
                 ),
-                on(remote, [bases[remote.name]]),
+                opts=on(remote, [bases[remote.name]]),
             )
 
         external = args.external
@@ -238,7 +238,9 @@ class ExternalControlPlane(pulumi.ComponentResource):
             external_values.external_istiod_values(
                 release, mesh, namespace=ns, host=host, replicas=args.replicas
             ),
-            on(external, [cacerts, kubeconfig, self.remote_istiods[config.name], *external.nodes]),
+            opts=on(
+                external, [cacerts, kubeconfig, self.remote_istiods[config.name], *external.nodes]
+            ),
         )
         self.ingress = chart(
             f"{name}-ingress",
@@ -250,7 +252,7 @@ class ExternalControlPlane(pulumi.ComponentResource):
                     release, address, dict(args.ingress_annotations)
                 )
             ),
-            on(external, [self.local.istiod]),
+            opts=on(external, [self.local.istiod]),
         )
         exposed = [
             istio_object(
