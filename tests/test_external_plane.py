@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from meshstack.istio import no_istiod_job
-from stacks.config import ConfigError
+from stacks.config import ConfigError, ExternalControlPlaneStack
 from tests.conftest import rendered
 from tests.test_helm_releases import helm_releases
 from tests.variants import typed_config
@@ -191,6 +191,7 @@ def _load(changes: dict[str, Any]) -> None:
 
 def test_the_stack_file_is_the_model():
     config = typed_config(STACK, {})
+    assert isinstance(config, ExternalControlPlaneStack)
     assert config.external.name == "gke-external"
     assert [c.name for c in config.remotes] == ["gke-config", "gke-remote"]
 
@@ -249,7 +250,7 @@ def test_config_refuses_a_host_that_is_not_a_dns_name():
     from stacks import config as stack_config
 
     raw = to_pulumi_strings(merged_config(STACK, {"externalIstiod": {"host": "10.0.0.1"}}))
-    with pytest.raises(ConfigError, match="externalIstiod.host"):
+    with pytest.raises(ConfigError, match=r"externalIstiod\.host"):
         stack_config.load(raw)
 
 
