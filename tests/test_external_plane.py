@@ -10,7 +10,6 @@ mutatingwebhook.yaml, validatingwebhookconfiguration.yaml, serviceaccount.yaml) 
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 import pytest
@@ -254,7 +253,6 @@ def test_config_refuses_a_host_that_is_not_a_dns_name():
         stack_config.load(raw)
 
 
-def test_the_no_istiod_check_names_what_it_finds():
-    answer = json.loads('{"items": [{"metadata": {"name": "istiod"}}]}')
-    assert no_istiod_job.istiod_deployments(answer) == ["istiod"]
-    assert no_istiod_job.istiod_deployments({"items": []}) == []
+@pytest.mark.parametrize(("status", "passed"), [(404, True), (200, False), (403, False)])
+def test_the_no_istiod_check_passes_only_when_istiod_is_absent(status, passed):
+    assert no_istiod_job.verdict(status, NAMESPACE, "istiod")[0] is passed

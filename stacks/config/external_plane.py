@@ -42,6 +42,7 @@ class ExternalPlaneCluster(ClusterInMesh):
     kubernetes_version: str | None = None
     """A minor or exact version whose minor GKE holds. Unset: meshstack.versions.GKE_KUBERNETES."""
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
+    """GKE's release channel."""
     gke_node_pool: GkeNodePoolConfig = GkeNodePoolConfig()
     """Its nodes."""
     authorized_networks: list[Cidr] | None = None

@@ -30,6 +30,7 @@ from meshstack.gcp.gke import GkeCluster
 from meshstack.gcp.network import GcpNetwork, GcpNetworkArgs, GcpSubnetSpec
 from meshstack.gcp.sdk import gcp
 from meshstack.hardening import pinned
+from meshstack.istio.eastwest import istiod_service
 from meshstack.istio.external import ExternalControlPlane, ExternalControlPlaneArgs, PlaneCluster
 from meshstack.istio.external_checks import (
     NoIstiod,
@@ -184,7 +185,11 @@ def _checks(
     no_istiod = {
         name: NoIstiod(
             f"{name}-no-istiod",
-            NoIstiodArgs(provider=providers[name], namespace=plane.namespaces[name].metadata.name),
+            NoIstiodArgs(
+                provider=providers[name],
+                namespace=plane.namespaces[name].metadata.name,
+                deployment=istiod_service(revision),
+            ),
             pulumi.ResourceOptions(
                 depends_on=[plane.remote_istiods[name], clusters[name].node_pool]
             ),

@@ -81,11 +81,13 @@ class NoIstiodArgs:
     provider: k8s.Provider
     # The remote's system namespace (the external istiod's name for it).
     namespace: pulumi.Input[str]
+    # The name istiod's Deployment would have (istiod, or istiod-<revision>).
+    deployment: str = "istiod"
 
 
 class NoIstiod(pulumi.ComponentResource):
     """A Job in a remote that fails `pulumi up` when an istiod Deployment runs there. Its
-    account may list Deployments in the system namespace, nothing else."""
+    account may get that one Deployment by name, nothing else."""
 
     job: k8s.batch.v1.Job
     verified: pulumi.Output[list[str]]
@@ -101,7 +103,10 @@ class NoIstiod(pulumi.ComponentResource):
             namespace=args.namespace,
             rules=[
                 k8s.rbac.v1.PolicyRuleArgs(
-                    api_groups=["apps"], resources=["deployments"], verbs=["list"]
+                    api_groups=["apps"],
+                    resources=["deployments"],
+                    resource_names=[args.deployment],
+                    verbs=["get"],
                 )
             ],
             opts=child,
@@ -118,7 +123,7 @@ class NoIstiod(pulumi.ComponentResource):
                     config_map=scripts.metadata.name,
                     script=SCRIPT,
                     service_account=identity.account.metadata.name,
-                    env={"NAMESPACE": args.namespace},
+                    env={"NAMESPACE": args.namespace, "DEPLOYMENT": args.deployment},
                 )
             ),
             opts=pulumi.ResourceOptions.merge(

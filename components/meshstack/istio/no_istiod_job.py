@@ -1,18 +1,18 @@
-"""Runs in a remote cluster (python3, standard library only): fails when an istiod
-Deployment runs in the cluster's system namespace, where the istiod chart would put one
-(templates/deployment.yaml, labels app=istiod): a remote of an external control plane runs
-none, its webhooks and proxies use the external istiod.
+"""Runs in a remote cluster (python3, standard library only): fails when the istiod
+Deployment exists in the cluster's system namespace, where the istiod chart would put it
+(templates/deployment.yaml: `istiod`, or `istiod-<revision>`): a remote of an external
+control plane runs none, its webhooks and proxies use the external istiod. A `get` by name:
+the check lists nothing (nor may the preview identity, which must hold what its Role grants).
 
-Settings: NAMESPACE (the system namespace).
+Settings: NAMESPACE (the system namespace), DEPLOYMENT (the name istiod would have).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import ssl
 import sys
-import urllib.parse
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -20,25 +20,37 @@ KUBERNETES = "https://kubernetes.default.svc"
 ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
-def istiod_deployments(answer: dict) -> list[str]:
-    """The names of the Deployments in a DeploymentList answer."""
-    return [item["metadata"]["name"] for item in answer.get("items", [])]
+def verdict(status: int, namespace: str, name: str) -> tuple[bool, str]:
+    """(passed, what to say) for the API server's answer to the `get`."""
+    if status == 404:
+        return (
+            True,
+            f"no istiod Deployment {name} in {namespace}: this cluster uses the external one",
+        )
+    if status == 200:
+        return False, f"istiod Deployment {name} runs in {namespace}: this remote has an istiod"
+    return False, f"the API server answered {status} for Deployment {namespace}/{name}"
+
+
+def get_status(url: str) -> int:
+    request = urllib.request.Request(
+        url, headers={"Authorization": f"Bearer {(ACCOUNT / 'token').read_text()}"}
+    )
+    context = ssl.create_default_context(cafile=str(ACCOUNT / "ca.crt"))
+    try:
+        with urllib.request.urlopen(request, timeout=15, context=context) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def main() -> None:
-    namespace = os.environ["NAMESPACE"]
-    query = urllib.parse.urlencode({"labelSelector": "app=istiod"})
-    request = urllib.request.Request(
-        f"{KUBERNETES}/apis/apps/v1/namespaces/{namespace}/deployments?{query}",
-        headers={"Authorization": f"Bearer {(ACCOUNT / 'token').read_text()}"},
-    )
-    context = ssl.create_default_context(cafile=str(ACCOUNT / "ca.crt"))
-    with urllib.request.urlopen(request, timeout=15, context=context) as response:
-        found = istiod_deployments(json.loads(response.read()))
-    if found:
-        print(f"istiod Deployments in {namespace}: {', '.join(found)}", file=sys.stderr)
+    namespace, name = os.environ["NAMESPACE"], os.environ["DEPLOYMENT"]
+    status = get_status(f"{KUBERNETES}/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
+    passed, said = verdict(status, namespace, name)
+    print(said, file=sys.stdout if passed else sys.stderr)
+    if not passed:
         sys.exit(1)
-    print(f"no istiod Deployment in {namespace}: this cluster uses the external istiod")
 
 
 if __name__ == "__main__":
