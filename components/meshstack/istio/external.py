@@ -238,8 +238,16 @@ class ExternalControlPlane(pulumi.ComponentResource):
             external_values.external_istiod_values(
                 release, mesh, namespace=ns, host=host, replicas=args.replicas
             ),
+            # After the external cluster's base too: destroy removes this istiod before it.
             opts=on(
-                external, [cacerts, kubeconfig, self.remote_istiods[config.name], *external.nodes]
+                external,
+                [
+                    cacerts,
+                    kubeconfig,
+                    self.remote_istiods[config.name],
+                    self.local.base,
+                    *external.nodes,
+                ],
             ),
         )
         self.ingress = chart(
@@ -252,7 +260,8 @@ class ExternalControlPlane(pulumi.ComponentResource):
                     release, address, dict(args.ingress_annotations)
                 )
             ),
-            opts=on(external, [self.local.istiod]),
+            # What it routes to first (and so, on destroy, it goes before that istiod).
+            opts=on(external, [self.local.istiod, self.istiod]),
         )
         exposed = [
             istio_object(
@@ -261,7 +270,7 @@ class ExternalControlPlane(pulumi.ComponentResource):
                 object_name,
                 ISTIO_NAMESPACE,
                 external_values.expose_specs(host, ns, release.revision)[object_name],
-                opts=on(external, [self.local.istiod]),
+                opts=on(external, [self.local.istiod, self.istiod]),
             )
             for object_name, kind in (
                 (external_values.EXTERNAL_GATEWAY, "Gateway"),
