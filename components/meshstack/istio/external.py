@@ -157,21 +157,23 @@ class ExternalControlPlane(pulumi.ComponentResource):
                 ),
                 opts=on(remote),
             )
+            # Its name as an output: everything in it waits for it (and goes before it).
+            remote_ns = self.namespaces[remote.name].metadata.name
             bases[remote.name] = chart(
                 f"{name}-{remote.name}-base",
                 "istio-base",
                 "base",
-                ns,
+                remote_ns,
                 root_pem.apply(
                     lambda pem: external_values.remote_base_values(release, host=host, root_pem=pem)
                 ),
-                opts=on(remote, [self.namespaces[remote.name]]),
+                opts=on(remote),
             )
             self.remote_istiods[remote.name] = chart(
                 f"{name}-{remote.name}-istiod",
                 istiod_service(release.revision),
                 "istiod",
-                ns,
+                remote_ns,
                 root_pem.apply(
                     lambda pem, r=remote, c=is_config: external_values.remote_values(
                         release,
@@ -206,11 +208,12 @@ class ExternalControlPlane(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ns),
             opts=on(external),
         )
+        external_ns = namespace.metadata.name
         cacerts = k8s.core.v1.Secret(
             f"{name}-cacerts",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="cacerts", namespace=ns),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="cacerts", namespace=external_ns),
             string_data=pulumi.Output.secret(args.ca_certificates),
-            opts=on(external, [namespace]),
+            opts=on(external),
         )
         token = service_account_token(
             f"{name}-{config.name}-istiod-token",
@@ -221,20 +224,20 @@ class ExternalControlPlane(pulumi.ComponentResource):
         )
         kubeconfig = k8s.core.v1.Secret(
             f"{name}-kubeconfig",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=KUBECONFIG_SECRET, namespace=ns),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=KUBECONFIG_SECRET, namespace=external_ns),
             string_data=pulumi.Output.secret(
                 pulumi.Output.all(config.server, config.certificate_authority, token).apply(
                     lambda v: {KUBECONFIG_KEY: remote_kubeconfig(config.name, v[0], v[1], v[2])}
                 )
             ),
-            opts=on(external, [namespace]),
+            opts=on(external),
         )
         mesh = replace(args.mesh, cluster_name=config.name, network=config.network)
         self.istiod = chart(
             f"{name}-istiod",
             istiod_service(release.revision),
             "istiod",
-            ns,
+            external_ns,
             external_values.external_istiod_values(
                 release, mesh, namespace=ns, host=host, replicas=args.replicas
             ),

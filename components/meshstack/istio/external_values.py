@@ -59,7 +59,9 @@ def validation_url(host: str) -> str:
 
 
 def ca_bundle(pem: str) -> str:
-    """A webhook's caBundle: the PEM, base64 (admissionregistration.k8s.io/v1)."""
+    """A webhook's caBundle: the PEM, base64 (admissionregistration.k8s.io/v1). The root
+    suffices: istiod serves its certificate with its CA's chain (pilot/pkg/bootstrap/
+    certcontroller.go:102 GenKeyCert; security/pkg/pki/ca/ca.go:526-528 appends the chain)."""
     return base64.b64encode(pem.encode()).decode()
 
 
