@@ -24,10 +24,7 @@ from meshstack.apps.hello_world import (
     responders_check,
 )
 from meshstack.apps.namespace import injected_namespace
-from meshstack.gcp.apis import ProjectApis, ProjectApisArgs
-from meshstack.gcp.firewall import Firewall, FirewallArgs
 from meshstack.gcp.gke import GkeCluster
-from meshstack.gcp.network import GcpNetwork, GcpNetworkArgs, GcpSubnetSpec
 from meshstack.gcp.sdk import gcp
 from meshstack.hardening import pinned
 from meshstack.istio.eastwest import istiod_service
@@ -43,66 +40,25 @@ from meshstack.istio.objects import istio_object
 from meshstack.istio.trust import SharedRootOfTrust, SharedRootOfTrustArgs
 from meshstack.istio.values import MeshSettings
 from stacks.config.external_plane import ExternalControlPlaneStack
-from stacks.scenarios.google import GKE_APIS, gke_cluster, google_provider, istiod_webhook_rule
+from stacks.scenarios.google import gke_floor
 from stacks.scenarios.mesh import istio_release
-from stacks.scenarios.multi_cluster import pod_to_pod_rule
 from stacks.scenarios.tags import gcp_labels, stack_tags
 from stacks.scenarios.verification import mesh_check, verified_output
 
 
 def deploy(config: ExternalControlPlaneStack) -> dict[str, pulumi.Input[Any]]:
-    cloud = google_provider(config.gcp)
-    apis = ProjectApis("apis", ProjectApisArgs(cloud, services=list(GKE_APIS.values()))).services
-    network = GcpNetwork(
-        f"{config.mesh_id}-gcp",
-        GcpNetworkArgs(
-            region=config.gcp.region,
-            subnets=[
-                GcpSubnetSpec(
-                    cidr=c.node_cidr, pod_cidr=c.pod_cidr, service_cidr=c.service_cidr, role=c.name
-                )
-                for c in config.clusters
-            ],
-        ),
-        pulumi.ResourceOptions(provider=cloud, depends_on=[apis[GKE_APIS["compute"]]]),
+    floor = gke_floor(
+        config.mesh_id,
+        config.gcp,
+        config.clusters,
+        labels=gcp_labels(stack_tags()),
+        network_policies=config.security.network_policies,
     )
-    node_tag = f"{config.mesh_id}-node"
-    Firewall(
-        f"{config.mesh_id}-mesh",
-        FirewallArgs(
-            provider=cloud,
-            network=network.network.id,
-            rules=[pod_to_pod_rule(config.clusters, node_tag)],
-        ),
-    )
-    labels = gcp_labels(stack_tags())
-    gke: dict[str, GkeCluster] = {
-        c.name: gke_cluster(
-            c.name,
-            c,
-            cloud=cloud,
-            network=network,
-            subnet=c.name,
-            zone=c.zone,
-            node_pool=c.gke_node_pool,
-            node_tag=node_tag,
-            labels=labels,
-            apis=apis,
-            network_policies=config.security.network_policies,
-        )
-        for c in config.clusters
-    }
+    cloud, network, gke = floor.cloud, floor.network, floor.clusters
     external = config.external
     # The external cluster's own istiod injects its gateway (webhooks on the nodes' 15017);
     # the remotes' API servers call the gateway's load balancer instead.
-    Firewall(
-        external.name,
-        FirewallArgs(
-            provider=cloud,
-            network=network.network.id,
-            rules=[istiod_webhook_rule(external.name, gke[external.name], external.node_cidr)],
-        ),
-    )
+    floor.webhook_firewall(external.name, external.node_cidr)
     settings = config.external_istiod
     # Public: the remotes' API servers (Google's network) call the webhooks through it.
     address = network.external_address(f"{external.name}-istiod").address
