@@ -40,6 +40,7 @@ SCENARIOS: dict[str, str] = {
     "vm": "stacks.scenarios.vm",
     "multi-cluster": "stacks.scenarios.multi_cluster",
     "multi-mesh": "stacks.scenarios.multi_mesh",
+    "external-control-plane": "stacks.scenarios.external_plane",
 }
 
 

@@ -170,6 +170,17 @@ SECTIONS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
             },
         ),
     },
+    "external-control-plane": {
+        "istio": istio_settings,
+        "externalIstiod": st.fixed_dictionaries(
+            {},
+            optional={
+                "replicas": st.integers(1, 4),
+                "namespace": st.sampled_from(["external-istiod", "istio-system", "mesh-cp"]),
+                "dnsZone": st.just("mesh1-zone"),
+            },
+        ),
+    },
     "vm": {
         "istio": istio_settings,
         "mesh": st.fixed_dictionaries({}, optional={"network": network_names}),
@@ -275,6 +286,7 @@ ANY_ISTIO = (
     "primary-remote",
     "tenancy",
     "multi-mesh",
+    "external-control-plane",
 )
 # Mistakes of any stack file, local-canary's included (whose Istio keys are its revisions).
 ANY_STACK = (*ANY_ISTIO, "local-canary")
@@ -299,6 +311,12 @@ MISTAKES: dict[str, dict[str, Mistake]] = {
             (1, "clusters", 0, "podCidr"),
             "10.132.0.0",
             "meshes[1].clusters[0].podCidr",
+        ),
+        "external-control-plane": (
+            "clusters",
+            (2, "podCidr"),
+            "10.144.0.0",
+            "clusters[2].podCidr",
         ),
     },
     "application in a system namespace": {

@@ -23,6 +23,8 @@ GKE_CLUSTERS = {
     "primary-remote": {"gke-primary": True, "gke-remote": False},
     "multi-primary": {"gke-west": True},
     "multi-primary-ambient": {"gke-ambient": True},
+    # The external cluster's own istiod (it injects the gateway); the mesh's remotes run none.
+    "external-control-plane": {"gke-external": True, "gke-config": False, "gke-remote": False},
 }
 
 

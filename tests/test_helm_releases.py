@@ -112,6 +112,10 @@ RUNTIME_KEYS: Mapping[str, Mapping[str, str]] = {
         "meshConfig.defaultConfig.proxyMetadata.PROXY_CONFIG_XDS_AGENT": (
             "ProxyConfig.proxy_metadata, pilot-agent PROXY_CONFIG_XDS_AGENT"
         ),
+        # ProxyConfig.discovery_address: where pilot-agent dials xDS and the CA, and the SAN
+        # it wants of istiod's certificate (istio/istio release-1.31 pkg/istio-agent/
+        # agent.go:271, pilot/cmd/pilot-agent/config/config.go:170 GetPilotSan).
+        "meshConfig.defaultConfig.discoveryAddress": "ProxyConfig.discovery_address",
     },
     "kiali-server": {
         # kiali/kiali v2.29.0 config/config.go (yaml tags of Config.ExternalServices).
@@ -304,6 +308,22 @@ def expected_control_planes(config: stack_config.AnyStack) -> dict[str, ControlP
         return {
             name: ControlPlane(**facts, **common)
             for name, facts in tenancy_expectations.tenant_istiods(config.tenancy).items()
+        }
+    if isinstance(config, stack_config.ExternalControlPlaneStack):
+        config_cluster, external = config.remotes[0], config.external
+        return {
+            # The mesh's istiod: the config cluster's name and network.
+            "external-plane-istiod": ControlPlane(
+                config_cluster.name, config_cluster.network, config.mesh_id, **common
+            ),
+            # The external cluster's own, which only runs its gateway.
+            "external-plane-local-istiod": ControlPlane(external.name, **common),
+            **{
+                f"external-plane-{c.name}-istiod": ControlPlane(
+                    injection_path=f"/inject/cluster/{c.name}/net/{c.network}"
+                )
+                for c in config.remotes
+            },
         }
     return {f"istio-istiod{each}": ControlPlane(**common) for each in istiods}
 

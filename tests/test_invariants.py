@@ -59,7 +59,8 @@ def test_kubernetes_providers_wait_for_their_cluster(stack: str) -> None:
 
 NODE_POOLS = {"alicloud:cs/nodePool:NodePool", "gcp:container/nodePool:NodePool"}
 # What runs pods: workloads, Jobs, and every chart but Istio's `base` (CRDs, webhooks,
-# service accounts: no pod).
+# service accounts: no pod) and istiod in `remote` profile (webhooks only: the chart's
+# templates/deployment.yaml needs istiodRemote.enabled off; tests/test_external_plane.py).
 POD_RUNNERS = {
     "kubernetes:apps/v1:Deployment",
     "kubernetes:batch/v1:Job",
@@ -69,7 +70,8 @@ POD_RUNNERS = {
 
 def _runs_pods(resource: Resource) -> bool:
     if resource.type == HELM:
-        return resource.inputs.get("chart") != "base"
+        values = resource.inputs.get("values") or {}
+        return resource.inputs.get("chart") != "base" and values.get("profile") != "remote"
     return resource.type in POD_RUNNERS
 
 

@@ -410,3 +410,16 @@ def test_a_remotes_proxies_dial_their_revisions_sni_host():
             for h in rule["match"][0]["sniHosts"]
         }
         assert host in sni
+
+
+@pytest.mark.parametrize("stack", ["multi-mesh", "external-control-plane"])
+def test_stacks_whose_scenario_builds_no_revisions_refuse_them(stack):
+    """multi_cluster.OneRevisionIstioConfig: their scenarios build one istiod per mesh or
+    external plane, so revisions there would be declared and not built."""
+    engine = OfflineEngine()
+    with pytest.raises(ConfigError) as caught:
+        engine.run(stack, canary())
+    assert not engine.monitor.recorded
+    assert "istio.revisions is not built by this package for this scenario yet" in str(
+        caught.value
+    )

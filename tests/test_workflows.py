@@ -61,6 +61,7 @@ def test_preview_covers_every_cloud_stack_with_its_cloud() -> None:
         "single-cluster": "alibaba",
         "two-cluster-retention": "alibaba",
         "vm": "gcp",
+        "external-control-plane": "gcp",
     }
     cloud_of_cluster = {"ack": "alibaba", "gke": "gcp"}
 

@@ -24,7 +24,12 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STACKS_DIR = REPO_ROOT / "stacks"
 PROJECT = "meshstack"
-CLOUDS = {"single-cluster": "alibaba", "two-cluster-retention": "alibaba", "vm": "gcp"}
+CLOUDS = {
+    "single-cluster": "alibaba",
+    "two-cluster-retention": "alibaba",
+    "vm": "gcp",
+    "external-control-plane": "gcp",
+}
 CLUSTER_CLOUDS = {"ack": "alibaba", "gke": "gcp"}
 
 

@@ -68,11 +68,13 @@ def tags(declared: Declared) -> list[Resource]:
 def own_control_planes(declared: Declared) -> dict[tuple[str, str], Resource]:
     """(provider, revision) → a tenant's own istiod: one in a system namespace of its own
     (`global.istioNamespace`, meshstack/istio/tenancy.py), which injects only the namespaces
-    labelled with its revision and validates nothing of the package's."""
+    labelled with its revision and validates nothing of the package's. (An external
+    control plane's istiod has a namespace of its own too, but no revision: it is the mesh's.)"""
     return {
         (r.provider_urn, values["revision"]): r
         for r in charts(declared, "istiod")
         if (values := r.inputs.get("values") or {}).get("global", {}).get("istioNamespace")
+        and values.get("revision")
     }
 
 

@@ -12,6 +12,7 @@ scenarios), `cluster` (a cluster of a mesh, which both multi-cluster scenarios e
 
 from stacks.config.alibaba import NodePoolConfig
 from stacks.config.cluster import ClusterInMesh
+from stacks.config.external_plane import ExternalControlPlaneStack
 from stacks.config.fields import PROJECT
 from stacks.config.google import GcpConfig, GkeNodePoolConfig
 from stacks.config.loading import ConfigError, load, parse_raw
@@ -33,6 +34,7 @@ __all__ = [
     "AnyStack",
     "ClusterInMesh",
     "ConfigError",
+    "ExternalControlPlaneStack",
     "GcpConfig",
     "GkeNodePoolConfig",
     "IstioConfig",

@@ -243,6 +243,15 @@ IstioClusterName = Annotated[
 ]
 
 
+HostName = Annotated[
+    str,
+    _pattern(
+        r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        "a fully qualified DNS name in lower case, such as istiod.mesh.example.com",
+    ),
+]
+
+
 ImageDigest = Annotated[
     str, _pattern(r"^sha256:[0-9a-f]{64}$", "an image digest: sha256: and 64 hex digits")
 ]

@@ -93,6 +93,13 @@ class MeshIstioConfig(IstioConfig):
     """No egress gateway."""
 
 
+class OneRevisionIstioConfig(MeshIstioConfig):
+    """The same settings where istio.revisions is not built yet (multi-mesh: each mesh
+    would need its own tags; external-control-plane: the external istiod per revision)."""
+
+    REVISIONS = False
+
+
 class SampleAppConfig(HelloWorldConfig):
     """Istio's helloworld sample in every cluster, answering with its cluster's name: a call
     from any cluster is answered by all of them."""

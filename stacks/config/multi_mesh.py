@@ -15,7 +15,7 @@ from stacks.config.google import GcpConfig
 from stacks.config.mesh import SecurityConfig, VerifyConfig
 from stacks.config.multi_cluster import (
     MeshClusterConfig,
-    MeshIstioConfig,
+    OneRevisionIstioConfig,
     SampleAppConfig,
     cluster_problems,
     clusters_problems,
@@ -64,13 +64,6 @@ class FederationConfig(Model):
     certificates)."""
 
 
-class FederatedIstioConfig(MeshIstioConfig):
-    """multi-cluster's Istio settings for each mesh; revisions are not built across
-    federated meshes yet (each mesh's upgrade would need its own tags)."""
-
-    REVISIONS = False
-
-
 class MultiMeshStack(Model):
     """Two meshes with their own roots and trust domains; one exposes a service to the other
     through a federation gateway and admits one of its service accounts."""
@@ -79,7 +72,7 @@ class MultiMeshStack(Model):
     alicloud: AlicloudVpcConfig = AlicloudVpcConfig()
     gcp: GcpConfig = GcpConfig()
     meshes: list[FederatedMeshConfig] = Field(min_length=2, max_length=2)
-    istio: FederatedIstioConfig = FederatedIstioConfig()
+    istio: OneRevisionIstioConfig = OneRevisionIstioConfig()
     hello_world: SampleAppConfig = SampleAppConfig()
     federation: FederationConfig = FederationConfig()
     membership: MembershipConfig = MembershipConfig()

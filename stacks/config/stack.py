@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, TypeAdapter
 
+from stacks.config.external_plane import ExternalControlPlaneStack
 from stacks.config.fields import (
     Model,
 )
@@ -18,7 +19,13 @@ from stacks.config.two_cluster import TwoClusterStack
 from stacks.config.vm import VmStack
 
 AnyStack = (
-    LocalStack | SingleClusterStack | TwoClusterStack | VmStack | MultiClusterStack | MultiMeshStack
+    LocalStack
+    | SingleClusterStack
+    | TwoClusterStack
+    | VmStack
+    | MultiClusterStack
+    | ExternalControlPlaneStack
+    | MultiMeshStack
 )
 
 
@@ -35,6 +42,7 @@ SCENARIO_MODELS: Mapping[str, type[Model]] = {
     "vm": VmStack,
     "multi-cluster": MultiClusterStack,
     "multi-mesh": MultiMeshStack,
+    "external-control-plane": ExternalControlPlaneStack,
 }
 
 

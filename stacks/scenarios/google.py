@@ -3,13 +3,22 @@ region, and the GKE cluster built from its config (once, for every scenario that
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import pulumi
 
-from meshstack.gcp.firewall import FirewallRule
+from meshstack.gcp.apis import ProjectApis, ProjectApisArgs
+from meshstack.gcp.firewall import Firewall, FirewallArgs, FirewallRule
 from meshstack.gcp.gke import GkeCluster, GkeClusterArgs, GkeNodePoolSpec, control_plane_to_nodes
-from meshstack.gcp.network import POD_RANGE, SERVICE_RANGE, GcpNetwork
+from meshstack.gcp.network import (
+    POD_RANGE,
+    SERVICE_RANGE,
+    GcpNetwork,
+    GcpNetworkArgs,
+    GcpSubnetSpec,
+)
 from meshstack.gcp.sdk import gcp
 from meshstack.istio.eastwest import WEBHOOK_PORT
 from stacks.config import GcpConfig, GkeNodePoolConfig
@@ -112,3 +121,99 @@ def istiod_webhook_rule(cluster_name: str, cluster: GkeCluster, node_cidr: str) 
         tcp_ports=[WEBHOOK_PORT],
         purpose="istiod's webhooks",
     )
+
+
+class GkeMember(GkeSettings, Protocol):
+    """A GKE cluster of a mesh's config (multi-cluster's, external-control-plane's)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def zone(self) -> str: ...
+    @property
+    def node_cidr(self) -> str: ...
+    @property
+    def pod_cidr(self) -> str: ...
+    @property
+    def service_cidr(self) -> str: ...
+    @property
+    def gke_node_pool(self) -> GkeNodePoolConfig: ...
+
+
+@dataclass(frozen=True)
+class GkeFloor:
+    cloud: gcp.Provider
+    network: GcpNetwork
+    clusters: dict[str, GkeCluster]
+
+    def webhook_firewall(self, name: str, node_cidr: str) -> Firewall:
+        """For a cluster that runs istiod (istiod_webhook_rule)."""
+        return Firewall(
+            name,
+            FirewallArgs(
+                provider=self.cloud,
+                network=self.network.network.id,
+                rules=[istiod_webhook_rule(name, self.clusters[name], node_cidr)],
+            ),
+        )
+
+
+def gke_floor(
+    mesh_id: str,
+    config: GcpConfig,
+    members: Sequence[GkeMember],
+    *,
+    labels: dict[str, str],
+    network_policies: bool,
+) -> GkeFloor:
+    """One VPC with a subnet per cluster, the pods of every cluster reaching the others'
+    (one network: no gateway between), and a GKE cluster per member."""
+    cloud = google_provider(config)
+    apis = ProjectApis("apis", ProjectApisArgs(cloud, services=list(GKE_APIS.values()))).services
+    network = GcpNetwork(
+        f"{mesh_id}-gcp",
+        GcpNetworkArgs(
+            region=config.region,
+            subnets=[
+                GcpSubnetSpec(
+                    cidr=c.node_cidr, pod_cidr=c.pod_cidr, service_cidr=c.service_cidr, role=c.name
+                )
+                for c in members
+            ],
+        ),
+        pulumi.ResourceOptions(provider=cloud, depends_on=[apis[GKE_APIS["compute"]]]),
+    )
+    node_tag = f"{mesh_id}-node"
+    if len(members) > 1:
+        Firewall(
+            f"{mesh_id}-mesh",
+            FirewallArgs(
+                provider=cloud,
+                network=network.network.id,
+                rules=[
+                    FirewallRule(
+                        name="pods",
+                        description="mesh traffic between the pods of the mesh's GKE clusters",
+                        target_tags=[node_tag],
+                        source_ranges=[c.pod_cidr for c in members],
+                    )
+                ],
+            ),
+        )
+    clusters = {
+        c.name: gke_cluster(
+            c.name,
+            c,
+            cloud=cloud,
+            network=network,
+            subnet=c.name,
+            zone=c.zone,
+            node_pool=c.gke_node_pool,
+            node_tag=node_tag,
+            labels=labels,
+            apis=apis,
+            network_policies=network_policies,
+        )
+        for c in members
+    }
+    return GkeFloor(cloud, network, clusters)

@@ -25,13 +25,6 @@ from meshstack.apps.hello_world import (
     responders_check,
 )
 from meshstack.apps.namespace import injected_namespace, revision_annotation
-from meshstack.gcp.apis import ProjectApis, ProjectApisArgs
-from meshstack.gcp.firewall import Firewall, FirewallArgs, FirewallRule
-from meshstack.gcp.network import (
-    GcpNetwork,
-    GcpNetworkArgs,
-    GcpSubnetSpec,
-)
 from meshstack.hardening import pinned
 from meshstack.istio.control_plane import IstioControlPlane
 from meshstack.istio.eastwest import EastWestGateway
@@ -53,12 +46,7 @@ from stacks.scenarios.assembly import (
     has_eastwest_gateway,
     trust_outputs,
 )
-from stacks.scenarios.google import (
-    GKE_APIS,
-    gke_cluster,
-    google_provider,
-    istiod_webhook_rule,
-)
+from stacks.scenarios.google import gke_floor
 from stacks.scenarios.multi_cluster_bookinfo import bookinfo_across_clusters
 from stacks.scenarios.tags import gcp_labels, stack_tags
 from stacks.scenarios.verification import mesh_check, verified_output
@@ -384,55 +372,19 @@ def _gke_clusters(
     members = [c for c in config.clusters if c.cloud == "gke"]
     if not members:
         return {}
-    cloud = google_provider(config.gcp)
-    apis = ProjectApis("apis", ProjectApisArgs(cloud, services=list(GKE_APIS.values()))).services
-    network = GcpNetwork(
-        f"{config.mesh_id}-gcp",
-        GcpNetworkArgs(
-            region=config.gcp.region,
-            subnets=[
-                GcpSubnetSpec(
-                    cidr=c.node_cidr, pod_cidr=c.pod_cidr, service_cidr=c.service_cidr, role=c.name
-                )
-                for c in members
-            ],
-        ),
-        pulumi.ResourceOptions(provider=cloud, depends_on=[apis[GKE_APIS["compute"]]]),
+    floor = gke_floor(
+        config.mesh_id,
+        config.gcp,
+        members,
+        labels=labels,
+        network_policies=config.security.network_policies,
     )
-    node_tag = f"{config.mesh_id}-node"
-    if len(members) > 1:
-        Firewall(
-            f"{config.mesh_id}-mesh",
-            FirewallArgs(
-                provider=cloud,
-                network=network.network.id,
-                rules=[_pod_to_pod_rule(members, node_tag)],
-            ),
-        )
+    network = floor.network
     built = {}
     for c in members:
-        gke = gke_cluster(
-            c.name,
-            c,
-            cloud=cloud,
-            network=network,
-            subnet=c.name,
-            zone=c.zone,
-            node_pool=c.gke_node_pool,
-            node_tag=node_tag,
-            labels=labels,
-            apis=apis,
-            network_policies=config.security.network_policies,
-        )
+        gke = floor.clusters[c.name]
         if config.topology.member(c.name).role == "primary":  # it runs istiod
-            Firewall(
-                c.name,
-                FirewallArgs(
-                    provider=cloud,
-                    network=network.network.id,
-                    rules=[istiod_webhook_rule(c.name, gke, c.node_cidr)],
-                ),
-            )
+            floor.webhook_firewall(c.name, c.node_cidr)
         built[c.name] = BuiltCluster(
             cloud="gke",
             provider=gke.provider,
@@ -454,13 +406,3 @@ def _gke_clusters(
             ),
         )
     return built
-
-
-def _pod_to_pod_rule(members: list[MeshClusterConfig], node_tag: str) -> FirewallRule:
-    """Pods of every GKE cluster reach pods of the others (one network: no gateway between)."""
-    return FirewallRule(
-        name="pods",
-        description="mesh traffic between the pods of the mesh's GKE clusters",
-        target_tags=[node_tag],
-        source_ranges=[c.pod_cidr for c in members],
-    )

@@ -101,6 +101,9 @@ class MeshMembershipArgs:
     reader_tokens: ReaderTokens = field(default_factory=ReaderTokens)
     # A RemoteSyncCheck in each reading cluster, after what else it needs there (istiod).
     gate: Mapping[str, Sequence[pulumi.Resource]] | None = None
+    # Where the tokens and remote secrets live: istiod's namespace on both sides (an
+    # external control plane's, e.g. external-istiod). The gate checks istio-system only.
+    namespace: str = ISTIO_NAMESPACE
 
 
 class MeshMembership(pulumi.ComponentResource):
@@ -131,7 +134,9 @@ class MeshMembership(pulumi.ComponentResource):
         tokens: dict[str, pulumi.Output[str]] = {}
         for cluster in dict.fromkeys(cluster for cluster, _ in args.reads):
             made = {
-                generation: self._reader_token(name, cluster, args.members[cluster], generation)
+                generation: self._reader_token(
+                    name, cluster, args.members[cluster], generation, args.namespace
+                )
                 for generation in generations.generations
             }
             tokens[cluster] = made[generations.active]
@@ -159,7 +164,7 @@ class MeshMembership(pulumi.ComponentResource):
                 f"{name}-in-{reader}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=REMOTE_SECRETS,
-                    namespace=ISTIO_NAMESPACE,
+                    namespace=args.namespace,
                     labels={"istio/multiCluster": "true"},
                 ),
                 string_data=pulumi.Output.secret(kubeconfigs(reader, clusters)),
@@ -192,23 +197,42 @@ class MeshMembership(pulumi.ComponentResource):
         self.register_outputs({"reads": sorted(f"{reader} reads {c}" for c, reader in args.reads)})
 
     def _reader_token(
-        self, name: str, cluster: str, member: MemberCluster, generation: str
+        self, name: str, cluster: str, member: MemberCluster, generation: str, namespace: str
     ) -> pulumi.Output[str]:
-        """A long-lived token of the reader account; Kubernetes fills in `data.token`, and
-        the provider waits for it. Deleting the Secret revokes the token."""
-        token = k8s.core.v1.Secret(
+        """A token of the reader account (service_account_token)."""
+        return service_account_token(
             f"{name}-{cluster}-reader-token{_suffix(generation)}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=reader_token_name(generation),
-                namespace=ISTIO_NAMESPACE,
-                annotations={"kubernetes.io/service-account.name": READER_ACCOUNT},
-            ),
-            type="kubernetes.io/service-account-token",
+            secret_name=reader_token_name(generation),
+            namespace=namespace,
+            account=READER_ACCOUNT,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=member.provider, depends_on=[member.base]
             ),
         )
-        return pulumi.Output.secret(token.data.apply(lambda data: _decode(data["token"])))
+
+
+def service_account_token(
+    resource_name: str,
+    *,
+    secret_name: str,
+    namespace: pulumi.Input[str],
+    account: str,
+    opts: pulumi.ResourceOptions,
+) -> pulumi.Output[str]:
+    """A long-lived token of `account` (a `kubernetes.io/service-account-token` Secret, as
+    `istioctl create-remote-secret` makes); Kubernetes fills in `data.token`, and the provider
+    waits for it. Deleting the Secret revokes the token."""
+    token = k8s.core.v1.Secret(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=secret_name,
+            namespace=namespace,
+            annotations={"kubernetes.io/service-account.name": account},
+        ),
+        type="kubernetes.io/service-account-token",
+        opts=opts,
+    )
+    return pulumi.Output.secret(token.data.apply(lambda data: _decode(data["token"])))
 
 
 def _access(member: MemberCluster, token: pulumi.Output[str]) -> pulumi.Output[list[str]]:

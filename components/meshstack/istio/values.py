@@ -262,11 +262,16 @@ def tag_values(revision: str, tag: str, *, remote: str | None = None) -> dict[st
     return values
 
 
+def injection_path(cluster_name: str, network: str) -> str:
+    """Where a remote cluster's injection webhooks call the istiod that serves it."""
+    return f"/inject/cluster/{cluster_name}/net/{network}"
+
+
 def remote_injection_path(mesh: MeshSettings) -> str:
     """Where a remote cluster's injection webhooks call its primary's istiod."""
     if not (mesh.cluster_name and mesh.network):
         raise ValueError("a remote cluster needs its cluster name and network")
-    return f"/inject/cluster/{mesh.cluster_name}/net/{mesh.network}"
+    return injection_path(mesh.cluster_name, mesh.network)
 
 
 def remote_istiod_values(
