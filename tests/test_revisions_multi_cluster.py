@@ -420,6 +420,4 @@ def test_stacks_whose_scenario_builds_no_revisions_refuse_them(stack):
     with pytest.raises(ConfigError) as caught:
         engine.run(stack, canary())
     assert not engine.monitor.recorded
-    assert "istio.revisions is not built by this package for this scenario yet" in str(
-        caught.value
-    )
+    assert "istio.revisions is not built by this package for this scenario yet" in str(caught.value)
