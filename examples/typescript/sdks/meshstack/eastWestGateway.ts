@@ -57,10 +57,12 @@ export class EastWestGateway extends pulumi.ComponentResource {
             resourceInputs["exposeServices"] = args?.exposeServices;
             resourceInputs["imagePullPolicy"] = args?.imagePullPolicy;
             resourceInputs["istioVersion"] = args?.istioVersion;
+            resourceInputs["istiodRevisions"] = args?.istiodRevisions;
             resourceInputs["loadBalancerIp"] = args?.loadBalancerIp;
             resourceInputs["namespace"] = args?.namespace;
             resourceInputs["network"] = args?.network;
             resourceInputs["networkPolicy"] = args?.networkPolicy;
+            resourceInputs["podAnnotations"] = args?.podAnnotations;
             resourceInputs["revision"] = args?.revision;
             resourceInputs["serviceAnnotations"] = args?.serviceAnnotations;
             resourceInputs["address"] = undefined /*out*/;
@@ -104,6 +106,11 @@ export interface EastWestGatewayArgs {
      */
     istioVersion?: string;
     /**
+     * Istiods side by side: each revision's on its own SNI host istiod-<revision>.<namespace>.svc
+     *     (Istio's expose-istiod-rev.yaml.tmpl); none: `revision`'s istiod on every SNI.
+     */
+    istiodRevisions?: string[];
+    /**
      * A reserved load-balancer address; none lets the cloud pick one.
      */
     loadBalancerIp?: pulumi.Input<string | undefined>;
@@ -120,6 +127,11 @@ export interface EastWestGatewayArgs {
      *     false).
      */
     networkPolicy?: boolean;
+    /**
+     * Annotations of the gateway's pods (a change restarts them, e.g. onto another
+     *     revision).
+     */
+    podAnnotations?: {[key: string]: string};
     /**
      * The control plane's revision, whose istiod injects the gateway; none: the default.
      */

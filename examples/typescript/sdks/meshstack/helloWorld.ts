@@ -53,6 +53,8 @@ export class HelloWorld extends pulumi.ComponentResource {
             resourceInputs["image"] = args?.image;
             resourceInputs["namespace"] = args?.namespace;
             resourceInputs["networkPolicies"] = args?.networkPolicies;
+            resourceInputs["podAnnotations"] = args?.podAnnotations;
+            resourceInputs["serviceAnnotations"] = args?.serviceAnnotations;
             resourceInputs["serviceLabels"] = args?.serviceLabels;
         } else {
             resourceInputs["namespace"] = undefined /*out*/;
@@ -92,6 +94,15 @@ export interface HelloWorldArgs {
      *     true).
      */
     networkPolicies?: boolean;
+    /**
+     * Annotations of its pod (a change restarts it, e.g. onto another Istio revision).
+     */
+    podAnnotations?: {[key: string]: string};
+    /**
+     * Annotations of the Service (e.g. networking.istio.io/exportTo: the namespaces whose
+     *     proxies see it).
+     */
+    serviceAnnotations?: {[key: string]: string};
     /**
      * More labels of the Service (ambient multi-cluster: istio.io/global=true makes it
      *     reachable from every cluster).
