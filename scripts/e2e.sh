@@ -4,7 +4,9 @@
 #   scripts/e2e.sh              # build the tools if needed, start the plane, run the smoke test,
 #                               # then the real lifecycle of `local`, `local-ambient` and `tenancy`
 #                               # (tools/e2e/lifecycle.py) and the canary upgrade of
-#                               # `local-canary` (tools/e2e/canary.py): .e2e/report.json
+#                               # `local-canary` (tools/e2e/canary.py): .e2e/report.json;
+#                               # then the ambient upgrade (tools/e2e/ambient_canary.py):
+#                               # .e2e/ambient-canary/report.json
 #   scripts/e2e.sh CMD [ARG...] # the same, but run CMD (KUBECONFIG set) instead of those
 #
 # The plane is stopped when this script exits, also after a failure or Ctrl-C.
@@ -43,4 +45,6 @@ else
   fi
   .venv/bin/python -m tools.e2e.lifecycle --kubeconfig "$KUBECONFIG" --charts "$charts" \
     --gateway-api "$gateway_api" --webhooks stand-in local local-ambient local-canary tenancy
+  .venv/bin/python -m tools.e2e.ambient_canary --kubeconfig "$KUBECONFIG" --charts "$charts" \
+    --gateway-api "$gateway_api"
 fi

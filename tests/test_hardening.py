@@ -115,8 +115,9 @@ def test_istio_charts_add_their_own_policies(local):
 def test_network_policies_can_be_left_out(engine):
     declared = engine.run("local", {"security": {"networkPolicies": False}})
     remaining = {r.name for r in declared.of_type(POLICY)}
-    # The check Job's pod serves nothing, whatever the setting.
-    assert remaining == {"bookinfo-check-network-policy"}
+    # The check Jobs' pods serve nothing, whatever the setting (bookinfo-authz-check: the
+    # default-deny set's denied caller, bookinfo.authorization default-deny by default).
+    assert remaining == {"bookinfo-check-network-policy", "bookinfo-authz-check-network-policy"}
     for release in declared.of_type(HELM):
         assert "networkPolicy" not in release.inputs["values"].get("global", {}), release.name
 
