@@ -234,6 +234,26 @@ def test_moving_a_tag_in_a_remote_is_one_in_place_update():
     assert new[f"{PRIMARY}-eastwest-release"].inputs["values"]["podAnnotations"] == annotation
 
 
+def test_moving_default_runs_every_clusters_check_again_after_its_helloworld_moved():
+    """The gate across clusters: each cluster's hello-world-check names the `default` tag's
+    revision, so a move replaces its Job (it runs again), after every cluster's helloworld
+    rolled onto the new revision (meshstack/apps/hello_world.py responders_check)."""
+    before, after = run("primary-remote", canary()), run("primary-remote", canary(default=NEW))
+    for cluster in (PRIMARY, REMOTE):
+        job = after.named(f"{cluster}-hello-world-check-job")
+        template = job.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
+        (checks,) = [json.loads(e["value"]) for e in template if e["name"] == "CHECKS"]
+        assert [c["name"] for c in checks] == [
+            f"hello-world answers from every cluster: {PRIMARY}, {REMOTE} (revision {NEW})"
+        ]
+        assert job.inputs != before.named(f"{cluster}-hello-world-check-job").inputs
+        for each in (PRIMARY, REMOTE):
+            app = after.named(f"{each}-hello-world-deployment")
+            pod = app.inputs["spec"]["template"]["metadata"]
+            assert pod["annotations"]["meshstack.io/istio-revision"] == NEW
+            assert after.depends_on(job, app), (job.name, app.name)
+
+
 # --- the east-west gateway: an SNI host per revision ---------------------------------------------
 
 

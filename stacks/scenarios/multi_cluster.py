@@ -283,7 +283,13 @@ def _hello_world_everywhere(
             provider=clusters[name].provider,
             namespace=app.namespace,
             job_name="hello-world-check",
-            checks=[responders_check(sample.namespace, names, config.verify.samples)],
+            # With revisions, named after the `default` tag's: a move of the tag restarts every
+            # cluster's helloworld onto it and this check runs again, the gate across clusters.
+            checks=[
+                responders_check(
+                    sample.namespace, names, config.verify.samples, config.istio.tagged_default
+                )
+            ],
             # Every cluster's instance, and the paths between clusters: the east-west gateways
             # and the remote secrets through which each istiod learns the others' endpoints.
             after=[*apps.values(), *gateways.values(), *membership.remote_secrets.values()],

@@ -154,11 +154,15 @@ class HelloWorld(pulumi.ComponentResource):
         register_schema_outputs(self)
 
 
-def responders_check(namespace: str, responders: Sequence[str], samples: int) -> Check:
+def responders_check(
+    namespace: str, responders: Sequence[str], samples: int, revision: str | None = None
+) -> Check:
     """Every responder (the sample's SERVICE_VERSION, set to its cluster's name) answers
-    the Service, and nobody else."""
+    the Service, and nobody else. `revision`: the Istio revision the pods run on, named so
+    that the check (a Job, replaced when its spec changes) runs again when they move."""
+    on = f" (revision {revision})" if revision else ""
     return Check(
-        name=f"hello-world answers from every cluster: {', '.join(responders)}",
+        name=f"hello-world answers from every cluster: {', '.join(responders)}{on}",
         url=f"http://{APP}.{namespace}{SAMPLE_PATH}",
         classes=(AnswerClass("responder", status=200, body=SAMPLE_ANSWER),),
         expect=Expect(only=tuple(responders), each=tuple(responders)),
