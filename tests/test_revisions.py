@@ -235,6 +235,20 @@ def test_adding_a_revision_leaves_the_running_ones_as_they_are():
     assert set(both) - set(alone) == {"istio-istiod-1-31-0", "istio-tag-canary"}
 
 
+def test_the_cni_runs_the_oldest_revision_and_moves_up_when_it_is_dropped():
+    """Sidecar mode: istio-cni is supported at its control plane's version or one minor
+    behind (istio.io/latest/docs/ambient/upgrade/helm), never ahead: with 1.30.3 and 1.31.0
+    side by side it runs 1.30.3, and the drop of 1.30.3 upgrades it in place."""
+    for overrides, version in (
+        (canary(canary_tag=None, revisions=TWO[:1]), "1.30.3"),
+        (canary(), "1.30.3"),
+        (canary(default=NEW), "1.30.3"),
+        (canary(default=NEW, canary_tag=None, revisions=TWO[1:]), "1.31.0"),
+    ):
+        cni = releases(overrides)["istio-cni"]
+        assert (cni.inputs["version"], cni.inputs["values"]["global"]["tag"]) == (version, version)
+
+
 # --- rendered side by side by the real Helm ----------------------------------------------------
 
 

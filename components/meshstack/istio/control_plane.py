@@ -198,6 +198,15 @@ class IstioControlPlane(pulumi.ComponentResource):
                     self.istiods[args.ambient_revision],
                     self.checks[args.ambient_revision],
                 ]
+            else:
+                # Sidecar mode: the CNI node agent at the oldest revision's version, never
+                # ahead of an istiod (supported at its control plane's version or one minor
+                # behind: istio.io/latest/docs/ambient/upgrade/helm, the same rule), and
+                # within one minor of every other (the revisions' skew rule). It moves up in
+                # place when the oldest revision is dropped.
+                node_release = min(
+                    args.revisions, key=lambda r: tuple(int(p) for p in r.version.split("."))
+                )
             default = args.tags["default"]
             self.istiod_services = tuple(
                 f"istiod-{r}" for r in sorted(self.istiods, key=lambda r: r != default)
