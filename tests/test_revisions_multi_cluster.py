@@ -108,6 +108,17 @@ def test_rules_about_istio_releases_judge_every_revision():
     assert "meshstack:clusters[0].kubernetesVersion '1.36' is outside what Istio 1.30" in str(
         caught.value
     )
+    # Unset, the cluster runs the package's default (ACK: versions.ALIBABA_KUBERNETES, 1.36),
+    # which is judged the same way.
+    unpinned = [
+        {k: v for k, v in c.items() if k != "kubernetesVersion"} for c in _clusters("multi-primary")
+    ]
+    with pytest.raises(ConfigError) as caught:
+        run("multi-primary", canary() | {"clusters": unpinned})
+    assert (
+        "meshstack:clusters[0].kubernetesVersion (unset: the default) '1.36' is outside what "
+        "Istio 1.30"
+    ) in str(caught.value)
 
 
 TWO_CLUSTER = {"controlPlane": "istio"}

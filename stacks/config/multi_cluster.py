@@ -54,6 +54,11 @@ from stacks.config.trust import TrustConfig, trust_problems
 REVIEWS_SPLIT = ("v1", "v2", "v3")
 
 
+# What a cluster runs without kubernetesVersion (meshstack/gcp/gke.py min_master_version;
+# ack_version below).
+DEFAULT_KUBERNETES = {"ack": versions.ALIBABA_KUBERNETES, "gke": versions.GKE_KUBERNETES}
+
+
 class MeshClusterConfig(ClusterInMesh):
     """One cluster of a multi-cluster mesh, on Alibaba Cloud (ACK) or Google Cloud (GKE)."""
 
@@ -219,18 +224,16 @@ def cluster_problems(
         for field_name in OTHER_CLOUD_KEYS[cluster.cloud]
         if field_name in cluster.model_fields_set
     ]
-    version = cluster.kubernetes_version
-    if version is not None:
-        shape = mismatch(
-            f"{key}.kubernetesVersion", version, KUBERNETES_VERSION_PATTERNS[cluster.cloud]
-        )
-        problems += shape or [
-            problem
-            for istio_key, istio_version in istio.version_keys()
-            for problem in unsupported_kubernetes(
-                istio_version, version, f"{key}.kubernetesVersion", istio_key
-            )
-        ]
+    given = cluster.kubernetes_version
+    # Unset, the cluster gets the package's default, which must suit every Istio version too.
+    version = given or DEFAULT_KUBERNETES[cluster.cloud]
+    where = f"{key}.kubernetesVersion" + ("" if given else " (unset: the default)")
+    shape = mismatch(where, version, KUBERNETES_VERSION_PATTERNS[cluster.cloud]) if given else []
+    problems += shape or [
+        problem
+        for istio_key, istio_version in istio.version_keys()
+        for problem in unsupported_kubernetes(istio_version, version, where, istio_key)
+    ]
     if cluster.cloud == "ack":
         problems += vswitch_outside(
             alicloud,
